@@ -1,0 +1,161 @@
+/**
+ * The one ClickHouse access layer. Everything that touches data goes through `ClickHouse`, built on
+ * @clickhouse/client for both targets: over HTTP(S) to a server, or in-process through chDB's
+ * Connection implementation. Errors are classified (unavailable / auth / query) and scrubbed of the
+ * password before they leave this module.
+ */
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { describeTarget, type Target } from './target.js';
+
+export type QueryParams = Record<string, unknown>;
+
+export interface ClickHouse {
+  readonly target: Target;
+  /** SELECT returning rows as objects. Values only ever travel as bound parameters ({name:Type}). */
+  query<T = Record<string, unknown>>(sql: string, params?: QueryParams, opts?: { timeoutMs?: number }): Promise<T[]>;
+  /** DDL and other statements without a result. */
+  command(sql: string, params?: QueryParams): Promise<void>;
+  /** Bulk insert of JSON rows (JSONEachRow). */
+  insert(table: string, rows: readonly object[]): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Credentials {
+  readonly user?: string;
+  readonly password?: string;
+}
+
+export type ClickHouseErrorKind = 'unavailable' | 'auth' | 'query' | 'setup';
+
+export class ClickHouseAccessError extends Error {
+  override readonly name = 'ClickHouseAccessError';
+  constructor(
+    readonly kind: ClickHouseErrorKind,
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Credentials from the environment: the only place a password may come from besides ${ENV} in config. */
+export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): Credentials {
+  return { user: env.AGENTDRIFT_CLICKHOUSE_USER, password: env.AGENTDRIFT_CLICKHOUSE_PASSWORD };
+}
+
+const UNAVAILABLE = /ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|EPIPE|socket hang up|Timeout error|timed out|other side closed/i;
+const AUTH_CODES = new Set(['192', '193', '194', '516', '497']); // UNKNOWN_USER, WRONG_PASSWORD, REQUIRED_PASSWORD, AUTHENTICATION_FAILED, ACCESS_DENIED
+const AUTH_TEXT = /password is incorrect|Authentication failed|Unknown user|Wrong password|REQUIRED_PASSWORD|WRONG_PASSWORD|UNKNOWN_USER/i;
+const READONLY_TEXT = /readonly mode|Cannot execute query in readonly|READONLY/i;
+
+function redact(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text;
+  for (const s of secrets) if (s && s.length > 0) out = out.split(s).join('***');
+  return out;
+}
+
+export function classifyError(err: unknown, target: Target, secrets: readonly (string | undefined)[]): ClickHouseAccessError {
+  const e = err as { message?: string; code?: string | number; type?: string };
+  const raw = redact(String(e?.message ?? err), secrets).trim();
+  const code = e?.code === undefined ? undefined : String(e.code);
+  const where = describeTarget(target);
+  if (code && AUTH_CODES.has(code) || AUTH_TEXT.test(raw)) {
+    return new ClickHouseAccessError('auth', `ClickHouse at ${where} refused the credentials (check AGENTDRIFT_CLICKHOUSE_USER / AGENTDRIFT_CLICKHOUSE_PASSWORD): ${firstLine(raw)}`, code);
+  }
+  if ((code && UNAVAILABLE.test(code)) || UNAVAILABLE.test(raw)) {
+    return new ClickHouseAccessError('unavailable', `ClickHouse at ${where} is unreachable: ${firstLine(raw)}`, code);
+  }
+  if (READONLY_TEXT.test(raw)) {
+    return new ClickHouseAccessError('query', `ClickHouse at ${where} rejected a write (read-only user): ${firstLine(raw)}`, code);
+  }
+  return new ClickHouseAccessError('query', `ClickHouse query failed at ${where}: ${firstLine(raw)}`, code);
+}
+
+function firstLine(s: string): string {
+  const line = s.split('\n')[0] ?? s;
+  return line.length > 500 ? `${line.slice(0, 500)}...` : line;
+}
+
+async function loadChdbConnection(path: string): Promise<unknown> {
+  let mod: { createChdbConnection: (o: { path: string }) => unknown };
+  try {
+    // chdb is an optional dependency (it ships a ~500 MB engine): server users need not install it.
+    mod = (await import('chdb/connection')) as unknown as typeof mod;
+  } catch (err) {
+    throw new ClickHouseAccessError(
+      'setup',
+      'the embedded store needs the optional package "chdb", which is not installed. ' +
+        'Run `npm install chdb` (or `npm ci` without --omit=optional), or point agentdrift at a server with ' +
+        '--clickhouse http://host:8123/database. Cause: ' + firstLine(String((err as Error)?.message ?? err)),
+    );
+  }
+  const dir = resolve(path);
+  mkdirSync(dir, { recursive: true });
+  return mod.createChdbConnection({ path: dir });
+}
+
+export async function openClickHouse(target: Target, creds: Credentials = credentialsFromEnv()): Promise<ClickHouse> {
+  const secrets = [creds.password];
+  let client: ClickHouseClient;
+  if (target.kind === 'chdb') {
+    const connection = await loadChdbConnection(target.path);
+    // The `connection` hook is typed against client-common's internal contract; chdb implements it.
+    client = createClient({ connection, database: target.database } as never);
+  } else {
+    client = createClient({
+      url: target.url,
+      database: target.database,
+      username: creds.user ?? 'default',
+      password: creds.password ?? '',
+      request_timeout: 30_000,
+      // Old servers (and read-only users) reject unknown settings; send none by default.
+      compression: { request: false, response: false },
+      application: 'agentdrift',
+    });
+  }
+  return wrap(client, target, secrets);
+}
+
+function wrap(client: ClickHouseClient, target: Target, secrets: readonly (string | undefined)[]): ClickHouse {
+  const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof ClickHouseAccessError) throw err;
+      throw classifyError(err, target, secrets);
+    }
+  };
+  let closed = false;
+  return {
+    target,
+    query: <T>(sql: string, params?: QueryParams, opts?: { timeoutMs?: number }) =>
+      guard(async () => {
+        const abort = opts?.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined;
+        const rs = await client.query({ query: sql, query_params: params, format: 'JSONEachRow', abort_signal: abort });
+        return (await rs.json()) as T[];
+      }),
+    command: (sql: string, params?: QueryParams) =>
+      guard(async () => {
+        await client.command({ query: sql, query_params: params });
+      }),
+    insert: (table: string, rows: readonly object[]) =>
+      guard(async () => {
+        if (rows.length === 0) return;
+        await client.insert({ table, values: rows as object[], format: 'JSONEachRow' });
+      }),
+    ping: () =>
+      guard(async () => {
+        // /ping answers without authentication; a real query also proves the credentials work.
+        const rs = await client.query({ query: 'SELECT 1 AS ok', format: 'JSONEachRow' });
+        await rs.json();
+      }),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await client.close();
+    },
+  };
+}

@@ -1,0 +1,84 @@
+/** The rule model: what a validated rule file turns into. Durations are milliseconds. */
+import type { DimensionColumn } from '../store/contract.js';
+
+export const SIGNALS = ['tool_calls_per_run', 'policy_activation_rate', 'cost_per_success', 'output_schema_shift'] as const;
+export type SignalName = (typeof SIGNALS)[number];
+
+export type Direction = 'up' | 'down' | 'both';
+
+/** Where a thing was written, for messages: file:line:col (1-based). */
+export interface SourcePos {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+}
+
+/** A filter value: an exact string, a glob with `*` (e.g. `invoice_*`), or a list of either (OR). */
+export type WhereValue = string | readonly string[];
+
+export type BaselineSpec =
+  /** The `length` ms immediately before the current window, shifted back by `offset` ms. */
+  | { readonly kind: 'previous'; readonly lengthMs: number; readonly offsetMs: number }
+  /** The same window 1..weeks weeks back; the baseline value is the median of those windows. */
+  | { readonly kind: 'seasonal'; readonly weeks: number };
+
+/** Signal-specific options, each valid for one signal only. */
+export interface SignalOptions {
+  /** policy_activation_rate: count escalations as activations too (default true). */
+  readonly escalations?: boolean;
+  /** policy_activation_rate: rate per policy decision (default) or share of runs with an activation. */
+  readonly per?: 'decision' | 'run';
+  /** cost_per_success: which cost to sum (default total). */
+  readonly cost?: 'token' | 'tool' | 'total';
+  /** output_schema_shift: which effect size the threshold applies to (default js_distance). */
+  readonly measure?: 'js_distance' | 'unseen_share';
+}
+
+export interface Rule {
+  readonly alert: string;
+  readonly signal: SignalName;
+  readonly where: Readonly<Partial<Record<DimensionColumn, WhereValue>>>;
+  readonly groupBy: readonly DimensionColumn[];
+  readonly windowMs: number;
+  readonly baseline: BaselineSpec;
+  /** Fraction: `20%` -> 0.2. For distribution signals it is the effect size itself. */
+  readonly threshold: number;
+  readonly direction: Direction;
+  readonly minRuns: number;
+  /** Family-wise alpha; null when the rule does not ask for a test. */
+  readonly significance: number | null;
+  readonly forMs: number;
+  readonly options: SignalOptions;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly pos: SourcePos;
+}
+
+export type Schedule =
+  | { readonly kind: 'interval'; readonly everyMs: number }
+  | { readonly kind: 'cron'; readonly expression: string };
+
+export interface RuleGroup {
+  readonly name: string;
+  readonly schedule: Schedule;
+  /** Bound on one evaluation of the group; defaults to min(interval, 5m). */
+  readonly timeoutMs: number;
+  readonly rules: readonly Rule[];
+  readonly file: string;
+}
+
+export interface RuleSet {
+  readonly groups: readonly RuleGroup[];
+}
+
+/** One validation problem, printed as `file:line:col: message`. */
+export interface Problem {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  readonly message: string;
+}
+
+export function formatProblem(p: Problem): string {
+  return `${p.file}:${p.line}:${p.col}: ${p.message}`;
+}
