@@ -144,7 +144,13 @@ function wrap(client: ClickHouseClient, target: Target, secrets: readonly (strin
     insert: (table: string, rows: readonly object[]) =>
       guard(async () => {
         if (rows.length === 0) return;
-        await client.insert({ table, values: rows as object[], format: 'JSONEachRow' });
+        // best_effort: timestamps travel as ISO-8601 with an explicit Z, so the server's timezone cannot shift them.
+        await client.insert({
+          table,
+          values: rows as object[],
+          format: 'JSONEachRow',
+          clickhouse_settings: { date_time_input_format: 'best_effort' },
+        });
       }),
     ping: () =>
       guard(async () => {
