@@ -10,7 +10,11 @@ export type AlertState = 'inactive' | 'pending' | 'firing' | 'resolved' | 'nodat
 export type Outcome =
   | { readonly kind: 'ok'; readonly active: boolean }
   /** Too few runs in one of the windows (min_runs), or the group is absent. */
-  | { readonly kind: 'nodata' }
+  | {
+      readonly kind: 'nodata';
+      /** Why there is no data, for the transition reason; defaults to "too few runs". */
+      readonly reason?: string;
+    }
   /** The query failed (ClickHouse down, timeout). Never a reason to resolve. */
   | { readonly kind: 'error'; readonly message: string };
 

@@ -4,7 +4,7 @@
  * Connection implementation. Errors are classified (unavailable / auth / query) and scrubbed of the
  * password before they leave this module.
  */
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { describeTarget, type Target } from './target.js';
@@ -17,8 +17,8 @@ export interface ClickHouse {
   query<T = Record<string, unknown>>(sql: string, params?: QueryParams, opts?: { timeoutMs?: number }): Promise<T[]>;
   /** DDL and other statements without a result. */
   command(sql: string, params?: QueryParams): Promise<void>;
-  /** Bulk insert of JSON rows (JSONEachRow). */
-  insert(table: string, rows: readonly object[]): Promise<void>;
+  /** Bulk insert: objects as JSONEachRow, or arrays in column order as JSONCompactEachRow (much cheaper to parse). */
+  insert(table: string, rows: readonly object[], format?: 'JSONEachRow' | 'JSONCompactEachRow'): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -51,6 +51,14 @@ const AUTH_CODES = new Set(['192', '193', '194', '516', '497']); // UNKNOWN_USER
 const AUTH_TEXT = /password is incorrect|Authentication failed|Unknown user|Wrong password|REQUIRED_PASSWORD|WRONG_PASSWORD|UNKNOWN_USER/i;
 const READONLY_TEXT = /readonly mode|Cannot execute query in readonly|READONLY/i;
 
+// Servers before the 19.x line write errors as "Code: 193, e.displayText() = DB::Exception: ..., e.what() = DB::Exception".
+// @clickhouse/client only parses the newer "Code: 193. DB::Exception: ..." form, so for those servers (Debian's
+// 18.16 package among them) its error has no `code`; recover it here so classification and callers can rely on it.
+const LEGACY_ERROR = /^Code: (\d+), e\.displayText\(\) = ([^\n]*?)(?:, e\.what\(\) = [\w:]+)?\s*(?:\n|$)/;
+// Bound parameters travel as param_<name> URL arguments; a server without query-parameter support
+// (18.16 and older) takes them for settings and answers "Unknown setting param_x".
+const NO_QUERY_PARAMS = /Unknown setting param_/;
+
 function redact(text: string, secrets: readonly (string | undefined)[]): string {
   let out = text;
   for (const s of secrets) if (s && s.length > 0) out = out.split(s).join('***');
@@ -59,14 +67,27 @@ function redact(text: string, secrets: readonly (string | undefined)[]): string 
 
 export function classifyError(err: unknown, target: Target, secrets: readonly (string | undefined)[]): ClickHouseAccessError {
   const e = err as { message?: string; code?: string | number; type?: string };
-  const raw = redact(String(e?.message ?? err), secrets).trim();
-  const code = e?.code === undefined ? undefined : String(e.code);
+  let raw = redact(String(e?.message ?? err), secrets).trim();
+  let code = e?.code === undefined ? undefined : String(e.code);
+  const legacy = LEGACY_ERROR.exec(raw);
+  if (legacy) {
+    code ??= legacy[1];
+    raw = `Code: ${legacy[1]}. ${legacy[2]}`;
+  }
   const where = describeTarget(target);
   if (code && AUTH_CODES.has(code) || AUTH_TEXT.test(raw)) {
     return new ClickHouseAccessError('auth', `ClickHouse at ${where} refused the credentials (check AGENTDRIFT_CLICKHOUSE_USER / AGENTDRIFT_CLICKHOUSE_PASSWORD): ${firstLine(raw)}`, code);
   }
   if ((code && UNAVAILABLE.test(code)) || UNAVAILABLE.test(raw)) {
     return new ClickHouseAccessError('unavailable', `ClickHouse at ${where} is unreachable: ${firstLine(raw)}`, code);
+  }
+  if (NO_QUERY_PARAMS.test(raw)) {
+    return new ClickHouseAccessError(
+      'setup',
+      `ClickHouse at ${where} does not support bound query parameters ({name:Type}), which agentdrift uses for every value; ` +
+        `upgrade to a newer ClickHouse server: ${firstLine(raw)}`,
+      code,
+    );
   }
   if (READONLY_TEXT.test(raw)) {
     return new ClickHouseAccessError('query', `ClickHouse at ${where} rejected a write (read-only user): ${firstLine(raw)}`, code);
@@ -100,10 +121,14 @@ async function loadChdbConnection(path: string): Promise<unknown> {
 export async function openClickHouse(target: Target, creds: Credentials = credentialsFromEnv()): Promise<ClickHouse> {
   const secrets = [creds.password];
   let client: ClickHouseClient;
+  // The client's own logger prints every failed request to the console (raw server text and stack, outside
+  // the structured log and its redaction). Failures are thrown from here classified and scrubbed instead,
+  // and the caller logs them once.
+  const log = { level: ClickHouseLogLevel.OFF };
   if (target.kind === 'chdb') {
     const connection = await loadChdbConnection(target.path);
     // The `connection` hook is typed against client-common's internal contract; chdb implements it.
-    client = createClient({ connection, database: target.database } as never);
+    client = createClient({ connection, database: target.database, log } as never);
   } else {
     client = createClient({
       url: target.url,
@@ -114,6 +139,7 @@ export async function openClickHouse(target: Target, creds: Credentials = creden
       // Old servers (and read-only users) reject unknown settings; send none by default.
       compression: { request: false, response: false },
       application: 'agentdrift',
+      log,
     });
   }
   return wrap(client, target, secrets);
@@ -141,14 +167,14 @@ function wrap(client: ClickHouseClient, target: Target, secrets: readonly (strin
       guard(async () => {
         await client.command({ query: sql, query_params: params });
       }),
-    insert: (table: string, rows: readonly object[]) =>
+    insert: (table: string, rows: readonly object[], format: 'JSONEachRow' | 'JSONCompactEachRow' = 'JSONEachRow') =>
       guard(async () => {
         if (rows.length === 0) return;
         // best_effort: timestamps travel as ISO-8601 with an explicit Z, so the server's timezone cannot shift them.
         await client.insert({
           table,
           values: rows as object[],
-          format: 'JSONEachRow',
+          format,
           clickhouse_settings: { date_time_input_format: 'best_effort' },
         });
       }),

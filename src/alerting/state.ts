@@ -1,0 +1,138 @@
+/**
+ * The state of every series of every rule, and how one rule evaluation moves it. No I/O and no clock:
+ * the scheduler, a restart and a backtest all feed it the same way, and persistence lives in store.ts.
+ */
+import { step, type StepOptions } from './machine.js';
+import { alertKey, type AlertRecord, type Outcome, type Transition } from './types.js';
+
+export interface AlertSeries {
+  readonly alert: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly record: AlertRecord;
+  /** Rendered annotations of the last evaluation that had them, for notifications. */
+  readonly annotations?: Readonly<Record<string, string>>;
+  /** The signal's value at the last evaluation that had one (null: not computable). */
+  readonly value?: number | null;
+}
+
+/** Keyed by `alertKey(alert, labels)`. */
+export type AlertStates = Map<string, AlertSeries>;
+
+export function newAlertStates(): AlertStates {
+  return new Map();
+}
+
+/** What one rule evaluation said about one series (group). */
+export interface SeriesResult {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly outcome: Outcome;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly value?: number | null;
+}
+
+export interface SeriesChange {
+  readonly key: string;
+  readonly alert: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly transition: Transition;
+  readonly record: AlertRecord;
+}
+
+export const ABSENT_REASON = 'series absent from evaluation';
+
+/**
+ * Steps every series in `results`, and every earlier series of `alert` that `results` no longer
+ * mentions as no-data, so a vanished group cannot stay frozen in pending. Updates `states` in place
+ * and returns only the series whose state changed, in the order they were stepped.
+ *
+ * An absent series that was already in no-data is dropped instead of stepped: it holds no timer and
+ * its no-data was already reported, and without this every group that ever existed (every past
+ * agent_version, say) would be kept forever. A firing series is never dropped this way.
+ */
+export function applyEvaluation(
+  states: AlertStates,
+  alert: string,
+  results: readonly SeriesResult[],
+  at: number,
+  forMs: number,
+  opts: StepOptions = {},
+): SeriesChange[] {
+  const keys = results.map((r) => alertKey(alert, r.labels));
+  const seen = new Set(keys);
+  // Checked before anything is stepped: stepping one series twice in one evaluation would invent
+  // transitions, and a half-applied evaluation would be worse than none.
+  if (seen.size !== keys.length) {
+    const dup = keys.find((k, i) => keys.indexOf(k) !== i);
+    throw new Error(`evaluation of ${alert} reported the series ${dup} more than once`);
+  }
+
+  const changes: SeriesChange[] = [];
+  results.forEach((r, i) => {
+    const key = keys[i]!;
+    const prev = states.get(key);
+    const { record, transition } = step(prev?.record, r.outcome, at, forMs, opts);
+    // A no-data or error evaluation has nothing to say about these: keep the last known ones.
+    const annotations = r.annotations ?? prev?.annotations;
+    const value = r.value !== undefined ? r.value : prev?.value;
+    const series: AlertSeries = {
+      alert,
+      labels: { ...r.labels },
+      record,
+      ...(annotations !== undefined ? { annotations: { ...annotations } } : {}),
+      ...(value !== undefined ? { value } : {}),
+    };
+    states.set(key, series);
+    if (transition) changes.push({ key, alert, labels: series.labels, transition, record });
+  });
+
+  for (const [key, prev] of [...states]) {
+    if (prev.alert !== alert || seen.has(key)) continue;
+    if (prev.record.state === 'nodata') {
+      states.delete(key);
+      continue;
+    }
+    const { record, transition } = step(prev.record, { kind: 'nodata', reason: ABSENT_REASON }, at, forMs, opts);
+    states.set(key, { ...prev, record });
+    if (transition) changes.push({ key, alert, labels: prev.labels, transition, record });
+  }
+  return changes;
+}
+
+/**
+ * The rule's query failed as a whole, so no series can be named: every known series of `alert` gets
+ * the error outcome (a firing alert keeps firing, a pending timer is kept). Series not yet known are
+ * not invented; the failure itself is counted by the evaluator.
+ */
+export function applyQueryError(
+  states: AlertStates,
+  alert: string,
+  message: string,
+  at: number,
+  forMs: number,
+  opts: StepOptions = {},
+): SeriesChange[] {
+  const results: SeriesResult[] = [];
+  for (const s of states.values()) {
+    if (s.alert === alert) results.push({ labels: s.labels, outcome: { kind: 'error', message } });
+  }
+  return applyEvaluation(states, alert, results, at, forMs, opts);
+}
+
+/**
+ * After a reload, keeps the state of every rule that still exists (Prometheus CopyState) so a reload
+ * neither re-sends firing alerts nor restarts pending timers, and drops the rest. Returns the dropped keys.
+ */
+export function carryOver(states: AlertStates, validAlertNames: ReadonlySet<string>): string[] {
+  const dropped: string[] = [];
+  for (const [key, s] of [...states]) {
+    if (validAlertNames.has(s.alert)) continue;
+    states.delete(key);
+    dropped.push(key);
+  }
+  return dropped;
+}
+
+/** Series of one alert, for notifications and the HTTP status page. */
+export function seriesOf(states: AlertStates, alert: string): AlertSeries[] {
+  return [...states.values()].filter((s) => s.alert === alert);
+}

@@ -1,0 +1,246 @@
+/**
+ * Persistence of alert state, so a restart neither re-sends a firing alert nor forgets to send its
+ * resolution, nor restarts a pending timer. Behind an interface (as in Grafana ngalert) so the daemon
+ * uses a file and tests and backtests use memory.
+ */
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import type { AlertStates } from './state.js';
+import { alertKey, type AlertRecord } from './types.js';
+
+export interface SerializedAlert {
+  readonly alert: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly record: AlertRecord;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly value?: number | null;
+}
+
+export interface Snapshot {
+  readonly version: 1;
+  /** When the snapshot was taken (ms); 0 for the empty snapshot of a first start. */
+  readonly savedAt: number;
+  readonly alerts: readonly SerializedAlert[];
+  /** Owned by the notification layer and stored as given, so deliveries still owed survive a restart. */
+  readonly deliveries: readonly unknown[];
+}
+
+export interface StateStore {
+  /** The last saved snapshot, or an empty one when nothing was ever saved. */
+  load(): Promise<Snapshot>;
+  save(snapshot: Snapshot): Promise<void>;
+}
+
+export class StateFileError extends Error {
+  override readonly name = 'StateFileError';
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function emptySnapshot(): Snapshot {
+  return { version: 1, savedAt: 0, alerts: [], deliveries: [] };
+}
+
+export function toSnapshot(states: AlertStates, deliveries: readonly unknown[], savedAt: number): Snapshot {
+  const alerts: SerializedAlert[] = [...states.values()].map((s) => ({
+    alert: s.alert,
+    labels: s.labels,
+    record: s.record,
+    ...(s.annotations !== undefined ? { annotations: s.annotations } : {}),
+    ...(s.value !== undefined ? { value: s.value } : {}),
+  }));
+  return { version: 1, savedAt, alerts, deliveries: [...deliveries] };
+}
+
+/** Keys are recomputed rather than stored, so a snapshot cannot disagree with `alertKey`. */
+export function fromSnapshot(snapshot: Snapshot): AlertStates {
+  const states: AlertStates = new Map();
+  for (const a of snapshot.alerts) {
+    states.set(alertKey(a.alert, a.labels), {
+      alert: a.alert,
+      labels: { ...a.labels },
+      record: { ...a.record },
+      ...(a.annotations !== undefined ? { annotations: { ...a.annotations } } : {}),
+      ...(a.value !== undefined ? { value: a.value } : {}),
+    });
+  }
+  return states;
+}
+
+const time = z.number();
+const nullableTime = time.nullable();
+
+const recordSchema = z
+  .object({
+    state: z.enum(['inactive', 'pending', 'firing', 'resolved', 'nodata', 'error']),
+    activeAt: nullableTime,
+    firedAt: nullableTime,
+    resolvedAt: nullableTime,
+    lastEvalAt: time,
+    health: z.enum(['ok', 'nodata', 'error']),
+    lastError: z.string().nullable(),
+  })
+  // The machine reads these timestamps in these states; a record without them would fire early,
+  // never fire, or never leave resolved.
+  .refine((r) => !(r.state === 'pending' || r.state === 'firing') || r.activeAt !== null, {
+    message: 'a pending or firing record needs activeAt',
+  })
+  .refine((r) => r.state !== 'firing' || r.firedAt !== null, { message: 'a firing record needs firedAt' })
+  .refine((r) => r.state !== 'resolved' || r.resolvedAt !== null, { message: 'a resolved record needs resolvedAt' });
+
+const snapshotSchema = z.object({
+  version: z.literal(1),
+  savedAt: time,
+  alerts: z.array(
+    z.object({
+      alert: z.string().min(1),
+      labels: z.record(z.string(), z.string()),
+      record: recordSchema,
+      annotations: z.record(z.string(), z.string()).optional(),
+      value: z.number().nullable().optional(),
+    }),
+  ),
+  deliveries: z.array(z.unknown()),
+});
+
+function schemaProblems(err: z.ZodError): string {
+  const shown = err.issues.slice(0, 3).map((i) => {
+    const where = i.path.map((p, n) => (typeof p === 'number' ? `[${p}]` : `${n === 0 ? '' : '.'}${String(p)}`)).join('');
+    return `${where || '(top level)'}: ${i.message}`;
+  });
+  const more = err.issues.length > shown.length ? ` (and ${err.issues.length - shown.length} more)` : '';
+  return shown.join('; ') + more;
+}
+
+const MOVE_ASIDE = 'move it aside to start with empty alert state (firing alerts will be sent again)';
+
+/** Parses a stored snapshot; every problem is an error naming `source`, never a silent reset. */
+export function parseSnapshot(text: string, source: string): Snapshot {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new StateFileError(source, `alert state file ${source} is corrupt (not valid JSON: ${(err as Error).message}); ${MOVE_ASIDE}`);
+  }
+  if (raw !== null && typeof raw === 'object' && 'version' in raw && raw.version !== 1) {
+    throw new StateFileError(
+      source,
+      `alert state file ${source} has version ${JSON.stringify(raw.version)}, this agentdrift reads version 1; ${MOVE_ASIDE}`,
+    );
+  }
+  const parsed = snapshotSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new StateFileError(source, `alert state file ${source} is corrupt: ${schemaProblems(parsed.error)}; ${MOVE_ASIDE}`);
+  }
+  return parsed.data;
+}
+
+/** Serializes and checks a snapshot, so nothing is ever saved that `load` would refuse. */
+function serialize(snapshot: Snapshot, target: string): string {
+  let text: string;
+  try {
+    text = JSON.stringify(snapshot);
+  } catch (err) {
+    throw new StateFileError(target, `could not save alert state to ${target}: ${(err as Error).message}`);
+  }
+  const parsed = snapshotSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) {
+    throw new StateFileError(target, `refusing to save invalid alert state to ${target}: ${schemaProblems(parsed.error)}`);
+  }
+  return text;
+}
+
+/**
+ * One JSON file, replaced atomically: write `<path>.tmp-<pid>`, fsync it, rename it over `<path>`, fsync
+ * the directory. A crash at any point leaves either the old or the new file, never a mix; a stray tmp
+ * file is ignored on load.
+ */
+export class FileStateStore implements StateStore {
+  // Saves share one tmp path, so two overlapping saves would interleave their bytes: run them in turn.
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(readonly path: string) {}
+
+  async load(): Promise<Snapshot> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptySnapshot();
+      throw new StateFileError(this.path, `could not read alert state file ${this.path}: ${(err as Error).message}`);
+    }
+    return parseSnapshot(text, this.path);
+  }
+
+  save(snapshot: Snapshot): Promise<void> {
+    const run = this.queue.then(() => this.write(snapshot));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async write(snapshot: Snapshot): Promise<void> {
+    const text = serialize(snapshot, this.path);
+    const dir = dirname(this.path);
+    const tmp = `${this.path}.tmp-${process.pid}`;
+    try {
+      await mkdir(dir, { recursive: true });
+      // 0o600: deliveries may carry rendered payloads meant for one receiver only.
+      const fh = await open(tmp, 'w', 0o600);
+      try {
+        await fh.writeFile(text, 'utf8');
+        // Without this, rename can reach the disk before the data and a power cut leaves an empty file.
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, this.path);
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw new StateFileError(this.path, `could not save alert state to ${this.path}: ${(err as Error).message}`);
+    }
+    await syncDir(dir, this.path);
+  }
+}
+
+/** Makes the rename itself durable. Some platforms (Windows) cannot open a directory: nothing to do there. */
+async function syncDir(dir: string, path: string): Promise<void> {
+  let fh;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR' || code === 'EPERM' || code === 'EINVAL' || code === 'EBADF') return;
+    throw new StateFileError(path, `saved alert state to ${path} but could not sync ${dir}: ${(err as Error).message}`);
+  } finally {
+    await fh?.close();
+  }
+}
+
+/**
+ * For tests and backtests. Keeps the JSON text, not the object, so it fails where the file store would
+ * (a value JSON cannot hold) and a caller mutating its objects cannot change what was "saved".
+ */
+export class MemoryStateStore implements StateStore {
+  private text: string | null = null;
+  /** How many saves succeeded, so tests can assert when state was persisted. */
+  saves = 0;
+
+  constructor(initial?: Snapshot) {
+    if (initial) this.text = serialize(initial, 'memory');
+  }
+
+  async load(): Promise<Snapshot> {
+    return this.text === null ? emptySnapshot() : parseSnapshot(this.text, 'memory');
+  }
+
+  async save(snapshot: Snapshot): Promise<void> {
+    this.text = serialize(snapshot, 'memory');
+    this.saves += 1;
+  }
+}

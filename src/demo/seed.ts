@@ -1,0 +1,113 @@
+/** `agentdrift demo seed`: write the demo spans into otel_traces with a progress bar. */
+import cliProgress from 'cli-progress';
+import type { ClickHouse } from '../clickhouse/client.js';
+import { qualified, type StoreNames } from '../store/schema.js';
+import { DEMO_ATTRIBUTE_KEYS, generateSpans, planDemo, type DemoOptions, type DemoPlan } from './generate.js';
+
+export interface SeedResult {
+  readonly plan: DemoPlan;
+  readonly inserted: number;
+  readonly elapsedMs: number;
+}
+
+export interface Progress {
+  start(total: number): void;
+  update(done: number): void;
+  stop(): void;
+}
+
+/** A bar on a terminal; on a pipe, a line every 10% so logs stay readable. */
+export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
+  if (stream.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      { format: 'seeding [{bar}] {percentage}% | {value}/{total} runs | {eta_formatted} left', stream, hideCursor: true },
+      cliProgress.Presets.shades_classic,
+    );
+    return { start: (t) => bar.start(t, 0), update: (d) => bar.update(d), stop: () => bar.stop() };
+  }
+  let total = 0;
+  let nextMark = 0;
+  return {
+    start: (t) => {
+      total = t;
+      nextMark = 0;
+    },
+    update: (d) => {
+      const pct = total === 0 ? 100 : Math.floor((d / total) * 100);
+      if (pct >= nextMark) {
+        stream.write(`seeding: ${d}/${total} runs (${pct}%)\n`);
+        nextMark = pct - (pct % 10) + 10;
+      }
+    },
+    stop: () => undefined,
+  };
+}
+
+export const silentProgress: Progress = { start: () => undefined, update: () => undefined, stop: () => undefined };
+
+const STAGE = 'agentdrift_demo_spans';
+const STAGE_VIEW = 'agentdrift_demo_spans_to_otel';
+
+/**
+ * Flat rows in, exporter-shaped spans out. ClickHouse parses flat JSON arrays several times faster
+ * than rows with Map columns, so the demo inserts flat rows into a Null-engine table whose
+ * materialized view builds the exporter's Map columns and writes real spans into otel_traces (every
+ * attribute a string), where agentdrift's own view turns them into agent_runs rows.
+ */
+function stageSql(names: StoreNames): { create: string[]; drop: string[] } {
+  const stage = qualified(names.database, STAGE);
+  const view = qualified(names.database, STAGE_VIEW);
+  const structure =
+    'ts String, trace_id String, span_id String, service String, env String, duration UInt64, status String, status_message String, ' +
+    DEMO_ATTRIBUTE_KEYS.map((_, i) => `a${i} String`).join(', ');
+  const attrMap = DEMO_ATTRIBUTE_KEYS.map((k, i) => `'${k}', a${i}`).join(', ');
+  return {
+    create: [
+      `CREATE TABLE IF NOT EXISTS ${stage} (${structure}) ENGINE = Null`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${view}
+       TO ${qualified(names.database, names.otelTraces)} (Timestamp DateTime64(9), TraceId String, SpanId String, ParentSpanId String,
+         TraceState String, SpanName String, SpanKind String, ServiceName String, ResourceAttributes Map(String, String),
+         ScopeName String, ScopeVersion String, SpanAttributes Map(String, String), Duration UInt64, StatusCode String, StatusMessage String)
+       AS SELECT parseDateTime64BestEffort(ts, 9, 'UTC') AS Timestamp, trace_id AS TraceId, span_id AS SpanId,
+         '' AS ParentSpanId, '' AS TraceState, concat('invoke_agent ', a1) AS SpanName, 'Internal' AS SpanKind,
+         service AS ServiceName,
+         map('service.name', service, 'deployment.environment.name', env, 'telemetry.sdk.language', 'python') AS ResourceAttributes,
+         'agentdrift-demo' AS ScopeName, '1' AS ScopeVersion, map(${attrMap}) AS SpanAttributes,
+         duration AS Duration, status AS StatusCode, status_message AS StatusMessage
+       FROM ${stage}`,
+    ],
+    drop: [`DROP VIEW IF EXISTS ${view}`, `DROP TABLE IF EXISTS ${stage}`],
+  };
+}
+
+export async function seedDemo(ch: ClickHouse, names: StoreNames, o: DemoOptions, progress: Progress = silentProgress): Promise<SeedResult> {
+  const t0 = Date.now();
+  const plan = planDemo(o);
+  const stage = stageSql(names);
+  for (const sql of stage.drop) await ch.command(sql); // leftovers of an interrupted seed
+  for (const sql of stage.create) await ch.command(sql);
+  progress.start(plan.totalRuns);
+  let inserted = 0;
+  try {
+    // Generate the next batch while the engine parses the previous one.
+    let inFlight: Promise<void> | null = null;
+    for (const batch of generateSpans(o, plan)) {
+      if (inFlight) await inFlight;
+      inFlight = ch.insert(qualified(names.database, STAGE), batch, 'JSONCompactEachRow').then(() => {
+        inserted += batch.length;
+        progress.update(inserted);
+      });
+    }
+    if (inFlight) await inFlight;
+  } finally {
+    progress.stop();
+    for (const sql of stage.drop) await ch.command(sql).catch(() => undefined);
+  }
+  return { plan, inserted, elapsedMs: Date.now() - t0 };
+}
+
+/** True when agent_runs has no row yet (the daemon seeds the demo only then). */
+export async function storeIsEmpty(ch: ClickHouse, names: StoreNames): Promise<boolean> {
+  const rows = await ch.query<{ n: number | string }>(`SELECT count() AS n FROM ${qualified(names.database, names.agentRuns)}`);
+  return Number(rows[0]?.n ?? 0) === 0;
+}
