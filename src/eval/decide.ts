@@ -1,0 +1,32 @@
+/**
+ * The verdict for every series of one rule evaluation (pure). An alert condition needs all of:
+ * enough runs in both windows, a deviation past the threshold in the rule's direction, and, when the
+ * rule asks, significance after Holm correction over every test of the rule in this evaluation
+ * (all groups and keys), so a rule over 50 workflows does not page on chance.
+ */
+import type { Outcome } from '../alerting/types.js';
+import type { Rule } from '../rules/types.js';
+import type { Measurement, SeriesEvaluation, Signal } from '../signals/index.js';
+import { exceedsThreshold, holmAdjust } from '../stats/index.js';
+
+export function conditionMet(rule: Rule, signal: Signal, m: Measurement): boolean {
+  if (signal.effectSize(m.key)) return m.deviation !== null && m.deviation >= rule.threshold;
+  // A key with no baseline mass (a new tool) is an unbounded rise.
+  if (m.isNew) return rule.direction !== 'down';
+  return exceedsThreshold(m.deviation, rule.threshold, rule.direction);
+}
+
+export function decide(rule: Rule, signal: Signal, measurements: readonly Measurement[]): SeriesEvaluation[] {
+  const adjusted = rule.significance === null ? measurements.map(() => null) : holmAdjust(measurements.map((m) => m.test?.pValue ?? null));
+  return measurements.map((m, i) => {
+    const pValue = adjusted[i] ?? null;
+    let outcome: Outcome;
+    if (m.currentRuns < rule.minRuns || m.baselineRuns < rule.minRuns || m.current === null || m.baseline === null) {
+      outcome = { kind: 'nodata', reason: `too few runs (current ${m.currentRuns}, baseline ${m.baselineRuns}, min_runs ${rule.minRuns})` };
+    } else {
+      const significant = rule.significance === null || (pValue !== null && pValue < rule.significance);
+      outcome = { kind: 'ok', active: conditionMet(rule, signal, m) && significant };
+    }
+    return { ...m, rule: rule.alert, signal: rule.signal, pValue, outcome };
+  });
+}

@@ -1,0 +1,26 @@
+/** The four signals behind one interface: queries to run (pure), and how to read their rows (pure). */
+import type { Rule, SignalName } from '../rules/types.js';
+import { costMeasure, costQueries } from './cost.js';
+import { policyMeasure, policyQueries } from './policy.js';
+import type { Measurement } from './result.js';
+import { schemaMeasure, schemaQueries } from './schema.js';
+import type { BuiltQuery } from './sql.js';
+import { toolCallsMeasure, toolCallsQueries } from './toolCalls.js';
+import type { WindowBounds } from './types.js';
+
+export interface Signal {
+  /** Whether the value is an effect size (>= 0, no direction) rather than a relative change. */
+  readonly effectSize: (key: string) => boolean;
+  queries(rule: Rule, table: string, windows: readonly WindowBounds[]): BuiltQuery[];
+  measure(rule: Rule, windows: readonly WindowBounds[], rows: readonly (readonly Record<string, unknown>[])[]): Measurement[];
+}
+
+export const SIGNAL_IMPLS: Readonly<Record<SignalName, Signal>> = {
+  tool_calls_per_run: { effectSize: (key) => key === '__mix__', queries: toolCallsQueries, measure: toolCallsMeasure },
+  policy_activation_rate: { effectSize: () => false, queries: policyQueries, measure: policyMeasure },
+  cost_per_success: { effectSize: () => false, queries: costQueries, measure: costMeasure },
+  output_schema_shift: { effectSize: () => true, queries: schemaQueries, measure: schemaMeasure },
+};
+
+export type { Measurement, SeriesEvaluation, Contributor } from './result.js';
+export { windowsFor, describeBaseline } from './windows.js';

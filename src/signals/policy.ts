@@ -1,0 +1,92 @@
+/**
+ * policy_activation_rate: (denials [+ escalations]) / all policy decisions, or with `per: run` the
+ * share of runs with at least one activation. Two-proportion z-test. Contributors are the denied
+ * policy rules.
+ */
+import type { Rule } from '../rules/types.js';
+import { relativeDeviation, twoProportionZTest } from '../stats/index.js';
+import { baselinePick, baselineValue } from './baseline.js';
+import type { Measurement } from './result.js';
+import { groupColumns, groupLabels, num, runsSubquery, type BuiltQuery } from './sql.js';
+import type { WindowBounds } from './types.js';
+
+export function policyQueries(rule: Rule, table: string, windows: readonly WindowBounds[]): BuiltQuery[] {
+  const groups = groupColumns(rule);
+  const byGroup = [...groups, 'w'].join(', ');
+  const act = rule.options.escalations === false ? 'policy_denials' : '(policy_denials + policy_escalations)';
+  const params: Record<string, unknown> = {};
+  const sql = `SELECT ${byGroup}, count() AS runs,
+  sum(toUInt64(policy_allows) + policy_denials + policy_escalations) AS decisions,
+  sum(toUInt64(${act})) AS activations,
+  countIf(${act} > 0) AS runs_with_activation,
+  sumMap(CAST(denied_rules, 'Array(String)'), arrayMap(x -> toUInt64(1), denied_rules)) AS rules_hit,
+  groupArrayIf(3)(run_id, ${act} > 0 AND w = 0) AS examples
+FROM (${runsSubquery(rule, table, windows, params, ['policy_allows', 'policy_denials', 'policy_escalations', 'denied_rules'])})
+GROUP BY ${byGroup}`;
+  return [{ sql, params }];
+}
+
+interface PolicyWindow {
+  runs: number;
+  trials: number;
+  successes: number;
+  rules: Map<string, number>;
+  examples: string[];
+}
+
+export function policyMeasure(rule: Rule, windows: readonly WindowBounds[], rows: readonly (readonly Record<string, unknown>[])[]): Measurement[] {
+  const perRun = rule.options.per === 'run';
+  const groups = new Map<string, { labels: Record<string, string>; win: PolicyWindow[] }>();
+  for (const r of rows[0] ?? []) {
+    const labels = groupLabels(rule, r);
+    const k = JSON.stringify(labels);
+    let g = groups.get(k);
+    if (!g) {
+      g = { labels, win: windows.map(() => ({ runs: 0, trials: 0, successes: 0, rules: new Map(), examples: [] })) };
+      groups.set(k, g);
+    }
+    const hit = r.rules_hit as [string[], (number | string)[]] | Record<string, unknown>;
+    const ruleCounts = new Map<string, number>();
+    // sumMap returns a tuple (keys, values): JSON gives it as a 2-element array or an object.
+    const [keys, vals] = Array.isArray(hit) ? hit : [Object.values(hit)[0] as string[], Object.values(hit)[1] as number[]];
+    (keys ?? []).forEach((key, i) => ruleCounts.set(key, num(vals?.[i])));
+    g.win[num(r.w)] = {
+      runs: num(r.runs),
+      trials: perRun ? num(r.runs) : num(r.decisions),
+      successes: perRun ? num(r.runs_with_activation) : num(r.activations),
+      rules: ruleCounts,
+      examples: (r.examples as string[]) ?? [],
+    };
+  }
+  const out: Measurement[] = [];
+  for (const g of groups.values()) {
+    const pick = baselinePick(g.win.map((w) => w.runs));
+    const rate = (w: number) => (g.win[w]!.trials > 0 ? g.win[w]!.successes / g.win[w]!.trials : null);
+    const current = rate(0);
+    const baseline = baselineValue(pick, rate);
+    const cur = g.win[0]!;
+    const base = g.win[pick.testWindow]!;
+    const test = twoProportionZTest({ successes: cur.successes, trials: cur.trials }, { successes: base.successes, trials: base.trials });
+    const ruleNames = new Set([...cur.rules.keys(), ...base.rules.keys()]);
+    const share = (w: PolicyWindow, name: string) => (w.trials > 0 ? (w.rules.get(name) ?? 0) / w.trials : null);
+    const contributors = [...ruleNames]
+      .map((name) => ({ name, current: share(cur, name), baseline: share(base, name) }))
+      .sort((a, b) => (b.current ?? 0) - (b.baseline ?? 0) - ((a.current ?? 0) - (a.baseline ?? 0)))
+      .slice(0, 5);
+    out.push({
+      labels: g.labels,
+      key: '',
+      current,
+      baseline,
+      deviation: current !== null && baseline !== null ? relativeDeviation(current, baseline) : null,
+      isNew: (baseline ?? 0) === 0 && (current ?? 0) > 0,
+      currentRuns: cur.runs,
+      baselineRuns: pick.runs,
+      test: test ? { name: 'two_proportion_z', ...test } : null,
+      contributors,
+      exampleRunIds: cur.examples,
+      extra: { activations: cur.successes, decisions_or_runs: cur.trials },
+    });
+  }
+  return out;
+}

@@ -1,0 +1,40 @@
+/** What one evaluation of a rule says per group and key, before and after the decision. */
+import type { Outcome } from '../alerting/types.js';
+import type { SignalName } from '../rules/types.js';
+import type { TestResult } from '../stats/index.js';
+
+export interface Contributor {
+  /** A tool, a fingerprint, a denied policy rule, a cost component. */
+  readonly name: string;
+  readonly current: number | null;
+  readonly baseline: number | null;
+}
+
+/** A measured series: the signal's numbers for one group (and key), without the verdict. */
+export interface Measurement {
+  /** Group labels plus the key label (e.g. `tool`) where the signal has one: the alert's identity. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** Tool name, `__mix__` for the tool mix, or '' for a per-group signal. Exported as the `key` label. */
+  readonly key: string;
+  readonly current: number | null;
+  readonly baseline: number | null;
+  /** Relative change for scalars; the effect size itself for distributions. */
+  readonly deviation: number | null;
+  /** The key has no mass in the baseline but some now (a new tool, a new fingerprint). */
+  readonly isNew: boolean;
+  readonly currentRuns: number;
+  readonly baselineRuns: number;
+  readonly test: (TestResult & { readonly name: string }) | null;
+  readonly contributors: readonly Contributor[];
+  readonly exampleRunIds: readonly string[];
+  /** Signal-specific extras shown in eval output and notifications. */
+  readonly extra?: Readonly<Record<string, number | string | null>>;
+}
+
+export interface SeriesEvaluation extends Measurement {
+  readonly rule: string;
+  readonly signal: SignalName;
+  /** Holm-adjusted over every test of this rule in this evaluation; null when no test ran. */
+  readonly pValue: number | null;
+  readonly outcome: Outcome;
+}

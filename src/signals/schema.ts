@@ -1,0 +1,95 @@
+/**
+ * output_schema_shift: the distribution of output_schema_fingerprint per group. Effect sizes: the
+ * Jensen-Shannon distance between the windows and the share of current runs on fingerprints unseen in
+ * the baseline; the rule's `measure` picks which one the threshold applies to. Chi-square test of
+ * homogeneity. Seasonal baselines pool the weeks' counts (a median of distributions is not one).
+ */
+import type { Rule } from '../rules/types.js';
+import { chiSquareTest, jensenShannonDistance, unseenShare } from '../stats/index.js';
+import { baselinePick } from './baseline.js';
+import type { Measurement } from './result.js';
+import { groupColumns, groupLabels, num, runsSubquery, type BuiltQuery } from './sql.js';
+import type { WindowBounds } from './types.js';
+
+/** Fingerprints beyond the top ones per group and window are pooled, so cardinality stays bounded. */
+export const TOP_FINGERPRINTS = 100;
+export const OTHER = '__other__';
+
+export function schemaQueries(rule: Rule, table: string, windows: readonly WindowBounds[]): BuiltQuery[] {
+  const groups = groupColumns(rule);
+  const byGroup = [...groups, 'w'].join(', ');
+  const params: Record<string, unknown> = { top: TOP_FINGERPRINTS };
+  const sql = `SELECT ${byGroup}, output_schema_fingerprint AS fp, count() AS runs, groupArray(3)(run_id) AS examples
+FROM (${runsSubquery(rule, table, windows, params, ['output_schema_fingerprint'])})
+GROUP BY ${byGroup}, fp
+ORDER BY runs DESC
+LIMIT {top:UInt32} BY ${byGroup}`;
+  const p2: Record<string, unknown> = {};
+  const totals = `SELECT ${byGroup}, count() AS runs
+FROM (${runsSubquery(rule, table, windows, p2, [])})
+GROUP BY ${byGroup}`;
+  return [{ sql, params }, { sql: totals, params: p2 }];
+}
+
+export function schemaMeasure(rule: Rule, windows: readonly WindowBounds[], rows: readonly (readonly Record<string, unknown>[])[]): Measurement[] {
+  const [fpRows = [], totalRows = []] = rows;
+  const groups = new Map<string, { labels: Record<string, string>; runs: number[]; fps: Record<string, number>[]; examples: Map<string, string[]> }>();
+  const groupOf = (r: Record<string, unknown>) => {
+    const labels = groupLabels(rule, r);
+    const k = JSON.stringify(labels);
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { labels, runs: windows.map(() => 0), fps: windows.map(() => ({})), examples: new Map() }));
+    return g;
+  };
+  for (const r of totalRows) groupOf(r).runs[num(r.w)] = num(r.runs);
+  for (const r of fpRows) {
+    const g = groupOf(r);
+    const w = num(r.w);
+    const fp = String(r.fp);
+    g.fps[w]![fp] = num(r.runs);
+    if (w === 0) g.examples.set(fp, (r.examples as string[]) ?? []);
+  }
+  const measure = rule.options.measure ?? 'js_distance';
+  const out: Measurement[] = [];
+  for (const g of groups.values()) {
+    // Pool what LIMIT BY cut off, so the shares still sum to the window's runs.
+    g.fps.forEach((counts, w) => {
+      const listed = Object.values(counts).reduce((s, x) => s + x, 0);
+      if (g.runs[w]! > listed) counts[OTHER] = (counts[OTHER] ?? 0) + g.runs[w]! - listed;
+    });
+    const pick = baselinePick(g.runs);
+    const cur = g.fps[0]!;
+    const base: Record<string, number> = {};
+    for (const w of pick.windows) for (const [fp, n] of Object.entries(g.fps[w]!)) base[fp] = (base[fp] ?? 0) + n;
+    const jsd = jensenShannonDistance(cur, base);
+    const unseen = unseenShare(cur, base);
+    const chi = chiSquareTest({ current: cur, baseline: base });
+    const curTotal = g.runs[0]!;
+    const baseTotal = Object.values(base).reduce((s, x) => s + x, 0);
+    const contributors = [...new Set([...Object.keys(cur), ...Object.keys(base)])]
+      .map((name) => ({
+        name,
+        current: curTotal > 0 ? (cur[name] ?? 0) / curTotal : null,
+        baseline: baseTotal > 0 ? (base[name] ?? 0) / baseTotal : null,
+      }))
+      .sort((a, b) => Math.abs((b.current ?? 0) - (b.baseline ?? 0)) - Math.abs((a.current ?? 0) - (a.baseline ?? 0)))
+      .slice(0, 5);
+    const value = measure === 'js_distance' ? jsd : unseen;
+    const top = contributors.find((c) => c.name !== OTHER);
+    out.push({
+      labels: g.labels,
+      key: '',
+      current: value,
+      baseline: 0,
+      deviation: value,
+      isNew: false,
+      currentRuns: curTotal,
+      baselineRuns: pick.runs,
+      test: chi ? { name: 'chi_square', ...chi } : null,
+      contributors,
+      exampleRunIds: top ? (g.examples.get(top.name) ?? []) : [],
+      extra: { measure, js_distance: jsd, unseen_share: unseen },
+    });
+  }
+  return out;
+}

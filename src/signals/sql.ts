@@ -1,0 +1,83 @@
+/**
+ * SQL pieces shared by the four signals. Identifiers come only from the contract (checked again
+ * here, whatever the rule loader did); every value, pattern and time is a bound parameter.
+ */
+import type { Rule, WhereValue } from '../rules/types.js';
+import { dimensionIdentifier, isDimensionColumn } from '../store/contract.js';
+import type { WindowBounds } from './types.js';
+
+export interface BuiltQuery {
+  readonly sql: string;
+  readonly params: Record<string, unknown>;
+}
+
+/** `invoice_*` -> LIKE pattern with %, _ and \ in the literal part escaped. */
+export function globToLike(glob: string): string {
+  return glob.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%');
+}
+
+/** The WHERE conditions of a rule: its `where` filters and the overall time range of all windows. */
+export function filterClause(rule: Pick<Rule, 'where'>, windows: readonly WindowBounds[], params: Record<string, unknown>): string {
+  const conds: string[] = [];
+  const lo = Math.min(...windows.map((w) => w.startMs));
+  const hi = Math.max(...windows.map((w) => w.endMs));
+  params.lo = lo;
+  params.hi = hi;
+  conds.push('timestamp >= fromUnixTimestamp64Milli({lo:Int64})', 'timestamp < fromUnixTimestamp64Milli({hi:Int64})');
+  let i = 0;
+  for (const [col, value] of Object.entries(rule.where) as [string, WhereValue][]) {
+    const ident = dimensionIdentifier(col);
+    const values = typeof value === 'string' ? [value] : value;
+    const alternatives = values.map((v) => {
+      const name = `w${i++}`;
+      if (v.includes('*')) {
+        params[name] = globToLike(v);
+        return `${ident} LIKE {${name}:String}`;
+      }
+      params[name] = v;
+      return `${ident} = {${name}:String}`;
+    });
+    conds.push(alternatives.length === 1 ? alternatives[0]! : `(${alternatives.join(' OR ')})`);
+  }
+  return conds.join('\n  AND ');
+}
+
+/**
+ * The window index of a row (0 = current, 1.. = baseline). arrayJoin lets a row count in several
+ * windows when seasonal windows overlap; rows in no window are dropped.
+ */
+export function windowIndexExpr(windows: readonly WindowBounds[], params: Record<string, unknown>): string {
+  params.starts = windows.map((w) => w.startMs);
+  params.ends = windows.map((w) => w.endMs);
+  return `arrayJoin(arrayFilter(i -> ts_ms >= {starts:Array(Int64)}[i] AND ts_ms < {ends:Array(Int64)}[i], arrayEnumerate({starts:Array(Int64)}))) - 1`;
+}
+
+export function groupColumns(rule: Pick<Rule, 'groupBy'>): string[] {
+  for (const c of rule.groupBy) if (!isDimensionColumn(c)) throw new Error(`group_by column ${JSON.stringify(c)} is not in the contract`);
+  return rule.groupBy.map((c) => dimensionIdentifier(c));
+}
+
+/** `SELECT <groups>, <window index>, ... FROM (<runs of the rule>)`: the inner part every signal shares. */
+export function runsSubquery(rule: Rule, table: string, windows: readonly WindowBounds[], params: Record<string, unknown>, extraColumns: string[]): string {
+  const groups = groupColumns(rule);
+  const cols = [...groups, 'run_id', ...extraColumns];
+  return `SELECT ${cols.join(', ')}, ${windowIndexExpr(windows, params)} AS w
+  FROM (SELECT *, toUnixTimestamp64Milli(timestamp) AS ts_ms FROM ${table}
+        WHERE ${filterClause(rule, windows, params)})`;
+}
+
+/** Turn a ClickHouse row's group columns into labels. */
+export function groupLabels(rule: Pick<Rule, 'groupBy'>, row: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const c of rule.groupBy) out[c] = String(row[c] ?? '');
+  return out;
+}
+
+export function groupKey(labels: Record<string, string>): string {
+  return JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
+}
+
+/** Numbers arrive as strings for 64-bit types over HTTP; as numbers from chDB. */
+export function num(v: unknown): number {
+  return typeof v === 'number' ? v : Number(v ?? 0);
+}
