@@ -14,13 +14,19 @@ export type QueryParams = Record<string, unknown>;
 export interface ClickHouse {
   readonly target: Target;
   /** SELECT returning rows as objects. Values only ever travel as bound parameters ({name:Type}). */
-  query<T = Record<string, unknown>>(sql: string, params?: QueryParams, opts?: { timeoutMs?: number }): Promise<T[]>;
+  query<T = Record<string, unknown>>(sql: string, params?: QueryParams, opts?: QueryOptions): Promise<T[]>;
   /** DDL and other statements without a result. */
   command(sql: string, params?: QueryParams): Promise<void>;
   /** Bulk insert: objects as JSONEachRow, or arrays in column order as JSONCompactEachRow (much cheaper to parse). */
   insert(table: string, rows: readonly object[], format?: 'JSONEachRow' | 'JSONCompactEachRow'): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface QueryOptions {
+  readonly timeoutMs?: number;
+  /** Cancels the query (the daemon's per-group evaluation timeout and shutdown). */
+  readonly signal?: AbortSignal;
 }
 
 export interface Credentials {
@@ -157,9 +163,10 @@ function wrap(client: ClickHouseClient, target: Target, secrets: readonly (strin
   let closed = false;
   return {
     target,
-    query: <T>(sql: string, params?: QueryParams, opts?: { timeoutMs?: number }) =>
+    query: <T>(sql: string, params?: QueryParams, opts?: QueryOptions) =>
       guard(async () => {
-        const abort = opts?.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined;
+        const signals = [opts?.signal, opts?.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined].filter((x): x is AbortSignal => !!x);
+        const abort = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
         const rs = await client.query({ query: sql, query_params: params, format: 'JSONEachRow', abort_signal: abort });
         return (await rs.json()) as T[];
       }),

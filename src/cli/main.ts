@@ -1,0 +1,170 @@
+/** The `agentdrift` command line. Every command that touches data accepts --config and --clickhouse. */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { ClickHouseAccessError } from '../clickhouse/client.js';
+import { TargetError } from '../clickhouse/target.js';
+import { seedDemo, terminalProgress } from '../demo/seed.js';
+import { Daemon } from '../daemon/daemon.js';
+import { loadRuleFiles } from '../rules/load.js';
+import { checkPaths } from '../rules/check.js';
+import { formatProblem } from '../rules/types.js';
+import { migrate } from '../store/migrate.js';
+import { storeStatus, formatStatus } from '../store/status.js';
+import { agentRunsTable, describeTarget, loggerFor, openStore, resolveConfig, storeNames, UsageError, type GlobalOptions } from './context.js';
+import { evalOnce, formatEvalTable } from './evalOnce.js';
+
+const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
+
+function positiveInt(v: string): number {
+  const x = Number(v);
+  if (!Number.isInteger(x) || x <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return x;
+}
+
+function isoTime(v: string): number {
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new InvalidArgumentError('must be an ISO-8601 time such as 2026-11-22T09:00:00Z');
+  return t;
+}
+
+function dataOptions(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'daemon configuration (default: ./agentdrift.yaml if present)')
+    .option('--clickhouse <target>', 'chdb:<dir> or http(s)://host:port/database (overrides the config)')
+    .option('--log-level <level>', 'debug | info | warn | error');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('agentdrift')
+    .description('Detects behaviour drift of tool-using AI agents from their runs in ClickHouse')
+    .showHelpAfterError()
+    .exitOverride();
+
+  dataOptions(program.command('migrate').description('create the agent_runs table, otel_traces (if absent) and the view between them')).action(
+    async (o: GlobalOptions) => {
+      const config = await resolveConfig(o);
+      const ch = await openStore(config);
+      try {
+        const steps = await migrate(ch, storeNames(config), { ttlDays: config.ttlDays ?? undefined });
+        out(`ClickHouse ${describeTarget(config.clickhouse.target)}`);
+        for (const s of steps) out(`  ${s.action.padEnd(7)} ${s.kind} ${s.object}`);
+      } finally {
+        await ch.close();
+      }
+    },
+  );
+
+  const demo = program.command('demo').description('demo data');
+  dataOptions(demo.command('seed').description('write synthetic runs with four injected drifts as OpenTelemetry root spans'))
+    .option('--days <n>', 'days of history', positiveInt, 28)
+    .option('--runs-per-day <n>', 'average runs per day over all workflows', positiveInt, 6000)
+    .option('--seed <text>', 'random seed: the same seed and --end give the same runs', 'agentdrift')
+    .option('--end <iso>', 'end of the seeded period (default: now)', isoTime)
+    .action(async (o: GlobalOptions & { days: number; runsPerDay: number; seed: string; end?: number }) => {
+      const config = await resolveConfig(o);
+      const ch = await openStore(config);
+      try {
+        const names = storeNames(config);
+        await migrate(ch, names, { ttlDays: config.ttlDays ?? undefined });
+        const r = await seedDemo(ch, names, { days: o.days, runsPerDay: o.runsPerDay, seed: o.seed, endMs: o.end ?? Date.now() }, terminalProgress());
+        out(`seeded ${r.inserted} runs from ${new Date(r.plan.startMs).toISOString()} to ${new Date(r.plan.endMs).toISOString()} in ${(r.elapsedMs / 1000).toFixed(1)}s`);
+        out('injected drifts:');
+        for (const d of r.plan.drifts) {
+          const when = new Date(d.startsAt);
+          const day = when.toLocaleDateString('en-US', { weekday: 'long', timeZone: 'UTC' });
+          out(`  ${d.signal.padEnd(22)} ${d.workflowId.padEnd(19)} from ${when.toISOString()} (${day}): ${d.description}`);
+        }
+        out('workflows that never drift: lead_scoring, email_drafting');
+      } finally {
+        await ch.close();
+      }
+    });
+
+  program
+    .command('check')
+    .description('validate rule files and directories, reporting every problem as file:line:col')
+    .argument('<paths...>', 'rule files or directories')
+    .action(async (paths: string[]) => {
+      const r = await checkPaths(paths);
+      (r.ok ? out : err)(r.output);
+      if (!r.ok) process.exitCode = 1;
+    });
+
+  dataOptions(program.command('eval').description('evaluate every rule once and print one result per rule, group and key'))
+    .requiredOption('--once', 'evaluate once and exit (the only mode)')
+    .option('--at <iso>', 'evaluation time (default: now)', isoTime)
+    .option('--format <format>', 'table | json', 'table')
+    .option('--rules <paths...>', 'rule files or directories (default: from the config)')
+    .action(async (o: GlobalOptions & { at?: number; format: string; rules?: string[] }) => {
+      if (o.format !== 'table' && o.format !== 'json') throw new UsageError('--format must be table or json');
+      const config = await resolveConfig(o);
+      const loaded = await loadRuleFiles(o.rules ?? config.rules);
+      if (!loaded.ruleSet) throw new UsageError(loaded.problems.map(formatProblem).join('\n'));
+      const ch = await openStore(config);
+      try {
+        const rows = await evalOnce(ch, agentRunsTable(config), loaded.ruleSet, o.at ?? Date.now());
+        out(o.format === 'json' ? JSON.stringify(rows, null, 2) : formatEvalTable(rows));
+        if (rows.some((r) => r.error)) process.exitCode = 1;
+      } finally {
+        await ch.close();
+      }
+    });
+
+  dataOptions(program.command('status').description('row counts, time range and malformed rows of the store')).action(async (o: GlobalOptions) => {
+    const config = await resolveConfig(o);
+    const ch = await openStore(config);
+    try {
+      out(formatStatus(await storeStatus(ch, storeNames(config)), describeTarget(config.clickhouse.target)));
+    } finally {
+      await ch.close();
+    }
+  });
+
+  dataOptions(program.command('start').description('run the daemon: evaluate rules on schedule, export metrics, send alerts'))
+    .option('--demo', 'seed demo data when the store is empty (what `npm start` does)')
+    .action(async (o: GlobalOptions & { demo?: boolean }) => {
+      const config = await resolveConfig(o);
+      const logger = loggerFor(config, o);
+      const ch = await openStore(config);
+      const daemon = new Daemon({ config, ch, names: storeNames(config), logger, demo: !!o.demo });
+      const stop = async (signal: string) => {
+        logger.info({ signal }, 'signal received');
+        await daemon.close();
+        process.exit(0);
+      };
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+      process.once('SIGINT', () => void stop('SIGINT'));
+      process.on('SIGHUP', () => void daemon.reload('SIGHUP'));
+      try {
+        await daemon.start();
+      } catch (e) {
+        await daemon.close();
+        throw e;
+      }
+      // Runs until a signal arrives.
+      await new Promise<never>(() => undefined);
+    });
+
+  return program;
+}
+
+/** Runs the CLI; returns the exit code (0 ok, 1 findings/failures, 2 usage or configuration errors). */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof UsageError || e instanceof TargetError) {
+      err(`agentdrift: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof ClickHouseAccessError) {
+      err(`agentdrift: ${e.message}`);
+      return 1;
+    }
+    err(`agentdrift: ${(e as Error)?.stack ?? String(e)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * The composition root of `agentdrift start`: config and rules in, scheduled evaluations, alert
+ * state, logs, reloads (SIGHUP and file changes) and a clean shutdown (SIGTERM/SIGINT) out.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
+import { FileStateStore } from '../alerting/store.js';
+import type { ClickHouse } from '../clickhouse/client.js';
+import { describeTarget } from '../clickhouse/target.js';
+import type { Config } from '../config/load.js';
+import { seedDemo, storeIsEmpty, terminalProgress } from '../demo/seed.js';
+import type { Logger } from '../log.js';
+import { loadRuleFiles } from '../rules/load.js';
+import { formatProblem, type RuleSet } from '../rules/types.js';
+import { migrate } from '../store/migrate.js';
+import { qualified, type StoreNames } from '../store/schema.js';
+import { Engine, type EngineDeps } from './engine.js';
+import { GroupRunner } from './scheduler.js';
+
+export interface DaemonOptions {
+  readonly config: Config;
+  readonly ch: ClickHouse;
+  readonly names: StoreNames;
+  readonly logger: Logger;
+  /** Migrate and seed the demo when agent_runs is empty (also `demo.seed_if_empty` in config). */
+  readonly demo: boolean;
+  readonly now?: () => number;
+  /** Extra wiring (metrics, HTTP, notifications) added by the caller. */
+  readonly extend?: (d: Daemon) => Promise<void> | void;
+}
+
+export interface DaemonHooks {
+  onEvaluation?: EngineDeps['onEvaluation'];
+  onTransitions?: EngineDeps['onTransitions'];
+  onGroupDone?: (group: string, ok: boolean, durationMs: number, at: number) => void;
+  onSkip?: (group: string) => void;
+  onReload?: (ok: boolean, rules: number) => void;
+  deliveries?: EngineDeps['deliveries'];
+  onClose?: () => Promise<void>;
+}
+
+export class Daemon {
+  readonly hooks: DaemonHooks = {};
+  engine!: Engine;
+  ruleSet: RuleSet | null = null;
+  lastEvaluationAt: number | null = null;
+  private runners: GroupRunner[] = [];
+  private watchers: FSWatcher[] = [];
+  private reloadTimer: NodeJS.Timeout | null = null;
+  private closing: Promise<void> | null = null;
+  private readonly now: () => number;
+
+  constructor(readonly opts: DaemonOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Loads rules (refusing to start on invalid ones), prepares the store, restores state, starts the groups. */
+  async start(): Promise<void> {
+    const { config, logger, ch, names } = this.opts;
+    const loaded = await loadRuleFiles(config.rules);
+    if (!loaded.ruleSet) {
+      throw new Error(`invalid rules, not starting:\n${loaded.problems.map(formatProblem).join('\n')}`);
+    }
+    this.ruleSet = loaded.ruleSet;
+    logger.info({ target: describeTarget(config.clickhouse.target), files: loaded.files }, 'agentdrift starting');
+
+    if (this.opts.demo || config.demo.seedIfEmpty) await this.prepareDemo();
+
+    await this.opts.extend?.(this);
+    this.engine = new Engine({
+      query: (sql, params, signal) => ch.query(sql, params, { signal }),
+      table: qualified(names.database, names.agentRuns),
+      store: new FileStateStore(config.stateFile),
+      logger,
+      now: this.now,
+      onEvaluation: (ev, states) => this.hooks.onEvaluation?.(ev, states),
+      onTransitions: (events) => this.hooks.onTransitions?.(events),
+      deliveries: this.hooks.deliveries,
+    });
+    await this.engine.restore();
+    this.engine.adoptRuleSet(this.ruleSet);
+    this.hooks.onReload?.(true, countRules(this.ruleSet));
+    this.startRunners(this.ruleSet);
+    this.watchRules();
+    logger.info({ groups: this.ruleSet.groups.length, rules: countRules(this.ruleSet) }, 'agentdrift started');
+  }
+
+  private async prepareDemo(): Promise<void> {
+    const { ch, names, logger } = this.opts;
+    await migrate(ch, names, { ttlDays: this.opts.config.ttlDays ?? undefined });
+    if (!(await storeIsEmpty(ch, names))) return;
+    logger.info('agent_runs is empty: seeding 28 days of demo runs with four injected drifts');
+    const r = await seedDemo(ch, names, { days: 28, runsPerDay: 6000, seed: 'agentdrift', endMs: this.now() }, terminalProgress());
+    for (const d of r.plan.drifts) {
+      logger.info({ signal: d.signal, workflow_id: d.workflowId, starts_at: new Date(d.startsAt).toISOString() }, `demo drift injected: ${d.description}`);
+    }
+    logger.info({ runs: r.inserted, ms: r.elapsedMs }, 'demo data seeded');
+  }
+
+  private startRunners(rules: RuleSet): void {
+    this.runners = rules.groups.map(
+      (group) =>
+        new GroupRunner(group, {
+          now: this.now,
+          logger: this.opts.logger,
+          onSkip: (g) => this.hooks.onSkip?.(g.name),
+          run: async (g, at, signal) => {
+            const result = await this.engine.evaluateGroup(g, at, signal);
+            if (result.ok) this.lastEvaluationAt = at;
+            this.hooks.onGroupDone?.(g.name, result.ok, result.durationMs, at);
+          },
+        }),
+    );
+    for (const r of this.runners) r.start();
+  }
+
+  /** Re-reads the rule files. An invalid new set keeps the old one running and says why. */
+  async reload(reason: string): Promise<boolean> {
+    const { logger, config } = this.opts;
+    const loaded = await loadRuleFiles(config.rules);
+    if (!loaded.ruleSet) {
+      logger.error({ reason, problems: loaded.problems.map(formatProblem) }, 'rule reload failed: keeping the previous rules running');
+      this.hooks.onReload?.(false, countRules(this.ruleSet));
+      return false;
+    }
+    const old = this.runners;
+    this.runners = [];
+    await Promise.all(old.map((r) => r.stop()));
+    this.ruleSet = loaded.ruleSet;
+    const dropped = this.engine.adoptRuleSet(loaded.ruleSet);
+    this.startRunners(loaded.ruleSet);
+    logger.info({ reason, groups: loaded.ruleSet.groups.length, rules: countRules(loaded.ruleSet), dropped_series: dropped.length }, 'rules reloaded');
+    this.hooks.onReload?.(true, countRules(loaded.ruleSet));
+    return true;
+  }
+
+  private watchRules(): void {
+    const schedule = (why: string) => {
+      if (this.reloadTimer) clearTimeout(this.reloadTimer);
+      // Editors write files in several steps: wait for the burst to end.
+      this.reloadTimer = setTimeout(() => void this.reload(why), 300);
+    };
+    for (const p of this.opts.config.rules) {
+      try {
+        this.watchers.push(watch(p, () => schedule(`file change in ${p}`)));
+      } catch {
+        // A path that vanished: watch its directory so its return is noticed.
+        try {
+          this.watchers.push(watch(dirname(p), () => schedule(`file change near ${p}`)));
+        } catch (err) {
+          this.opts.logger.warn({ err, path: p }, 'cannot watch rule path; SIGHUP still reloads');
+        }
+      }
+    }
+  }
+
+  /** Stops the schedules, waits for running evaluations, persists state, closes everything. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const { logger } = this.opts;
+      logger.info('shutting down');
+      if (this.reloadTimer) clearTimeout(this.reloadTimer);
+      for (const w of this.watchers) w.close();
+      const steps: [string, () => Promise<unknown>][] = [
+        ['stop evaluations', () => Promise.all(this.runners.map((r) => r.stop(true)))],
+        ['persist state', () => (this.engine ? this.engine.persist() : Promise.resolve())],
+        ['close outputs', () => this.hooks.onClose?.() ?? Promise.resolve()],
+        ['close ClickHouse', () => this.opts.ch.close()],
+      ];
+      // Every step runs even when one fails (bullmq-style close).
+      for (const [name, fn] of steps) {
+        try {
+          await fn();
+        } catch (err) {
+          logger.error({ err, step: name }, `shutdown step failed: ${name}`);
+        }
+      }
+      logger.info('stopped');
+    })();
+    return this.closing;
+  }
+}
+
+function countRules(rs: RuleSet | null): number {
+  return rs ? rs.groups.reduce((n, g) => n + g.rules.length, 0) : 0;
+}
