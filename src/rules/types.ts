@@ -65,6 +65,8 @@ export interface RuleGroup {
   readonly timeoutMs: number;
   readonly rules: readonly Rule[];
   readonly file: string;
+  /** Where the group's `name` key was written (set by the loader; absent for groups built in code). */
+  readonly pos?: SourcePos;
 }
 
 export interface RuleSet {

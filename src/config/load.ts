@@ -1,0 +1,244 @@
+/**
+ * agentdrift.yaml -> Config. Validated as strictly as rule files: unknown keys and bad values are
+ * problems with positions, all reported at once; a config with any problem is not returned.
+ */
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { DEFAULT_TARGET, parseTarget, TargetError, type Target } from '../clickhouse/target.js';
+import type { Problem } from '../rules/types.js';
+import { bool, Checker, describe, duration, int, isObj, labelOf, list, nonEmptyStr, oneOf, quote, str, type Obj, type Reader } from '../yaml/check.js';
+import { deepFreeze } from '../yaml/freeze.js';
+import { fileProblem, parseYaml, plainValue, sortProblems, type Path, type YamlSource } from '../yaml/source.js';
+import { substituteEnv, type Env } from './env.js';
+import { LOG_LEVELS, type Config, type ListenAddress } from './types.js';
+
+export type { Config } from './types.js';
+
+export interface ConfigLoadResult {
+  /** Null when there is any problem. Deep-frozen, every default filled. */
+  readonly config: Config | null;
+  readonly problems: Problem[];
+  /**
+   * The parsed file (after env substitution), for validators of sections this module does not own
+   * (receivers, route) to report their own problems with positions. Null when the file was unreadable.
+   */
+  readonly source: YamlSource | null;
+}
+
+const TOP_KEYS = ['clickhouse', 'tables', 'ttl_days', 'rules', 'state_file', 'listen', 'log_level', 'evaluation', 'receivers', 'route', 'demo'] as const;
+const CLICKHOUSE_KEYS = ['target', 'database', 'user', 'password'] as const;
+const TABLE_KEYS = ['agent_runs', 'otel_traces', 'view'] as const;
+const EVALUATION_KEYS = ['timeout', 'max_series_per_rule'] as const;
+const DEMO_KEYS = ['seed_if_empty'] as const;
+
+export const DEFAULTS = {
+  target: DEFAULT_TARGET,
+  tables: { agentRuns: 'agent_runs', otelTraces: 'otel_traces', view: 'agent_runs_from_otel' },
+  rules: ['rules'],
+  stateFile: './data/agentdrift-state.json',
+  listen: '127.0.0.1:9464',
+  logLevel: 'info',
+  maxSeriesPerRule: 500,
+} as const;
+
+/** Credentials may come from the environment instead of the file (the target URL never carries them). */
+const USER_ENV = 'AGENTDRIFT_CLICKHOUSE_USER';
+const PASSWORD_ENV = 'AGENTDRIFT_CLICKHOUSE_PASSWORD';
+
+/** The configuration without a file: every default, paths relative to the working directory. */
+export function defaultConfig(env: Env = process.env): Config {
+  return deepFreeze({
+    file: null,
+    clickhouse: { ...resolveTarget(parseTarget(DEFAULT_TARGET), '.'), user: env[USER_ENV] ?? null, password: env[PASSWORD_ENV] ?? null },
+    tables: { ...DEFAULTS.tables },
+    ttlDays: null,
+    rules: DEFAULTS.rules.map((r) => relativeTo('.', r)),
+    stateFile: relativeTo('.', DEFAULTS.stateFile),
+    listen: parseListen(DEFAULTS.listen) as ListenAddress,
+    logLevel: DEFAULTS.logLevel,
+    evaluation: { timeoutMs: null, maxSeriesPerRule: DEFAULTS.maxSeriesPerRule },
+    receivers: [],
+    route: {},
+    demo: { seedIfEmpty: false },
+  });
+}
+
+export async function loadConfig(file: string, env: Env = process.env): Promise<ConfigLoadResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    return { config: null, problems: [fileProblem(file, `cannot read config file: ${reason}`)], source: null };
+  }
+  return parseConfigText(text, file, env);
+}
+
+/** Validates the text of a config file; relative paths in it are taken relative to `file`'s directory. */
+export function parseConfigText(text: string, file: string, env: Env = process.env): ConfigLoadResult {
+  const parsed = parseYaml(text, file);
+  if (parsed.problems.length > 0) return { config: null, problems: parsed.problems, source: parsed.source };
+  const source = parsed.source;
+  const substituted = substituteEnv(source, env);
+  const plain = plainValue(source);
+  if (plain.problems.length > 0) return { config: null, problems: plain.problems, source };
+
+  const c = new Checker(source, substituted.paths);
+  const config = readConfig(c, plain.value, file, env);
+  const secrets = [config.clickhouse.password].filter((s): s is string => s !== null && s.length >= 3);
+  // A value whose variable is missing would also fail its own check; one problem per value is enough.
+  const envSpots = new Set(substituted.problems.map((p) => `${p.line}:${p.col}`));
+  const followUps = c.problems.filter((p) => !envSpots.has(`${p.line}:${p.col}`));
+  const problems = sortProblems([...substituted.problems, ...followUps]).map((p) => scrub(p, secrets));
+  return { config: problems.length > 0 ? null : deepFreeze(config), problems, source };
+}
+
+/** A last guard: no message is written from the password, but if one ever were, it would not leak. */
+function scrub(p: Problem, secrets: readonly string[]): Problem {
+  let message = p.message;
+  for (const s of secrets) message = message.split(s).join('***');
+  return message === p.message ? p : { ...p, message };
+}
+
+function relativeTo(dir: string, p: string): string {
+  return path.isAbsolute(p) ? path.normalize(p) : path.join(dir, p);
+}
+
+function resolveTarget(t: Target, dir: string): { target: Target; targetSpec: string } {
+  if (t.kind === 'chdb') {
+    // Same base as state_file, so the embedded database and the state live together wherever agentdrift starts.
+    const p = relativeTo(dir, t.path);
+    return { target: { ...t, path: p }, targetSpec: `chdb:${p}` };
+  }
+  return { target: t, targetSpec: `${t.url}/${t.database}` };
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function identifier(what: string): Reader<string> {
+  return (c, v, p) => {
+    const s = str(c, v, p);
+    if (s === undefined) return undefined;
+    if (IDENTIFIER.test(s)) return s;
+    c.report(p, `${what}: invalid name ${quote(s)}: use letters, digits and _, not starting with a digit`);
+    return undefined;
+  };
+}
+
+/** host:port, IPv6 in brackets; returns a message when it is not one. */
+function parseListen(s: string): ListenAddress | string {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(s);
+  if (m === null) return `listen: expected host:port (e.g. 127.0.0.1:9464 or [::1]:9464), got ${quote(s)}`;
+  const host = m[1] ?? m[2] ?? '';
+  const port = Number(m[3]);
+  if (host === '') return `listen: needs a host; use 0.0.0.0:${m[3]} to listen on all interfaces`;
+  if (m[1] !== undefined && isIP(host) !== 6) return `listen: ${quote(host)} is not an IPv6 address`;
+  if (m[1] === undefined && isIP(host) === 0 && !/^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(host)) {
+    return `listen: ${quote(host)} is not a valid host name or IP address`;
+  }
+  if (port > 65535) return `listen: port must be at most 65535, got ${port}`;
+  return { host, port };
+}
+
+const listenReader: Reader<ListenAddress> = (c, v, p) => {
+  const s = str(c, v, p);
+  if (s === undefined) return undefined;
+  const r = parseListen(s);
+  if (typeof r === 'string') {
+    c.report(p, r);
+    return undefined;
+  }
+  return r;
+};
+
+function section(c: Checker, top: Obj, key: string, allowed: readonly string[]): Obj | undefined {
+  const v = top[key];
+  if (v === undefined || v === null) return undefined;
+  return c.mapping(v, [key], key, allowed);
+}
+
+function readConfig(c: Checker, value: unknown, file: string, env: Env): Config {
+  const dir = path.dirname(file);
+  // An empty file is a valid config: all defaults.
+  const top = value === undefined || value === null ? {} : (c.mapping(value, [], 'config', TOP_KEYS) ?? {});
+
+  const ch = section(c, top, 'clickhouse', CLICKHOUSE_KEYS) ?? {};
+  const chPath: Path = ['clickhouse'];
+  const spec = c.field(ch, chPath, 'target', nonEmptyStr) ?? DEFAULT_TARGET;
+  const database = c.field(ch, chPath, 'database', identifier('clickhouse.database'));
+  const user = c.field(ch, chPath, 'user', str);
+  const password = c.field(ch, chPath, 'password', secretString);
+  let target: Target = parseTarget(DEFAULT_TARGET);
+  try {
+    target = parseTarget(spec, database);
+  } catch (e) {
+    if (!(e instanceof TargetError)) throw e;
+    // parseTarget quotes the spec in some messages; a malformed URL may still hold user:password@.
+    c.report([...chPath, 'target'], `clickhouse.target: ${e.message.split(JSON.stringify(spec.trim())).join(quote(redactUserinfo(spec.trim())))}`);
+  }
+
+  const tb = section(c, top, 'tables', TABLE_KEYS) ?? {};
+  const tables = {
+    agentRuns: c.field(tb, ['tables'], 'agent_runs', identifier('tables.agent_runs')) ?? DEFAULTS.tables.agentRuns,
+    otelTraces: c.field(tb, ['tables'], 'otel_traces', identifier('tables.otel_traces')) ?? DEFAULTS.tables.otelTraces,
+    view: c.field(tb, ['tables'], 'view', identifier('tables.view')) ?? DEFAULTS.tables.view,
+  };
+
+  const ttlDays = c.field(top, [], 'ttl_days', int(1, 100 * 365, 'a positive whole number of days')) ?? null;
+  const rules = c.field(top, [], 'rules', list(nonEmptyStr)) ?? [...DEFAULTS.rules];
+  const stateFile = c.field(top, [], 'state_file', nonEmptyStr) ?? DEFAULTS.stateFile;
+  const listen = c.field(top, [], 'listen', listenReader) ?? (parseListen(DEFAULTS.listen) as ListenAddress);
+  const logLevel = c.field(top, [], 'log_level', oneOf(LOG_LEVELS)) ?? DEFAULTS.logLevel;
+
+  const ev = section(c, top, 'evaluation', EVALUATION_KEYS) ?? {};
+  const evaluation = {
+    timeoutMs: c.field(ev, ['evaluation'], 'timeout', duration({ min: [1000, '1s'] })) ?? null,
+    maxSeriesPerRule: c.field(ev, ['evaluation'], 'max_series_per_rule', int(1, 1_000_000, 'an integer from 1 to 1000000')) ?? DEFAULTS.maxSeriesPerRule,
+  };
+
+  // receivers and route only need their outer shape here. Their contents are validated by the
+  // notification layer (src/notify), which owns their schema and reports positions through `source`.
+  const receivers = c.field(top, [], 'receivers', list(mappingItem)) ?? [];
+  const route = c.field(top, [], 'route', mappingItem) ?? {};
+
+  const dm = section(c, top, 'demo', DEMO_KEYS) ?? {};
+  const seedIfEmpty = c.field(dm, ['demo'], 'seed_if_empty', bool) ?? false;
+
+  return {
+    file,
+    clickhouse: {
+      ...resolveTarget(target, dir),
+      user: user ?? env[USER_ENV] ?? null,
+      password: password ?? env[PASSWORD_ENV] ?? null,
+    },
+    tables,
+    ttlDays,
+    rules: rules.map((r) => relativeTo(dir, r)),
+    stateFile: relativeTo(dir, stateFile),
+    listen,
+    logLevel,
+    evaluation,
+    receivers,
+    route,
+    demo: { seedIfEmpty },
+  };
+}
+
+/** Like `str`, but a wrong type is reported without any hint derived from the value. */
+const secretString: Reader<string> = (c, v, p) => {
+  if (typeof v === 'string') return v;
+  c.report(p, `${labelOf(p)}: expected a string (quote it)`);
+  return undefined;
+};
+
+const mappingItem: Reader<Record<string, unknown>> = (c, v, p) => {
+  if (isObj(v)) return v as Record<string, unknown>;
+  c.report(p, `${labelOf(p)}: expected a mapping, got ${describe(v)}`);
+  return undefined;
+};
+
+function redactUserinfo(s: string): string {
+  return s.replace(/\/\/[^/@]*@/, '//***@');
+}

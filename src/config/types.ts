@@ -1,0 +1,53 @@
+/** The daemon's configuration (agentdrift.yaml) after validation: typed, defaults filled, paths resolved. */
+import type { Target } from '../clickhouse/target.js';
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface ClickHouseConfig {
+  /** Parsed target; a relative chdb directory is resolved against the config file's directory. */
+  readonly target: Target;
+  /** The target as a string again (after env substitution and path resolution), safe to log. */
+  readonly targetSpec: string;
+  readonly user: string | null;
+  /** Never log this; problems never contain it. */
+  readonly password: string | null;
+}
+
+export interface TablesConfig {
+  readonly agentRuns: string;
+  readonly otelTraces: string;
+  /** The materialized view that fills agent_runs from otel_traces. */
+  readonly view: string;
+}
+
+export interface ListenAddress {
+  /** Without brackets for IPv6 (`::1`). */
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface EvaluationConfig {
+  /** Upper bound on every group's evaluation timeout; null leaves each group's own (default min(interval, 5m)). */
+  readonly timeoutMs: number | null;
+  readonly maxSeriesPerRule: number;
+}
+
+export interface Config {
+  /** The file this came from; null for `defaultConfig()`. */
+  readonly file: string | null;
+  readonly clickhouse: ClickHouseConfig;
+  readonly tables: TablesConfig;
+  /** TTL of agent_runs rows in days; null for no TTL. */
+  readonly ttlDays: number | null;
+  /** Rule files and directories, resolved against the config file's directory. */
+  readonly rules: readonly string[];
+  readonly stateFile: string;
+  readonly listen: ListenAddress;
+  readonly logLevel: LogLevel;
+  readonly evaluation: EvaluationConfig;
+  /** Each a mapping; their schema belongs to the notification layer, which validates them. */
+  readonly receivers: readonly Readonly<Record<string, unknown>>[];
+  readonly route: Readonly<Record<string, unknown>>;
+  readonly demo: { readonly seedIfEmpty: boolean };
+}

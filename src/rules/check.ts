@@ -1,0 +1,23 @@
+/** `agentdrift check`: validate rule files offline, like `promtool check rules`. */
+import { formatProblem } from './types.js';
+import { loadRuleFiles } from './load.js';
+
+export interface CheckResult {
+  readonly ok: boolean;
+  /** One `file:line:col: message` line per problem, or a single SUCCESS line; no trailing newline. */
+  readonly output: string;
+}
+
+export async function checkPaths(paths: readonly string[]): Promise<CheckResult> {
+  const { ruleSet, problems, files } = await loadRuleFiles(paths);
+  if (ruleSet === null || problems.length > 0) {
+    return { ok: false, output: problems.map(formatProblem).join('\n') };
+  }
+  const groups = ruleSet.groups.length;
+  const rules = ruleSet.groups.reduce((n, g) => n + g.rules.length, 0);
+  return { ok: true, output: `SUCCESS: ${plural(files.length, 'file')}, ${plural(groups, 'group')}, ${plural(rules, 'rule')}` };
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
