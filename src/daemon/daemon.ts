@@ -98,9 +98,11 @@ export class Daemon {
   }
 
   private startRunners(rules: RuleSet): void {
+    // evaluation.timeout in the config caps every group's own timeout.
+    const cap = this.opts.config.evaluation.timeoutMs;
     this.runners = rules.groups.map(
       (group) =>
-        new GroupRunner(group, {
+        new GroupRunner(cap === null ? group : { ...group, timeoutMs: Math.min(group.timeoutMs, cap) }, {
           now: this.now,
           logger: this.opts.logger,
           onSkip: (g) => this.hooks.onSkip?.(g.name),

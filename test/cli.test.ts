@@ -1,0 +1,107 @@
+/** The command line as a user runs it: the real launcher, the embedded store, exit codes. */
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.js';
+
+const END = '2026-11-22T03:00:00Z';
+let cwd: string;
+
+beforeAll(() => {
+  cwd = mkdtempSync(join(tmpdir(), 'agentdrift-cli-'));
+  cpSync(resolve(__dirname, '../rules'), join(cwd, 'rules'), { recursive: true });
+});
+
+describe('agentdrift CLI on the embedded default store', () => {
+  it('migrate creates the contract, twice without harm', () => {
+    const first = runCli(['migrate'], cwd);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/created\s+table default\.agent_runs/);
+    expect(first.stdout).toMatch(/created\s+materialized view default\.agent_runs_from_otel/);
+    const second = runCli(['migrate'], cwd);
+    expect(second.code).toBe(0);
+    expect(second.stdout).not.toMatch(/created/);
+  });
+
+  it('demo seed prints what it injected and when, with progress on stderr', () => {
+    const r = runCli(['demo', 'seed', '--days', '28', '--end', END], cwd);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^seeded \d+ runs from 2026-10-25T03:00:00.000Z to 2026-11-22T03:00:00.000Z/m);
+    expect(r.stdout).toMatch(/tool_calls_per_run\s+invoice_enrichment\s+from 2026-11-\d\dT09:00:00.000Z \(Tuesday\)/);
+    expect(r.stdout).toMatch(/policy_activation_rate\s+support_triage/);
+    expect(r.stdout).toMatch(/cost_per_success\s+refund_processing/);
+    expect(r.stdout).toMatch(/output_schema_shift\s+report_generation/);
+    expect(r.stderr).toMatch(/seeding: \d+\/\d+ runs \(100%\)/);
+  });
+
+  it('status reports runs and malformed rows', () => {
+    const r = runCli(['status'], cwd);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/agent runs:\s+\d{6}/);
+    expect(r.stdout).toMatch(/malformed runs: [1-9]\d*/);
+  });
+
+  it('eval --once --format json prints one result per rule, group and key', () => {
+    const r = runCli(['eval', '--once', '--at', END, '--format', 'json'], cwd);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.stdout) as Record<string, unknown>[];
+    expect(Object.keys(rows[0]!).sort()).toEqual(
+      ['baseline', 'baseline_runs', 'current', 'current_runs', 'deviation', 'error', 'example_run_ids', 'is_new', 'key', 'labels', 'p_value', 'rule', 'signal', 'state'].sort(),
+    );
+    const firing = rows.filter((x) => x.state === 'firing').map((x) => `${x.signal}:${(x.labels as Record<string, string>).workflow_id}:${x.key}`);
+    expect(firing).toEqual(
+      expect.arrayContaining([
+        'tool_calls_per_run:invoice_enrichment:enrich_company',
+        'policy_activation_rate:support_triage:',
+        'cost_per_success:refund_processing:',
+        'output_schema_shift:report_generation:',
+      ]),
+    );
+    const tool = rows.find((x) => x.key === 'enrich_company')!;
+    expect(tool.p_value).not.toBeNull();
+    expect(tool.deviation as number).toBeGreaterThan(0.2);
+  });
+
+  it('eval --once prints a table by default', () => {
+    const r = runCli(['eval', '--once', '--at', END], cwd);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[0]).toMatch(/^RULE\s+GROUP\s+KEY\s+CURRENT\s+BASELINE\s+DEVIATION\s+RUNS\s+P\s+STATE$/);
+    expect(r.stdout).toMatch(/enrich_company .* firing/);
+  });
+
+  it('check: exit 0 and one summary line for good rules, exit 1 and file:line:col for bad ones', () => {
+    const ok = runCli(['check', 'rules'], cwd);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout.trim()).toMatch(/^SUCCESS: 1 file, 1 group, 4 rules$/);
+    writeFileSync(join(cwd, 'bad.yaml'), 'groups:\n  - name: g\n    interval: 5 minutes\n    rules:\n      - alert: A\n        signal: tool_calls\n        threshold: 20%\n');
+    const bad = runCli(['check', 'bad.yaml'], cwd);
+    expect(bad.code).toBe(1);
+    const lines = bad.stderr.trim().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    expect(lines[0]).toMatch(/^bad\.yaml:3:15: /);
+    expect(lines[1]).toMatch(/^bad\.yaml:6:17: .*signal/);
+  });
+
+  it('a bad config is a usage error naming file:line:col', () => {
+    writeFileSync(join(cwd, 'bad-config.yaml'), 'clickhouse:\n  target: chdb:./data\n  pasword: x\n');
+    const r = runCli(['status', '--config', 'bad-config.yaml'], cwd);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bad-config\.yaml:3:3: .*pasword/);
+  });
+
+  it('an unknown target is a usage error', () => {
+    const r = runCli(['status', '--clickhouse', 'mysql://x'], cwd);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown ClickHouse target/);
+  });
+
+  it('an unreachable server is a clear error, not a stack trace', () => {
+    const r = runCli(['status', '--clickhouse', 'http://127.0.0.1:1/default'], cwd, { AGENTDRIFT_CLICKHOUSE_PASSWORD: 's3cr3t-pw' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^agentdrift: ClickHouse at http:\/\/127\.0\.0\.1:1\/default is unreachable/);
+    expect(r.stderr).not.toContain('s3cr3t-pw');
+  });
+});

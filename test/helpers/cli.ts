@@ -1,0 +1,57 @@
+/** Runs the real `agentdrift` launcher (bin/agentdrift.js over dist/, built by `npm test`). */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+
+export const BIN = resolve(__dirname, '../../bin/agentdrift.js');
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): CliResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A long-running command whose output lines are collected as they come. */
+export interface LiveProcess {
+  readonly child: ChildProcess;
+  readonly lines: string[];
+  waitFor(pred: (line: string) => boolean, timeoutMs: number): Promise<string>;
+  exited: Promise<number | null>;
+}
+
+export function startCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): LiveProcess {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const waiters: { pred: (l: string) => boolean; resolve: (l: string) => void }[] = [];
+  const onData = (buf: Buffer, carry: { rest: string }) => {
+    carry.rest += buf.toString('utf8');
+    const parts = carry.rest.split('\n');
+    carry.rest = parts.pop() ?? '';
+    for (const line of parts) {
+      lines.push(line);
+      for (const w of [...waiters]) if (w.pred(line)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(line); }
+    }
+  };
+  const out = { rest: '' };
+  const err = { rest: '' };
+  child.stdout!.on('data', (b: Buffer) => onData(b, out));
+  child.stderr!.on('data', (b: Buffer) => onData(b, err));
+  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  return {
+    child,
+    lines,
+    exited,
+    waitFor(pred, timeoutMs) {
+      const seen = lines.find(pred);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((res, rej) => {
+        const t = setTimeout(() => rej(new Error(`timed out after ${timeoutMs} ms; last lines:\n${lines.slice(-15).join('\n')}`)), timeoutMs);
+        waiters.push({ pred, resolve: (l) => { clearTimeout(t); res(l); } });
+      });
+    },
+  };
+}
