@@ -53,8 +53,9 @@ describe('demo seed', () => {
   it('has a weekday/weekend rhythm', async () => {
     const [r] = await q(`SELECT avgIf(n, toDayOfWeek(d) IN (6, 7)) AS weekend, avgIf(n, toDayOfWeek(d) < 6) AS weekday
       FROM (SELECT toDate(timestamp) AS d, count() AS n FROM agent_runs GROUP BY d)`);
-    expect(r!.weekend / r!.weekday).toBeGreaterThan(0.3);
-    expect(r!.weekend / r!.weekday).toBeLessThan(0.5);
+    const ratio = Number(r!.weekend) / Number(r!.weekday);
+    expect(ratio).toBeGreaterThan(0.3);
+    expect(ratio).toBeLessThan(0.5);
   });
 
   it('(a) enrich_company goes from about 1.1 to 2.0 calls per run on invoice_enrichment, from a Tuesday', async () => {
