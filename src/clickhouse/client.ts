@@ -161,39 +161,67 @@ function wrap(client: ClickHouseClient, target: Target, secrets: readonly (strin
     }
   };
   let closed = false;
+  // In-process (chDB) work cannot be cancelled: an abort only stops waiting for it. Closing the engine
+  // while such a query still runs on a native thread crashes the process, so close() waits for them.
+  const native = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    if (target.kind !== 'chdb') return p;
+    native.add(p);
+    const done = () => native.delete(p);
+    p.then(done, done);
+    return p;
+  };
+  const assertOpen = () => {
+    if (closed) throw new ClickHouseAccessError('unavailable', `ClickHouse client for ${describeTarget(target)} is closed`);
+  };
   return {
     target,
     query: <T>(sql: string, params?: QueryParams, opts?: QueryOptions) =>
       guard(async () => {
+        assertOpen();
         const signals = [opts?.signal, opts?.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined].filter((x): x is AbortSignal => !!x);
         const abort = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
-        const rs = await client.query({ query: sql, query_params: params, format: 'JSONEachRow', abort_signal: abort });
-        return (await rs.json()) as T[];
+        if (target.kind === 'http') {
+          // Over HTTP an abort closes the request and the server cancels the query.
+          const rs = await client.query({ query: sql, query_params: params, format: 'JSONEachRow', abort_signal: abort });
+          return (await rs.json()) as T[];
+        }
+        const work = track(client.query({ query: sql, query_params: params, format: 'JSONEachRow' }).then((rs) => rs.json() as Promise<T[]>));
+        if (!abort) return await work;
+        abort.throwIfAborted();
+        return await new Promise<T[]>((resolve, reject) => {
+          const onAbort = () => reject(abort.reason ?? new Error('query aborted'));
+          abort.addEventListener('abort', onAbort, { once: true });
+          work.then(resolve, reject).finally(() => abort.removeEventListener('abort', onAbort));
+        });
       }),
     command: (sql: string, params?: QueryParams) =>
       guard(async () => {
-        await client.command({ query: sql, query_params: params });
+        assertOpen();
+        await track(client.command({ query: sql, query_params: params }));
       }),
     insert: (table: string, rows: readonly object[], format: 'JSONEachRow' | 'JSONCompactEachRow' = 'JSONEachRow') =>
       guard(async () => {
+        assertOpen();
         if (rows.length === 0) return;
         // best_effort: timestamps travel as ISO-8601 with an explicit Z, so the server's timezone cannot shift them.
-        await client.insert({
+        await track(client.insert({
           table,
           values: rows as object[],
           format,
           clickhouse_settings: { date_time_input_format: 'best_effort' },
-        });
+        }));
       }),
     ping: () =>
       guard(async () => {
         // /ping answers without authentication; a real query also proves the credentials work.
-        const rs = await client.query({ query: 'SELECT 1 AS ok', format: 'JSONEachRow' });
-        await rs.json();
+        assertOpen();
+        await track(client.query({ query: 'SELECT 1 AS ok', format: 'JSONEachRow' }).then((rs) => rs.json()));
       }),
     close: async () => {
       if (closed) return;
       closed = true;
+      await Promise.allSettled([...native]);
       await client.close();
     },
   };

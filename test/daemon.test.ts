@@ -1,0 +1,85 @@
+/**
+ * `agentdrift start --demo` as a newcomer runs it: a fresh directory, the embedded store, demo data
+ * seeded because the store is empty, the injected drifts detected within a minute; rule reloads on
+ * file change and SIGHUP that keep the old rules when the new ones are invalid; a clean SIGTERM; and a
+ * restart that neither re-fires what is firing nor forgets it.
+ */
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startCli, type LiveProcess } from './helpers/cli.js';
+
+const cwd = mkdtempSync(join(tmpdir(), 'agentdrift-daemon-'));
+cpSync(resolve(__dirname, '../rules'), join(cwd, 'rules'), { recursive: true });
+writeFileSync(join(cwd, 'agentdrift.yaml'), 'listen: 127.0.0.1:0\nlog_level: info\n');
+
+let proc: LiveProcess | null = null;
+afterAll(() => {
+  proc?.child.kill('SIGKILL');
+});
+
+const json = (line: string) => {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+};
+const msg = (re: RegExp) => (line: string) => re.test(String(json(line).msg ?? ''));
+
+describe('the daemon on the embedded demo', () => {
+  it('seeds an empty store and reports the four injected drifts firing within a minute', async () => {
+    const t0 = Date.now();
+    proc = startCli(['start', '--demo'], cwd);
+    await proc.waitFor(msg(/demo data seeded/), 60_000);
+    for (const re of [
+      /^ToolCallsPerRunUp firing for workflow_id=invoice_enrichment tool=enrich_company/,
+      /^PolicyActivationRateChanged firing for workflow_id=support_triage/,
+      /^CostPerSuccessUp firing for workflow_id=refund_processing/,
+      /^OutputSchemaShift firing for workflow_id=report_generation/,
+    ]) {
+      await proc.waitFor(msg(re), 60_000 - (Date.now() - t0));
+    }
+    expect(Date.now() - t0).toBeLessThan(60_000);
+    // Logs are structured JSON with levels.
+    const firing = proc.lines.map(json).filter((l) => /firing for/.test(String(l.msg)));
+    expect(firing.length).toBeGreaterThanOrEqual(4);
+    for (const l of firing) expect(l).toMatchObject({ level: 'warn', app: 'agentdrift', to: 'firing' });
+    expect(firing.some((l) => /lead_scoring|email_drafting/.test(String(l.msg)))).toBe(false);
+  });
+
+  it('keeps the old rules when a changed rule file is invalid, and says why', async () => {
+    const file = join(cwd, 'rules', 'extra.yaml');
+    writeFileSync(file, 'groups:\n  - name: extra\n    interval: 5m\n    rules:\n      - alert: Broken\n        signal: nope\n        threshold: 20%\n');
+    const line = await proc!.waitFor(msg(/rule reload failed: keeping the previous rules running/), 10_000);
+    expect(JSON.stringify(json(line).problems)).toMatch(/extra\.yaml:6:17/);
+    proc!.child.kill('SIGHUP');
+    await proc!.waitFor((l) => msg(/rule reload failed/)(l) && json(l).reason === 'SIGHUP', 10_000);
+    writeFileSync(file, 'groups:\n  - name: extra\n    interval: 5m\n    rules:\n      - alert: Fixed\n        signal: cost_per_success\n        threshold: 50%\n        min_runs: 100\n');
+    const ok = await proc!.waitFor(msg(/^rules reloaded$/), 10_000);
+    expect(json(ok)).toMatchObject({ rules: 5 });
+  });
+
+  it('stops cleanly on SIGTERM and persists the alert state', async () => {
+    proc!.child.kill('SIGTERM');
+    const code = await proc!.exited;
+    expect({ code, signal: proc!.child.signalCode, tail: proc!.lines.slice(-5) }).toMatchObject({ code: 0 });
+    expect(proc!.lines.some(msg(/^stopped$/))).toBe(true);
+    const state = JSON.parse(readFileSync(join(cwd, 'data', 'agentdrift-state.json'), 'utf8')) as { alerts: { alert: string; record: { state: string } }[] };
+    expect(state.alerts.filter((a) => a.record.state === 'firing').length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('a restart keeps firing alerts without firing them again and does not re-seed', async () => {
+    proc = startCli(['start', '--demo'], cwd);
+    await proc.waitFor(msg(/^agentdrift started$/), 30_000);
+    await proc.waitFor(msg(/^alert state restored$/), 1);
+    // Give the first evaluation round time to complete.
+    await proc.waitFor((l) => /Fixed|evaluat/.test(String(json(l).msg)) || false, 5_000).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(proc.lines.some(msg(/demo data seeded/))).toBe(false);
+    expect(proc.lines.some(msg(/firing for/))).toBe(false);
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
+  });
+});
