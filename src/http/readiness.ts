@@ -1,0 +1,57 @@
+/** What /readyz answers, computed from plain facts so it is testable without a daemon (pure). */
+
+export interface ReadinessCheck {
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface Readiness {
+  readonly ready: boolean;
+  readonly checks: Record<string, ReadinessCheck>;
+}
+
+export interface ReadinessInput {
+  readonly rulesLoaded: boolean;
+  readonly clickhouseOk: boolean;
+  readonly clickhouseDetail: string;
+  /** When the last evaluation completed (ms since the epoch); null before the first one. */
+  readonly lastEvaluationAt: number | null;
+  readonly now: number;
+  readonly maxStalenessMs: number;
+  /**
+   * When the daemon started (ms). Without it the daemon is not ready until its first evaluation;
+   * with it, it is ready for `maxStalenessMs` after the start while waiting for the first one, so a
+   * group whose first tick is offset does not make the daemon look broken.
+   */
+  readonly startedAt?: number;
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10}s`;
+}
+
+export function readinessFrom(input: ReadinessInput): Readiness {
+  const rules: ReadinessCheck = input.rulesLoaded
+    ? { ok: true, detail: 'rules loaded' }
+    : { ok: false, detail: 'no valid rule set loaded yet' };
+  const clickhouse: ReadinessCheck = { ok: input.clickhouseOk, detail: input.clickhouseDetail };
+
+  let evaluation: ReadinessCheck;
+  if (input.lastEvaluationAt === null) {
+    const since = input.startedAt === undefined ? null : input.now - input.startedAt;
+    evaluation =
+      since !== null && since <= input.maxStalenessMs
+        ? { ok: true, detail: `waiting for the first evaluation (started ${seconds(Math.max(0, since))} ago)` }
+        : { ok: false, detail: 'no evaluation has completed yet' };
+  } else {
+    // A clock that stepped back makes the age negative: that is fresh, not stale.
+    const age = Math.max(0, input.now - input.lastEvaluationAt);
+    evaluation =
+      age <= input.maxStalenessMs
+        ? { ok: true, detail: `last evaluation ${seconds(age)} ago` }
+        : { ok: false, detail: `last evaluation ${seconds(age)} ago, more than the bound of ${seconds(input.maxStalenessMs)}` };
+  }
+
+  const checks = { rules, clickhouse, evaluation };
+  return { ready: rules.ok && clickhouse.ok && evaluation.ok, checks };
+}

@@ -1,0 +1,20 @@
+/**
+ * Why a notification failed, as a closed set: the reason is a label, and a free-form string (an error
+ * message, a status code) would make its cardinality unbounded.
+ */
+export const NOTIFICATION_FAILURE_REASONS = ['server_error', 'client_error', 'rate_limited', 'connection', 'timeout', 'other'] as const;
+export type NotificationFailureReason = (typeof NOTIFICATION_FAILURE_REASONS)[number];
+
+const REASONS: ReadonlySet<string> = new Set(NOTIFICATION_FAILURE_REASONS);
+
+export function isNotificationFailureReason(s: string): s is NotificationFailureReason {
+  return REASONS.has(s);
+}
+
+/** The reason for an HTTP status of a failed delivery (429 is not a client error: it is retried). */
+export function reasonForStatus(status: number): NotificationFailureReason {
+  if (status === 429) return 'rate_limited';
+  if (status >= 500 && status <= 599) return 'server_error';
+  if (status >= 400 && status <= 499) return 'client_error';
+  return 'other';
+}
