@@ -4,6 +4,8 @@ import { ClickHouseAccessError } from '../clickhouse/client.js';
 import { TargetError } from '../clickhouse/target.js';
 import { seedDemo, terminalProgress } from '../demo/seed.js';
 import { Daemon } from '../daemon/daemon.js';
+import { attachHttp, attachMetrics } from '../daemon/outputs.js';
+import { DriftMetrics } from '../metrics/registry.js';
 import { loadRuleFiles } from '../rules/load.js';
 import { checkPaths } from '../rules/check.js';
 import { formatProblem } from '../rules/types.js';
@@ -126,7 +128,19 @@ export function buildProgram(): Command {
       const config = await resolveConfig(o);
       const logger = loggerFor(config, o);
       const ch = await openStore(config);
-      const daemon = new Daemon({ config, ch, names: storeNames(config), logger, demo: !!o.demo });
+      const names = storeNames(config);
+      const metrics = new DriftMetrics({ maxSeriesPerRule: config.evaluation.maxSeriesPerRule, logger });
+      const daemon = new Daemon({
+        config,
+        ch,
+        names,
+        logger,
+        demo: !!o.demo,
+        extend: async (d) => {
+          attachMetrics(d, metrics, ch, names);
+          await attachHttp(d, metrics, ch);
+        },
+      });
       const stop = async (signal: string) => {
         logger.info({ signal }, 'signal received');
         await daemon.close();

@@ -29,18 +29,21 @@ export interface DaemonOptions {
   readonly extend?: (d: Daemon) => Promise<void> | void;
 }
 
-export interface DaemonHooks {
-  onEvaluation?: EngineDeps['onEvaluation'];
-  onTransitions?: EngineDeps['onTransitions'];
+/** What outputs (metrics, HTTP, notifications) plug into; each method optional, all listeners called. */
+export interface DaemonListener {
+  onEvaluation?: NonNullable<EngineDeps['onEvaluation']>;
+  onTransitions?: NonNullable<EngineDeps['onTransitions']>;
   onGroupDone?: (group: string, ok: boolean, durationMs: number, at: number) => void;
   onSkip?: (group: string) => void;
-  onReload?: (ok: boolean, rules: number) => void;
-  deliveries?: EngineDeps['deliveries'];
+  /** After a (re)load attempt; `removed` are alert names that no longer exist. */
+  onRules?: (ok: boolean, rules: RuleSet | null, removed: readonly string[]) => void;
   onClose?: () => Promise<void>;
 }
 
 export class Daemon {
-  readonly hooks: DaemonHooks = {};
+  private readonly listeners: DaemonListener[] = [];
+  /** Pending notification deliveries, persisted with the alert state (set by the notification layer). */
+  deliveries: EngineDeps['deliveries'];
   engine!: Engine;
   ruleSet: RuleSet | null = null;
   lastEvaluationAt: number | null = null;
@@ -52,6 +55,20 @@ export class Daemon {
 
   constructor(readonly opts: DaemonOptions) {
     this.now = opts.now ?? Date.now;
+  }
+
+  addListener(l: DaemonListener): void {
+    this.listeners.push(l);
+  }
+
+  private emit<K extends keyof DaemonListener>(name: K, ...args: Parameters<NonNullable<DaemonListener[K]>>): void {
+    for (const l of this.listeners) {
+      try {
+        (l[name] as ((...a: unknown[]) => void) | undefined)?.(...args);
+      } catch (err) {
+        this.opts.logger.error({ err, hook: name }, 'output hook failed');
+      }
+    }
   }
 
   /** Loads rules (refusing to start on invalid ones), prepares the store, restores state, starts the groups. */
@@ -73,13 +90,13 @@ export class Daemon {
       store: new FileStateStore(config.stateFile),
       logger,
       now: this.now,
-      onEvaluation: (ev, states) => this.hooks.onEvaluation?.(ev, states),
-      onTransitions: (events) => this.hooks.onTransitions?.(events),
-      deliveries: this.hooks.deliveries,
+      onEvaluation: (ev, states) => this.emit('onEvaluation', ev, states),
+      onTransitions: (events) => this.emit('onTransitions', events),
+      deliveries: this.deliveries,
     });
     await this.engine.restore();
     this.engine.adoptRuleSet(this.ruleSet);
-    this.hooks.onReload?.(true, countRules(this.ruleSet));
+    this.emit('onRules', true, this.ruleSet, []);
     this.startRunners(this.ruleSet);
     this.watchRules();
     logger.info({ groups: this.ruleSet.groups.length, rules: countRules(this.ruleSet) }, 'agentdrift started');
@@ -105,11 +122,11 @@ export class Daemon {
         new GroupRunner(cap === null ? group : { ...group, timeoutMs: Math.min(group.timeoutMs, cap) }, {
           now: this.now,
           logger: this.opts.logger,
-          onSkip: (g) => this.hooks.onSkip?.(g.name),
+          onSkip: (g) => this.emit('onSkip', g.name),
           run: async (g, at, signal) => {
             const result = await this.engine.evaluateGroup(g, at, signal);
             if (result.ok) this.lastEvaluationAt = at;
-            this.hooks.onGroupDone?.(g.name, result.ok, result.durationMs, at);
+            this.emit('onGroupDone', g.name, result.ok, result.durationMs, at);
           },
         }),
     );
@@ -122,17 +139,21 @@ export class Daemon {
     const loaded = await loadRuleFiles(config.rules);
     if (!loaded.ruleSet) {
       logger.error({ reason, problems: loaded.problems.map(formatProblem) }, 'rule reload failed: keeping the previous rules running');
-      this.hooks.onReload?.(false, countRules(this.ruleSet));
+      this.emit('onRules', false, this.ruleSet, []);
       return false;
     }
     const old = this.runners;
     this.runners = [];
     await Promise.all(old.map((r) => r.stop()));
+    const previous = this.ruleSet;
     this.ruleSet = loaded.ruleSet;
+    const before = alertNames(previous);
     const dropped = this.engine.adoptRuleSet(loaded.ruleSet);
+    const after = alertNames(loaded.ruleSet);
+    const removed = [...before].filter((a) => !after.has(a));
     this.startRunners(loaded.ruleSet);
     logger.info({ reason, groups: loaded.ruleSet.groups.length, rules: countRules(loaded.ruleSet), dropped_series: dropped.length }, 'rules reloaded');
-    this.hooks.onReload?.(true, countRules(loaded.ruleSet));
+    this.emit('onRules', true, loaded.ruleSet, removed);
     return true;
   }
 
@@ -166,7 +187,7 @@ export class Daemon {
       const steps: [string, () => Promise<unknown>][] = [
         ['stop evaluations', () => Promise.all(this.runners.map((r) => r.stop(true)))],
         ['persist state', () => (this.engine ? this.engine.persist() : Promise.resolve())],
-        ['close outputs', () => this.hooks.onClose?.() ?? Promise.resolve()],
+        ['close outputs', () => Promise.all(this.listeners.map((l) => l.onClose?.()))],
         ['close ClickHouse', () => this.opts.ch.close()],
       ];
       // Every step runs even when one fails (bullmq-style close).
@@ -181,6 +202,10 @@ export class Daemon {
     })();
     return this.closing;
   }
+}
+
+function alertNames(rs: RuleSet | null): Set<string> {
+  return new Set(rs ? rs.groups.flatMap((g) => g.rules.map((r) => r.alert)) : []);
 }
 
 function countRules(rs: RuleSet | null): number {
