@@ -16,12 +16,21 @@ export function conditionMet(rule: Rule, signal: Signal, m: Measurement): boolea
   return exceedsThreshold(m.deviation, rule.threshold, rule.direction);
 }
 
+function hasData(rule: Rule, m: Measurement): boolean {
+  return m.currentRuns >= rule.minRuns && m.baselineRuns >= rule.minRuns && m.current !== null && m.baseline !== null;
+}
+
 export function decide(rule: Rule, signal: Signal, measurements: readonly Measurement[]): SeriesEvaluation[] {
-  const adjusted = rule.significance === null ? measurements.map(() => null) : holmAdjust(measurements.map((m) => m.test?.pValue ?? null));
+  // Only series that can alert belong to the family: a group below min_runs is never tested, so it
+  // must not weaken the correction for the others.
+  const adjusted =
+    rule.significance === null
+      ? measurements.map(() => null)
+      : holmAdjust(measurements.map((m) => (hasData(rule, m) ? (m.test?.pValue ?? null) : null)));
   return measurements.map((m, i) => {
     const pValue = adjusted[i] ?? null;
     let outcome: Outcome;
-    if (m.currentRuns < rule.minRuns || m.baselineRuns < rule.minRuns || m.current === null || m.baseline === null) {
+    if (!hasData(rule, m)) {
       outcome = { kind: 'nodata', reason: `too few runs (current ${m.currentRuns}, baseline ${m.baselineRuns}, min_runs ${rule.minRuns})` };
     } else {
       const significant = rule.significance === null || (pValue !== null && pValue < rule.significance);
