@@ -4,9 +4,9 @@
  * token cost per success, tool cost per success and the success rate, so a message says which moved.
  */
 import type { Rule } from '../rules/types.js';
-import { ratioZTest, relativeDeviation } from '../stats/index.js';
+import { ratioZTest } from '../stats/index.js';
 import { baselinePick, baselineValue } from './baseline.js';
-import type { Measurement } from './result.js';
+import { scalarMeasurement, type Measurement } from './result.js';
 import { groupColumns, groupLabels, num, runsSubquery, type BuiltQuery } from './sql.js';
 import type { RatioSums, WindowBounds } from './types.js';
 
@@ -63,23 +63,22 @@ export function costMeasure(rule: Rule, windows: readonly WindowBounds[], rows: 
     const baseline = baselineValue(pick, (w) => per(w, (x) => x.sumX));
     const test = ratioZTest(g.win[0]!, g.win[pick.testWindow]!);
     const successRate = (w: number) => (g.win[w]!.n > 0 ? g.win[w]!.sumY / g.win[w]!.n : null);
-    out.push({
+    out.push(scalarMeasurement({
       labels: g.labels,
       key: '',
       current,
       baseline,
-      deviation: current !== null && baseline !== null ? relativeDeviation(current, baseline) : null,
-      isNew: false,
       currentRuns: g.win[0]!.n,
       baselineRuns: pick.runs,
-      test: test ? { name: 'ratio_z_delta', ...test } : null,
+      test,
+      testName: 'ratio_z_delta',
       contributors: [
         { name: 'token_cost_per_success_usd', current: per(0, (x) => x.tokenCost), baseline: baselineValue(pick, (w) => per(w, (x) => x.tokenCost)) },
         { name: 'tool_cost_per_success_usd', current: per(0, (x) => x.toolCost), baseline: baselineValue(pick, (w) => per(w, (x) => x.toolCost)) },
         { name: 'success_rate', current: successRate(0), baseline: baselineValue(pick, successRate) },
       ],
       exampleRunIds: g.win[0]!.examples,
-    });
+    }));
   }
   return out;
 }

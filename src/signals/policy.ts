@@ -4,9 +4,9 @@
  * policy rules.
  */
 import type { Rule } from '../rules/types.js';
-import { relativeDeviation, twoProportionZTest } from '../stats/index.js';
+import { twoProportionZTest } from '../stats/index.js';
 import { baselinePick, baselineValue } from './baseline.js';
-import type { Measurement } from './result.js';
+import { scalarMeasurement, type Measurement } from './result.js';
 import { groupColumns, groupLabels, num, runsSubquery, type BuiltQuery } from './sql.js';
 import type { WindowBounds } from './types.js';
 
@@ -73,20 +73,19 @@ export function policyMeasure(rule: Rule, windows: readonly WindowBounds[], rows
       .map((name) => ({ name, current: share(cur, name), baseline: share(base, name) }))
       .sort((a, b) => (b.current ?? 0) - (b.baseline ?? 0) - ((a.current ?? 0) - (a.baseline ?? 0)))
       .slice(0, 5);
-    out.push({
+    out.push(scalarMeasurement({
       labels: g.labels,
       key: '',
       current,
       baseline,
-      deviation: current !== null && baseline !== null ? relativeDeviation(current, baseline) : null,
-      isNew: (baseline ?? 0) === 0 && (current ?? 0) > 0,
       currentRuns: cur.runs,
       baselineRuns: pick.runs,
-      test: test ? { name: 'two_proportion_z', ...test } : null,
+      test,
+      testName: 'two_proportion_z',
       contributors,
       exampleRunIds: cur.examples,
       extra: { activations: cur.successes, decisions_or_runs: cur.trials },
-    });
+    }));
   }
   return out;
 }

@@ -1,7 +1,7 @@
 /** What one evaluation of a rule says per group and key, before and after the decision. */
 import type { Outcome } from '../alerting/types.js';
 import type { SignalName } from '../rules/types.js';
-import type { TestResult } from '../stats/index.js';
+import { relativeDeviation, type TestResult } from '../stats/index.js';
 
 export interface Contributor {
   /** A tool, a fingerprint, a denied policy rule, a cost component. */
@@ -37,4 +37,18 @@ export interface SeriesEvaluation extends Measurement {
   /** Holm-adjusted over every test of this rule in this evaluation; null when no test ran. */
   readonly pValue: number | null;
   readonly outcome: Outcome;
+}
+
+/** A scalar series (a rate, a mean, a ratio): deviation and newness follow from current and baseline. */
+export function scalarMeasurement(
+  m: Omit<Measurement, 'deviation' | 'isNew' | 'test'> & { readonly test: (TestResult | null); readonly testName: string },
+): Measurement {
+  const { test, testName, ...rest } = m;
+  const { current, baseline } = m;
+  return {
+    ...rest,
+    deviation: current !== null && baseline !== null ? relativeDeviation(current, baseline) : null,
+    isNew: (baseline ?? 0) === 0 && (current ?? 0) > 0,
+    test: test ? { name: testName, ...test } : null,
+  };
 }

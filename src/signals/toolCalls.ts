@@ -4,9 +4,9 @@
  * Jensen-Shannon distance between the windows' call distributions, tested with a chi-square test.
  */
 import type { Rule } from '../rules/types.js';
-import { chiSquareTest, jensenShannonDistance, median, relativeDeviation, welchTTest } from '../stats/index.js';
+import { chiSquareTest, jensenShannonDistance, median, welchTTest } from '../stats/index.js';
 import { baselinePick } from './baseline.js';
-import type { Measurement } from './result.js';
+import { scalarMeasurement, type Measurement } from './result.js';
 import { groupColumns, groupKey, groupLabels, num, runsSubquery, type BuiltQuery } from './sql.js';
 import type { MomentSums, WindowBounds } from './types.js';
 
@@ -75,19 +75,18 @@ export function toolCallsMeasure(rule: Rule, windows: readonly WindowBounds[], r
       const test = welchTTest(a, b);
       curMix[tool] = cur.calls;
       baseMix[tool] = baseIdx.windows.reduce((s, w) => s + t.win[w]!.calls, 0);
-      perTool.push({
+      perTool.push(scalarMeasurement({
         labels: { ...g.labels, tool },
         key: tool,
         current,
         baseline,
-        deviation: current !== null && baseline !== null ? relativeDeviation(current, baseline) : null,
-        isNew: (baseline ?? 0) === 0 && (current ?? 0) > 0,
         currentRuns,
         baselineRuns,
-        test: test ? { name: 'welch_t', ...test } : null,
+        test,
+        testName: 'welch_t',
         contributors: [{ name: tool, current, baseline }],
         exampleRunIds: t.examples,
-      });
+      }));
     }
     // Contributors of each tool's alert: the other tools' moves, biggest first, so a message shows the mix.
     const byMove = [...perTool].sort((x, y) => Math.abs(y.deviation ?? (y.isNew ? Infinity : 0)) - Math.abs(x.deviation ?? (x.isNew ? Infinity : 0)));
