@@ -6,6 +6,8 @@ import { describeTarget, parseTarget } from '../clickhouse/target.js';
 import { defaultConfig, loadConfig, type Config } from '../config/load.js';
 import { createLogger, type Logger } from '../log.js';
 import { formatProblem } from '../rules/types.js';
+import { validateNotifyConfig, type NotifyConfig } from '../notify/config.js';
+import { sortProblems } from '../yaml/source.js';
 import { qualified, type StoreNames } from '../store/schema.js';
 
 export interface GlobalOptions {
@@ -20,21 +22,49 @@ export class UsageError extends Error {
 
 export const DEFAULT_CONFIG_FILE = 'agentdrift.yaml';
 
-/** --config FILE, else ./agentdrift.yaml when present, else the defaults (embedded store in ./data). */
-export async function resolveConfig(opts: GlobalOptions): Promise<Config> {
+export interface Settings {
+  readonly config: Config;
+  readonly notify: NotifyConfig;
+}
+
+/**
+ * --config FILE, else ./agentdrift.yaml when present, else the defaults (embedded store in ./data).
+ * Receivers and routes are validated here too, so every command refuses a broken file the same way.
+ */
+export async function resolveSettings(opts: GlobalOptions): Promise<Settings> {
   const file = opts.config ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : null);
   let config: Config;
-  if (file === null) config = defaultConfig();
-  else {
-    const { config: loaded, problems } = await loadConfig(resolve(file));
-    if (!loaded) throw new UsageError(problems.map(formatProblem).join('\n'));
+  let notify: NotifyConfig | null;
+  if (file === null) {
+    config = defaultConfig();
+    notify = validateNotifyConfig([], {}, null, '(defaults)').config;
+  } else {
+    const path = resolve(file);
+    const { config: loaded, problems, source } = await loadConfig(path);
+    const n = validateNotifyConfig(loaded?.receivers ?? [], loaded?.route ?? {}, source, path);
+    const all = sortProblems([...problems, ...n.problems]);
+    if (!loaded || !n.config || all.length > 0) throw new UsageError(all.map(formatProblem).join('\n'));
     config = loaded;
+    notify = n.config;
   }
+  if (!notify) throw new UsageError('invalid default notification settings');
   if (opts.clickhouse) {
     const target = parseTarget(opts.clickhouse);
     config = { ...config, clickhouse: { ...config.clickhouse, target, targetSpec: opts.clickhouse } };
   }
-  return config;
+  return { config, notify };
+}
+
+export async function resolveConfig(opts: GlobalOptions): Promise<Config> {
+  return (await resolveSettings(opts)).config;
+}
+
+/** Base URL for links in notifications: external_url, else the listen address. */
+export function externalUrl(config: Config): string {
+  if (config.externalUrl) return config.externalUrl;
+  const { host, port } = config.listen;
+  const h = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${port}`;
 }
 
 export function loggerFor(config: Config, opts: GlobalOptions): Logger {

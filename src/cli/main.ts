@@ -11,7 +11,10 @@ import { checkPaths } from '../rules/check.js';
 import { formatProblem } from '../rules/types.js';
 import { migrate } from '../store/migrate.js';
 import { storeStatus, formatStatus } from '../store/status.js';
-import { agentRunsTable, describeTarget, loggerFor, openStore, resolveConfig, storeNames, UsageError, type GlobalOptions } from './context.js';
+import { agentRunsTable, describeTarget, externalUrl, loggerFor, openStore, resolveConfig, resolveSettings, storeNames, UsageError, type GlobalOptions } from './context.js';
+import { attachNotifications } from '../daemon/notifications.js';
+import { buildNotifiers, closeNotifiers } from '../notify/factory.js';
+import { formatTestReport, testReceivers } from '../notify/testReceivers.js';
 import { evalOnce, formatEvalTable } from './evalOnce.js';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
@@ -125,7 +128,7 @@ export function buildProgram(): Command {
   dataOptions(program.command('start').description('run the daemon: evaluate rules on schedule, export metrics, send alerts'))
     .option('--demo', 'seed demo data when the store is empty (what `npm start` does)')
     .action(async (o: GlobalOptions & { demo?: boolean }) => {
-      const config = await resolveConfig(o);
+      const { config, notify } = await resolveSettings(o);
       const logger = loggerFor(config, o);
       const ch = await openStore(config);
       const names = storeNames(config);
@@ -138,6 +141,7 @@ export function buildProgram(): Command {
         demo: !!o.demo,
         extend: async (d) => {
           attachMetrics(d, metrics, ch, names);
+          attachNotifications(d, notify, metrics, externalUrl(config));
           await attachHttp(d, metrics, ch);
         },
       });
@@ -157,6 +161,23 @@ export function buildProgram(): Command {
       }
       // Runs until a signal arrives.
       await new Promise<never>(() => undefined);
+    });
+
+  program
+    .command('test-receivers')
+    .description('send one sample alert to every configured receiver and report each result')
+    .option('-c, --config <file>', 'daemon configuration (default: ./agentdrift.yaml if present)')
+    .action(async (o: GlobalOptions) => {
+      const { config, notify } = await resolveSettings(o);
+      const notifiers = buildNotifiers(notify, { externalURL: externalUrl(config) });
+      if (notifiers.length === 0) throw new UsageError('no receivers configured: add some under `receivers:` in agentdrift.yaml');
+      try {
+        const results = await testReceivers(notifiers);
+        out(formatTestReport(results));
+        if (results.some((r) => !r.ok)) process.exitCode = 1;
+      } finally {
+        await closeNotifiers(notifiers);
+      }
     });
 
   return program;

@@ -26,7 +26,7 @@ export interface ConfigLoadResult {
   readonly source: YamlSource | null;
 }
 
-const TOP_KEYS = ['clickhouse', 'tables', 'ttl_days', 'rules', 'state_file', 'listen', 'log_level', 'evaluation', 'receivers', 'route', 'demo'] as const;
+const TOP_KEYS = ['clickhouse', 'tables', 'ttl_days', 'rules', 'state_file', 'listen', 'external_url', 'log_level', 'evaluation', 'receivers', 'route', 'demo'] as const;
 const CLICKHOUSE_KEYS = ['target', 'database', 'user', 'password'] as const;
 const TABLE_KEYS = ['agent_runs', 'otel_traces', 'view'] as const;
 const EVALUATION_KEYS = ['timeout', 'max_series_per_rule'] as const;
@@ -56,6 +56,7 @@ export function defaultConfig(env: Env = process.env): Config {
     rules: DEFAULTS.rules.map((r) => relativeTo('.', r)),
     stateFile: relativeTo('.', DEFAULTS.stateFile),
     listen: parseListen(DEFAULTS.listen) as ListenAddress,
+    externalUrl: null,
     logLevel: DEFAULTS.logLevel,
     evaluation: { timeoutMs: null, maxSeriesPerRule: DEFAULTS.maxSeriesPerRule },
     receivers: [],
@@ -153,6 +154,20 @@ const listenReader: Reader<ListenAddress> = (c, v, p) => {
   return r;
 };
 
+/** external_url: how users reach this daemon (behind a proxy, say); links in notifications use it. */
+const urlReader: Reader<string> = (c, v, p) => {
+  const s = str(c, v, p);
+  if (s === undefined) return undefined;
+  try {
+    const u = new URL(s);
+    if (u.protocol === 'http:' || u.protocol === 'https:') return s.replace(/\/+$/, '');
+  } catch {
+    // reported below
+  }
+  c.report(p, `external_url: expected an http(s) URL, got ${quote(s)}`);
+  return undefined;
+};
+
 function section(c: Checker, top: Obj, key: string, allowed: readonly string[]): Obj | undefined {
   const v = top[key];
   if (v === undefined || v === null) return undefined;
@@ -191,6 +206,7 @@ function readConfig(c: Checker, value: unknown, file: string, env: Env): Config 
   const stateFile = c.field(top, [], 'state_file', nonEmptyStr) ?? DEFAULTS.stateFile;
   const listen = c.field(top, [], 'listen', listenReader) ?? (parseListen(DEFAULTS.listen) as ListenAddress);
   const logLevel = c.field(top, [], 'log_level', oneOf(LOG_LEVELS)) ?? DEFAULTS.logLevel;
+  const externalUrl = c.field(top, [], 'external_url', urlReader) ?? null;
 
   const ev = section(c, top, 'evaluation', EVALUATION_KEYS) ?? {};
   const evaluation = {
@@ -218,6 +234,7 @@ function readConfig(c: Checker, value: unknown, file: string, env: Env): Config 
     rules: rules.map((r) => relativeTo(dir, r)),
     stateFile: relativeTo(dir, stateFile),
     listen,
+    externalUrl,
     logLevel,
     evaluation,
     receivers,

@@ -44,6 +44,8 @@ export interface Config {
   readonly rules: readonly string[];
   readonly stateFile: string;
   readonly listen: ListenAddress;
+  /** Base URL of this daemon as users reach it; null: http://<listen>. Used in notification links. */
+  readonly externalUrl: string | null;
   readonly logLevel: LogLevel;
   readonly evaluation: EvaluationConfig;
   /** Each a mapping; their schema belongs to the notification layer, which validates them. */

@@ -17,6 +17,8 @@ export function stalenessBound(rules: RuleSet | null): number {
   return 3 * longest;
 }
 
+const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+
 export function attachMetrics(daemon: Daemon, metrics: DriftMetrics, ch: ClickHouse, names: StoreNames): void {
   let lastMalformedCheck = 0;
   daemon.addListener({
@@ -54,6 +56,22 @@ export async function attachHttp(daemon: Daemon, metrics: DriftMetrics, ch: Clic
     port: config.listen.port,
     metrics,
     logger,
+    alerts: ({ alertname, state }) =>
+      [...(daemon.engine?.alertStates.values() ?? [])]
+        .filter((a) => (alertname === null || a.alert === alertname) && (state === null || a.record.state === state))
+        .map((a) => ({
+          alertname: a.alert,
+          labels: a.labels,
+          state: a.record.state,
+          health: a.record.health,
+          active_at: iso(a.record.activeAt),
+          fired_at: iso(a.record.firedAt),
+          resolved_at: iso(a.record.resolvedAt),
+          last_evaluation: iso(a.record.lastEvalAt),
+          value: a.value ?? null,
+          annotations: a.annotations ?? {},
+          last_error: a.record.lastError,
+        })),
     readiness: async () => {
       let clickhouseOk = true;
       let clickhouseDetail = 'reachable';

@@ -16,6 +16,8 @@ export interface HttpServerOptions {
   readonly port: number;
   readonly metrics: Pick<DriftMetrics, 'metricsText' | 'contentType'>;
   readonly readiness: () => Promise<Readiness>;
+  /** GET /alerts: the alert states (what notification links point at); optional. */
+  readonly alerts?: (filter: { alertname: string | null; state: string | null }) => unknown;
   readonly logger: Logger;
 }
 
@@ -45,12 +47,17 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 
 async function route(req: IncomingMessage, res: ServerResponse, opts: HttpServerOptions): Promise<void> {
   const method = req.method ?? 'GET';
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-  const known = path === '/metrics' || path === '/healthz' || path === '/readyz';
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const path = url.pathname;
+  const known = path === '/metrics' || path === '/healthz' || path === '/readyz' || (path === '/alerts' && opts.alerts !== undefined);
   if (!known) return send(res, 404, TEXT, 'not found\n');
   if (method !== 'GET' && method !== 'HEAD') return send(res, 405, TEXT, 'method not allowed\n', { Allow: 'GET, HEAD' });
 
   if (path === '/healthz') return send(res, 200, TEXT, 'ok\n');
+  if (path === '/alerts' && opts.alerts) {
+    const body = opts.alerts({ alertname: url.searchParams.get('alertname'), state: url.searchParams.get('state') });
+    return send(res, 200, JSON_TYPE, `${JSON.stringify(body, null, 2)}\n`);
+  }
 
   if (path === '/metrics') {
     try {
