@@ -25,6 +25,7 @@ describe('defaults', () => {
       rules: ['rules'],
       stateFile: 'data/agentdrift-state.json',
       listen: { host: '127.0.0.1', port: 9464 },
+      externalUrl: null,
       logLevel: 'info',
       evaluation: { timeoutMs: null, maxSeriesPerRule: 500 },
       receivers: [],
@@ -85,6 +86,7 @@ describe('a full config with environment variables', () => {
       rules: [`${FIX}/sub/rules`, '/etc/agentdrift/rules'],
       stateFile: `${FIX}/sub/state/agentdrift.json`,
       listen: { host: '::1', port: 9999 },
+      externalUrl: null,
       logLevel: 'warn',
       evaluation: { timeoutMs: 60_000, maxSeriesPerRule: 50 },
       receivers: [{ name: 'slack', slack: { webhook_url: 'https://hooks.example/T1' } }],
@@ -171,7 +173,7 @@ describe('problems', () => {
       `${f}:16:12: receivers: expected a list, got a mapping`,
       `${f}:17:8: route: expected a mapping, got a list`,
       `${f}:19:18: demo.seed_if_empty: expected true or false, got a string`,
-      `${f}:20:1: unknown key "extra" in config (allowed: clickhouse, tables, ttl_days, rules, state_file, listen, log_level, evaluation, receivers, route, demo)`,
+      `${f}:20:1: unknown key "extra" in config (allowed: clickhouse, tables, ttl_days, rules, state_file, listen, external_url, log_level, evaluation, receivers, route, demo)`,
     ]);
   });
 
@@ -180,7 +182,7 @@ describe('problems', () => {
     [
       'unknown top-level key',
       'listen_address: ":9464"\n',
-      ['c.yaml:1:1: unknown key "listen_address" in config (allowed: clickhouse, tables, ttl_days, rules, state_file, listen, log_level, evaluation, receivers, route, demo)'],
+      ['c.yaml:1:1: unknown key "listen_address" in config (allowed: clickhouse, tables, ttl_days, rules, state_file, listen, external_url, log_level, evaluation, receivers, route, demo)'],
     ],
     ['unknown nested key', 'evaluation:\n  interval: 1m\n', ['c.yaml:2:3: unknown key "interval" in evaluation (allowed: timeout, max_series_per_rule)']],
     ['unknown demo key', 'demo: { seed: true }\n', ['c.yaml:1:9: unknown key "seed" in demo (allowed: seed_if_empty)']],
@@ -237,5 +239,15 @@ describe('secrets', () => {
     const r = parseConfigText(text, 'c.yaml', env);
     expect(r.problems.length).toBeGreaterThan(0);
     for (const p of r.problems) expect(p.message).not.toContain(SECRET);
+  });
+});
+
+describe('external_url', () => {
+  it('is kept without a trailing slash, and must be an http(s) URL', () => {
+    const ok = parseConfigText('external_url: https://drift.example.com/\n', 'c.yaml', {});
+    expect(ok.problems).toEqual([]);
+    expect(ok.config?.externalUrl).toBe('https://drift.example.com');
+    const bad = parseConfigText('external_url: ftp://x\n', 'c.yaml', {});
+    expect(bad.problems.map(formatProblem)).toEqual(['c.yaml:1:15: external_url: expected an http(s) URL, got "ftp://x"']);
   });
 });
