@@ -98,7 +98,8 @@ export function classifyError(err: unknown, target: Target, secrets: readonly (s
   if (READONLY_TEXT.test(raw)) {
     return new ClickHouseAccessError('query', `ClickHouse at ${where} rejected a write (read-only user): ${firstLine(raw)}`, code);
   }
-  return new ClickHouseAccessError('query', `ClickHouse query failed at ${where}: ${firstLine(raw)}`, code);
+  const hint = /Unknown table|UNKNOWN_TABLE|doesn't exist/i.test(raw) ? ' (has `agentdrift migrate` run against this store?)' : '';
+  return new ClickHouseAccessError('query', `ClickHouse query failed at ${where}: ${firstLine(raw)}${hint}`, code);
 }
 
 function firstLine(s: string): string {
