@@ -186,8 +186,10 @@ export class Daemon {
       for (const w of this.watchers) w.close();
       const steps: [string, () => Promise<unknown>][] = [
         ['stop evaluations', () => Promise.all(this.runners.map((r) => r.stop(true)))],
-        ['persist state', () => (this.engine ? this.engine.persist() : Promise.resolve())],
+        // Outputs first: notifications get a chance to flush, and what is still pending after that
+        // is in the snapshot the next step writes.
         ['close outputs', () => Promise.all(this.listeners.map((l) => l.onClose?.()))],
+        ['persist state', () => (this.engine ? this.engine.persist() : Promise.resolve())],
         ['close ClickHouse', () => this.opts.ch.close()],
       ];
       // Every step runs even when one fails (bullmq-style close).
