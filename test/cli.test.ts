@@ -104,4 +104,17 @@ describe('agentdrift CLI on the embedded default store', () => {
     expect(r.stderr).toMatch(/^agentdrift: ClickHouse at http:\/\/127\.0\.0\.1:1\/default is unreachable/);
     expect(r.stderr).not.toContain('s3cr3t-pw');
   });
+
+  it('start refuses invalid rules with the same file:line:col messages as check', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentdrift-badrules-'));
+    writeFileSync(join(dir, 'r.yaml'), 'groups:\n  - name: g\n    interval: 5m\n    rules:\n      - alert: A\n        signal: tool_calls\n        threshold: 20%\n');
+    writeFileSync(join(cwd, 'badrules.yaml'), `rules: [${JSON.stringify(dir)}]\nlisten: 127.0.0.1:0\n`);
+    const check = runCli(['check', dir], cwd);
+    const start = runCli(['start', '--config', 'badrules.yaml'], cwd);
+    expect(start.code).toBe(1);
+    expect(check.stderr.trim().length).toBeGreaterThan(0);
+    for (const line of check.stderr.trim().split('\n')) expect(start.stderr).toContain(line);
+    expect(start.stderr).toMatch(/^agentdrift: invalid rules, not starting:/);
+    expect(start.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+  });
 });

@@ -3,7 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ClickHouseAccessError } from '../clickhouse/client.js';
 import { TargetError } from '../clickhouse/target.js';
 import { seedDemo, terminalProgress } from '../demo/seed.js';
-import { Daemon } from '../daemon/daemon.js';
+import { Daemon, InvalidRulesError } from '../daemon/daemon.js';
 import { attachHttp, attachMetrics } from '../daemon/outputs.js';
 import { DriftMetrics } from '../metrics/registry.js';
 import { loadRuleFiles } from '../rules/load.js';
@@ -195,7 +195,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       err(`agentdrift: ${e.message}`);
       return 2;
     }
-    if (e instanceof ClickHouseAccessError) {
+    if (e instanceof ClickHouseAccessError || e instanceof InvalidRulesError) {
       err(`agentdrift: ${e.message}`);
       return 1;
     }

@@ -40,6 +40,10 @@ export interface DaemonListener {
   onClose?: () => Promise<void>;
 }
 
+export class InvalidRulesError extends Error {
+  override readonly name = 'InvalidRulesError';
+}
+
 export class Daemon {
   private readonly listeners: DaemonListener[] = [];
   /** Pending notification deliveries, persisted with the alert state (set by the notification layer). */
@@ -76,7 +80,7 @@ export class Daemon {
     const { config, logger, ch, names } = this.opts;
     const loaded = await loadRuleFiles(config.rules);
     if (!loaded.ruleSet) {
-      throw new Error(`invalid rules, not starting:\n${loaded.problems.map(formatProblem).join('\n')}`);
+      throw new InvalidRulesError(`invalid rules, not starting:\n${loaded.problems.map(formatProblem).join('\n')}`);
     }
     this.ruleSet = loaded.ruleSet;
     logger.info({ target: describeTarget(config.clickhouse.target), files: loaded.files }, 'agentdrift starting');
