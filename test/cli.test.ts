@@ -114,7 +114,7 @@ describe('agentdrift CLI on the embedded default store', () => {
     expect(start.code).toBe(1);
     expect(check.stderr.trim().length).toBeGreaterThan(0);
     for (const line of check.stderr.trim().split('\n')) expect(start.stderr).toContain(line);
-    expect(start.stderr).toMatch(/^agentdrift: invalid rules, not starting:/);
+    expect(start.stderr).toMatch(/^agentdrift: invalid rules, not starting:$/m);
     expect(start.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
   });
 });
