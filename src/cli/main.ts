@@ -126,8 +126,9 @@ export function buildProgram(): Command {
   });
 
   dataOptions(program.command('start').description('run the daemon: evaluate rules on schedule, export metrics, send alerts'))
-    .option('--demo', 'seed demo data when the store is empty (what `npm start` does)')
-    .action(async (o: GlobalOptions & { demo?: boolean }) => {
+    .option('--demo', 'seed demo data when the store is empty (what `npm start` does); implies --migrate')
+    .option('--migrate', 'run `migrate` first (needs DDL rights; the daemon itself only reads)')
+    .action(async (o: GlobalOptions & { demo?: boolean; migrate?: boolean }) => {
       const { config, notify } = await resolveSettings(o);
       const logger = loggerFor(config, o);
       const ch = await openStore(config);
@@ -139,6 +140,7 @@ export function buildProgram(): Command {
         names,
         logger,
         demo: !!o.demo,
+        migrate: !!o.migrate,
         extend: async (d) => {
           attachMetrics(d, metrics, ch, names);
           attachNotifications(d, notify, metrics, externalUrl(config));

@@ -24,6 +24,8 @@ export interface DaemonOptions {
   readonly logger: Logger;
   /** Migrate and seed the demo when agent_runs is empty (also `demo.seed_if_empty` in config). */
   readonly demo: boolean;
+  /** Create the tables and the view before starting (implied by demo seeding). */
+  readonly migrate?: boolean;
   readonly now?: () => number;
   /** Extra wiring (metrics, HTTP, notifications) added by the caller. */
   readonly extend?: (d: Daemon) => Promise<void> | void;
@@ -86,6 +88,7 @@ export class Daemon {
     logger.info({ target: describeTarget(config.clickhouse.target), files: loaded.files }, 'agentdrift starting');
 
     if (this.opts.demo || config.demo.seedIfEmpty) await this.prepareDemo();
+    else if (this.opts.migrate) await migrate(ch, names, { ttlDays: config.ttlDays ?? undefined });
 
     await this.opts.extend?.(this);
     this.engine = new Engine({
