@@ -3,14 +3,13 @@
  * are logged, handed to the notifier and persisted from this one place. Everything outside (the
  * query, the store, the clock, metrics, notifications) comes in through `EngineDeps`.
  */
-import { applyEvaluation, applyQueryError, carryOver, newAlertStates, seriesOf, type AlertStates, type SeriesChange } from '../alerting/state.js';
+import { applyEvaluation, applyQueryError, carryOver, newAlertStates, seriesOf, type AlertSeries, type AlertStates, type SeriesChange } from '../alerting/state.js';
 import { fromSnapshot, toSnapshot, type StateStore } from '../alerting/store.js';
 import { evaluateRule, type QueryFn, type RuleEvaluation } from '../eval/evaluateRule.js';
 import type { Logger } from '../log.js';
-import { renderTemplate } from '../rules/template.js';
+import { formatPercentChange, renderTemplate } from '../rules/template.js';
 import type { Rule, RuleGroup, RuleSet } from '../rules/types.js';
 import type { SeriesEvaluation } from '../signals/index.js';
-import { formatPercentChange } from '../rules/template.js';
 
 export interface TransitionEvent {
   readonly rule: Rule;
@@ -47,7 +46,7 @@ export class Engine {
 
   constructor(private readonly deps: EngineDeps) {}
 
-  get alertStates(): ReadonlyMap<string, import('../alerting/state.js').AlertSeries> {
+  get alertStates(): ReadonlyMap<string, AlertSeries> {
     return this.states;
   }
 

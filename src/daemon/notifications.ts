@@ -14,8 +14,7 @@ import { buildNotifiers } from '../notify/factory.js';
 import type { NotifyConfig } from '../notify/config.js';
 import type { AlertNotification } from '../notify/types.js';
 import type { Rule } from '../rules/types.js';
-import { describeBaseline } from '../signals/windows.js';
-import { humanMs } from '../signals/windows.js';
+import { describeBaseline, humanMs } from '../signals/windows.js';
 import type { SeriesEvaluation } from '../signals/index.js';
 import type { Daemon } from './daemon.js';
 
@@ -68,11 +67,7 @@ export function notificationFor(
   };
 }
 
-export interface NotificationWiring {
-  readonly dispatcher: Dispatcher;
-}
-
-export function attachNotifications(daemon: Daemon, notify: NotifyConfig, metrics: DriftMetrics, externalUrl: string): NotificationWiring {
+export function attachNotifications(daemon: Daemon, notify: NotifyConfig, metrics: DriftMetrics, externalUrl: string): Dispatcher {
   const { logger } = daemon.opts;
   const notifiers = buildNotifiers(notify, { externalURL: externalUrl });
   metrics.registerReceivers(notifiers.map((n) => ({ name: n.name, integration: n.integration })));
@@ -130,5 +125,5 @@ export function attachNotifications(daemon: Daemon, notify: NotifyConfig, metric
       await dispatcher.close();
     },
   });
-  return { dispatcher };
+  return dispatcher;
 }

@@ -7,7 +7,7 @@ import type { Rule } from '../rules/types.js';
 import { ratioZTest } from '../stats/index.js';
 import { baselinePick, baselineValue } from './baseline.js';
 import { scalarMeasurement, type Measurement } from './result.js';
-import { groupColumns, groupLabels, num, runsSubquery, type BuiltQuery } from './sql.js';
+import { groupColumns, GroupTable, num, runsSubquery, type BuiltQuery } from './sql.js';
 import type { RatioSums, WindowBounds } from './types.js';
 
 const COST_EXPR = { token: 'token_cost_usd', tool: 'tool_cost_usd', total: '(token_cost_usd + tool_cost_usd)' } as const;
@@ -36,12 +36,9 @@ interface CostWindow extends RatioSums {
 
 export function costMeasure(rule: Rule, windows: readonly WindowBounds[], rows: readonly (readonly Record<string, unknown>[])[]): Measurement[] {
   const empty = (): CostWindow => ({ n: 0, sumX: 0, sumXSq: 0, sumY: 0, sumYSq: 0, sumXY: 0, tokenCost: 0, toolCost: 0, examples: [] });
-  const groups = new Map<string, { labels: Record<string, string>; win: CostWindow[] }>();
+  const groups = new GroupTable(rule, (labels) => ({ labels, win: windows.map(empty) }));
   for (const r of rows[0] ?? []) {
-    const labels = groupLabels(rule, r);
-    const k = JSON.stringify(labels);
-    let g = groups.get(k);
-    if (!g) groups.set(k, (g = { labels, win: windows.map(empty) }));
+    const g = groups.of(r);
     const successes = num(r.sum_y);
     g.win[num(r.w)] = {
       n: num(r.runs),

@@ -7,7 +7,7 @@ import type { Rule } from '../rules/types.js';
 import { twoProportionZTest } from '../stats/index.js';
 import { baselinePick, baselineValue } from './baseline.js';
 import { scalarMeasurement, type Measurement } from './result.js';
-import { groupColumns, groupLabels, num, runsSubquery, type BuiltQuery } from './sql.js';
+import { groupColumns, GroupTable, num, runsSubquery, type BuiltQuery } from './sql.js';
 import type { WindowBounds } from './types.js';
 
 export function policyQueries(rule: Rule, table: string, windows: readonly WindowBounds[]): BuiltQuery[] {
@@ -36,15 +36,12 @@ interface PolicyWindow {
 
 export function policyMeasure(rule: Rule, windows: readonly WindowBounds[], rows: readonly (readonly Record<string, unknown>[])[]): Measurement[] {
   const perRun = rule.options.per === 'run';
-  const groups = new Map<string, { labels: Record<string, string>; win: PolicyWindow[] }>();
+  const groups = new GroupTable(rule, (labels) => ({
+    labels,
+    win: windows.map((): PolicyWindow => ({ runs: 0, trials: 0, successes: 0, rules: new Map(), examples: [] })),
+  }));
   for (const r of rows[0] ?? []) {
-    const labels = groupLabels(rule, r);
-    const k = JSON.stringify(labels);
-    let g = groups.get(k);
-    if (!g) {
-      g = { labels, win: windows.map(() => ({ runs: 0, trials: 0, successes: 0, rules: new Map(), examples: [] })) };
-      groups.set(k, g);
-    }
+    const g = groups.of(r);
     const hit = r.rules_hit as [string[], (number | string)[]] | Record<string, unknown>;
     const ruleCounts = new Map<string, number>();
     // sumMap returns a tuple (keys, values): JSON gives it as a 2-element array or an object.

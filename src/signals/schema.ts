@@ -8,7 +8,7 @@ import type { Rule } from '../rules/types.js';
 import { chiSquareTest, jensenShannonDistance, unseenShare } from '../stats/index.js';
 import { baselinePick } from './baseline.js';
 import type { Measurement } from './result.js';
-import { groupColumns, groupLabels, num, runsSubquery, type BuiltQuery } from './sql.js';
+import { groupColumns, GroupTable, num, runsSubquery, type BuiltQuery } from './sql.js';
 import type { WindowBounds } from './types.js';
 
 /** Fingerprints beyond the top ones per group and window are pooled, so cardinality stays bounded. */
@@ -33,17 +33,15 @@ GROUP BY ${byGroup}`;
 
 export function schemaMeasure(rule: Rule, windows: readonly WindowBounds[], rows: readonly (readonly Record<string, unknown>[])[]): Measurement[] {
   const [fpRows = [], totalRows = []] = rows;
-  const groups = new Map<string, { labels: Record<string, string>; runs: number[]; fps: Record<string, number>[]; examples: Map<string, string[]> }>();
-  const groupOf = (r: Record<string, unknown>) => {
-    const labels = groupLabels(rule, r);
-    const k = JSON.stringify(labels);
-    let g = groups.get(k);
-    if (!g) groups.set(k, (g = { labels, runs: windows.map(() => 0), fps: windows.map(() => ({})), examples: new Map() }));
-    return g;
-  };
-  for (const r of totalRows) groupOf(r).runs[num(r.w)] = num(r.runs);
+  const groups = new GroupTable(rule, (labels) => ({
+    labels,
+    runs: windows.map(() => 0),
+    fps: windows.map((): Record<string, number> => ({})),
+    examples: new Map<string, string[]>(),
+  }));
+  for (const r of totalRows) groups.of(r).runs[num(r.w)] = num(r.runs);
   for (const r of fpRows) {
-    const g = groupOf(r);
+    const g = groups.of(r);
     const w = num(r.w);
     const fp = String(r.fp);
     g.fps[w]![fp] = num(r.runs);

@@ -73,8 +73,30 @@ export function groupLabels(rule: Pick<Rule, 'groupBy'>, row: Record<string, unk
   return out;
 }
 
-export function groupKey(labels: Record<string, string>): string {
-  return JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
+/**
+ * Per-group accumulators keyed by the rule's group labels: the rows of a signal's queries come one per
+ * (group, window[, key]) and are folded into one record per group.
+ */
+export class GroupTable<T extends { readonly labels: Record<string, string> }> {
+  private readonly byKey = new Map<string, T>();
+
+  constructor(
+    private readonly rule: Pick<Rule, 'groupBy'>,
+    private readonly make: (labels: Record<string, string>) => T,
+  ) {}
+
+  /** The group a result row belongs to, created on first sight. */
+  of(row: Record<string, unknown>): T {
+    const labels = groupLabels(this.rule, row);
+    const key = JSON.stringify(this.rule.groupBy.map((c) => labels[c]));
+    let g = this.byKey.get(key);
+    if (!g) this.byKey.set(key, (g = this.make(labels)));
+    return g;
+  }
+
+  values(): IterableIterator<T> {
+    return this.byKey.values();
+  }
 }
 
 /** Numbers arrive as strings for 64-bit types over HTTP; as numbers from chDB. */

@@ -7,7 +7,7 @@ import type { Rule } from '../rules/types.js';
 import { chiSquareTest, jensenShannonDistance, median, welchTTest } from '../stats/index.js';
 import { baselinePick } from './baseline.js';
 import { scalarMeasurement, type Measurement } from './result.js';
-import { groupColumns, groupKey, groupLabels, num, runsSubquery, type BuiltQuery } from './sql.js';
+import { groupColumns, GroupTable, num, runsSubquery, type BuiltQuery } from './sql.js';
 import type { MomentSums, WindowBounds } from './types.js';
 
 export const MIX_KEY = '__mix__';
@@ -37,17 +37,14 @@ interface ToolWindow {
 export function toolCallsMeasure(rule: Rule, windows: readonly WindowBounds[], rows: readonly (readonly Record<string, unknown>[])[]): Measurement[] {
   const [runRows = [], toolRows = []] = rows;
   const nWin = windows.length;
-  const groups = new Map<string, { labels: Record<string, string>; runs: number[]; tools: Map<string, { win: ToolWindow[]; examples: string[] }> }>();
-  const groupOf = (row: Record<string, unknown>) => {
-    const labels = groupLabels(rule, row);
-    const k = groupKey(labels);
-    let g = groups.get(k);
-    if (!g) groups.set(k, (g = { labels, runs: new Array(nWin).fill(0), tools: new Map() }));
-    return g;
-  };
-  for (const r of runRows) groupOf(r).runs[num(r.w)] = num(r.runs);
+  const groups = new GroupTable(rule, (labels) => ({
+    labels,
+    runs: new Array<number>(nWin).fill(0),
+    tools: new Map<string, { win: ToolWindow[]; examples: string[] }>(),
+  }));
+  for (const r of runRows) groups.of(r).runs[num(r.w)] = num(r.runs);
   for (const r of toolRows) {
-    const g = groupOf(r);
+    const g = groups.of(r);
     const name = String(r.tool);
     let t = g.tools.get(name);
     if (!t) g.tools.set(name, (t = { win: Array.from({ length: nWin }, () => ({ calls: 0, callsSq: 0 })), examples: [] }));
