@@ -16,6 +16,16 @@ export interface RunnerDeps {
   readonly now: () => number;
 }
 
+/** A stable offset in [0, everyMs) from the group's name (FNV-1a). */
+export function slotOffset(name: string, everyMs: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % everyMs;
+}
+
 export class GroupRunner {
   private timer: NodeJS.Timeout | null = null;
   private task: ScheduledTask | null = null;
@@ -31,7 +41,9 @@ export class GroupRunner {
   start(): void {
     const s = this.group.schedule;
     if (s.kind === 'interval') {
-      const origin = this.deps.now();
+      // After the first run (at once, so a fresh start shows results), ticks sit on a grid offset by
+      // a hash of the group name: groups with the same interval do not all query at the same moment.
+      const origin = this.deps.now() + slotOffset(this.group.name, s.everyMs) - s.everyMs;
       let k = 0;
       const next = () => {
         if (this.stopped) return;

@@ -1,0 +1,116 @@
+/**
+ * The engine over real data (chDB): warm start from history, a ClickHouse outage while firing (an
+ * error state, never a false resolve, and no notification), recovery, and a real resolve when the drift
+ * leaves the window.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryStateStore } from '../src/alerting/store.js';
+import { ClickHouseAccessError } from '../src/clickhouse/client.js';
+import { Engine, type TransitionEvent } from '../src/daemon/engine.js';
+import { silentLogger } from '../src/log.js';
+import { parseRules } from '../src/rules/load.js';
+import type { RuleGroup } from '../src/rules/types.js';
+import { qualified } from '../src/store/schema.js';
+import { openTempStore, type TempStore } from './helpers/chdb.js';
+
+const H = 3_600_000;
+const AT = Date.parse('2026-03-15T00:00:00Z');
+let store: TempStore;
+let group: RuleGroup;
+
+beforeAll(async () => {
+  store = await openTempStore();
+  // 14 days of hourly runs; from 3 days before AT the workflow calls its tool twice instead of once.
+  const rows = [];
+  for (let t = AT - 14 * 24 * H; t < AT; t += H) {
+    rows.push({ timestamp: new Date(t).toISOString(), run_id: `r${t}`, workflow_id: 'wf', outcome: 'success', tool_calls: { enrich: t >= AT - 3 * 24 * H ? 2 : 1 } });
+  }
+  await store.ch.insert('agent_runs', rows);
+  const { ruleSet, problems } = parseRules([
+    {
+      file: 'r.yaml',
+      text: `groups:
+  - name: g
+    interval: 5m
+    rules:
+      - alert: ToolsUp
+        signal: tool_calls_per_run
+        group_by: [workflow_id]
+        threshold: 20%
+        min_runs: 10
+        for: 1h
+        annotations: { summary: "{{ $labels.tool }} {{ $value | percent }}" }
+`,
+    },
+  ]);
+  expect(problems).toEqual([]);
+  group = ruleSet!.groups[0]!;
+});
+afterAll(async () => {
+  await store?.ch.close();
+});
+
+function engineWith(query: (sql: string, params: Record<string, unknown>) => Promise<Record<string, unknown>[]>, events: TransitionEvent[]) {
+  return new Engine({
+    query,
+    table: qualified('default', 'agent_runs'),
+    store: new MemoryStateStore(),
+    logger: silentLogger,
+    now: () => AT,
+    onTransitions: (e) => events.push(...e),
+  });
+}
+
+const key = 'ToolsUp{tool="enrich",workflow_id="wf"}';
+
+describe('engine', () => {
+  it('fires at once on a drift older than `for` (warm start), with rendered annotations', async () => {
+    const events: TransitionEvent[] = [];
+    const engine = engineWith((sql, p) => store.ch.query(sql, p), events);
+    await engine.evaluateGroup(group, AT);
+    const s = engine.alertStates.get(key)!;
+    expect(s.record.state).toBe('firing');
+    expect(s.annotations?.summary).toMatch(/^enrich \+\d+\.\d%$/);
+    // The replay at AT - for is silent: only the step to firing is reported.
+    expect(events.map((e) => `${e.change.transition.from}->${e.change.transition.to}`)).toEqual(['pending->firing']);
+  });
+
+  it('a ClickHouse outage keeps a firing alert firing (health error) and reports no resolve', async () => {
+    const events: TransitionEvent[] = [];
+    let down = false;
+    const engine = engineWith(async (sql, p) => {
+      if (down) throw new ClickHouseAccessError('unavailable', 'ClickHouse at http://ch:8123/default is unreachable: ECONNREFUSED');
+      return store.ch.query(sql, p);
+    }, events);
+    await engine.evaluateGroup(group, AT);
+    down = true;
+    const r = await engine.evaluateGroup(group, AT + 5 * 60_000);
+    expect(r.ok).toBe(false);
+    expect(r.evaluations[0]!.error).toMatch(/unreachable/);
+    const s = engine.alertStates.get(key)!;
+    expect(s.record).toMatchObject({ state: 'firing', health: 'error' });
+    expect(s.record.lastError).toMatch(/unreachable/);
+    down = false;
+    await engine.evaluateGroup(group, AT + 10 * 60_000);
+    expect(engine.alertStates.get(key)!.record).toMatchObject({ state: 'firing', health: 'ok' });
+    expect(events.filter((e) => e.change.transition.to === 'resolved')).toEqual([]);
+  });
+
+  it('resolves for real once the drift is no longer in the window against its baseline', async () => {
+    const events: TransitionEvent[] = [];
+    const engine = engineWith((sql, p) => store.ch.query(sql, p), events);
+    await engine.evaluateGroup(group, AT);
+    // A week with no data at all: no-data keeps it firing, it never resolves on silence.
+    await engine.evaluateGroup(group, AT + 21 * 24 * H);
+    expect(engine.alertStates.get(key)!.record).toMatchObject({ state: 'firing', health: 'nodata' });
+    // The fix ships at AT: one call per run again. A week later the current window is back at 1.0
+    // against a drifted baseline: the condition is false, the alert resolves.
+    const rows = [];
+    for (let t = AT; t < AT + 7 * 24 * H; t += H) rows.push({ timestamp: new Date(t).toISOString(), run_id: `f${t}`, workflow_id: 'wf', outcome: 'success', tool_calls: { enrich: 1 } });
+    await store.ch.insert('agent_runs', rows);
+    await engine.evaluateGroup(group, AT + 7 * 24 * H);
+    expect(engine.alertStates.get(key)!.record.state).toBe('resolved');
+    const enrich = events.filter((e) => e.change.labels.tool === 'enrich').map((e) => `${e.change.transition.from}->${e.change.transition.to}`);
+    expect(enrich).toEqual(['pending->firing', 'firing->resolved']);
+  });
+});
