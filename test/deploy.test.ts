@@ -4,11 +4,12 @@
  * the Debian packages the tool checks are skipped with a reason, except in CI, where they fail.
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DriftMetrics } from '../src/metrics/registry.js';
+import { isExecutable } from './helpers/process.js';
 import { prometheusSkip, promtoolBinary } from './helpers/prometheus.js';
 
 const ROOT = resolve(__dirname, '..');
@@ -16,12 +17,7 @@ const deploy = (f: string) => resolve(ROOT, 'deploy', f);
 
 function amtoolBinary(): string | undefined {
   const p = process.env.AGENTDRIFT_TEST_AMTOOL ?? '/usr/bin/amtool';
-  try {
-    accessSync(p, constants.X_OK);
-    return p;
-  } catch {
-    return undefined;
-  }
+  return isExecutable(p) ? p : undefined;
 }
 
 function run(bin: string, args: string[]): { status: number | null; output: string } {

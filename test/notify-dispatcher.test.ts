@@ -5,7 +5,8 @@ import { validateNotifyConfig } from '../src/notify/config.js';
 import { Dispatcher, type DispatcherOptions } from '../src/notify/dispatcher.js';
 import type { RouteNode } from '../src/notify/route.js';
 import { sampleAlert } from '../src/notify/testReceivers.js';
-import type { AlertNotification, FailureReason, Integration, Notifier, NotifyRecorder, NotifyResult } from '../src/notify/types.js';
+import type { AlertNotification, FailureReason, Integration, Notifier, NotifyResult } from '../src/notify/types.js';
+import { RecordingRecorder } from './helpers/notify.js';
 
 const S = 1000;
 const M = 60 * S;
@@ -60,27 +61,6 @@ class FakeNotifier implements Notifier {
   /** Send times relative to `t0`, with what was sent. */
   sent(t0: number): [number, string[]][] {
     return this.calls.map((c) => [c.at - t0, c.alerts]);
-  }
-}
-
-class RecordingRecorder implements NotifyRecorder {
-  readonly events: string[] = [];
-  readonly inits: string[] = [];
-  lastPending = -1;
-  init(r: string, i: Integration): void {
-    this.inits.push(`${r}/${i}`);
-  }
-  sent(r: string, i: Integration): void {
-    this.events.push(`sent ${r}/${i}`);
-  }
-  failed(r: string, i: Integration, reason: FailureReason): void {
-    this.events.push(`failed ${r}/${i} ${reason}`);
-  }
-  retry(r: string, i: Integration): void {
-    this.events.push(`retry ${r}/${i}`);
-  }
-  pending(n: number): void {
-    this.lastPending = n;
   }
 }
 

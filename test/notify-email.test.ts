@@ -2,41 +2,16 @@
 import { simpleParser } from 'mailparser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmailNotifier, type EmailOptions } from '../src/notify/email.js';
-import type { AlertNotification, NotifyResult } from '../src/notify/types.js';
+import type { AlertNotification } from '../src/notify/types.js';
+import { MOVED, alert } from './helpers/alerts.js';
 import { closedPort } from './helpers/httpReceiver.js';
+import { failure, never } from './helpers/notify.js';
 import { startSmtpServer, type SmtpCapture } from './helpers/smtp.js';
 
-const FIRING: AlertNotification = {
-  fingerprint: '3f2a9c1d7e5b4a60',
-  status: 'firing',
-  labels: { alertname: 'ToolCallsPerRunUp', severity: 'warning', workflow_id: 'invoice_enrichment', tool: 'enrich_company' },
-  annotations: { summary: 'enrich_company is called 59.6% more often per run', runbook_url: 'https://runbooks.example.com/tool-calls?a=1&b=2' },
-  startsAt: '2026-03-02T10:00:00.000Z',
-  endsAt: null,
+const FIRING = alert({
+  annotations: { runbook_url: 'https://runbooks.example.com/tool-calls?a=1&b=2' },
   generatorURL: 'http://agentdrift.example.com:9464/alerts',
-  evidence: {
-    signal: 'tool_calls_per_run',
-    key: 'enrich_company',
-    current: 1.74,
-    baseline: 1.09,
-    deviation: 0.596,
-    isNew: false,
-    window: 'last 7d',
-    baselineWindow: 'previous 7d',
-    currentRuns: 8355,
-    baselineRuns: 8314,
-    pValue: 1e-12,
-    threshold: 0.2,
-    direction: 'up',
-    contributors: [
-      { name: 'enrich_company', current: 1.74, baseline: 1.09 },
-      { name: 'search_web', current: 0.5, baseline: 0.61 },
-    ],
-    exampleRunIds: ['run_8f1c', 'run_77aa'],
-  },
-};
-
-const MOVED = 'enrich_company calls per run 1.09 → 1.74 (+59.6%) over last 7d vs previous 7d, 8355 vs 8314 runs, p=1e-12';
+});
 
 const servers: SmtpCapture[] = [];
 const notifiers: EmailNotifier[] = [];
@@ -55,13 +30,6 @@ function notifier(s: { host: string; port: number }, extra: Partial<EmailOptions
   const n = new EmailNotifier({ name: 'oncall-email', to: ['oncall@example.com', 'Second <second@example.com>'], from: 'agentdrift@example.com', host: s.host, port: s.port, tls: 'none', timeoutMs: 5000, ...extra });
   notifiers.push(n);
   return n;
-}
-
-const never = new AbortController().signal;
-
-function failure(r: NotifyResult): Extract<NotifyResult, { ok: false }> {
-  if (r.ok) throw new Error('expected a failure');
-  return r;
 }
 
 describe('email notifier', () => {

@@ -10,45 +10,22 @@ import { parseRetryAfter } from '../src/notify/http.js';
 import type { RouteNode } from '../src/notify/route.js';
 import { SlackNotifier } from '../src/notify/slack.js';
 import { formatTestReport, testReceivers } from '../src/notify/testReceivers.js';
-import type { AlertNotification, FailureReason, Integration, Notifier, NotifyRecorder, NotifyResult } from '../src/notify/types.js';
+import type { AlertNotification, Notifier } from '../src/notify/types.js';
 import { WebhookNotifier } from '../src/notify/webhook.js';
+import { MOVED, alert } from './helpers/alerts.js';
 import { closedPort, startHttpReceiver, type HttpReceiver } from './helpers/httpReceiver.js';
+import { RecordingRecorder, failure, never } from './helpers/notify.js';
 
 const FIRING: AlertNotification = {
-  fingerprint: '3f2a9c1d7e5b4a60',
-  status: 'firing',
+  ...alert({ evidence: { exampleRunIds: ['run_8f1c', 'run_77aa', 'run_0b3e'] } }),
+  // Given whole, in this order: Slack lists the labels (team before workflow_id) as they come.
   labels: { alertname: 'ToolCallsPerRunUp', severity: 'warning', team: 'agents', workflow_id: 'invoice_enrichment', tool: 'enrich_company' },
   annotations: {
     summary: 'enrich_company is called 59.6% more often per run in invoice_enrichment',
     description: 'Calls per run went up; check the prompt change deployed on Monday.',
     runbook_url: 'https://runbooks.example.com/agentdrift/tool-calls',
   },
-  startsAt: '2026-03-02T10:00:00.000Z',
-  endsAt: null,
-  generatorURL: 'http://agentdrift.example.com:9464/alerts?rule=ToolCallsPerRunUp',
-  evidence: {
-    signal: 'tool_calls_per_run',
-    key: 'enrich_company',
-    current: 1.74,
-    baseline: 1.09,
-    deviation: 0.596,
-    isNew: false,
-    window: 'last 7d',
-    baselineWindow: 'previous 7d',
-    currentRuns: 8355,
-    baselineRuns: 8314,
-    pValue: 1e-12,
-    threshold: 0.2,
-    direction: 'up',
-    contributors: [
-      { name: 'enrich_company', current: 1.74, baseline: 1.09 },
-      { name: 'search_web', current: 0.5, baseline: 0.61 },
-    ],
-    exampleRunIds: ['run_8f1c', 'run_77aa', 'run_0b3e'],
-  },
 };
-
-const MOVED = 'enrich_company calls per run 1.09 → 1.74 (+59.6%) over last 7d vs previous 7d, 8355 vs 8314 runs, p=1e-12';
 
 const RESOLVED: AlertNotification = { ...FIRING, status: 'resolved', endsAt: '2026-03-03T08:30:00.000Z' };
 
@@ -61,13 +38,6 @@ async function server(...args: Parameters<typeof startHttpReceiver>): Promise<Ht
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
-
-const never = new AbortController().signal;
-
-function failure(r: NotifyResult): Extract<NotifyResult, { ok: false }> {
-  if (r.ok) throw new Error('expected a failure');
-  return r;
-}
 
 describe('Slack notifier', () => {
   it('posts a Block Kit message with the facts, field by field', async () => {
@@ -279,20 +249,6 @@ describe('failure classification (real server)', () => {
   });
 });
 
-class Recorder implements NotifyRecorder {
-  readonly events: string[] = [];
-  sent(r: string, i: Integration): void {
-    this.events.push(`sent ${r}/${i}`);
-  }
-  failed(r: string, i: Integration, reason: FailureReason): void {
-    this.events.push(`failed ${r}/${i} ${reason}`);
-  }
-  retry(r: string, i: Integration): void {
-    this.events.push(`retry ${r}/${i}`);
-  }
-  pending(): void {}
-}
-
 function route(receiver: string): RouteNode {
   const yaml = `receivers:\n  - { name: ${receiver}, slack: { webhook_url: "https://hooks.slack.com/x" } }\nroute: { receivers: [${receiver}], group_wait: 0s }\n`;
   const loaded = parseConfigText(yaml, 'c.yaml', {});
@@ -310,13 +266,13 @@ async function until(cond: () => boolean, timeoutMs: number, what: string): Prom
 describe('dispatcher + real receiver, real time', () => {
   const fast = { initialBackoffMs: 50, maxBackoffMs: 200, giveUpAfterMs: 1500, jitter: 0 };
 
-  function dispatcher(n: Notifier, recorder: Recorder): Dispatcher {
+  function dispatcher(n: Notifier, recorder: RecordingRecorder): Dispatcher {
     return new Dispatcher({ route: route(n.name), notifiers: [n], recorder, retry: fast });
   }
 
   it('500 then 200: retried and delivered exactly once', async () => {
     const s = await server([500, 200]);
-    const rec = new Recorder();
+    const rec = new RecordingRecorder();
     const d = dispatcher(new SlackNotifier({ name: 'slack', webhookUrl: `${s.url}/hook` }), rec);
     d.enqueue(FIRING);
     d.enqueue(FIRING);
@@ -329,7 +285,7 @@ describe('dispatcher + real receiver, real time', () => {
 
   it('429 with Retry-After: 1 waits at least a second', async () => {
     const s = await server([{ status: 429, headers: { 'Retry-After': '1' } }, 200]);
-    const rec = new Recorder();
+    const rec = new RecordingRecorder();
     const d = dispatcher(new SlackNotifier({ name: 'slack', webhookUrl: `${s.url}/hook` }), rec);
     d.enqueue(FIRING);
     await until(() => rec.events.includes('sent slack/slack'), 5000, 'delivery');
@@ -340,7 +296,7 @@ describe('dispatcher + real receiver, real time', () => {
 
   it('400 is not retried and is counted as failed', async () => {
     const s = await server([400, 200]);
-    const rec = new Recorder();
+    const rec = new RecordingRecorder();
     const d = dispatcher(new SlackNotifier({ name: 'slack', webhookUrl: `${s.url}/hook` }), rec);
     d.enqueue(FIRING);
     await until(() => rec.events.length > 0, 5000, 'an outcome');
@@ -352,7 +308,7 @@ describe('dispatcher + real receiver, real time', () => {
 
   it('connection refused is retried, and delivered once the receiver comes up', async () => {
     const port = await closedPort();
-    const rec = new Recorder();
+    const rec = new RecordingRecorder();
     const d = dispatcher(new WebhookNotifier({ name: 'hooks', url: `http://127.0.0.1:${port}/h` }), rec);
     d.enqueue(FIRING);
     await until(() => rec.events.filter((e) => e.startsWith('retry')).length >= 2, 5000, 'two retries');
@@ -363,7 +319,7 @@ describe('dispatcher + real receiver, real time', () => {
   });
 
   it('a receiver that stays down is given up on after the retry budget, counted once', async () => {
-    const rec = new Recorder();
+    const rec = new RecordingRecorder();
     const d = dispatcher(new WebhookNotifier({ name: 'hooks', url: `http://127.0.0.1:${await closedPort()}/h` }), rec);
     d.enqueue(FIRING);
     await until(() => rec.events.some((e) => e.startsWith('failed')), 5000, 'give-up');

@@ -6,11 +6,11 @@
  * The binary is /usr/bin/prometheus-alertmanager on Debian (upstream names it `alertmanager`);
  * `amtool check-config` validates the generated config first.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { findExecutable, freePort, spawnServer, stopProcess, waitForHttpReady } from './process.js';
 
 export interface Alertmanager {
   /** http://127.0.0.1:<port> */
@@ -28,19 +28,8 @@ export interface AlertmanagerBinaries {
   readonly amtool: string | null;
 }
 
-function executable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function which(names: readonly string[]): string | null {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/local/bin', '/usr/sbin'];
-  for (const name of names) for (const d of dirs) if (d && executable(join(d, name))) return join(d, name);
-  return null;
+  return findExecutable(names, ['/usr/bin', '/usr/local/bin', '/usr/sbin']) ?? null;
 }
 
 /** Null when Alertmanager is not installed. */
@@ -48,14 +37,6 @@ export function findAlertmanager(): AlertmanagerBinaries | null {
   const alertmanager = which(['prometheus-alertmanager', 'alertmanager']);
   if (alertmanager === null) return null;
   return { alertmanager, amtool: which(['amtool']) };
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }
 
 /**
@@ -108,57 +89,28 @@ export async function startAlertmanager(bins: AlertmanagerBinaries, opts: { read
   // A free port can be taken between probing and binding; a few attempts make that race harmless.
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    let output = '';
-    const child: ChildProcess = spawn(
-      bins.alertmanager,
-      [
-        `--config.file=${configFile}`,
-        `--storage.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--cluster.listen-address=',
-        '--log.level=info',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-    let exited = false;
-    const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
-    child.once('error', (e) => (output += `spawn error: ${e.message}\n`));
+    const p = spawnServer(bins.alertmanager, [
+      `--config.file=${configFile}`,
+      `--storage.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+      '--log.level=info',
+    ]);
+    const logs = (): string => {
+      const spawnError = p.spawnError();
+      return spawnError ? `spawn error: ${spawnError.message}\n${p.output()}` : p.output();
+    };
 
     const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + (opts.readyTimeoutMs ?? 20_000);
-    let ready = false;
-    while (!exited && Date.now() < deadline) {
-      try {
-        const r = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-        if (r.status === 200) {
-          ready = true;
-          break;
-        }
-      } catch {
-        // Not listening yet.
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const ready = await waitForHttpReady(p, `${url}/-/ready`, opts.readyTimeoutMs ?? 20_000);
     let stopped: Promise<void> | null = null;
-    const stop = (): Promise<void> => {
-      stopped ??= (async () => {
-        if (!exited) {
-          child.kill('SIGTERM');
-          const grace = setTimeout(() => child.kill('SIGKILL'), 5000);
-          await exit;
-          clearTimeout(grace);
-        }
-      })();
-      return stopped;
-    };
+    const stop = (): Promise<void> => (stopped ??= stopProcess(p.child, 5_000));
     if (ready) {
       return {
         url,
         port,
         dir,
-        logs: () => output,
+        logs,
         stop: async () => {
           await stop();
           rmSync(dir, { recursive: true, force: true });
@@ -166,7 +118,7 @@ export async function startAlertmanager(bins: AlertmanagerBinaries, opts: { read
       };
     }
     await stop();
-    lastError = new Error(`alertmanager did not become ready on ${url}:\n${output}`);
+    lastError = new Error(`alertmanager did not become ready on ${url}:\n${logs()}`);
   }
   rmSync(dir, { recursive: true, force: true });
   throw lastError ?? new Error('alertmanager did not start');

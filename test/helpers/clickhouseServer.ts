@@ -13,13 +13,22 @@
  *    never has to be written to disk (nor XML-escaped).
  *  - it has no query parameters ({x:String} with param_x): param_x is rejected as an unknown setting.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import {
+  WaitTimeoutError,
+  findExecutable,
+  freePort,
+  isExecutable,
+  killProcess,
+  spawnServer,
+  stopProcess,
+  waitUntil,
+  type ServerProcess,
+} from './process.js';
 
 export interface ClickHouseUser {
   /** Plain password; stored only as its SHA-256 in users.xml. Empty means no password. */
@@ -61,25 +70,8 @@ export interface ServerBinary {
   readonly prefixArgs: readonly string[];
 }
 
-function isExecutable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(name: string): string | undefined {
-  // /usr/sbin is often missing from PATH for non-root users, yet it is where Debian puts the server.
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/usr/bin', '/usr/local/bin'];
-  for (const d of dirs) {
-    if (!d) continue;
-    const p = join(d, name);
-    if (isExecutable(p)) return p;
-  }
-  return undefined;
-}
+// /usr/sbin is often missing from PATH for non-root users, yet it is where Debian puts the server.
+const onPath = (name: string): string | undefined => findExecutable([name], ['/usr/sbin', '/usr/local/sbin', '/usr/bin', '/usr/local/bin']);
 
 export function findClickHouseServer(): ServerBinary | undefined {
   // Points the tests at another build; a path that is not executable counts as "not installed",
@@ -104,19 +96,6 @@ export function clickhouseSkip(): { skip: boolean; reason: string } {
   if (findClickHouseServer()) return { skip: false, reason: '' };
   const reason = 'clickhouse-server is not installed (apt-get install clickhouse-server, as .ci/run does)';
   return { skip: !process.env.CI, reason };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolvePort(port));
-    });
-  });
 }
 
 function xml(s: string): string {
@@ -184,19 +163,6 @@ ${entries.join('\n')}
 `;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function waitExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolveExit) => {
-    const timer = setTimeout(() => resolveExit(false), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolveExit(true);
-    });
-  });
-}
-
 // No keep-alive: the server's shutdown waits for open connections, idle ones included.
 function pingOnce(port: number): Promise<boolean> {
   return new Promise((resolvePing) => {
@@ -212,20 +178,6 @@ function pingOnce(port: number): Promise<boolean> {
   });
 }
 
-// A test process that dies (timeout, crash) must not leave servers behind.
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function trackChild(child: ChildProcess): void {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const c of live) c.kill('SIGKILL');
-    });
-  }
-}
-
 export async function startClickHouseServer(opts: ClickHouseServerOptions = {}): Promise<ClickHouseServer> {
   const binary = findClickHouseServer();
   if (!binary) {
@@ -238,8 +190,7 @@ export async function startClickHouseServer(opts: ClickHouseServerOptions = {}):
 
   let httpPort = 0;
   let tcpPort = 0;
-  let child: ChildProcess | undefined;
-  let output = '';
+  let proc: ServerProcess | undefined;
 
   const readLogs = (): string => {
     const parts: string[] = [];
@@ -247,45 +198,42 @@ export async function startClickHouseServer(opts: ClickHouseServerOptions = {}):
       const p = join(dir, 'log', f);
       if (existsSync(p)) parts.push(`--- ${f}\n${readFileSync(p, 'utf8')}`);
     }
+    const output = proc?.output() ?? '';
     if (output) parts.push(`--- stdout/stderr\n${output}`);
     return parts.join('\n');
   };
   const tail = (s: string, n = 3000) => (s.length > n ? `...${s.slice(-n)}` : s);
 
   const spawnAndWait = async (): Promise<void> => {
-    output = '';
-    const proc = spawn(binary.command, [...binary.prefixArgs, `--config-file=${join(dir, 'config.xml')}`], {
+    const p = spawnServer(binary.command, [...binary.prefixArgs, `--config-file=${join(dir, 'config.xml')}`], {
       cwd: dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, TZ: 'UTC' },
+      maxOutputChars: 20_000,
     });
-    child = proc;
-    trackChild(proc);
-    const collect = (b: Buffer) => {
-      if (output.length < 20_000) output += b.toString('utf8');
-    };
-    proc.stdout?.on('data', collect);
-    proc.stderr?.on('data', collect);
-    let spawnError: Error | undefined;
-    proc.once('error', (err) => (spawnError = err));
+    proc = p;
     const url = `http://127.0.0.1:${httpPort}`;
-    const deadline = Date.now() + readyTimeoutMs;
-    while (Date.now() < deadline) {
-      if (spawnError) throw new Error(`could not run ${binary.command}: ${spawnError.message}`);
-      if (proc.exitCode !== null || proc.signalCode !== null) {
-        throw new Error(
-          `clickhouse-server exited during startup (code ${proc.exitCode}, signal ${proc.signalCode}):\n${tail(readLogs())}`,
-        );
-      }
-      if (await pingOnce(httpPort)) return;
-      await sleep(200);
+    try {
+      await waitUntil(
+        async () => {
+          const spawnError = p.spawnError();
+          if (spawnError) throw new Error(`could not run ${binary.command}: ${spawnError.message}`);
+          if (p.exited()) {
+            throw new Error(
+              `clickhouse-server exited during startup (code ${p.child.exitCode}, signal ${p.child.signalCode}):\n${tail(readLogs())}`,
+            );
+          }
+          return pingOnce(httpPort);
+        },
+        { timeoutMs: readyTimeoutMs, intervalMs: 200, describe: `clickhouse-server did not answer ${url}/ping within ${readyTimeoutMs} ms` },
+      );
+    } catch (err) {
+      if (!(err instanceof WaitTimeoutError)) throw err;
+      await killProcess(p.child);
+      throw new Error(`${err.message}:\n${tail(readLogs())}`);
     }
-    proc.kill('SIGKILL');
-    await waitExit(proc, 5_000);
-    throw new Error(`clickhouse-server did not answer ${url}/ping within ${readyTimeoutMs} ms:\n${tail(readLogs())}`);
   };
 
-  const isRunning = () => !!child && child.exitCode === null && child.signalCode === null;
+  const isRunning = () => !!proc && !proc.exited();
 
   const server: ClickHouseServer = {
     get url() {
@@ -301,17 +249,10 @@ export async function startClickHouseServer(opts: ClickHouseServerOptions = {}):
     binary: [binary.command, ...binary.prefixArgs].join(' '),
     running: isRunning,
     async stop() {
-      if (!child || !isRunning()) return;
-      child.kill('SIGTERM');
-      if (!(await waitExit(child, 20_000))) {
-        child.kill('SIGKILL');
-        await waitExit(child, 5_000);
-      }
+      if (proc) await stopProcess(proc.child, 20_000);
     },
     async kill() {
-      if (!child || !isRunning()) return;
-      child.kill('SIGKILL');
-      await waitExit(child, 5_000);
+      if (proc) await killProcess(proc.child);
     },
     async start() {
       if (isRunning()) return;

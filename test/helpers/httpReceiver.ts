@@ -4,7 +4,8 @@
  * Retry-After, 200], [400]...), then with `fallback` once the script runs out.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
+import { Arrivals } from './arrivals.js';
+import { freePort } from './process.js';
 
 export type ScriptedResponse =
   | number
@@ -47,8 +48,7 @@ export async function startHttpReceiver(
 ): Promise<HttpReceiver> {
   let script = [...responses];
   const fallback = opts.fallback ?? 200;
-  const requests: RecordedRequest[] = [];
-  let waiters: (() => void)[] = [];
+  const received = new Arrivals<RecordedRequest>('requests');
 
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -61,10 +61,7 @@ export async function startHttpReceiver(
       } catch {
         // Not JSON: kept as text.
       }
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, raw, at: Date.now() });
-      const ws = waiters;
-      waiters = [];
-      for (const w of ws) w();
+      received.add({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, raw, at: Date.now() });
       const next = script.shift() ?? fallback;
       const r = typeof next === 'number' ? { status: next } : next;
       const answer = (): void => {
@@ -86,21 +83,12 @@ export async function startHttpReceiver(
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    requests,
+    requests: received.items,
     script(r) {
       script = [...r];
     },
     waitForRequests(n, timeoutMs = 10_000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`expected ${n} requests within ${timeoutMs}ms, got ${requests.length}`)), timeoutMs);
-        const check = (): void => {
-          if (requests.length >= n) {
-            clearTimeout(timer);
-            resolve(requests.slice(0, n));
-          } else waiters.push(check);
-        };
-        check();
-      });
+      return received.waitFor(n, timeoutMs);
     },
     close() {
       server.closeAllConnections();
@@ -110,10 +98,4 @@ export async function startHttpReceiver(
 }
 
 /** A port on 127.0.0.1 that nothing listens on (bound, then released): connections are refused. */
-export async function closedPort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
+export const closedPort: () => Promise<number> = freePort;

@@ -5,11 +5,11 @@
  * Debian bookworm ships Prometheus 2.42 as /usr/bin/prometheus (with promtool beside it); .ci/run
  * installs it. Its default console paths are relative and absent here, which it tolerates.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { WaitTimeoutError, freePort, isExecutable, killProcess, spawnServer, stopProcess, waitForHttpReady, waitUntil } from './process.js';
 
 export interface VectorSample {
   readonly metric: Readonly<Record<string, string>>;
@@ -33,24 +33,15 @@ export interface PrometheusOptions {
   readonly readyTimeoutMs?: number;
 }
 
-function executable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Overridable so the skip/fail rule can be exercised on a machine that has the package. */
 export function prometheusBinary(): string | undefined {
   const p = process.env.AGENTDRIFT_TEST_PROMETHEUS ?? '/usr/bin/prometheus';
-  return executable(p) ? p : undefined;
+  return isExecutable(p) ? p : undefined;
 }
 
 export function promtoolBinary(): string | undefined {
   const p = process.env.AGENTDRIFT_TEST_PROMTOOL ?? '/usr/bin/promtool';
-  return executable(p) ? p : undefined;
+  return isExecutable(p) ? p : undefined;
 }
 
 /**
@@ -72,51 +63,11 @@ export function promtoolCheckMetrics(text: string): { status: number | null; out
   return { status: r.status, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function waitExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolveExit) => {
-    const timer = setTimeout(() => resolveExit(false), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolveExit(true);
-    });
-  });
-}
-
 async function getJson(url: string, timeoutMs = 2_000): Promise<unknown> {
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   const body = await res.text();
   if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}: ${body.slice(0, 500)}`);
   return JSON.parse(body) as unknown;
-}
-
-// A test process that dies (timeout, crash) must not leave servers behind.
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function track(child: ChildProcess): void {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const c of live) c.kill('SIGKILL');
-    });
-  }
 }
 
 function configYaml(target: string, metricsPath: string): string {
@@ -135,15 +86,11 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
   const config = join(dir, 'prometheus.yml');
   writeFileSync(config, configYaml(opts.target, opts.metricsPath ?? '/metrics'));
 
-  let output = '';
-  const tail = (n = 3000) => (output.length > n ? `...${output.slice(-n)}` : output);
-
   // A free port can be taken between probing and binding: retry with a new one.
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    output = '';
-    const child = spawn(
+    const p = spawnServer(
       bin,
       [
         `--config.file=${config}`,
@@ -151,40 +98,19 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
         `--web.listen-address=127.0.0.1:${port}`,
         '--log.level=warn',
       ],
-      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: dir, maxOutputChars: 50_000 },
     );
-    track(child);
-    const collect = (b: Buffer) => {
-      if (output.length < 50_000) output += b.toString('utf8');
+    const tail = (n = 3000) => {
+      const output = p.output();
+      return output.length > n ? `...${output.slice(-n)}` : output;
     };
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
-    let spawnError: Error | undefined;
-    child.once('error', (err) => (spawnError = err));
 
-    let ready = false;
-    const deadline = Date.now() + readyTimeoutMs;
-    while (Date.now() < deadline) {
-      if (spawnError) break;
-      if (child.exitCode !== null || child.signalCode !== null) break;
-      try {
-        const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) });
-        await res.text();
-        if (res.ok) {
-          ready = true;
-          break;
-        }
-      } catch {
-        // Not listening yet.
-      }
-      await sleep(100);
-    }
-
+    const ready = await waitForHttpReady(p, `${url}/-/ready`, readyTimeoutMs);
     if (!ready) {
-      child.kill('SIGKILL');
-      await waitExit(child, 5_000);
-      if (attempt < 2 && /address already in use/i.test(output)) continue;
+      await killProcess(p.child);
+      if (attempt < 2 && /address already in use/i.test(p.output())) continue;
       rmSync(dir, { recursive: true, force: true });
+      const spawnError = p.spawnError();
       const why = spawnError ? `could not run ${bin}: ${spawnError.message}` : `prometheus did not become ready at ${url} within ${readyTimeoutMs} ms`;
       throw new Error(`${why}\n${tail()}`);
     }
@@ -205,38 +131,40 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
       url,
       query,
       async waitFor(promql, predicate, timeoutMs) {
-        const until = Date.now() + timeoutMs;
         let last: VectorSample[] = [];
         let lastError: unknown = null;
-        while (Date.now() < until) {
-          try {
-            last = await query(promql);
-            lastError = null;
-            if (predicate(last)) return last;
-          } catch (err) {
-            lastError = err;
-          }
-          await sleep(250);
-        }
-        let targets = '';
         try {
-          const t = (await getJson(`${url}/api/v1/targets`)) as { data?: { activeTargets?: { scrapeUrl: string; health: string; lastError: string }[] } };
-          targets = JSON.stringify(t.data?.activeTargets?.map((a) => ({ url: a.scrapeUrl, health: a.health, lastError: a.lastError })));
+          return await waitUntil(
+            async () => {
+              try {
+                last = await query(promql);
+                lastError = null;
+                return predicate(last) && last;
+              } catch (err) {
+                lastError = err;
+                return undefined;
+              }
+            },
+            { timeoutMs, intervalMs: 250, describe: `${promql} did not satisfy the predicate within ${timeoutMs} ms` },
+          );
         } catch (err) {
-          targets = `(targets unavailable: ${(err as Error).message})`;
+          if (!(err instanceof WaitTimeoutError)) throw err;
+          let targets = '';
+          try {
+            const t = (await getJson(`${url}/api/v1/targets`)) as { data?: { activeTargets?: { scrapeUrl: string; health: string; lastError: string }[] } };
+            targets = JSON.stringify(t.data?.activeTargets?.map((a) => ({ url: a.scrapeUrl, health: a.health, lastError: a.lastError })));
+          } catch (e) {
+            targets = `(targets unavailable: ${(e as Error).message})`;
+          }
+          throw new Error(
+            `${err.message}; last result ${JSON.stringify(last)}` +
+              `${lastError ? `, last error ${(lastError as Error).message}` : ''}; targets ${targets}\n${tail()}`,
+          );
         }
-        throw new Error(
-          `${promql} did not satisfy the predicate within ${timeoutMs} ms; last result ${JSON.stringify(last)}` +
-            `${lastError ? `, last error ${(lastError as Error).message}` : ''}; targets ${targets}\n${tail()}`,
-        );
       },
       stop() {
         stopping ??= (async () => {
-          child.kill('SIGTERM');
-          if (!(await waitExit(child, 15_000))) {
-            child.kill('SIGKILL');
-            await waitExit(child, 5_000);
-          }
+          await stopProcess(p.child, 15_000);
           rmSync(dir, { recursive: true, force: true });
         })();
         return stopping;

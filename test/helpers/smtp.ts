@@ -4,6 +4,7 @@
  * is required and checked.
  */
 import { SMTPServer } from 'smtp-server';
+import { Arrivals } from './arrivals.js';
 
 export interface ReceivedMail {
   readonly from: string | null;
@@ -32,10 +33,9 @@ export interface SmtpOptions {
 }
 
 export async function startSmtpServer(opts: SmtpOptions = {}): Promise<SmtpCapture> {
-  const messages: ReceivedMail[] = [];
+  const received = new Arrivals<ReceivedMail>('messages');
   const authAttempts: string[] = [];
   const replies = [...(opts.dataReplies ?? [])];
-  let waiters: (() => void)[] = [];
   const needAuth = opts.username !== undefined;
 
   const server = new SMTPServer({
@@ -61,10 +61,7 @@ export async function startSmtpServer(opts: SmtpOptions = {}): Promise<SmtpCaptu
           return;
         }
         const from = session.envelope.mailFrom === false ? null : session.envelope.mailFrom.address;
-        messages.push({ from, to: session.envelope.rcptTo.map((r) => r.address), user: (session.user as string | undefined) ?? null, raw: Buffer.concat(chunks) });
-        const ws = waiters;
-        waiters = [];
-        for (const w of ws) w();
+        received.add({ from, to: session.envelope.rcptTo.map((r) => r.address), user: (session.user as string | undefined) ?? null, raw: Buffer.concat(chunks) });
         cb();
       });
     },
@@ -78,19 +75,10 @@ export async function startSmtpServer(opts: SmtpOptions = {}): Promise<SmtpCaptu
   return {
     host: '127.0.0.1',
     port,
-    messages,
+    messages: received.items,
     authAttempts,
     waitForMessages(n, timeoutMs = 10_000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`expected ${n} messages within ${timeoutMs}ms, got ${messages.length}`)), timeoutMs);
-        const check = (): void => {
-          if (messages.length >= n) {
-            clearTimeout(timer);
-            resolve(messages.slice(0, n));
-          } else waiters.push(check);
-        };
-        check();
-      });
+      return received.waitFor(n, timeoutMs);
     },
     close() {
       return new Promise((resolve) => server.close(() => resolve()));
