@@ -107,11 +107,16 @@ function firstLine(s: string): string {
   return line.length > 500 ? `${line.slice(0, 500)}...` : line;
 }
 
+export const CHDB_CONNECTION_MODULE = 'chdb/connection';
+
 async function loadChdbConnection(path: string): Promise<unknown> {
   let mod: { createChdbConnection: (o: { path: string }) => unknown };
   try {
     // chdb is an optional dependency (it ships a ~500 MB engine): server users need not install it.
-    mod = (await import('chdb/connection')) as unknown as typeof mod;
+    // A computed specifier keeps the compiler from resolving the module: agentdrift must build and
+    // run without chdb installed (npm ci --omit=optional).
+    const specifier: string = CHDB_CONNECTION_MODULE;
+    mod = (await import(specifier)) as typeof mod;
   } catch (err) {
     throw new ClickHouseAccessError(
       'setup',
