@@ -8,6 +8,7 @@ import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickh
 import { resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { describeTarget, type Target } from './target.js';
+import { maskSecrets } from '../util/secrets.js';
 
 export type QueryParams = Record<string, unknown>;
 
@@ -65,15 +66,10 @@ const LEGACY_ERROR = /^Code: (\d+), e\.displayText\(\) = ([^\n]*?)(?:, e\.what\(
 // (18.16 and older) takes them for settings and answers "Unknown setting param_x".
 const NO_QUERY_PARAMS = /Unknown setting param_/;
 
-function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  for (const s of secrets) if (s && s.length > 0) out = out.split(s).join('***');
-  return out;
-}
 
 export function classifyError(err: unknown, target: Target, secrets: readonly (string | undefined)[]): ClickHouseAccessError {
   const e = err as { message?: string; code?: string | number; type?: string };
-  let raw = redact(String(e?.message ?? err), secrets).trim();
+  let raw = maskSecrets(String(e?.message ?? err), secrets).trim();
   let code = e?.code === undefined ? undefined : String(e.code);
   const legacy = LEGACY_ERROR.exec(raw);
   if (legacy) {

@@ -9,6 +9,7 @@ import { DEFAULT_TARGET, parseTarget, TargetError, type Target } from '../clickh
 import type { Problem } from '../rules/types.js';
 import { bool, Checker, describe, duration, int, isObj, labelOf, list, nonEmptyStr, oneOf, quote, str, type Obj, type Reader } from '../yaml/check.js';
 import { deepFreeze } from '../yaml/freeze.js';
+import { maskSecrets } from '../util/secrets.js';
 import { fileProblem, parseYaml, plainValue, sortProblems, type Path, type YamlSource } from '../yaml/source.js';
 import { substituteEnv, type Env } from './env.js';
 import { LOG_LEVELS, type Config, type ListenAddress } from './types.js';
@@ -98,8 +99,7 @@ export function parseConfigText(text: string, file: string, env: Env = process.e
 
 /** A last guard: no message is written from the password, but if one ever were, it would not leak. */
 function scrub(p: Problem, secrets: readonly string[]): Problem {
-  let message = p.message;
-  for (const s of secrets) message = message.split(s).join('***');
+  const message = maskSecrets(p.message, secrets);
   return message === p.message ? p : { ...p, message };
 }
 

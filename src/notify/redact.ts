@@ -4,6 +4,7 @@
  * so no message ever shows more of a URL than scheme://host, and every message is scrubbed of the
  * known secret strings as a last guard, as Alertmanager does with its `<secret>` type.
  */
+import { maskSecrets } from '../util/secrets.js';
 
 /** scheme://host[:port] of a URL; "<invalid URL>" when it does not parse (the text may be a secret). */
 export function redactUrl(url: string): string {
@@ -58,8 +59,7 @@ export function secretVariants(secret: string): string[] {
 
 /** Replaces every occurrence of every secret (longest first, so a part never leaves a tail behind). */
 export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s.length >= MIN_SECRET && out.includes(s)) out = out.split(s).join('***');
+  const out = maskSecrets(text, secrets.filter((s) => s.length >= MIN_SECRET));
   // URLs the caller did not know about (in a server's reply, say) lose everything after the host.
   return out.replace(/\b(https?:\/\/)([^\s/?#@]*@)?([^\s/?#]+)[^\s"'<>]*/gi, (_m, scheme: string, _user, host: string) => `${scheme}${host}`);
 }
