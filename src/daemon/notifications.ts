@@ -12,7 +12,7 @@ import type { DriftMetrics } from '../metrics/registry.js';
 import { Dispatcher } from '../notify/dispatcher.js';
 import { buildNotifiers } from '../notify/factory.js';
 import type { NotifyConfig } from '../notify/config.js';
-import type { AlertNotification } from '../notify/types.js';
+import type { AlertNotification, DriftEvidence } from '../notify/types.js';
 import type { Rule } from '../rules/types.js';
 import { describeBaseline, humanMs } from '../signals/windows.js';
 import type { SeriesEvaluation } from '../signals/index.js';
@@ -31,28 +31,40 @@ export function notificationFor(
 ): AlertNotification {
   const r = series.record;
   const resolved = r.state === 'resolved';
-  const evidence = measured
+  // What the rule says about every series; the measurement (or the last one seen) adds the numbers.
+  const fromRule = {
+    signal: rule.signal,
+    window: `last ${humanMs(rule.windowMs)}`,
+    baselineWindow: describeBaseline(rule.baseline),
+    threshold: rule.threshold,
+    direction: rule.direction,
+  };
+  const evidence: DriftEvidence = measured
     ? {
-        signal: rule.signal,
+        ...fromRule,
         key: measured.key,
         current: measured.current,
         baseline: measured.baseline,
         deviation: measured.deviation,
         isNew: measured.isNew,
-        window: `last ${humanMs(rule.windowMs)}`,
-        baselineWindow: describeBaseline(rule.baseline),
         currentRuns: measured.currentRuns,
         baselineRuns: measured.baselineRuns,
         pValue: measured.pValue,
-        threshold: rule.threshold,
-        direction: rule.direction,
         contributors: measured.contributors,
         exampleRunIds: measured.exampleRunIds,
       }
     : (previous?.evidence ?? {
-        signal: rule.signal, key: series.labels.tool ?? '', current: null, baseline: null, deviation: series.value ?? null, isNew: false,
-        window: `last ${humanMs(rule.windowMs)}`, baselineWindow: describeBaseline(rule.baseline), currentRuns: 0, baselineRuns: 0,
-        pValue: null, threshold: rule.threshold, direction: rule.direction, contributors: [], exampleRunIds: [],
+        ...fromRule,
+        key: series.labels.tool ?? '',
+        current: null,
+        baseline: null,
+        deviation: series.value ?? null,
+        isNew: false,
+        currentRuns: 0,
+        baselineRuns: 0,
+        pValue: null,
+        contributors: [],
+        exampleRunIds: [],
       });
   const started = r.firedAt ?? r.activeAt ?? r.lastEvalAt;
   return {
