@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, type LiveProcess } from './helpers/cli.js';
+import { pinnedDemoStart } from './helpers/demo.js';
 import { prometheusSkip, promtoolCheckMetrics, startPrometheus, type PrometheusServer } from './helpers/prometheus.js';
 
 const skip = prometheusSkip('prometheus');
@@ -22,7 +23,7 @@ describe.skipIf(skip.skip)('daemon scraped by Prometheus', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'agentdrift-prom-'));
     cpSync(resolve(__dirname, '../rules'), join(cwd, 'rules'), { recursive: true });
     writeFileSync(join(cwd, 'agentdrift.yaml'), 'listen: 127.0.0.1:0\n');
-    daemon = startCli(['start', '--demo'], cwd);
+    daemon = startCli(pinnedDemoStart(), cwd);
     const serving = await daemon.waitFor((l) => l.includes('serving /metrics'), 60_000);
     address = String(JSON.parse(serving).url).replace('http://', '');
     await daemon.waitFor((l) => l.includes('ToolCallsPerRunUp firing'), 60_000);

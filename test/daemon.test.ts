@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startCli, type LiveProcess } from './helpers/cli.js';
+import { pinnedDemoStart, pinnedRestart } from './helpers/demo.js';
 
 const cwd = mkdtempSync(join(tmpdir(), 'agentdrift-daemon-'));
 cpSync(resolve(__dirname, '../rules'), join(cwd, 'rules'), { recursive: true });
@@ -31,7 +32,7 @@ const msg = (re: RegExp) => (line: string) => re.test(String(json(line).msg ?? '
 describe('the daemon on the embedded demo', () => {
   it('seeds an empty store and reports the four injected drifts firing within a minute', async () => {
     const t0 = Date.now();
-    proc = startCli(['start', '--demo'], cwd);
+    proc = startCli(pinnedDemoStart(), cwd);
     await proc.waitFor(msg(/demo data seeded/), 60_000);
     for (const re of [
       /^ToolCallsPerRunUp firing for workflow_id=invoice_enrichment tool=enrich_company/,
@@ -71,7 +72,7 @@ describe('the daemon on the embedded demo', () => {
   });
 
   it('a restart keeps firing alerts without firing them again and does not re-seed', async () => {
-    proc = startCli(['start', '--demo'], cwd);
+    proc = startCli([...pinnedRestart(10), '--demo'], cwd);
     await proc.waitFor(msg(/^agentdrift started$/), 30_000);
     await proc.waitFor(msg(/^alert state restored$/), 1);
     // Give the first evaluation round time to complete.

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, type LiveProcess } from './helpers/cli.js';
+import { pinnedDemoStart } from './helpers/demo.js';
 import { VariableResolver, loadDashboards, panelQueries, type Dashboard, type PanelQuery } from './helpers/grafana.js';
 import { prometheusSkip, startPrometheus, type PrometheusServer, type VectorSample } from './helpers/prometheus.js';
 
@@ -88,7 +89,7 @@ describe.skipIf(skip.skip)('dashboard PromQL against the demo daemon', () => {
         route: { receiver: 'grafana-test-hook' },
       }),
     );
-    daemon = startCli(['start', '--demo'], cwd);
+    daemon = startCli(pinnedDemoStart(), cwd);
     const serving = await daemon.waitFor((l) => l.includes('serving /metrics'), 90_000);
     const address = String(JSON.parse(serving).url).replace('http://', '');
     await daemon.waitFor((l) => l.includes('ToolCallsPerRunUp firing'), 60_000);

@@ -59,7 +59,7 @@ describe.skipIf(skip)(`scraped by a real Prometheus${skip ? ` (skipped: ${reason
     const states = newAlertStates();
     const ev: RuleEvaluation = {
       rule,
-      at: Date.now(),
+      at: Date.parse('2026-11-22T03:00:00Z'),
       windows: [],
       series: [series('checkout', 'search', 0.75), series('billing', 'refund', -0.1)],
       error: null,

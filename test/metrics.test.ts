@@ -463,7 +463,7 @@ describe('promtool check metrics', () => {
     record(m, states, evaluation(r, 0, [{ wf: 'checkout', tool: 'search', pValue: 0.02, active: true }, { wf: 'billing', tool: 'refund', isNew: true, deviation: null }]));
     record(m, states, evaluation(rule({ alert: 'SchemaShift', signal: 'output_schema_shift', labels: {} }), 0, [{ wf: 'checkout' }]));
     m.registerGroups(['agents']);
-    m.recordGroupEvaluation('agents', 120, true, Date.now());
+    m.recordGroupEvaluation('agents', 120, true, Date.parse('2026-11-22T03:00:00Z'));
     m.recordSkipped('agents');
     m.recordReload(true, 2);
     m.registerReceivers([{ name: 'oncall', integration: 'webhook' }]);

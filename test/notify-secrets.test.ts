@@ -173,9 +173,9 @@ describe('logs and reports contain no secret', () => {
     });
     const logger = createLogger({ level: 'debug', destination: sink });
     const cfg = config(receivers(http.url, smtp));
-    const clock = new ManualClock(Date.now());
+    const clock = new ManualClock(Date.parse('2026-11-22T03:00:00Z'));
     http.script([]);
-    const d = new Dispatcher({ route: cfg.route, notifiers: buildNotifiers(cfg), logger, clock, retry: { giveUpAfterMs: 5000 } });
+    const d = new Dispatcher({ route: cfg.route, notifiers: buildNotifiers(cfg, { now: clock.now }), logger, clock, retry: { giveUpAfterMs: 5000 } });
     d.enqueue(sampleAlert(clock.now()));
     // Real I/O under a manual clock: step through the backoff with time for each send to complete.
     for (let i = 0; i < 30 && !/gave up|permanent/.test(logged); i++) {

@@ -16,6 +16,7 @@ import { attachNotifications } from '../daemon/notifications.js';
 import { buildNotifiers, closeNotifiers } from '../notify/factory.js';
 import { formatTestReport, testReceivers } from '../notify/testReceivers.js';
 import { evalOnce, formatEvalTable } from './evalOnce.js';
+import { shiftedClock, systemClock } from '../notify/clock.js';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
@@ -128,7 +129,9 @@ export function buildProgram(): Command {
   dataOptions(program.command('start').description('run the daemon: evaluate rules on schedule, export metrics, send alerts'))
     .option('--demo', 'seed demo data when the store is empty (what `npm start` does); implies --migrate')
     .option('--migrate', 'run `migrate` first (needs DDL rights; the daemon itself only reads)')
-    .action(async (o: GlobalOptions & { demo?: boolean; migrate?: boolean }) => {
+    .option('--demo-end <iso>', 'end of the demo period --demo seeds (default: the daemon\'s current time)', isoTime)
+    .option('--now <iso>', 'start the daemon\'s clock at this time instead of the system time (it then advances in real time): replays a pinned period, as the tests do', isoTime)
+    .action(async (o: GlobalOptions & { demo?: boolean; migrate?: boolean; demoEnd?: number; now?: number }) => {
       const { config, notify } = await resolveSettings(o);
       const logger = loggerFor(config, o);
       const ch = await openStore(config);
@@ -141,6 +144,8 @@ export function buildProgram(): Command {
         logger,
         demo: !!o.demo,
         migrate: !!o.migrate,
+        clock: o.now === undefined ? systemClock : shiftedClock(o.now),
+        demoEndMs: o.demoEnd,
         extend: async (d) => {
           attachMetrics(d, metrics, ch, names);
           attachNotifications(d, notify, metrics, externalUrl(config));

@@ -10,6 +10,7 @@ import { describeTarget } from '../clickhouse/target.js';
 import type { Config } from '../config/load.js';
 import { seedDemo, storeIsEmpty, terminalProgress } from '../demo/seed.js';
 import type { Logger } from '../log.js';
+import { systemClock, type Clock } from '../notify/clock.js';
 import { loadRuleFiles } from '../rules/load.js';
 import { formatProblem, type RuleSet } from '../rules/types.js';
 import { migrate } from '../store/migrate.js';
@@ -26,7 +27,10 @@ export interface DaemonOptions {
   readonly demo: boolean;
   /** Create the tables and the view before starting (implied by demo seeding). */
   readonly migrate?: boolean;
-  readonly now?: () => number;
+  /** Where the daemon's time comes from (default: the system clock; `start --now` shifts it). */
+  readonly clock?: Clock;
+  /** End of the seeded demo period (default: the clock's now). */
+  readonly demoEndMs?: number;
   /** Extra wiring (metrics, HTTP, notifications) added by the caller. */
   readonly extend?: (d: Daemon) => Promise<void> | void;
 }
@@ -57,10 +61,12 @@ export class Daemon {
   private watchers: FSWatcher[] = [];
   private reloadTimer: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
+  readonly clock: Clock;
   private readonly now: () => number;
 
   constructor(readonly opts: DaemonOptions) {
-    this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? systemClock;
+    this.now = () => this.clock.now();
   }
 
   addListener(l: DaemonListener): void {
@@ -114,7 +120,7 @@ export class Daemon {
     await migrate(ch, names, { ttlDays: this.opts.config.ttlDays ?? undefined });
     if (!(await storeIsEmpty(ch, names))) return;
     logger.info('agent_runs is empty: seeding 28 days of demo runs with four injected drifts');
-    const r = await seedDemo(ch, names, { days: 28, runsPerDay: 6000, seed: 'agentdrift', endMs: this.now() }, terminalProgress());
+    const r = await seedDemo(ch, names, { days: 28, runsPerDay: 6000, seed: 'agentdrift', endMs: this.opts.demoEndMs ?? this.now() }, terminalProgress());
     for (const d of r.plan.drifts) {
       logger.info({ signal: d.signal, workflow_id: d.workflowId, starts_at: new Date(d.startsAt).toISOString() }, `demo drift injected: ${d.description}`);
     }

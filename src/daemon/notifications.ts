@@ -81,12 +81,13 @@ export function notificationFor(
 
 export function attachNotifications(daemon: Daemon, notify: NotifyConfig, metrics: DriftMetrics, externalUrl: string): Dispatcher {
   const { logger } = daemon.opts;
-  const notifiers = buildNotifiers(notify, { externalURL: externalUrl });
+  const notifiers = buildNotifiers(notify, { externalURL: externalUrl, now: () => daemon.clock.now() });
   metrics.registerReceivers(notifiers.map((n) => ({ name: n.name, integration: n.integration })));
   const dispatcher = new Dispatcher({
     route: notify.route,
     notifiers,
     logger,
+    clock: daemon.clock,
     recorder: {
       sent: (receiver, integration) => metrics.recordNotification(receiver, integration, 'sent'),
       failed: (receiver, integration, reason) => metrics.recordNotification(receiver, integration, 'failed', reason),

@@ -50,7 +50,7 @@ export function attachMetrics(daemon: Daemon, metrics: DriftMetrics, ch: ClickHo
 
 export async function attachHttp(daemon: Daemon, metrics: DriftMetrics, ch: ClickHouse): Promise<HttpServer> {
   const { config, logger } = daemon.opts;
-  const startedAt = Date.now();
+  const startedAt = daemon.clock.now();
   const server = await startHttpServer({
     host: config.listen.host,
     port: config.listen.port,
@@ -87,7 +87,7 @@ export async function attachHttp(daemon: Daemon, metrics: DriftMetrics, ch: Clic
         clickhouseOk,
         clickhouseDetail,
         lastEvaluationAt: daemon.lastEvaluationAt,
-        now: Date.now(),
+        now: daemon.clock.now(),
         maxStalenessMs: stalenessBound(daemon.ruleSet),
         startedAt,
       });

@@ -59,7 +59,7 @@ export const WORKFLOWS: readonly WorkflowProfile[] = [
     model: 'gpt-4.1-mini', promptVersion: 'enrich-v12', policyVersion: 'pol-7',
     tools: [
       { name: 'crm_lookup', callsPerRun: 1.0, costPerCallUsd: 0 },
-      { name: 'enrich_company', callsPerRun: 1.1, costPerCallUsd: 0.002 },
+      { name: 'enrich_company', callsPerRun: 1.1, costPerCallUsd: 0.02 },
       { name: 'write_record', callsPerRun: 1.0, costPerCallUsd: 0 },
     ],
     successRate: 0.96, inputTokens: 4200, outputTokens: 700, pricePer1k: [0.0004, 0.0016],

@@ -35,6 +35,16 @@ export const systemClock: Clock = {
   },
 };
 
+/**
+ * The system clock moved to start at `startMs` (then advancing in real time), with real timers. For
+ * `start --now`: a demo or test replays a pinned period, and every timestamp the daemon writes
+ * (evaluation times, alert starts, delivery records) comes from this one clock, so they agree.
+ */
+export function shiftedClock(startMs: number, realNow: number = Date.now()): Clock {
+  const offset = startMs - realNow;
+  return { now: () => Date.now() + offset, setTimer: systemClock.setTimer };
+}
+
 interface ManualTimer {
   readonly at: number;
   readonly seq: number;
