@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStateStore } from '../src/alerting/store.js';
 import { ClickHouseAccessError } from '../src/clickhouse/client.js';
-import { Engine, type TransitionEvent } from '../src/daemon/engine.js';
+import { Engine, type TransitionEvent } from '../src/engine/engine.js';
 import { silentLogger } from '../src/log.js';
 import { parseRules } from '../src/rules/load.js';
 import type { RuleGroup } from '../src/rules/types.js';

@@ -1,7 +1,7 @@
 /** End to end: a real Prometheus scrapes the daemon's /metrics and the values come back through PromQL. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyEvaluation, newAlertStates } from '../src/alerting/state.js';
-import type { RuleEvaluation } from '../src/eval/evaluateRule.js';
+import type { RuleEvaluation } from '../src/engine/evaluate.js';
 import { startHttpServer, type HttpServer } from '../src/http/server.js';
 import { silentLogger } from '../src/log.js';
 import { DriftMetrics } from '../src/metrics/registry.js';

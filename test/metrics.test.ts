@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { Gauge, register as globalRegister } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { applyEvaluation, applyQueryError, newAlertStates, type AlertStates } from '../src/alerting/state.js';
-import type { RuleEvaluation } from '../src/eval/evaluateRule.js';
+import type { RuleEvaluation } from '../src/engine/evaluate.js';
 import { createLogger } from '../src/log.js';
 import { capSeries, magnitudeOf } from '../src/metrics/cap.js';
 import { SERIES_LABEL_NAMES, keyFromAlertLabels, type SeriesLabelName } from '../src/metrics/labels.js';

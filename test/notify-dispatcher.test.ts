@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../src/config/load.js';
-import { ManualClock } from '../src/notify/clock.js';
+import { ManualClock } from '../src/util/clock.js';
 import { validateNotifyConfig } from '../src/notify/config.js';
 import { Dispatcher, type DispatcherOptions } from '../src/notify/dispatcher.js';
 import type { RouteNode } from '../src/notify/route.js';

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.js';
-import { ManualClock } from '../src/notify/clock.js';
+import { ManualClock } from '../src/util/clock.js';
 import { Dispatcher } from '../src/notify/dispatcher.js';
 import { buildNotifiers } from '../src/notify/factory.js';
 import type { NotifyConfig, ReceiverConfig } from '../src/notify/config.js';

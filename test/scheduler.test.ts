@@ -1,6 +1,6 @@
 /** The group runner: runs at once, then on its grid; never overlaps; bounds each run; survives failures. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { GroupRunner, slotOffset } from '../src/daemon/scheduler.js';
+import { GroupRunner, slotOffset } from '../src/engine/scheduler.js';
 import { silentLogger } from '../src/log.js';
 import type { RuleGroup } from '../src/rules/types.js';
 

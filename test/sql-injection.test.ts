@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkPaths } from '../src/rules/check.js';
 import { parseRules } from '../src/rules/load.js';
-import { evaluateRule } from '../src/eval/evaluateRule.js';
+import { evaluateRule } from '../src/engine/evaluate.js';
 import { qualified } from '../src/store/schema.js';
 import { groupColumns } from '../src/signals/sql.js';
 import { openTempStore, type TempStore } from './helpers/chdb.js';

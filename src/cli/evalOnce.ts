@@ -2,7 +2,7 @@
 import { alertKey } from '../alerting/types.js';
 import { MemoryStateStore } from '../alerting/store.js';
 import type { ClickHouse } from '../clickhouse/client.js';
-import { Engine } from '../daemon/engine.js';
+import { Engine } from '../engine/engine.js';
 import { silentLogger } from '../log.js';
 import type { RuleSet } from '../rules/types.js';
 

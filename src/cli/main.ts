@@ -16,7 +16,7 @@ import { attachNotifications } from '../daemon/notifications.js';
 import { buildNotifiers, closeNotifiers } from '../notify/factory.js';
 import { formatTestReport, testReceivers } from '../notify/testReceivers.js';
 import { evalOnce, formatEvalTable } from './evalOnce.js';
-import { shiftedClock, systemClock } from '../notify/clock.js';
+import { shiftedClock, systemClock } from '../util/clock.js';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);

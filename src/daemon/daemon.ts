@@ -10,13 +10,13 @@ import { describeTarget } from '../clickhouse/target.js';
 import type { Config } from '../config/load.js';
 import { seedDemo, storeIsEmpty, terminalProgress } from '../demo/seed.js';
 import type { Logger } from '../log.js';
-import { systemClock, type Clock } from '../notify/clock.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import { loadRuleFiles } from '../rules/load.js';
 import { formatProblem, type RuleSet } from '../rules/types.js';
 import { migrate } from '../store/migrate.js';
 import { qualified, type StoreNames } from '../store/schema.js';
-import { Engine, type EngineDeps } from './engine.js';
-import { GroupRunner } from './scheduler.js';
+import { Engine, type EngineDeps } from '../engine/engine.js';
+import { GroupRunner } from '../engine/scheduler.js';
 
 export interface DaemonOptions {
   readonly config: Config;

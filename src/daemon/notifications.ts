@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { AlertSeries, AlertStates } from '../alerting/state.js';
 import { alertKey } from '../alerting/types.js';
-import type { RuleEvaluation } from '../eval/evaluateRule.js';
+import type { RuleEvaluation } from '../engine/evaluate.js';
 import type { DriftMetrics } from '../metrics/registry.js';
 import { Dispatcher } from '../notify/dispatcher.js';
 import { buildNotifiers } from '../notify/factory.js';

@@ -11,7 +11,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { AlertState } from '../alerting/types.js';
 import { alertKey } from '../alerting/types.js';
 import type { AlertStates } from '../alerting/state.js';
-import type { RuleEvaluation } from '../eval/evaluateRule.js';
+import type { RuleEvaluation } from '../engine/evaluate.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { SeriesEvaluation } from '../signals/result.js';
 import { capSeries, magnitudeOf } from './cap.js';

@@ -18,7 +18,7 @@
  */
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { NotifyError } from './redact.js';
 import { routeAlert, type RouteNode, type RouteTarget } from './route.js';
 import { FAILURE_REASONS, nullRecorder, type AlertNotification, type FailureReason, type Notifier, type NotifyRecorder, type NotifyResult } from './types.js';

@@ -6,7 +6,7 @@ export { buildNotifiers, buildNotifier, closeNotifiers, type BuildNotifiersOptio
 export { Dispatcher, DEFAULT_RETRY, DEFAULT_HISTORY_RETENTION_MS, parseAlert, type DispatcherOptions, type RetryPolicy } from './dispatcher.js';
 export { routeAlert, EMPTY_ROUTE, ROUTE_DEFAULTS, type RouteNode, type RouteTarget } from './route.js';
 export { parseMatchers, matches, type Matcher, type MatchOp } from './matchers.js';
-export { systemClock, ManualClock, type Clock, type TimerHandle } from './clock.js';
+export { systemClock, ManualClock, type Clock, type TimerHandle } from '../util/clock.js';
 export { testReceivers, formatTestReport, sampleAlert, type TestReceiverResult } from './testReceivers.js';
 export { SlackNotifier, slackPayload } from './slack.js';
 export { EmailNotifier, emailMessage } from './email.js';

@@ -4,7 +4,7 @@
  */
 import { expect } from 'vitest';
 import type { ClickHouse } from '../../src/clickhouse/client.js';
-import { evaluateRule, type RuleEvaluation } from '../../src/eval/evaluateRule.js';
+import { evaluateRule, type RuleEvaluation } from '../../src/engine/evaluate.js';
 import type { Rule, SignalName } from '../../src/rules/types.js';
 import type { SeriesEvaluation } from '../../src/signals/result.js';
 

@@ -5,7 +5,7 @@
  */
 import { applyEvaluation, applyQueryError, carryOver, newAlertStates, seriesOf, type AlertSeries, type AlertStates, type SeriesChange } from '../alerting/state.js';
 import { fromSnapshot, toSnapshot, type StateStore } from '../alerting/store.js';
-import { evaluateRule, type QueryFn, type RuleEvaluation } from '../eval/evaluateRule.js';
+import { evaluateRule, type QueryFn, type RuleEvaluation } from './evaluate.js';
 import type { Logger } from '../log.js';
 import { formatPercentChange, renderTemplate } from '../rules/template.js';
 import type { Rule, RuleGroup, RuleSet } from '../rules/types.js';

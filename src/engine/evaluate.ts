@@ -5,7 +5,7 @@
 import type { Rule } from '../rules/types.js';
 import { SIGNAL_IMPLS, windowsFor, type SeriesEvaluation } from '../signals/index.js';
 import type { WindowBounds } from '../signals/types.js';
-import { decide } from './decide.js';
+import { decide } from './verdict.js';
 
 export type QueryFn = (sql: string, params: Record<string, unknown>) => Promise<Record<string, unknown>[]>;
 

@@ -1,6 +1,6 @@
 /** The verdict per series (pure): thresholds, directions, new keys, min_runs and the Holm family. */
 import { describe, expect, it } from 'vitest';
-import { decide } from '../src/eval/decide.js';
+import { decide } from '../src/engine/verdict.js';
 import type { Rule } from '../src/rules/types.js';
 import { SIGNAL_IMPLS, type Measurement } from '../src/signals/index.js';
 

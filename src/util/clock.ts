@@ -1,5 +1,5 @@
 /**
- * Time for the delivery pipeline comes in from outside: `now()` and one-shot timers. The daemon uses
+ * Time comes in from outside (the engine, the scheduler and the delivery pipeline): `now()` and one-shot timers. The daemon uses
  * the real ones; tests use ManualClock and move time by hand, so a 4h repeat_interval or a 1h retry
  * budget takes milliseconds to test, and the order of events is deterministic.
  */
