@@ -10,7 +10,7 @@ import {
   type SeriesChange,
   type SeriesResult,
 } from '../src/alerting/state.js';
-import { alertKey, type Outcome } from '../src/alerting/types.js';
+import { seriesId, type Evidence, type Outcome } from '../src/alerting/types.js';
 
 const T: Outcome = { kind: 'ok', active: true };
 const F: Outcome = { kind: 'ok', active: false };
@@ -25,7 +25,7 @@ const res = (workflow_id: string, outcome: Outcome, extra: Partial<SeriesResult>
   outcome,
   ...extra,
 });
-const key = (workflow_id: string): string => alertKey(ALERT, wf(workflow_id));
+const key = (workflow_id: string): string => seriesId(ALERT, wf(workflow_id));
 const stateOf = (states: AlertStates, workflow_id: string): string | undefined => states.get(key(workflow_id))?.record.state;
 
 /** Changes as `group: from->to (reason)`, readable in a failing assertion. */
@@ -37,7 +37,7 @@ describe('applyEvaluation', () => {
     const states = newAlertStates();
     // Another rule's series must never be touched by this rule's evaluations.
     applyEvaluation(states, 'OtherRule', [{ labels: wf('checkout'), outcome: T }], 0, 0);
-    const other = states.get(alertKey('OtherRule', wf('checkout')));
+    const other = states.get(seriesId('OtherRule', wf('checkout')));
 
     expect(summary(applyEvaluation(states, ALERT, [res('checkout', T), res('refund', F), res('search', F)], m(0), FOR))).toEqual([
       'checkout: inactive->pending (condition true, firing if it holds for 30m0s)',
@@ -75,7 +75,7 @@ describe('applyEvaluation', () => {
       'checkout: firing->resolved (condition false)',
     ]);
 
-    expect(states.get(alertKey('OtherRule', wf('checkout')))).toBe(other);
+    expect(states.get(seriesId('OtherRule', wf('checkout')))).toBe(other);
   });
 
   it('returns key, alert, labels, transition and record of each change, and stores the same record', () => {
@@ -90,13 +90,19 @@ describe('applyEvaluation', () => {
     });
   });
 
-  it('keeps the last annotations and value through evaluations that have none', () => {
+  it('keeps the last annotations and evidence through evaluations that have none', () => {
     const states = newAlertStates();
-    applyEvaluation(states, ALERT, [res('checkout', T, { value: 0.42, annotations: { summary: 'up 42%' } })], 0, FOR);
-    applyEvaluation(states, ALERT, [res('checkout', { kind: 'nodata' })], m(1), FOR);
-    expect(states.get(key('checkout'))).toMatchObject({ value: 0.42, annotations: { summary: 'up 42%' } });
-    applyEvaluation(states, ALERT, [res('checkout', F, { value: null })], m(2), FOR);
-    expect(states.get(key('checkout'))?.value).toBeNull();
+    const ev = (deviation: number | null): Evidence => ({ current: 1, baseline: 1, deviation, isNew: false, currentRuns: 9, baselineRuns: 9, contributors: [], exampleRunIds: [], pValue: null });
+    applyEvaluation(states, ALERT, [res('checkout', T, { evidence: ev(0.42), annotations: { summary: 'up 42%' } })], 0, FOR);
+    expect(states.get(key('checkout'))).toMatchObject({ id: key('checkout'), measured: true });
+    applyEvaluation(states, ALERT, [res('checkout', { kind: 'error', message: 'down' })], m(1), FOR);
+    expect(states.get(key('checkout'))).toMatchObject({ evidence: { deviation: 0.42 }, annotations: { summary: 'up 42%' }, measured: true });
+    // No longer listed: stepped to no data, not measured, but what it last showed is kept for notifications.
+    applyEvaluation(states, ALERT, [], m(2), FOR);
+    expect(states.get(key('checkout'))).toMatchObject({ evidence: { deviation: 0.42 }, measured: false });
+    applyEvaluation(states, ALERT, [res('checkout', F, { evidence: ev(null) })], m(3), FOR);
+    expect(states.get(key('checkout'))?.evidence?.deviation).toBeNull();
+    expect(states.get(key('checkout'))?.measured).toBe(true);
   });
 
   it('identifies a series by its labels whatever their order', () => {
@@ -130,7 +136,7 @@ describe('applyQueryError', () => {
     expect(summary(changes)).toEqual(['search: inactive->error (query failed: ClickHouse at http://ch:8123 is unreachable)']);
     expect(states.get(key('checkout'))?.record).toMatchObject({ state: 'firing', health: 'error', lastError: 'ClickHouse at http://ch:8123 is unreachable' });
     expect(states.get(key('refund'))?.record).toMatchObject({ state: 'pending', activeAt: m(40), health: 'error' });
-    expect(states.get(alertKey('OtherRule', {}))?.record.health).toBe('ok');
+    expect(states.get(seriesId('OtherRule', {}))?.record.health).toBe('ok');
 
     // The pending timer survived the outage: refund fires at 40m + 30m.
     expect(summary(applyEvaluation(states, ALERT, [res('checkout', T), res('refund', T), res('search', F)], m(70), FOR))).toEqual([
@@ -154,7 +160,7 @@ describe('carryOver', () => {
     const kept = states.get(key('checkout'));
 
     const dropped = carryOver(states, new Set([ALERT, 'NewRule']));
-    expect(dropped).toEqual([alertKey('Removed', wf('checkout'))]);
+    expect(dropped).toEqual([seriesId('Removed', wf('checkout'))]);
     expect([...states.keys()].sort()).toEqual([key('checkout'), key('refund')].sort());
     // Same object: a reload neither re-fires nor restarts anything.
     expect(states.get(key('checkout'))).toBe(kept);

@@ -13,7 +13,7 @@ import {
   type Snapshot,
   type StateStore,
 } from '../src/alerting/store.js';
-import { alertKey, type Outcome, type Transition } from '../src/alerting/types.js';
+import { seriesId, type Evidence, type Outcome, type Transition } from '../src/alerting/types.js';
 
 const T: Outcome = { kind: 'ok', active: true };
 const F: Outcome = { kind: 'ok', active: false };
@@ -22,7 +22,7 @@ const m = (n: number): number => n * MIN;
 const FOR = m(30);
 const ALERT = 'ToolCallsDrift';
 const LABELS = { workflow_id: 'checkout' };
-const KEY = alertKey(ALERT, LABELS);
+const KEY = seriesId(ALERT, LABELS);
 
 let dir: string;
 beforeEach(async () => {
@@ -45,7 +45,7 @@ async function runProcess(
     for (const c of applyEvaluation(states, ALERT, [{ labels: LABELS, outcome }], m(t), FOR)) log.push(c.transition);
   }
   const lastAt = steps.length > 0 ? m(steps[steps.length - 1]![0]) : snap.savedAt;
-  await store.save(toSnapshot(states, [...snap.deliveries, ...deliveries], lastAt));
+  await store.save(toSnapshot(states, [...snap.notifications, ...deliveries], lastAt));
   return states;
 }
 
@@ -82,15 +82,31 @@ describe('restart through FileStateStore', () => {
     const pending = [{ receiver: 'slack-oncall', attempt: 2, nextAt: m(31), payload: { text: 'drift', n: [1, 2] } }];
     await runProcess(new FileStateStore(path), [[0, T]], [], pending);
     const snap = await new FileStateStore(path).load();
-    expect(snap.deliveries).toEqual(pending);
+    expect(snap.notifications).toEqual(pending);
     expect(snap.savedAt).toBe(0);
+  });
+});
+
+/** What an evaluation measured, with a given deviation. */
+function evidence(deviation: number): Evidence {
+  return { current: 1 + deviation, baseline: 1, deviation, isNew: false, currentRuns: 10, baselineRuns: 10, contributors: [], exampleRunIds: ['r1'], pValue: null };
+}
+
+describe('reads a version 1 state file', () => {
+  it('takes its deliveries as the notification section and its alerts without key or evidence', async () => {
+    const path = join(dir, 'alerts.json');
+    const record = { state: 'firing', activeAt: 0, firedAt: m(30), resolvedAt: null, lastEvalAt: m(35), health: 'ok', lastError: null };
+    await writeFile(path, JSON.stringify({ version: 1, savedAt: m(35), alerts: [{ alert: ALERT, labels: LABELS, record, value: 0.4 }], deliveries: [{ v: 1 }] }));
+    const snap = await new FileStateStore(path).load();
+    expect(snap).toEqual({ version: 2, savedAt: m(35), alerts: [{ alert: ALERT, key: '', labels: LABELS, record, measured: false }], notifications: [{ v: 1 }] });
+    expect(fromSnapshot(snap).get(KEY)?.record.state).toBe('firing');
   });
 });
 
 describe('FileStateStore', () => {
   const sample = (savedAt: number): Snapshot => {
     const states = newAlertStates();
-    applyEvaluation(states, ALERT, [{ labels: LABELS, outcome: T, value: 0.3, annotations: { summary: 's' } }], 0, 0);
+    applyEvaluation(states, ALERT, [{ labels: LABELS, outcome: T, evidence: evidence(0.3), annotations: { summary: 's' } }], 0, 0);
     return toSnapshot(states, [{ id: savedAt }], savedAt);
   };
 
@@ -131,7 +147,7 @@ describe('FileStateStore', () => {
     await store.save(sample(1));
     await expect(store.save(toSnapshot(newAlertStates(), [{ n: 1n }], 2))).rejects.toThrow(StateFileError);
     // A record the machine could not use is refused at save time, not discovered at the next start.
-    const broken = { ...sample(3), alerts: [{ alert: ALERT, labels: LABELS, record: { ...sample(3).alerts[0]!.record, firedAt: null } }] };
+    const broken = { ...sample(3), alerts: [{ alert: ALERT, key: '', labels: LABELS, measured: true, record: { ...sample(3).alerts[0]!.record, firedAt: null } }] };
     await expect(store.save(broken)).rejects.toThrow(/refusing to save .*firedAt/);
     await expect(store.load()).resolves.toEqual(sample(1));
     expect(await readdir(dir)).toEqual(['alerts.json']);
@@ -165,8 +181,9 @@ describe('FileStateStore', () => {
     ['an empty file', () => '', /is corrupt \(not valid JSON/],
     ['an unknown state', (s: string) => s.replace('"firing"', '"exploded"'), /alerts\[0\]\.record\.state/],
     ['a firing record without firedAt', (s: string) => s.replace(/"firedAt":\d+/, '"firedAt":null'), /a firing record needs firedAt/],
-    ['no alerts list', () => '{"version":1,"savedAt":0,"deliveries":[]}', /alerts: /],
-    ['another version', (s: string) => s.replace('"version":1', '"version":2'), /has version 2, this agentdrift reads version 1/],
+    ['no alerts list', () => '{"version":2,"savedAt":0,"notifications":[]}', /alerts: /],
+    ['no alerts list in a version 1 file', () => '{"version":1,"savedAt":0,"deliveries":[]}', /alerts: /],
+    ['another version', (s: string) => s.replace('"version":2', '"version":3'), /has version 3, this agentdrift reads versions 1 and 2/],
   ])('refuses a state file with %s, naming the file', async (_what, corrupt, detail) => {
     const path = join(dir, 'alerts.json');
     await new FileStateStore(path).save(sample(1));
@@ -195,13 +212,13 @@ describe('MemoryStateStore', () => {
     await expect(store.load()).resolves.toEqual(emptySnapshot());
     const deliveries = [{ id: 'd1' }];
     const states = newAlertStates();
-    applyEvaluation(states, ALERT, [{ labels: LABELS, outcome: T, value: Number.NaN }], 0, 0);
+    applyEvaluation(states, ALERT, [{ labels: LABELS, outcome: T, evidence: evidence(Number.NaN) }], 0, 0);
     await store.save(toSnapshot(states, deliveries, 7));
     deliveries[0]!.id = 'changed';
     const snap = await store.load();
-    expect(snap.deliveries).toEqual([{ id: 'd1' }]);
+    expect(snap.notifications).toEqual([{ id: 'd1' }]);
     // Like the file store: a NaN value comes back as null, not as a different NaN-shaped surprise.
-    expect(fromSnapshot(snap).get(KEY)?.value).toBeNull();
+    expect(fromSnapshot(snap).get(KEY)?.evidence?.deviation).toBeNull();
     expect(store.saves).toBe(1);
   });
 

@@ -1,6 +1,6 @@
 /** The verdict per series (pure): thresholds, directions, new keys, min_runs and the Holm family. */
 import { describe, expect, it } from 'vitest';
-import { decide } from '../src/engine/verdict.js';
+import { verdicts } from '../src/engine/verdict.js';
 import type { Rule } from '../src/rules/types.js';
 import { SIGNAL_IMPLS, type Measurement } from '../src/signals/index.js';
 
@@ -16,9 +16,9 @@ const m = (over: Partial<Measurement>): Measurement => ({
 });
 
 const verdict = (r: Rule, ms: Measurement[], signal = SIGNAL_IMPLS.cost_per_success) =>
-  decide(r, signal, ms).map((s) => (s.outcome.kind === 'ok' ? s.outcome.active : s.outcome.kind));
+  verdicts(r, signal, ms).map((s) => (s.outcome.kind === 'ok' ? s.outcome.active : s.outcome.kind));
 
-describe('decide', () => {
+describe('verdicts', () => {
   it.each([
     ['up, +30% over 20%', 'up', 0.3, true],
     ['up, +10%', 'up', 0.1, false],
@@ -55,7 +55,7 @@ describe('decide', () => {
     expect(verdict(r, [m({ test: test(0.03) })])).toEqual([true]);
     expect(verdict(r, [m({ test: test(0.03) }), m({ labels: { workflow_id: 'v' }, test: test(0.9) })])).toEqual([false, false]);
     // A group below min_runs does not count: 0.03 stays 0.03.
-    const out = decide(r, SIGNAL_IMPLS.cost_per_success, [m({ test: test(0.03) }), m({ labels: { workflow_id: 'v' }, currentRuns: 3, test: test(0.9) })]);
+    const out = verdicts(r, SIGNAL_IMPLS.cost_per_success, [m({ test: test(0.03) }), m({ labels: { workflow_id: 'v' }, currentRuns: 3, test: test(0.9) })]);
     expect(out[0]!.pValue).toBeCloseTo(0.03, 10);
     expect(out[1]!.pValue).toBeNull();
     expect(out.map((s) => (s.outcome.kind === 'ok' ? s.outcome.active : s.outcome.kind))).toEqual([true, 'nodata']);

@@ -4,13 +4,14 @@
  * leaves the window.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStateStore } from '../src/alerting/store.js';
 import { ClickHouseAccessError } from '../src/clickhouse/client.js';
-import { Engine, type TransitionEvent } from '../src/engine/engine.js';
+import { Engine } from '../src/engine/engine.js';
+import type { TransitionEvent } from '../src/engine/types.js';
 import { silentLogger } from '../src/log.js';
 import { parseRules } from '../src/rules/load.js';
 import type { RuleGroup } from '../src/rules/types.js';
 import { qualified } from '../src/store/schema.js';
+import { ManualClock } from '../src/util/clock.js';
 import { openTempStore, type TempStore } from './helpers/chdb.js';
 
 const H = 3_600_000;
@@ -51,14 +52,15 @@ afterAll(async () => {
 });
 
 function engineWith(query: (sql: string, params: Record<string, unknown>) => Promise<Record<string, unknown>[]>, events: TransitionEvent[]) {
-  return new Engine({
+  const engine = new Engine({
     query,
     table: qualified('default', 'agent_runs'),
-    store: new MemoryStateStore(),
+    clock: new ManualClock(AT),
     logger: silentLogger,
-    now: () => AT,
-    onTransitions: (e) => events.push(...e),
+    notify: (u) => events.push(...u.transitions),
   });
+  engine.adoptRuleSet({ groups: [group] });
+  return engine;
 }
 
 const key = 'ToolsUp{tool="enrich",workflow_id="wf"}';
@@ -72,7 +74,7 @@ describe('engine', () => {
     expect(s.record.state).toBe('firing');
     expect(s.annotations?.summary).toMatch(/^enrich \+\d+\.\d%$/);
     // The replay at AT - for is silent: only the step to firing is reported.
-    expect(events.map((e) => `${e.change.transition.from}->${e.change.transition.to}`)).toEqual(['pending->firing']);
+    expect(events.map((e) => `${e.transition.from}->${e.transition.to}`)).toEqual(['pending->firing']);
   });
 
   it('a ClickHouse outage keeps a firing alert firing (health error) and reports no resolve', async () => {
@@ -93,7 +95,7 @@ describe('engine', () => {
     down = false;
     await engine.evaluateGroup(group, AT + 10 * 60_000);
     expect(engine.alertStates.get(key)!.record).toMatchObject({ state: 'firing', health: 'ok' });
-    expect(events.filter((e) => e.change.transition.to === 'resolved')).toEqual([]);
+    expect(events.filter((e) => e.transition.to === 'resolved')).toEqual([]);
   });
 
   it('resolves for real once the drift is no longer in the window against its baseline', async () => {
@@ -110,7 +112,7 @@ describe('engine', () => {
     await store.ch.insert('agent_runs', rows);
     await engine.evaluateGroup(group, AT + 7 * 24 * H);
     expect(engine.alertStates.get(key)!.record.state).toBe('resolved');
-    const enrich = events.filter((e) => e.change.labels.tool === 'enrich').map((e) => `${e.change.transition.from}->${e.change.transition.to}`);
+    const enrich = events.filter((e) => e.series.labels.tool === 'enrich').map((e) => `${e.transition.from}->${e.transition.to}`);
     expect(enrich).toEqual(['pending->firing', 'firing->resolved']);
   });
 });

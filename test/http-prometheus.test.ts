@@ -1,12 +1,12 @@
 /** End to end: a real Prometheus scrapes the daemon's /metrics and the values come back through PromQL. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyEvaluation, newAlertStates } from '../src/alerting/state.js';
-import type { RuleEvaluation } from '../src/engine/evaluate.js';
+import { newAlertStates } from '../src/alerting/state.js';
+import { applyRuleEvaluation } from '../src/engine/engine.js';
+import type { RuleEvaluation, SeriesEvaluation } from '../src/engine/types.js';
 import { startHttpServer, type HttpServer } from '../src/http/server.js';
 import { silentLogger } from '../src/log.js';
 import { DriftMetrics } from '../src/metrics/registry.js';
 import type { Rule } from '../src/rules/types.js';
-import type { SeriesEvaluation } from '../src/signals/result.js';
 import { prometheusSkip, startPrometheus, type PrometheusServer } from './helpers/prometheus.js';
 
 const rule: Rule = {
@@ -65,8 +65,9 @@ describe.skipIf(skip)(`scraped by a real Prometheus${skip ? ` (skipped: ${reason
       error: null,
       durationMs: 40,
     };
-    applyEvaluation(states, rule.alert, ev.series.map((s) => ({ labels: s.labels, outcome: s.outcome })), ev.at, rule.forMs);
-    metrics.recordRuleEvaluation(ev, states);
+    applyRuleEvaluation(states, rule, ev);
+    metrics.readStateFrom({ alertStates: states, rules: new Map([[rule.alert, rule]]) });
+    metrics.recordRuleEvaluation(rule);
     metrics.recordGroupEvaluation('agents', ev.durationMs, true, ev.at);
     server = await startHttpServer({ host: '127.0.0.1', port: 0, metrics, readiness: async () => ({ ready: true, checks: {} }), logger: silentLogger });
     prom = await startPrometheus({ target: `127.0.0.1:${server.address.port}` });

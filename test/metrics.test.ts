@@ -1,15 +1,15 @@
 import { Writable } from 'node:stream';
 import { Gauge, register as globalRegister } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { applyEvaluation, applyQueryError, newAlertStates, type AlertStates } from '../src/alerting/state.js';
-import type { RuleEvaluation } from '../src/engine/evaluate.js';
+import { carryOver, newAlertStates, type AlertStates } from '../src/alerting/state.js';
+import { applyRuleEvaluation } from '../src/engine/engine.js';
+import type { RuleEvaluation, SeriesEvaluation } from '../src/engine/types.js';
 import { createLogger } from '../src/log.js';
 import { capSeries, magnitudeOf } from '../src/metrics/cap.js';
-import { SERIES_LABEL_NAMES, keyFromAlertLabels, type SeriesLabelName } from '../src/metrics/labels.js';
+import { SERIES_LABEL_NAMES, type SeriesLabelName } from '../src/metrics/labels.js';
 import { NOTIFICATION_FAILURE_REASONS, reasonForStatus } from '../src/metrics/reasons.js';
 import { DriftMetrics } from '../src/metrics/registry.js';
-import type { Rule, SignalName } from '../src/rules/types.js';
-import type { SeriesEvaluation } from '../src/signals/result.js';
+import type { Rule, RuleSet, SignalName } from '../src/rules/types.js';
 import { DIMENSION_COLUMNS } from '../src/store/contract.js';
 import { prometheusSkip, promtoolCheckMetrics } from './helpers/prometheus.js';
 
@@ -74,11 +74,35 @@ function evaluation(r: Rule, at: number, list: readonly S[], error: string | nul
   return { rule: r, at, windows: [], series: error ? [] : list.map((s) => series(r, s)), error, durationMs: 12 };
 }
 
-/** What the daemon does: step the state machine, then export the evaluation with the new states. */
-function record(m: DriftMetrics, states: AlertStates, ev: RuleEvaluation): void {
-  if (ev.error) applyQueryError(states, ev.rule.alert, ev.error, ev.at, ev.rule.forMs);
-  else applyEvaluation(states, ev.rule.alert, ev.series.map((s) => ({ labels: s.labels, outcome: s.outcome })), ev.at, ev.rule.forMs);
-  m.recordRuleEvaluation(ev, states);
+/** What the metrics read at scrape time: the engine's alert state and its rules. */
+interface World {
+  readonly states: AlertStates;
+  readonly rules: Map<string, Rule>;
+}
+
+function world(m: DriftMetrics): World {
+  const w: World = { states: newAlertStates(), rules: new Map() };
+  m.readStateFrom({ alertStates: w.states, rules: w.rules });
+  return w;
+}
+
+/** What the engine does: the rule is loaded, its evaluation steps the state, the evaluation is counted. */
+function record(m: DriftMetrics, w: World, ev: RuleEvaluation): void {
+  w.rules.set(ev.rule.alert, ev.rule);
+  applyRuleEvaluation(w.states, ev.rule, ev);
+  m.recordRuleEvaluation(ev.rule);
+}
+
+function ruleSet(groups: Record<string, readonly Rule[]>): RuleSet {
+  return { groups: Object.entries(groups).map(([name, rules]) => ({ name, schedule: { kind: 'interval', everyMs: 60_000 }, timeoutMs: 60_000, rules: [...rules], file: 'f' })) };
+}
+
+/** What a reload does: the engine takes the new rules (dropping the state of removed ones), metrics hear of it. */
+function reload(m: DriftMetrics, w: World, rules: readonly Rule[]): void {
+  w.rules.clear();
+  for (const r of rules) w.rules.set(r.alert, r);
+  carryOver(w.states, new Set(w.rules.keys()));
+  m.recordRuleSet(ruleSet({ agents: rules }));
 }
 
 interface Sample {
@@ -141,7 +165,7 @@ describe('per-series metrics', () => {
   it('exports values with the fixed label set: every dimension column, key, signal and severity', async () => {
     const m = new DriftMetrics({ defaultMetrics: false });
     const r = rule();
-    const states = newAlertStates();
+    const states = world(m);
     record(
       m,
       states,
@@ -185,9 +209,8 @@ describe('per-series metrics', () => {
     const m = new DriftMetrics({ defaultMetrics: false });
     const r = rule({ alert: 'CostDrift', signal: 'cost_per_success', groupBy: ['agent_id', 'environment'], labels: {} });
     const s: SeriesEvaluation = { ...series(r, { wf: 'x' }), labels: { agent_id: 'a1', environment: 'prod' } };
-    const states = newAlertStates();
-    applyEvaluation(states, r.alert, [{ labels: s.labels, outcome: s.outcome }], 0, r.forMs);
-    m.recordRuleEvaluation({ rule: r, at: 0, windows: [], series: [s], error: null, durationMs: 1 }, states);
+    const states = world(m);
+    record(m, states, { rule: r, at: 0, windows: [], series: [s], error: null, durationMs: 1 });
     const text = await m.metricsText();
     const [sample] = samples(text, 'agentdrift_signal_current_value');
     expect(sample?.labels).toMatchObject({ rule: 'CostDrift', signal: 'cost_per_success', key: '', agent_id: 'a1', environment: 'prod', workflow_id: '', severity: '' });
@@ -198,7 +221,7 @@ describe('per-series metrics', () => {
   it('removes a vanished group from the value gauges, and its alert state once the state machine drops it', async () => {
     const m = new DriftMetrics({ defaultMetrics: false });
     const r = rule();
-    const states = newAlertStates();
+    const states = world(m);
     record(m, states, evaluation(r, 0, [{ wf: 'checkout', tool: 'search' }, { wf: 'billing', tool: 'search' }]));
     record(m, states, evaluation(r, 5 * MIN, [{ wf: 'checkout', tool: 'search' }]));
     let text = await m.metricsText();
@@ -219,7 +242,7 @@ describe('per-series metrics', () => {
   it('moves the alert state series from pending to firing without leaving a stale pending series', async () => {
     const m = new DriftMetrics({ defaultMetrics: false });
     const r = rule();
-    const states = newAlertStates();
+    const states = world(m);
     const hot = [{ wf: 'checkout', tool: 'search', active: true }];
     record(m, states, evaluation(r, 0, hot));
     expect(samples(await m.metricsText(), 'agentdrift_alert_state').map((s) => s.labels.alertstate)).toEqual(['pending']);
@@ -232,7 +255,7 @@ describe('per-series metrics', () => {
   it('keeps the last values when the query fails, while the alert state follows the state machine', async () => {
     const m = new DriftMetrics({ defaultMetrics: false });
     const r = rule();
-    const states = newAlertStates();
+    const states = world(m);
     record(
       m,
       states,
@@ -258,7 +281,7 @@ describe('per-series metrics', () => {
     const { logger, lines } = captureLogs();
     const m = new DriftMetrics({ defaultMetrics: false, maxSeriesPerRule: 2, logger });
     const r = rule();
-    const states = newAlertStates();
+    const states = world(m);
     const list: S[] = [
       { wf: 'a', tool: 'search', deviation: 0.1 },
       { wf: 'b', tool: 'search', deviation: -0.9 },
@@ -291,7 +314,7 @@ describe('per-series metrics', () => {
   it('keeps a pending or firing series under the cap even when its deviation is small', async () => {
     const m = new DriftMetrics({ defaultMetrics: false, maxSeriesPerRule: 1 });
     const r = rule();
-    const states = newAlertStates();
+    const states = world(m);
     record(
       m,
       states,
@@ -308,10 +331,10 @@ describe('per-series metrics', () => {
     const m = new DriftMetrics({ defaultMetrics: false, maxSeriesPerRule: 1 });
     const a = rule();
     const b = rule({ alert: 'PolicyDrift', signal: 'policy_activation_rate' });
-    const states = newAlertStates();
+    const states = world(m);
     record(m, states, evaluation(a, 0, [{ wf: 'x', tool: 't' }, { wf: 'y', tool: 't' }]));
     record(m, states, evaluation(b, 0, [{ wf: 'x' }]));
-    m.forgetRule('ToolCallsDrift');
+    reload(m, states, [b]);
     const text = await m.metricsText();
     expect(text).not.toContain('rule="ToolCallsDrift"');
     expect(samples(text, 'agentdrift_signal_current_value').map((s) => s.labels.rule)).toEqual(['PolicyDrift']);
@@ -319,7 +342,7 @@ describe('per-series metrics', () => {
 
   it('drops the old label set when a reload changes the rule severity', async () => {
     const m = new DriftMetrics({ defaultMetrics: false });
-    const states = newAlertStates();
+    const states = world(m);
     record(m, states, evaluation(rule(), 0, [{ wf: 'x', tool: 't' }]));
     record(m, states, evaluation(rule({ labels: { severity: 'ticket' } }), 5 * MIN, [{ wf: 'x', tool: 't' }]));
     const text = await m.metricsText();
@@ -332,7 +355,7 @@ describe('per-series metrics', () => {
 describe('group, reload, notification and store metrics', () => {
   it('counts evaluations, failures, skips and the last success per group, with counters at 0 from the start', async () => {
     const m = new DriftMetrics({ defaultMetrics: false });
-    m.registerGroups(['fast', 'slow']);
+    m.recordRuleSet(ruleSet({ fast: [], slow: [] }));
     let text = await m.metricsText();
     expect(one(samples(text, 'agentdrift_group_evaluation_failures_total'), { group: 'slow' })).toBe(0);
     expect(one(samples(text, 'agentdrift_group_skipped_evaluations_total'), { group: 'fast' })).toBe(0);
@@ -348,7 +371,7 @@ describe('group, reload, notification and store metrics', () => {
     expect(one(samples(text, 'agentdrift_group_evaluation_duration_seconds_sum'), { group: 'fast' })).toBeCloseTo(4.25);
     expect(one(samples(text, 'agentdrift_group_evaluation_duration_seconds_bucket'), { group: 'fast', le: '0.25' })).toBe(1);
 
-    m.registerGroups(['fast']);
+    m.recordRuleSet(ruleSet({ fast: [] }));
     expect(await m.metricsText()).not.toContain('group="slow"');
   });
 
@@ -359,11 +382,12 @@ describe('group, reload, notification and store metrics', () => {
       ['success', 0],
       ['failure', 0],
     ]);
-    m.recordReload(true, 12);
-    m.recordReload(false, 12);
+    m.recordRuleSet(ruleSet({ a: [rule({ alert: 'A' }), rule({ alert: 'B' })], b: [rule({ alert: 'C' })] }));
+    m.recordReload(true);
+    m.recordReload(false);
     text = await m.metricsText();
     expect(one(samples(text, 'agentdrift_rule_reloads_total'), { result: 'failure' })).toBe(1);
-    expect(one(samples(text, 'agentdrift_rules_loaded'), {})).toBe(12);
+    expect(one(samples(text, 'agentdrift_rules_loaded'), {})).toBe(3);
   });
 
   it('initialises notification counters for every receiver and reason, and bounds the reason label', async () => {
@@ -385,7 +409,8 @@ describe('group, reload, notification and store metrics', () => {
     m.recordNotification('oncall', 'webhook', 'failed');
     // A caller that bypasses the type must not create a new label value.
     m.recordNotification('oncall', 'webhook', 'failed', 'HTTP 418' as never);
-    m.setPending(3);
+    // Read from the pipeline at scrape time.
+    m.readStateFrom({ alertStates: new Map(), rules: new Map(), pendingNotifications: () => 3 });
     text = await m.metricsText();
     expect(one(samples(text, 'agentdrift_notifications_total'), { receiver: 'oncall' })).toBe(1);
     expect(one(samples(text, 'agentdrift_notification_retries_total'), { receiver: 'oncall' })).toBe(1);
@@ -440,11 +465,6 @@ describe('cap and labels (pure)', () => {
     expect(magnitudeOf(-0.4, false)).toBe(0.4);
   });
 
-  it('derives the key from the non-dimension labels of an alert series', () => {
-    expect(keyFromAlertLabels({ workflow_id: 'w', tool: 'search' })).toBe('search');
-    expect(keyFromAlertLabels({ workflow_id: 'w' })).toBe('');
-  });
-
   it('makes a wrong label name a compile error', () => {
     const g = new Gauge<SeriesLabelName>({ name: 'x', help: 'x', labelNames: SERIES_LABEL_NAMES, registers: [] });
     // prom-client rejects it at run time too; the point is that tsc rejects it first.
@@ -458,17 +478,16 @@ describe('promtool check metrics', () => {
   if (skip) console.warn(`promtool tests skipped: ${reason}`);
   it.skipIf(skip)(`reports nothing on the full exposition${skip ? ` (skipped: ${reason})` : ''}`, async () => {
     const m = new DriftMetrics();
-    const states = newAlertStates();
+    const states = world(m);
     const r = rule();
     record(m, states, evaluation(r, 0, [{ wf: 'checkout', tool: 'search', pValue: 0.02, active: true }, { wf: 'billing', tool: 'refund', isNew: true, deviation: null }]));
     record(m, states, evaluation(rule({ alert: 'SchemaShift', signal: 'output_schema_shift', labels: {} }), 0, [{ wf: 'checkout' }]));
-    m.registerGroups(['agents']);
+    m.recordRuleSet(ruleSet({ agents: [...states.rules.values()] }));
     m.recordGroupEvaluation('agents', 120, true, Date.parse('2026-11-22T03:00:00Z'));
     m.recordSkipped('agents');
-    m.recordReload(true, 2);
+    m.recordReload(true);
     m.registerReceivers([{ name: 'oncall', integration: 'webhook' }]);
     m.recordNotification('oncall', 'webhook', 'failed', 'timeout');
-    m.setPending(1);
     m.setClickHouseUp(true);
     m.setMalformedRuns(0);
     const text = await m.metricsText();

@@ -3,19 +3,35 @@
  * the scheduler, a restart and a backtest all feed it the same way, and persistence lives in store.ts.
  */
 import { step, type StepOptions } from './machine.js';
-import { alertKey, type AlertRecord, type Outcome, type Transition } from './types.js';
+import { seriesId, type AlertRecord, type Evidence, type Outcome, type Transition } from './types.js';
 
+/**
+ * One alert series and everything known about it. This is the only copy: metrics, notifications,
+ * /alerts and the state file all read it from here.
+ */
 export interface AlertSeries {
+  /** `seriesId(alert, labels)`, computed once when the series is first stepped. */
+  readonly id: string;
   readonly alert: string;
+  /** The signal's key within the group: a tool, the tool mix, or '' for a per-group signal. */
+  readonly key: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly record: AlertRecord;
   /** Rendered annotations of the last evaluation that had them, for notifications. */
   readonly annotations?: Readonly<Record<string, string>>;
-  /** The signal's value at the last evaluation that had one (null: not computable). */
-  readonly value?: number | null;
+  /**
+   * The numbers of the last evaluation that measured this series. Kept when a later evaluation fails
+   * or no longer lists the series, so a firing alert's notifications still say what moved.
+   */
+  readonly evidence?: Evidence;
+  /**
+   * Whether the latest evaluation that reached ClickHouse measured this series (false once it stops
+   * listing it). A failed query changes nothing here: the data did not change, the query did.
+   */
+  readonly measured: boolean;
 }
 
-/** Keyed by `alertKey(alert, labels)`. */
+/** Keyed by `AlertSeries.id`. */
 export type AlertStates = Map<string, AlertSeries>;
 
 export function newAlertStates(): AlertStates {
@@ -25,9 +41,17 @@ export function newAlertStates(): AlertStates {
 /** What one rule evaluation said about one series (group). */
 export interface SeriesResult {
   readonly labels: Readonly<Record<string, string>>;
+  /** The signal's key ('' when it has none). */
+  readonly key?: string;
   readonly outcome: Outcome;
   readonly annotations?: Readonly<Record<string, string>>;
-  readonly value?: number | null;
+  /** Present when the evaluation measured the series; absent for an error outcome. */
+  readonly evidence?: Evidence;
+}
+
+/** The value an alert series shows: the deviation of its last measurement (null: not computable). */
+export function seriesValue(s: AlertSeries): number | null {
+  return s.evidence?.deviation ?? null;
 }
 
 export interface SeriesChange {
@@ -57,7 +81,7 @@ export function applyEvaluation(
   forMs: number,
   opts: StepOptions = {},
 ): SeriesChange[] {
-  const keys = results.map((r) => alertKey(alert, r.labels));
+  const keys = results.map((r) => seriesId(alert, r.labels));
   const seen = new Set(keys);
   // Checked before anything is stepped: stepping one series twice in one evaluation would invent
   // transitions, and a half-applied evaluation would be worse than none.
@@ -71,15 +95,18 @@ export function applyEvaluation(
     const key = keys[i]!;
     const prev = states.get(key);
     const { record, transition } = step(prev?.record, r.outcome, at, forMs, opts);
-    // A no-data or error evaluation has nothing to say about these: keep the last known ones.
+    // An error evaluation has nothing to say about these: keep the last known ones.
     const annotations = r.annotations ?? prev?.annotations;
-    const value = r.value !== undefined ? r.value : prev?.value;
+    const evidence = r.evidence ?? prev?.evidence;
     const series: AlertSeries = {
+      id: key,
       alert,
+      key: r.key ?? prev?.key ?? '',
       labels: { ...r.labels },
       record,
       ...(annotations !== undefined ? { annotations: { ...annotations } } : {}),
-      ...(value !== undefined ? { value } : {}),
+      ...(evidence !== undefined ? { evidence } : {}),
+      measured: r.outcome.kind === 'error' ? (prev?.measured ?? false) : r.evidence !== undefined,
     };
     states.set(key, series);
     if (transition) changes.push({ key, alert, labels: series.labels, transition, record });
@@ -92,7 +119,7 @@ export function applyEvaluation(
       continue;
     }
     const { record, transition } = step(prev.record, { kind: 'nodata', reason: ABSENT_REASON }, at, forMs, opts);
-    states.set(key, { ...prev, record });
+    states.set(key, { ...prev, record, measured: false });
     if (transition) changes.push({ key, alert, labels: prev.labels, transition, record });
   }
   return changes;
@@ -113,7 +140,7 @@ export function applyQueryError(
 ): SeriesChange[] {
   const results: SeriesResult[] = [];
   for (const s of states.values()) {
-    if (s.alert === alert) results.push({ labels: s.labels, outcome: { kind: 'error', message } });
+    if (s.alert === alert) results.push({ labels: s.labels, key: s.key, outcome: { kind: 'error', message } });
   }
   return applyEvaluation(states, alert, results, at, forMs, opts);
 }

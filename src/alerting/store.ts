@@ -7,23 +7,28 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { AlertStates } from './state.js';
-import { alertKey, type AlertRecord } from './types.js';
+import { seriesId, type AlertRecord, type Evidence } from './types.js';
 
 export interface SerializedAlert {
   readonly alert: string;
+  readonly key: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly record: AlertRecord;
   readonly annotations?: Readonly<Record<string, string>>;
-  readonly value?: number | null;
+  readonly evidence?: Evidence;
+  readonly measured: boolean;
 }
 
+/**
+ * The state file: one section per owner. The engine owns `alerts`; notify/ owns `notifications`
+ * (its dedup log and undelivered batches), which this layer stores as given and notify/ validates.
+ */
 export interface Snapshot {
-  readonly version: 1;
+  readonly version: 2;
   /** When the snapshot was taken (ms); 0 for the empty snapshot of a first start. */
   readonly savedAt: number;
   readonly alerts: readonly SerializedAlert[];
-  /** Owned by the notification layer and stored as given, so deliveries still owed survive a restart. */
-  readonly deliveries: readonly unknown[];
+  readonly notifications: readonly unknown[];
 }
 
 export interface StateStore {
@@ -43,30 +48,46 @@ export class StateFileError extends Error {
 }
 
 export function emptySnapshot(): Snapshot {
-  return { version: 1, savedAt: 0, alerts: [], deliveries: [] };
+  return { version: 2, savedAt: 0, alerts: [], notifications: [] };
 }
 
-export function toSnapshot(states: AlertStates, deliveries: readonly unknown[], savedAt: number): Snapshot {
-  const alerts: SerializedAlert[] = [...states.values()].map((s) => ({
+/** A whole snapshot from the alert states and the notification section. */
+export function toSnapshot(states: AlertStates, notifications: readonly unknown[], savedAt: number): Snapshot {
+  return { version: 2, savedAt, alerts: serializeAlerts(states), notifications: [...notifications] };
+}
+
+/** The alert states of a snapshot. */
+export function fromSnapshot(snapshot: Snapshot): AlertStates {
+  return deserializeAlerts(snapshot.alerts);
+}
+
+/** The engine's section of the state file. */
+export function serializeAlerts(states: AlertStates): SerializedAlert[] {
+  return [...states.values()].map((s) => ({
     alert: s.alert,
+    key: s.key,
     labels: s.labels,
     record: s.record,
     ...(s.annotations !== undefined ? { annotations: s.annotations } : {}),
-    ...(s.value !== undefined ? { value: s.value } : {}),
+    ...(s.evidence !== undefined ? { evidence: s.evidence } : {}),
+    measured: s.measured,
   }));
-  return { version: 1, savedAt, alerts, deliveries: [...deliveries] };
 }
 
-/** Keys are recomputed rather than stored, so a snapshot cannot disagree with `alertKey`. */
-export function fromSnapshot(snapshot: Snapshot): AlertStates {
+/** Ids are recomputed rather than stored, so a snapshot cannot disagree with `seriesId`. */
+export function deserializeAlerts(alerts: readonly SerializedAlert[]): AlertStates {
   const states: AlertStates = new Map();
-  for (const a of snapshot.alerts) {
-    states.set(alertKey(a.alert, a.labels), {
+  for (const a of alerts) {
+    const id = seriesId(a.alert, a.labels);
+    states.set(id, {
+      id,
       alert: a.alert,
+      key: a.key,
       labels: { ...a.labels },
       record: { ...a.record },
       ...(a.annotations !== undefined ? { annotations: { ...a.annotations } } : {}),
-      ...(a.value !== undefined ? { value: a.value } : {}),
+      ...(a.evidence !== undefined ? { evidence: a.evidence } : {}),
+      measured: a.measured,
     });
   }
   return states;
@@ -93,20 +114,43 @@ const recordSchema = z
   .refine((r) => r.state !== 'firing' || r.firedAt !== null, { message: 'a firing record needs firedAt' })
   .refine((r) => r.state !== 'resolved' || r.resolvedAt !== null, { message: 'a resolved record needs resolvedAt' });
 
-const snapshotSchema = z.object({
-  version: z.literal(1),
-  savedAt: time,
-  alerts: z.array(
-    z.object({
-      alert: z.string().min(1),
-      labels: z.record(z.string(), z.string()),
-      record: recordSchema,
-      annotations: z.record(z.string(), z.string()).optional(),
-      value: z.number().nullable().optional(),
-    }),
-  ),
-  deliveries: z.array(z.unknown()),
+// JSON has no Infinity or NaN: a value that was not finite comes back as null, which every numeric
+// field of the evidence allows (null = not computable).
+const maybeNumber = z.number().nullable();
+const evidenceSchema = z.object({
+  current: maybeNumber,
+  baseline: maybeNumber,
+  deviation: maybeNumber,
+  isNew: z.boolean(),
+  currentRuns: z.number(),
+  baselineRuns: z.number(),
+  contributors: z.array(z.object({ name: z.string(), current: maybeNumber, baseline: maybeNumber })),
+  exampleRunIds: z.array(z.string()),
+  pValue: maybeNumber,
 });
+
+const alertSchema = z.object({
+  alert: z.string().min(1),
+  // Version 1 files have no key, evidence or measured: the next evaluation fills them in.
+  key: z.string().default(''),
+  labels: z.record(z.string(), z.string()),
+  record: recordSchema,
+  annotations: z.record(z.string(), z.string()).optional(),
+  evidence: evidenceSchema.optional(),
+  measured: z.boolean().default(false),
+});
+
+const snapshotSchema = z.object({
+  version: z.literal(2),
+  savedAt: time,
+  alerts: z.array(alertSchema),
+  notifications: z.array(z.unknown()),
+});
+
+/** Version 1 kept the notification section under `deliveries`; everything else reads the same. */
+const snapshotV1Schema = z
+  .object({ version: z.literal(1), savedAt: time, alerts: z.array(alertSchema), deliveries: z.array(z.unknown()) })
+  .transform(({ savedAt, alerts, deliveries }) => ({ version: 2 as const, savedAt, alerts, notifications: deliveries }));
 
 function schemaProblems(err: z.ZodError): string {
   const shown = err.issues.slice(0, 3).map((i) => {
@@ -127,13 +171,14 @@ export function parseSnapshot(text: string, source: string): Snapshot {
   } catch (err) {
     throw new StateFileError(source, `alert state file ${source} is corrupt (not valid JSON: ${(err as Error).message}); ${MOVE_ASIDE}`);
   }
-  if (raw !== null && typeof raw === 'object' && 'version' in raw && raw.version !== 1) {
+  if (raw !== null && typeof raw === 'object' && 'version' in raw && raw.version !== 1 && raw.version !== 2) {
     throw new StateFileError(
       source,
-      `alert state file ${source} has version ${JSON.stringify(raw.version)}, this agentdrift reads version 1; ${MOVE_ASIDE}`,
+      `alert state file ${source} has version ${JSON.stringify(raw.version)}, this agentdrift reads versions 1 and 2; ${MOVE_ASIDE}`,
     );
   }
-  const parsed = snapshotSchema.safeParse(raw);
+  const version = raw !== null && typeof raw === 'object' && 'version' in raw ? raw.version : 2;
+  const parsed = (version === 1 ? snapshotV1Schema : snapshotSchema).safeParse(raw);
   if (!parsed.success) {
     throw new StateFileError(source, `alert state file ${source} is corrupt: ${schemaProblems(parsed.error)}; ${MOVE_ASIDE}`);
   }
@@ -189,7 +234,7 @@ export class FileStateStore implements StateStore {
     const tmp = `${this.path}.tmp-${process.pid}`;
     try {
       await mkdir(dir, { recursive: true });
-      // 0o600: deliveries may carry rendered payloads meant for one receiver only.
+      // 0o600: pending notifications may carry rendered payloads meant for one receiver only.
       const fh = await open(tmp, 'w', 0o600);
       try {
         await fh.writeFile(text, 'utf8');

@@ -4,6 +4,8 @@
  * Transitions are values: persisted, logged, counted and notified from one place.
  */
 
+import type { Measurement } from '../signals/result.js';
+
 export type AlertState = 'inactive' | 'pending' | 'firing' | 'resolved' | 'nodata' | 'error';
 
 /** What one evaluation said about one series. */
@@ -41,8 +43,24 @@ export interface Transition {
   readonly reason: string;
 }
 
-/** Stable identity of an alert series: the rule's alert name plus its labels (group, key). */
-export function alertKey(alert: string, labels: Readonly<Record<string, string>>): string {
+/**
+ * The numbers behind a series at its last measurement: what a notification, /alerts and the metrics
+ * show. The signal's measurement without its raw test (the verdict's Holm-adjusted p-value instead).
+ */
+export type Evidence = Pick<
+  Measurement,
+  'current' | 'baseline' | 'deviation' | 'isNew' | 'currentRuns' | 'baselineRuns' | 'contributors' | 'exampleRunIds'
+> & {
+  /** Holm-adjusted over every test of the rule in the evaluation; null when no test ran. */
+  readonly pValue: number | null;
+};
+
+/**
+ * Stable identity of an alert series: the rule's alert name plus its labels (group, key), independent
+ * of key order. Computed when a series is stepped and stored on it (`AlertSeries.id`); nobody else
+ * derives identities, and nothing reverse-engineers one.
+ */
+export function seriesId(alert: string, labels: Readonly<Record<string, string>>): string {
   const parts = Object.keys(labels)
     .sort()
     .map((k) => `${k}=${JSON.stringify(labels[k])}`);

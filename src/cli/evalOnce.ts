@@ -1,10 +1,10 @@
 /** `agentdrift eval --once`: every rule evaluated once as of a time, one result per rule, group and key. */
-import { alertKey } from '../alerting/types.js';
-import { MemoryStateStore } from '../alerting/store.js';
+import { seriesId } from '../alerting/types.js';
 import type { ClickHouse } from '../clickhouse/client.js';
 import { Engine } from '../engine/engine.js';
 import { silentLogger } from '../log.js';
 import type { RuleSet } from '../rules/types.js';
+import { systemClock } from '../util/clock.js';
 
 export interface EvalRow {
   readonly rule: string;
@@ -28,13 +28,9 @@ export interface EvalRow {
  * first (see Engine.warmStart), so the state shown is the one a daemon started at `at` would reach.
  */
 export async function evalOnce(ch: ClickHouse, table: string, rules: RuleSet, at: number): Promise<EvalRow[]> {
-  const engine = new Engine({
-    query: (sql, params) => ch.query(sql, params),
-    table,
-    store: new MemoryStateStore(),
-    logger: silentLogger,
-    now: Date.now,
-  });
+  // No notify, record or persist port: an evaluation that changes nothing outside.
+  const engine = new Engine({ query: (sql, params) => ch.query(sql, params), table, clock: systemClock, logger: silentLogger });
+  engine.adoptRuleSet(rules);
   const rows: EvalRow[] = [];
   for (const group of rules.groups) {
     const result = await engine.evaluateGroup(group, at);
@@ -47,7 +43,7 @@ export async function evalOnce(ch: ClickHouse, table: string, rules: RuleSet, at
         continue;
       }
       for (const s of ev.series) {
-        const st = engine.alertStates.get(alertKey(ev.rule.alert, s.labels));
+        const st = engine.alertStates.get(seriesId(ev.rule.alert, s.labels));
         rows.push({
           rule: s.rule,
           signal: s.signal,

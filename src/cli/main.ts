@@ -3,16 +3,14 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ClickHouseAccessError } from '../clickhouse/client.js';
 import { TargetError } from '../clickhouse/target.js';
 import { seedDemo, terminalProgress } from '../demo/seed.js';
-import { Daemon, InvalidRulesError } from '../daemon/daemon.js';
-import { attachHttp, attachMetrics } from '../daemon/outputs.js';
-import { DriftMetrics } from '../metrics/registry.js';
+import { composeDaemon } from '../daemon/compose.js';
+import { InvalidRulesError } from '../daemon/daemon.js';
 import { loadRuleFiles } from '../rules/load.js';
 import { checkPaths } from '../rules/check.js';
 import { formatProblem } from '../rules/types.js';
 import { migrate } from '../store/migrate.js';
 import { storeStatus, formatStatus } from '../store/status.js';
 import { agentRunsTable, describeTarget, externalUrl, loggerFor, openStore, resolveConfig, resolveSettings, storeNames, UsageError, type GlobalOptions } from './context.js';
-import { attachNotifications } from '../daemon/notifications.js';
 import { buildNotifiers, closeNotifiers } from '../notify/factory.js';
 import { formatTestReport, testReceivers } from '../notify/testReceivers.js';
 import { evalOnce, formatEvalTable } from './evalOnce.js';
@@ -136,21 +134,17 @@ export function buildProgram(): Command {
       const logger = loggerFor(config, o);
       const ch = await openStore(config);
       const names = storeNames(config);
-      const metrics = new DriftMetrics({ maxSeriesPerRule: config.evaluation.maxSeriesPerRule, logger });
-      const daemon = new Daemon({
+      const daemon = composeDaemon({
         config,
+        notify,
         ch,
         names,
         logger,
+        clock: o.now === undefined ? systemClock : shiftedClock(o.now),
+        externalUrl: externalUrl(config),
         demo: !!o.demo,
         migrate: !!o.migrate,
-        clock: o.now === undefined ? systemClock : shiftedClock(o.now),
-        demoEndMs: o.demoEnd,
-        extend: async (d) => {
-          attachMetrics(d, metrics, ch, names);
-          attachNotifications(d, notify, metrics, externalUrl(config));
-          await attachHttp(d, metrics, ch);
-        },
+        ...(o.demoEnd !== undefined ? { demoEndMs: o.demoEnd } : {}),
       });
       const stop = async (signal: string) => {
         logger.info({ signal }, 'signal received');

@@ -1,79 +1,80 @@
 /**
- * Evaluates rule groups and keeps the alert state: evaluation -> state machine -> transitions, which
- * are logged, handed to the notifier and persisted from this one place. Everything outside (the
- * query, the store, the clock, metrics, notifications) comes in through `EngineDeps`.
+ * The rule manager. Owns the alert state of every series (the only copy: metrics, notifications,
+ * /alerts and the state file read it from here) and the rule set it evaluates. One group evaluation:
+ * evaluate each rule, step the state machine, log each transition, then hand the transitions and the
+ * firing set to the notify port, count through the record port, and persist. Everything outside
+ * (query, clock, notify, record, persist) comes in through `EnginePorts`.
  */
-import { applyEvaluation, applyQueryError, carryOver, newAlertStates, seriesOf, type AlertSeries, type AlertStates, type SeriesChange } from '../alerting/state.js';
-import { fromSnapshot, toSnapshot, type StateStore } from '../alerting/store.js';
-import { evaluateRule, type QueryFn, type RuleEvaluation } from './evaluate.js';
-import type { Logger } from '../log.js';
+import { applyEvaluation, applyQueryError, carryOver, seriesOf, type AlertSeries, type AlertStates, type SeriesChange } from '../alerting/state.js';
+import { deserializeAlerts, serializeAlerts, type SerializedAlert } from '../alerting/store.js';
+import type { Evidence } from '../alerting/types.js';
 import { formatPercentChange, renderTemplate } from '../rules/template.js';
 import type { Rule, RuleGroup, RuleSet } from '../rules/types.js';
-import type { SeriesEvaluation } from '../signals/index.js';
+import { evaluateRule, type QueryFn } from './evaluate.js';
+import type { AlertStateView, EnginePorts, FiringAlert, GroupResult, RuleEvaluation, SeriesEvaluation, TransitionEvent } from './types.js';
 
-export interface TransitionEvent {
-  readonly rule: Rule;
-  readonly change: SeriesChange;
-  /** The measurement behind the change; null when the query failed or the series vanished. */
-  readonly series: SeriesEvaluation | null;
-  readonly evaluation: RuleEvaluation;
-}
-
-export interface EngineDeps {
-  readonly query: (sql: string, params: Record<string, unknown>, signal?: AbortSignal) => Promise<Record<string, unknown>[]>;
-  /** Fully qualified agent_runs table. */
-  readonly table: string;
-  readonly store: StateStore;
-  readonly logger: Logger;
-  readonly now: () => number;
-  readonly onEvaluation?: (ev: RuleEvaluation, states: AlertStates) => void;
-  readonly onTransitions?: (events: readonly TransitionEvent[]) => void;
-  /** Pending notification deliveries, persisted with the alert state. */
-  readonly deliveries?: { snapshot(): unknown[]; restore(d: readonly unknown[]): void };
-}
-
-export interface GroupResult {
-  readonly group: string;
-  readonly ok: boolean;
-  readonly durationMs: number;
-  readonly evaluations: readonly RuleEvaluation[];
-}
-
-export class Engine {
-  private states: AlertStates = newAlertStates();
+export class Engine implements AlertStateView {
+  private states: AlertStates = new Map();
+  private ruleIndex = new Map<string, Rule>();
   /** Rules whose history was already replayed once (see warmStart). */
   private readonly warmed = new Set<string>();
+  private lastOkAt: number | null = null;
 
-  constructor(private readonly deps: EngineDeps) {}
+  constructor(private readonly ports: EnginePorts) {}
 
   get alertStates(): ReadonlyMap<string, AlertSeries> {
     return this.states;
   }
 
-  async restore(): Promise<void> {
-    const snap = await this.deps.store.load();
-    this.states = fromSnapshot(snap);
-    this.deps.deliveries?.restore(snap.deliveries);
-    // Restored series already carry their timers: no replay for their rules.
-    for (const s of this.states.values()) this.warmed.add(s.alert);
-    this.deps.logger.info({ series: this.states.size, deliveries: snap.deliveries.length }, 'alert state restored');
+  get rules(): ReadonlyMap<string, Rule> {
+    return this.ruleIndex;
   }
 
-  /** After a rule reload: drop the state of rules that no longer exist, keep the rest (Prometheus' CopyState). */
+  /** Evaluation time of the last group evaluation in which every rule succeeded; null before one. */
+  get lastSuccessAt(): number | null {
+    return this.lastOkAt;
+  }
+
+  /** The engine's section of the state file. */
+  snapshot(): SerializedAlert[] {
+    return serializeAlerts(this.states);
+  }
+
+  /** Takes the alert state of a previous run (before the first evaluation). */
+  restore(alerts: readonly SerializedAlert[]): void {
+    this.states = deserializeAlerts(alerts);
+    // Restored series already carry their timers: no replay for their rules.
+    for (const s of this.states.values()) this.warmed.add(s.alert);
+    this.ports.logger.info({ series: this.states.size }, 'alert state restored');
+  }
+
+  /**
+   * Starts evaluating `rules`. The state of rules that still exist is kept (Prometheus' CopyState);
+   * the state of removed rules is dropped. Returns the dropped series ids.
+   */
   adoptRuleSet(rules: RuleSet): string[] {
-    const names = new Set(rules.groups.flatMap((g) => g.rules.map((r) => r.alert)));
+    this.ruleIndex = new Map(rules.groups.flatMap((g) => g.rules.map((r) => [r.alert, r] as const)));
+    const names = new Set(this.ruleIndex.keys());
     const dropped = carryOver(this.states, names);
     for (const a of [...this.warmed]) if (!names.has(a)) this.warmed.delete(a);
     return dropped;
   }
 
-  async persist(): Promise<void> {
-    await this.deps.store.save(toSnapshot(this.states, this.deps.deliveries?.snapshot() ?? [], this.deps.now()));
+  /** Every series firing now, with its rule. */
+  firing(): FiringAlert[] {
+    const out: FiringAlert[] = [];
+    for (const series of this.states.values()) {
+      const rule = this.ruleIndex.get(series.alert);
+      if (rule !== undefined && series.record.state === 'firing') out.push({ rule, series });
+    }
+    return out;
   }
 
   async evaluateGroup(group: RuleGroup, at: number, signal?: AbortSignal): Promise<GroupResult> {
-    const started = this.deps.now();
+    const { clock, logger } = this.ports;
+    const started = clock.now();
     const evaluations: RuleEvaluation[] = [];
+    const transitions: TransitionEvent[] = [];
     let ok = true;
     for (const rule of group.rules) {
       if (signal?.aborted) {
@@ -84,12 +85,21 @@ export class Engine {
       const ev = await this.evaluate(rule, at, signal);
       evaluations.push(ev);
       if (ev.error) ok = false;
-      const changes = this.apply(rule, ev);
-      this.deps.onEvaluation?.(ev, this.states);
-      this.report(rule, ev, changes);
+      const events = this.apply(rule, ev).map((c) => this.event(rule, c));
+      this.ports.record?.rule(ev);
+      this.report(rule, ev, events);
+      transitions.push(...events);
     }
-    await this.persist().catch((err) => this.deps.logger.error({ err }, 'could not persist alert state'));
-    return { group: group.name, ok, durationMs: this.deps.now() - started, evaluations };
+    if (ok) this.lastOkAt = at;
+    const result: GroupResult = { group: group.name, at, ok, durationMs: clock.now() - started, evaluations };
+    try {
+      this.ports.notify?.({ at, transitions, firing: this.firing() });
+    } catch (err) {
+      logger.error({ err, group: group.name }, 'handing alerts to the notification pipeline failed');
+    }
+    this.ports.record?.group(result);
+    await this.ports.persist?.().catch((err) => logger.error({ err }, 'could not persist alert state'));
+    return result;
   }
 
   /**
@@ -108,38 +118,64 @@ export class Engine {
   }
 
   private evaluate(rule: Rule, at: number, signal?: AbortSignal): Promise<RuleEvaluation> {
-    const query: QueryFn = (sql, params) => this.deps.query(sql, params, signal);
-    return evaluateRule(query, this.deps.table, rule, at, this.deps.now);
+    const query: QueryFn = (sql, params) => this.ports.query(sql, params, signal);
+    return evaluateRule(query, this.ports.table, rule, at, () => this.ports.clock.now(), signal);
   }
 
   private apply(rule: Rule, ev: RuleEvaluation): SeriesChange[] {
-    if (ev.error) return applyQueryError(this.states, rule.alert, ev.error, ev.at, rule.forMs);
-    const results = ev.series.map((s) => ({
-      labels: s.labels,
-      outcome: s.outcome,
-      value: s.deviation,
-      annotations: renderAnnotations(rule, s),
-    }));
-    return applyEvaluation(this.states, rule.alert, results, ev.at, rule.forMs);
+    return applyRuleEvaluation(this.states, rule, ev);
   }
 
-  private report(rule: Rule, ev: RuleEvaluation, changes: readonly SeriesChange[]): void {
-    const log = this.deps.logger;
+  private event(rule: Rule, change: SeriesChange): TransitionEvent {
+    return { rule, series: this.states.get(change.key)!, transition: change.transition };
+  }
+
+  /** Every transition is logged here, once: warn for firing and error, info for the rest. */
+  private report(rule: Rule, ev: RuleEvaluation, events: readonly TransitionEvent[]): void {
+    const log = this.ports.logger;
     if (ev.error) log.error({ rule: rule.alert, error: ev.error }, `rule ${rule.alert}: evaluation failed`);
-    const bySeries = new Map(ev.series.map((s) => [JSON.stringify(s.labels), s]));
-    const events = changes.map((change) => ({ rule, change, series: bySeries.get(JSON.stringify(change.labels)) ?? null, evaluation: ev }));
-    for (const e of events) {
-      const { transition } = e.change;
-      const s = e.series;
-      const where = Object.entries(e.change.labels).map(([k, v]) => `${k}=${v}`).join(' ');
-      const moved = s ? `: ${fmt(s.current)} vs baseline ${fmt(s.baseline)} (${s.isNew ? 'new' : formatPercentChange(s.deviation)})` : '';
-      const fields = { rule: rule.alert, signal: rule.signal, labels: e.change.labels, from: transition.from, to: transition.to, reason: transition.reason };
+    for (const { series, transition } of events) {
+      const where = Object.entries(series.labels).map(([k, v]) => `${k}=${v}`).join(' ');
+      const e = series.measured ? series.evidence : undefined;
+      const moved = e ? `: ${fmt(e.current)} vs baseline ${fmt(e.baseline)} (${e.isNew ? 'new' : formatPercentChange(e.deviation)})` : '';
+      const fields = { rule: rule.alert, signal: rule.signal, labels: series.labels, from: transition.from, to: transition.to, reason: transition.reason };
       const msg = `${rule.alert} ${transition.to} for ${where}${moved}`;
       if (transition.to === 'firing' || transition.to === 'error') log.warn(fields, msg);
       else log.info(fields, msg);
     }
-    if (events.length > 0) this.deps.onTransitions?.(events);
   }
+}
+
+/**
+ * Steps the state of every series of `rule` by one evaluation (pure apart from updating `states`):
+ * a failed query puts every known series in error; otherwise each measured series is stepped by its
+ * verdict and keeps its annotations and evidence, and series the evaluation no longer lists go to
+ * no data.
+ */
+export function applyRuleEvaluation(states: AlertStates, rule: Rule, ev: RuleEvaluation): SeriesChange[] {
+  if (ev.error) return applyQueryError(states, rule.alert, ev.error, ev.at, rule.forMs);
+  const results = ev.series.map((s) => ({
+    labels: s.labels,
+    key: s.key,
+    outcome: s.outcome,
+    annotations: renderAnnotations(rule, s),
+    evidence: evidenceOf(s),
+  }));
+  return applyEvaluation(states, rule.alert, results, ev.at, rule.forMs);
+}
+
+function evidenceOf(s: SeriesEvaluation): Evidence {
+  return {
+    current: s.current,
+    baseline: s.baseline,
+    deviation: s.deviation,
+    isNew: s.isNew,
+    currentRuns: s.currentRuns,
+    baselineRuns: s.baselineRuns,
+    contributors: s.contributors,
+    exampleRunIds: s.exampleRunIds,
+    pValue: s.pValue,
+  };
 }
 
 function fmt(x: number | null): string {

@@ -1,33 +1,44 @@
 /**
- * One evaluation of one rule at a given time. I/O comes in as a query function, so the same code
- * serves the daemon, `eval --once`, and tests.
+ * One evaluation of one rule at a given time: the signal's queries, its measurements, the verdict.
+ * I/O comes in as a query function, so the same code serves the daemon, `eval --once`, and tests.
+ *
+ * Only what the data store can cause becomes the rule's `error` outcome: a ClickHouse error (the
+ * access layer classifies every failure of a query as ClickHouseAccessError) or an abort (a group
+ * timeout, a shutdown). Anything else is a bug in agentdrift and is thrown, so it is reported as one
+ * instead of looking like a ClickHouse outage.
  */
+import { ClickHouseAccessError } from '../clickhouse/client.js';
 import type { Rule } from '../rules/types.js';
-import { SIGNAL_IMPLS, windowsFor, type SeriesEvaluation } from '../signals/index.js';
-import type { WindowBounds } from '../signals/types.js';
-import { decide } from './verdict.js';
+import { SIGNAL_IMPLS, windowsFor } from '../signals/index.js';
+import type { RuleEvaluation } from './types.js';
+import { verdicts } from './verdict.js';
 
 export type QueryFn = (sql: string, params: Record<string, unknown>) => Promise<Record<string, unknown>[]>;
 
-export interface RuleEvaluation {
-  readonly rule: Rule;
-  readonly at: number;
-  readonly windows: readonly WindowBounds[];
-  readonly series: readonly SeriesEvaluation[];
-  /** Set when a query failed: then `series` is empty and every known series of the rule is in error. */
-  readonly error: string | null;
-  readonly durationMs: number;
+/** Whether a failed evaluation is an outcome (store down, query refused, aborted) rather than a bug. */
+export function isStoreFailure(err: unknown, signal?: AbortSignal): boolean {
+  return err instanceof ClickHouseAccessError || signal?.aborted === true || (err instanceof Error && err.name === 'AbortError');
 }
 
-export async function evaluateRule(query: QueryFn, table: string, rule: Rule, at: number, now: () => number = Date.now): Promise<RuleEvaluation> {
+export async function evaluateRule(
+  query: QueryFn,
+  table: string,
+  rule: Rule,
+  at: number,
+  now: () => number = Date.now,
+  signal?: AbortSignal,
+): Promise<RuleEvaluation> {
   const started = now();
   const windows = windowsFor(rule.windowMs, rule.baseline, at);
-  const signal = SIGNAL_IMPLS[rule.signal];
+  const impl = SIGNAL_IMPLS[rule.signal];
+  let rows: Record<string, unknown>[][];
   try {
-    const rows = await Promise.all(signal.queries(rule, table, windows).map((q) => query(q.sql, q.params)));
-    const series = decide(rule, signal, signal.measure(rule, windows, rows));
-    return { rule, at, windows, series, error: null, durationMs: now() - started };
+    rows = await Promise.all(impl.queries(rule, table, windows).map((q) => query(q.sql, q.params)));
   } catch (err) {
+    if (!isStoreFailure(err, signal)) throw err;
     return { rule, at, windows, series: [], error: (err as Error)?.message ?? String(err), durationMs: now() - started };
   }
+  // Measuring and judging are pure: a throw here is a bug and propagates.
+  const series = verdicts(rule, impl, impl.measure(rule, windows, rows));
+  return { rule, at, windows, series, error: null, durationMs: now() - started };
 }

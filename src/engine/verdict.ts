@@ -6,8 +6,9 @@
  */
 import type { Outcome } from '../alerting/types.js';
 import type { Rule } from '../rules/types.js';
-import type { Measurement, SeriesEvaluation, Signal } from '../signals/index.js';
+import type { Measurement, Signal } from '../signals/index.js';
 import { exceedsThreshold, holmAdjust } from '../stats/index.js';
+import type { SeriesEvaluation } from './types.js';
 
 export function conditionMet(rule: Rule, signal: Signal, m: Measurement): boolean {
   if (signal.effectSize(m.key)) return m.deviation !== null && m.deviation >= rule.threshold;
@@ -20,7 +21,7 @@ function hasData(rule: Rule, m: Measurement): boolean {
   return m.currentRuns >= rule.minRuns && m.baselineRuns >= rule.minRuns && m.current !== null && m.baseline !== null;
 }
 
-export function decide(rule: Rule, signal: Signal, measurements: readonly Measurement[]): SeriesEvaluation[] {
+export function verdicts(rule: Rule, signal: Signal, measurements: readonly Measurement[]): SeriesEvaluation[] {
   // Only series that can alert belong to the family: a group below min_runs is never tested, so it
   // must not weaken the correction for the others.
   const adjusted =

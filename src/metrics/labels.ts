@@ -4,7 +4,7 @@
  * label sets and PromQL can aggregate across rules.
  */
 import type { Rule } from '../rules/types.js';
-import { DIMENSION_COLUMNS, isDimensionColumn, type DimensionColumn } from '../store/contract.js';
+import { DIMENSION_COLUMNS, type DimensionColumn } from '../store/contract.js';
 
 export const SERIES_LABEL_NAMES = ['rule', 'signal', 'key', ...DIMENSION_COLUMNS, 'severity'] as const;
 export type SeriesLabelName = (typeof SERIES_LABEL_NAMES)[number];
@@ -27,21 +27,4 @@ export function seriesLabels(base: RuleLabels, groupLabels: Readonly<Record<stri
   const dims = {} as Record<DimensionColumn, string>;
   for (const c of DIMENSION_COLUMNS) dims[c] = groupLabels[c] ?? '';
   return { rule: base.rule, signal: base.signal, key, ...dims, severity: base.severity };
-}
-
-/**
- * The `key` of an alert series known only from its alert labels (group columns plus the signal's key
- * label, e.g. `tool`). Used when a series is in the alert state but not in this evaluation (a vanished
- * group that keeps firing, a failed query); the evaluation's own `key` is preferred whenever it exists.
- */
-export function keyFromAlertLabels(labels: Readonly<Record<string, string>>): string {
-  const extra = Object.keys(labels)
-    .filter((k) => !isDimensionColumn(k))
-    .sort();
-  return extra.map((k) => labels[k]).join(',');
-}
-
-/** A stable identity of one exported series, independent of object key order. */
-export function seriesId(labels: SeriesLabels): string {
-  return JSON.stringify(SERIES_LABEL_NAMES.map((n) => labels[n]));
 }

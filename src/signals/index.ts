@@ -22,5 +22,5 @@ export const SIGNAL_IMPLS: Readonly<Record<SignalName, Signal>> = {
   output_schema_shift: { effectSize: () => true, queries: schemaQueries, measure: schemaMeasure },
 };
 
-export type { Measurement, SeriesEvaluation, Contributor } from './result.js';
+export type { Measurement, Contributor } from './result.js';
 export { windowsFor, describeBaseline } from './windows.js';

@@ -1,6 +1,4 @@
-/** What one evaluation of a rule says per group and key, before and after the decision. */
-import type { Outcome } from '../alerting/types.js';
-import type { SignalName } from '../rules/types.js';
+/** What one evaluation of a rule measures per group and key (the verdict is the engine's). */
 import { relativeDeviation, type TestResult } from '../stats/index.js';
 
 export interface Contributor {
@@ -29,14 +27,6 @@ export interface Measurement {
   readonly exampleRunIds: readonly string[];
   /** Signal-specific extras shown in eval output and notifications. */
   readonly extra?: Readonly<Record<string, number | string | null>>;
-}
-
-export interface SeriesEvaluation extends Measurement {
-  readonly rule: string;
-  readonly signal: SignalName;
-  /** Holm-adjusted over every test of this rule in this evaluation; null when no test ran. */
-  readonly pValue: number | null;
-  readonly outcome: Outcome;
 }
 
 /** A scalar series (a rate, a mean, a ratio): deviation and newness follow from current and baseline. */

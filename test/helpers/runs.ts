@@ -4,9 +4,9 @@
  */
 import { expect } from 'vitest';
 import type { ClickHouse } from '../../src/clickhouse/client.js';
-import { evaluateRule, type RuleEvaluation } from '../../src/engine/evaluate.js';
+import { evaluateRule } from '../../src/engine/evaluate.js';
+import type { RuleEvaluation, SeriesEvaluation } from '../../src/engine/types.js';
 import type { Rule, SignalName } from '../../src/rules/types.js';
-import type { SeriesEvaluation } from '../../src/signals/result.js';
 
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;

@@ -1,0 +1,190 @@
+/**
+ * The composition root of `agentdrift start`: builds every part of the daemon, in order, and wires
+ * each to the owner of what it reads. Nothing else constructs these parts or connects them.
+ *
+ *   state store -> metrics -> notification pipeline -> engine (ports: query, notify, record,
+ *   persist, clock) -> metrics read the engine's state -> HTTP server -> Daemon (runners, reloads)
+ *
+ * One owner per piece of state: the engine owns the alert state, the Dispatcher owns what each
+ * receiver was told and what is still to send, the state file stores both in sections. Metrics and
+ * /alerts read the engine at request time; notifications are built from the engine's series.
+ */
+import { FileStateStore } from '../alerting/store.js';
+import type { ClickHouse } from '../clickhouse/client.js';
+import { ClickHouseAccessError } from '../clickhouse/client.js';
+import type { Config } from '../config/load.js';
+import { Engine } from '../engine/engine.js';
+import type { RecordPort } from '../engine/types.js';
+import { readinessFrom, startHttpServer } from '../http/server.js';
+import type { Logger } from '../log.js';
+import { DriftMetrics } from '../metrics/registry.js';
+import type { NotifyConfig } from '../notify/config.js';
+import { Dispatcher } from '../notify/dispatcher.js';
+import { buildNotifiers } from '../notify/factory.js';
+import { dispatchAlerts } from '../notify/fromAlerts.js';
+import type { RuleSet } from '../rules/types.js';
+import { qualified, type StoreNames } from '../store/schema.js';
+import { malformedRunCount } from '../store/status.js';
+import type { Clock } from '../util/clock.js';
+import { Daemon } from './daemon.js';
+
+export interface ComposeOptions {
+  readonly config: Config;
+  readonly notify: NotifyConfig;
+  readonly ch: ClickHouse;
+  readonly names: StoreNames;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** agentdrift's own URL, for links in notifications. */
+  readonly externalUrl: string;
+  readonly demo: boolean;
+  readonly migrate: boolean;
+  readonly demoEndMs?: number;
+}
+
+/** How stale the last evaluation may be before /readyz fails: three slowest schedules plus a timeout. */
+export function stalenessBound(rules: RuleSet | null): number {
+  if (!rules || rules.groups.length === 0) return 15 * 60_000;
+  const longest = Math.max(...rules.groups.map((g) => (g.schedule.kind === 'interval' ? g.schedule.everyMs : 60 * 60_000) + g.timeoutMs));
+  return 3 * longest;
+}
+
+const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+
+export function composeDaemon(o: ComposeOptions): Daemon {
+  const { config, ch, names, logger, clock } = o;
+
+  // 1. The state file.
+  const state = new FileStateStore(config.stateFile);
+
+  // 2. Metrics (counters now; the state gauges read the engine once it exists).
+  const metrics = new DriftMetrics({ maxSeriesPerRule: config.evaluation.maxSeriesPerRule, logger });
+
+  // 3. The notification pipeline.
+  const notifiers = buildNotifiers(o.notify, { externalURL: o.externalUrl, now: () => clock.now() });
+  metrics.registerReceivers(notifiers.map((n) => ({ name: n.name, integration: n.integration })));
+  const dispatcher = new Dispatcher({
+    route: o.notify.route,
+    notifiers,
+    logger,
+    clock,
+    recorder: {
+      sent: (receiver, integration) => metrics.recordNotification(receiver, integration, 'sent'),
+      failed: (receiver, integration, reason) => metrics.recordNotification(receiver, integration, 'failed', reason),
+      retry: (receiver, integration) => metrics.recordNotification(receiver, integration, 'retry'),
+      pending: () => undefined, // read at scrape time instead (metrics.readStateFrom below)
+    },
+  });
+
+  // 4. The engine, given its ports.
+  let lastMalformedCheck = 0;
+  const record: RecordPort = {
+    rule: (ev) => {
+      metrics.recordRuleEvaluation(ev.rule);
+      if (ev.error) metrics.setClickHouseUp(false);
+    },
+    group: (r) => {
+      metrics.recordGroupEvaluation(r.group, r.durationMs, r.ok, r.at);
+      if (!r.ok) return;
+      metrics.setClickHouseUp(true);
+      // The malformed-run count is one cheap aggregate; once a minute is plenty.
+      if (r.at - lastMalformedCheck > 60_000) {
+        lastMalformedCheck = r.at;
+        malformedRunCount(ch, names).then(
+          (n) => metrics.setMalformedRuns(n),
+          () => undefined,
+        );
+      }
+    },
+  };
+  const saveState = () => state.save({ version: 2, savedAt: clock.now(), alerts: engine.snapshot(), notifications: dispatcher.snapshot() });
+  const engine: Engine = new Engine({
+    query: (sql, params, signal) => ch.query(sql, params, { signal }),
+    table: qualified(names.database, names.agentRuns),
+    clock,
+    logger,
+    notify: dispatchAlerts(dispatcher, o.externalUrl),
+    record,
+    persist: saveState,
+  });
+
+  // 5. Metrics describe the engine's state and the pipeline's backlog, read at scrape time.
+  metrics.readStateFrom({
+    get alertStates() {
+      return engine.alertStates;
+    },
+    get rules() {
+      return engine.rules;
+    },
+    pendingNotifications: () => dispatcher.pendingCount(),
+  });
+
+  // 6. The HTTP server (started by the daemon once rules and state are loaded).
+  const startedAt = clock.now();
+  const startHttp = async () => {
+    const server = await startHttpServer({
+      host: config.listen.host,
+      port: config.listen.port,
+      metrics,
+      logger,
+      alerts: ({ alertname, state: wanted }) =>
+        [...engine.alertStates.values()]
+          .filter((a) => (alertname === null || a.alert === alertname) && (wanted === null || a.record.state === wanted))
+          .map((a) => ({
+            alertname: a.alert,
+            labels: a.labels,
+            state: a.record.state,
+            health: a.record.health,
+            active_at: iso(a.record.activeAt),
+            fired_at: iso(a.record.firedAt),
+            resolved_at: iso(a.record.resolvedAt),
+            last_evaluation: iso(a.record.lastEvalAt),
+            value: a.evidence?.deviation ?? null,
+            annotations: a.annotations ?? {},
+            last_error: a.record.lastError,
+          })),
+      readiness: async () => {
+        let clickhouseOk = true;
+        let clickhouseDetail = 'reachable';
+        try {
+          await Promise.race([ch.ping(), new Promise((_, rej) => setTimeout(() => rej(new Error('ping timed out after 2s')), 2000).unref())]);
+        } catch (err) {
+          clickhouseOk = false;
+          clickhouseDetail = err instanceof ClickHouseAccessError ? err.message : String((err as Error)?.message ?? err);
+        }
+        metrics.setClickHouseUp(clickhouseOk);
+        return readinessFrom({
+          rulesLoaded: daemon.rules !== null,
+          clickhouseOk,
+          clickhouseDetail,
+          lastEvaluationAt: engine.lastSuccessAt,
+          now: clock.now(),
+          maxStalenessMs: stalenessBound(daemon.rules),
+          startedAt,
+        });
+      },
+    });
+    const { host, port } = server.address;
+    logger.info({ url: `http://${host.includes(':') ? `[${host}]` : host}:${port}` }, 'serving /metrics, /healthz and /readyz');
+    return server;
+  };
+
+  // 7. The daemon: schedules, reloads, shutdown.
+  const daemon = new Daemon({
+    config,
+    ch,
+    names,
+    logger,
+    clock,
+    state,
+    metrics,
+    dispatcher,
+    engine,
+    saveState,
+    startHttp,
+    demo: o.demo,
+    migrate: o.migrate,
+    ...(o.demoEndMs !== undefined ? { demoEndMs: o.demoEndMs } : {}),
+  });
+  return daemon;
+}

@@ -1,0 +1,88 @@
+/**
+ * The engine's vocabulary: what one evaluation of a rule produces (the verdict per series), the
+ * transitions it causes, and the ports through which the engine reaches the outside world (query,
+ * notify, record, persist, clock), in the spirit of Prometheus' rules.ManagerOptions.
+ */
+import type { AlertSeries } from '../alerting/state.js';
+import type { Outcome, Transition } from '../alerting/types.js';
+import type { Logger } from '../log.js';
+import type { Rule, SignalName } from '../rules/types.js';
+import type { Measurement } from '../signals/result.js';
+import type { WindowBounds } from '../signals/types.js';
+import type { Clock } from '../util/clock.js';
+
+/** A measured series with the engine's verdict on it. */
+export interface SeriesEvaluation extends Measurement {
+  readonly rule: string;
+  readonly signal: SignalName;
+  /** Holm-adjusted over every test of this rule in this evaluation; null when no test ran. */
+  readonly pValue: number | null;
+  readonly outcome: Outcome;
+}
+
+export interface RuleEvaluation {
+  readonly rule: Rule;
+  readonly at: number;
+  readonly windows: readonly WindowBounds[];
+  readonly series: readonly SeriesEvaluation[];
+  /** Set when a query failed or was aborted: then `series` is empty and every known series of the rule is in error. */
+  readonly error: string | null;
+  readonly durationMs: number;
+}
+
+export interface GroupResult {
+  readonly group: string;
+  readonly at: number;
+  readonly ok: boolean;
+  readonly durationMs: number;
+  readonly evaluations: readonly RuleEvaluation[];
+}
+
+/** One change of state of one series, with the series as it is after the change. */
+export interface TransitionEvent {
+  readonly rule: Rule;
+  readonly series: AlertSeries;
+  readonly transition: Transition;
+}
+
+/** A series that is firing now, with the rule that fires it. */
+export interface FiringAlert {
+  readonly rule: Rule;
+  readonly series: AlertSeries;
+}
+
+/** Runs one query; `signal` aborts it (a group timeout, a shutdown). */
+export type QueryPort = (sql: string, params: Record<string, unknown>, signal?: AbortSignal) => Promise<Record<string, unknown>[]>;
+
+/**
+ * After each group evaluation: the transitions it caused (to send firing and resolved messages) and
+ * every series firing now (to re-send on repeat_interval), both read from the engine's state.
+ */
+export type NotifyPort = (update: { readonly at: number; readonly transitions: readonly TransitionEvent[]; readonly firing: readonly FiringAlert[] }) => void;
+
+/** Events to count: each rule evaluation and each group evaluation (the metrics' counters). */
+export interface RecordPort {
+  rule(ev: RuleEvaluation): void;
+  group(result: GroupResult): void;
+}
+
+export interface EnginePorts {
+  readonly query: QueryPort;
+  /** Fully qualified agent_runs table. */
+  readonly table: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly notify?: NotifyPort;
+  readonly record?: RecordPort;
+  /** Saves the state file after each group evaluation (the engine's section and the others'). */
+  readonly persist?: () => Promise<void>;
+}
+
+/** What the engine's state looks like from outside: read-only, at the moment of asking. */
+export interface AlertStateView {
+  readonly alertStates: ReadonlyMap<string, AlertSeries>;
+  /** The rules the engine evaluates now, by alert name. */
+  readonly rules: ReadonlyMap<string, Rule>;
+}
+
+

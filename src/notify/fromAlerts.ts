@@ -1,0 +1,68 @@
+/**
+ * From the engine's alert state to notifications: what a receiver is told about a series (labels,
+ * rendered annotations, the drift evidence), and the engine's notify port, which hands each group
+ * evaluation's transitions and firing set to the Dispatcher. Everything is read from the series
+ * itself (`AlertSeries`, owned by the engine): nothing here keeps a copy of what is firing.
+ */
+import { createHash } from 'node:crypto';
+import type { AlertSeries } from '../alerting/state.js';
+import type { FiringAlert, NotifyPort } from '../engine/types.js';
+import type { Rule } from '../rules/types.js';
+import { describeBaseline, humanMs } from '../signals/windows.js';
+import type { Dispatcher } from './dispatcher.js';
+import type { AlertNotification, DriftEvidence } from './types.js';
+
+/** The receiver-facing id of a series: a short hash of its identity (labels may hold anything). */
+export function alertFingerprint(series: Pick<AlertSeries, 'id'>): string {
+  return createHash('sha256').update(series.id).digest('hex').slice(0, 16);
+}
+
+export function notificationFor(rule: Rule, series: AlertSeries, externalUrl: string): AlertNotification {
+  const r = series.record;
+  const resolved = r.state === 'resolved';
+  const e = series.evidence;
+  const evidence: DriftEvidence = {
+    signal: rule.signal,
+    window: `last ${humanMs(rule.windowMs)}`,
+    baselineWindow: describeBaseline(rule.baseline),
+    threshold: rule.threshold,
+    direction: rule.direction,
+    key: series.key,
+    current: e?.current ?? null,
+    baseline: e?.baseline ?? null,
+    deviation: e?.deviation ?? null,
+    isNew: e?.isNew ?? false,
+    currentRuns: e?.currentRuns ?? 0,
+    baselineRuns: e?.baselineRuns ?? 0,
+    pValue: e?.pValue ?? null,
+    contributors: e?.contributors ?? [],
+    exampleRunIds: e?.exampleRunIds ?? [],
+  };
+  const started = r.firedAt ?? r.activeAt ?? r.lastEvalAt;
+  return {
+    fingerprint: alertFingerprint(series),
+    status: resolved ? 'resolved' : 'firing',
+    labels: { alertname: rule.alert, signal: rule.signal, ...rule.labels, ...series.labels },
+    annotations: { ...(series.annotations ?? {}) },
+    startsAt: new Date(started).toISOString(),
+    endsAt: resolved && r.resolvedAt !== null ? new Date(r.resolvedAt).toISOString() : null,
+    generatorURL: `${externalUrl.replace(/\/+$/, '')}/alerts?alertname=${encodeURIComponent(rule.alert)}`,
+    evidence,
+  };
+}
+
+/**
+ * The engine's notify port over a Dispatcher: a series that starts firing or resolves from firing is
+ * enqueued as it happens; then the whole firing set is offered again for repeat_interval re-sends.
+ */
+export function dispatchAlerts(dispatcher: Pick<Dispatcher, 'enqueue' | 'refreshFiring'>, externalUrl: string): NotifyPort {
+  const notify = (a: FiringAlert) => notificationFor(a.rule, a.series, externalUrl);
+  return ({ at, transitions, firing }) => {
+    for (const { rule, series, transition } of transitions) {
+      const toFiring = transition.to === 'firing';
+      const resolved = transition.from === 'firing' && transition.to === 'resolved';
+      if (toFiring || resolved) dispatcher.enqueue(notify({ rule, series }));
+    }
+    dispatcher.refreshFiring(firing.map(notify), at);
+  };
+}
