@@ -432,6 +432,15 @@ describe('Dispatcher: persistence', () => {
     expect(slack.calls.map((c) => c.alerts)).toEqual([['x:firing']]);
   });
 
+  it('restore takes anything: a state that is not a list restores nothing, and does not throw', async () => {
+    const { clock, slack, recorder, d } = rig();
+    d.restore({ deliveries: [] });
+    d.restore(null);
+    await clock.advance(M);
+    expect(slack.calls).toEqual([]);
+    expect(recorder.lastPending).toBe(0);
+  });
+
   it('a batch waiting in group_wait at shutdown is sent when its wait ends after the restart', async () => {
     const first = rig();
     first.d.enqueue(alert('a'));

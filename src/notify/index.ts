@@ -4,6 +4,7 @@ export { validateNotifyConfig, notifySecrets, NOTIFY_DEFAULTS } from './config.j
 export type { NotifyConfig, ReceiverConfig, SlackReceiverConfig, EmailReceiverConfig, WebhookReceiverConfig, AlertmanagerReceiverConfig } from './config.js';
 export { buildNotifiers, buildNotifier, closeNotifiers, type BuildNotifiersOptions } from './factory.js';
 export { Dispatcher, DEFAULT_RETRY, DEFAULT_HISTORY_RETENTION_MS, parseAlert, type DispatcherOptions, type RetryPolicy } from './dispatcher.js';
+export { notifySnapshotSchema, notifySnapshotEntrySchema, type NotifySnapshot, type NotifySnapshotEntry, type DeliverySnapshot, type NotifiedSnapshot } from './snapshot.js';
 export { routeAlert, EMPTY_ROUTE, ROUTE_DEFAULTS, type RouteNode, type RouteTarget } from './route.js';
 export { parseMatchers, matches, type Matcher, type MatchOp } from './matchers.js';
 export { systemClock, ManualClock, type Clock, type TimerHandle } from '../util/clock.js';
