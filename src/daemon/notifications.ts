@@ -14,7 +14,8 @@ import { buildNotifiers } from '../notify/factory.js';
 import type { NotifyConfig } from '../notify/config.js';
 import type { AlertNotification, DriftEvidence } from '../notify/types.js';
 import type { Rule } from '../rules/types.js';
-import { describeBaseline, humanMs } from '../signals/windows.js';
+import { describeBaseline } from '../signals/windows.js';
+import { formatDuration } from '../yaml/duration.js';
 import type { SeriesEvaluation } from '../signals/index.js';
 import type { Daemon } from './daemon.js';
 
@@ -34,7 +35,7 @@ export function notificationFor(
   // What the rule says about every series; the measurement (or the last one seen) adds the numbers.
   const fromRule = {
     signal: rule.signal,
-    window: `last ${humanMs(rule.windowMs)}`,
+    window: `last ${formatDuration(rule.windowMs)}`,
     baselineWindow: describeBaseline(rule.baseline),
     threshold: rule.threshold,
     direction: rule.direction,

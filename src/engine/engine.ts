@@ -7,7 +7,8 @@ import { applyEvaluation, applyQueryError, carryOver, newAlertStates, seriesOf, 
 import { fromSnapshot, toSnapshot, type StateStore } from '../alerting/store.js';
 import { evaluateRule, type QueryFn, type RuleEvaluation } from './evaluate.js';
 import type { Logger } from '../log.js';
-import { formatPercentChange, renderTemplate } from '../rules/template.js';
+import { renderTemplate } from '../rules/template.js';
+import { formatPercentChange, humanize } from '../util/format.js';
 import type { Rule, RuleGroup, RuleSet } from '../rules/types.js';
 import type { SeriesEvaluation } from '../signals/index.js';
 
@@ -132,7 +133,7 @@ export class Engine {
       const { transition } = e.change;
       const s = e.series;
       const where = Object.entries(e.change.labels).map(([k, v]) => `${k}=${v}`).join(' ');
-      const moved = s ? `: ${fmt(s.current)} vs baseline ${fmt(s.baseline)} (${s.isNew ? 'new' : formatPercentChange(s.deviation)})` : '';
+      const moved = s ? `: ${humanize(s.current)} vs baseline ${humanize(s.baseline)} (${s.isNew ? 'new' : formatPercentChange(s.deviation)})` : '';
       const fields = { rule: rule.alert, signal: rule.signal, labels: e.change.labels, from: transition.from, to: transition.to, reason: transition.reason };
       const msg = `${rule.alert} ${transition.to} for ${where}${moved}`;
       if (transition.to === 'firing' || transition.to === 'error') log.warn(fields, msg);
@@ -140,11 +141,6 @@ export class Engine {
     }
     if (events.length > 0) this.deps.onTransitions?.(events);
   }
-}
-
-function fmt(x: number | null): string {
-  if (x === null) return 'n/a';
-  return Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3);
 }
 
 export function renderAnnotations(rule: Rule, s: SeriesEvaluation): Record<string, string> {
