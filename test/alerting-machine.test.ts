@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RESOLVED_RETENTION_MS, formatDuration, inactiveRecord, step } from '../src/alerting/machine.js';
+import { DEFAULT_RESOLVED_RETENTION_MS, inactiveRecord, step } from '../src/alerting/machine.js';
 import type { AlertRecord, AlertState, Outcome } from '../src/alerting/types.js';
 
 const T: Outcome = { kind: 'ok', active: true };
@@ -33,7 +33,7 @@ const cases: Case[] = [
     name: 'for not yet elapsed: stays pending',
     forMs: m(30),
     rows: [
-      [0, T, 'pending', 'pending', { activeAt: 0, firedAt: null, reason: 'condition true, firing if it holds for 30m0s' }],
+      [0, T, 'pending', 'pending', { activeAt: 0, firedAt: null, reason: 'condition true, firing if it holds for 30m' }],
       [10, T, 'pending', null, { activeAt: 0 }],
       [29, T, 'pending', null, { activeAt: 0, firedAt: null }],
     ],
@@ -45,7 +45,7 @@ const cases: Case[] = [
       [0, F, 'inactive', null],
       [5, T, 'pending', 'pending', { activeAt: 5 }],
       [20, T, 'pending', null],
-      [35, T, 'firing', 'firing', { activeAt: 5, firedAt: 35, reason: 'condition true for 30m0s' }],
+      [35, T, 'firing', 'firing', { activeAt: 5, firedAt: 35, reason: 'condition true for 30m' }],
       [50, T, 'firing', null, { activeAt: 5, firedAt: 35 }],
       [65, T, 'firing', null, { firedAt: 35 }],
     ],
@@ -56,7 +56,7 @@ const cases: Case[] = [
     rows: [
       [0, T, 'pending', 'pending'],
       [25, T, 'pending', null],
-      [40, T, 'firing', 'firing', { activeAt: 0, firedAt: 40, reason: 'condition true for 40m0s' }],
+      [40, T, 'firing', 'firing', { activeAt: 0, firedAt: 40, reason: 'condition true for 40m' }],
     ],
   },
   {
@@ -81,7 +81,7 @@ const cases: Case[] = [
       [30, T, 'pending', null, { activeAt: 20 }],
       [40, F, 'inactive', 'inactive'],
       [45, T, 'pending', 'pending', { activeAt: 45 }],
-      [75, T, 'firing', 'firing', { activeAt: 45, firedAt: 75, reason: 'condition true for 30m0s' }],
+      [75, T, 'firing', 'firing', { activeAt: 45, firedAt: 75, reason: 'condition true for 30m' }],
     ],
   },
   {
@@ -131,7 +131,7 @@ const cases: Case[] = [
       [10, ERR(), 'pending', null, { activeAt: 0 }],
       [30, ERR(), 'pending', null, { activeAt: 0, firedAt: null }],
       [45, ERR(), 'pending', null, { activeAt: 0, firedAt: null }],
-      [50, T, 'firing', 'firing', { activeAt: 0, firedAt: 50, reason: 'condition true for 50m0s' }],
+      [50, T, 'firing', 'firing', { activeAt: 0, firedAt: 50, reason: 'condition true for 50m' }],
     ],
   },
   {
@@ -150,7 +150,7 @@ const cases: Case[] = [
       [0, F, 'inactive', null],
       [5, ERR('timeout'), 'error', 'error', { reason: 'query failed: timeout' }],
       [10, ERR('socket hang up'), 'error', null],
-      [15, T, 'pending', 'pending', { activeAt: 15, reason: 'condition true, firing if it holds for 30m0s' }],
+      [15, T, 'pending', 'pending', { activeAt: 15, reason: 'condition true, firing if it holds for 30m' }],
       [45, T, 'firing', 'firing', { activeAt: 15, firedAt: 45 }],
       [50, F, 'resolved', 'resolved'],
       [55, ERR(), 'error', 'error', { activeAt: null, firedAt: null, resolvedAt: null }],
@@ -182,7 +182,7 @@ const cases: Case[] = [
       [40, F, 'resolved', 'resolved', { resolvedAt: 40 }],
       [50, F, 'resolved', null, { resolvedAt: 40 }],
       [54, F, 'resolved', null],
-      [55, F, 'inactive', 'inactive', { activeAt: null, firedAt: null, resolvedAt: null, reason: 'resolved 15m0s ago' }],
+      [55, F, 'inactive', 'inactive', { activeAt: null, firedAt: null, resolvedAt: null, reason: 'resolved 15m ago' }],
       [60, F, 'inactive', null],
     ],
   },
@@ -334,20 +334,5 @@ describe('step', () => {
     for (const edge of ['pending->firing', 'firing->resolved', 'pending->nodata', 'resolved->pending', 'error->pending']) {
       expect(seen, edge).toContain(edge);
     }
-  });
-});
-
-describe('formatDuration', () => {
-  it.each([
-    [0, '0s'],
-    [250, '250ms'],
-    [1500, '1.5s'],
-    [90_000, '1m30s'],
-    [m(30), '30m0s'],
-    [m(60), '1h0m0s'],
-    [26 * 3_600_000 + m(3) + 4000, '26h3m4s'],
-    [-m(2), '-2m0s'],
-  ])('%d ms -> %s', (ms, want) => {
-    expect(formatDuration(ms)).toBe(want);
   });
 });

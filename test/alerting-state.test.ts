@@ -40,16 +40,16 @@ describe('applyEvaluation', () => {
     const other = states.get(seriesId('OtherRule', wf('checkout')));
 
     expect(summary(applyEvaluation(states, ALERT, [res('checkout', T), res('refund', F), res('search', F)], m(0), FOR))).toEqual([
-      'checkout: inactive->pending (condition true, firing if it holds for 30m0s)',
+      'checkout: inactive->pending (condition true, firing if it holds for 30m)',
     ]);
     expect(summary(applyEvaluation(states, ALERT, [res('checkout', T), res('refund', T), res('search', F)], m(10), FOR))).toEqual([
-      'refund: inactive->pending (condition true, firing if it holds for 30m0s)',
+      'refund: inactive->pending (condition true, firing if it holds for 30m)',
     ]);
 
     // refund (pending) and search (inactive) vanish from the results.
     const at30 = applyEvaluation(states, ALERT, [res('checkout', T)], m(30), FOR);
     expect(summary(at30)).toEqual([
-      'checkout: pending->firing (condition true for 30m0s)',
+      'checkout: pending->firing (condition true for 30m)',
       `refund: pending->nodata (${ABSENT_REASON})`,
       `search: inactive->nodata (${ABSENT_REASON})`,
     ]);
@@ -65,7 +65,7 @@ describe('applyEvaluation', () => {
 
     // refund comes back: a new episode with a new timer.
     expect(summary(applyEvaluation(states, ALERT, [res('refund', T)], m(50), FOR))).toEqual([
-      'refund: inactive->pending (condition true, firing if it holds for 30m0s)',
+      'refund: inactive->pending (condition true, firing if it holds for 30m)',
     ]);
     expect(states.get(key('refund'))?.record.activeAt).toBe(m(50));
     expect(stateOf(states, 'checkout')).toBe('firing');
@@ -140,7 +140,7 @@ describe('applyQueryError', () => {
 
     // The pending timer survived the outage: refund fires at 40m + 30m.
     expect(summary(applyEvaluation(states, ALERT, [res('checkout', T), res('refund', T), res('search', F)], m(70), FOR))).toEqual([
-      'refund: pending->firing (condition true for 30m0s)',
+      'refund: pending->firing (condition true for 30m)',
       'search: error->inactive (condition false)',
     ]);
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { expandEnv } from '../src/config/env.js';
 import { defaultConfig, loadConfig, parseConfigText } from '../src/config/load.js';
-import { formatProblem } from '../src/rules/types.js';
+import { formatProblem } from '../src/yaml/problem.js';
 
 const FIX = 'test/fixtures/config';
 

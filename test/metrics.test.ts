@@ -7,7 +7,7 @@ import type { RuleEvaluation, SeriesEvaluation } from '../src/engine/types.js';
 import { createLogger } from '../src/log.js';
 import { capSeries, magnitudeOf } from '../src/metrics/cap.js';
 import { SERIES_LABEL_NAMES, type SeriesLabelName } from '../src/metrics/labels.js';
-import { NOTIFICATION_FAILURE_REASONS, reasonForStatus } from '../src/metrics/reasons.js';
+import { NOTIFICATION_FAILURE_REASONS } from '../src/metrics/reasons.js';
 import { DriftMetrics } from '../src/metrics/registry.js';
 import type { Rule, RuleSet, SignalName } from '../src/rules/types.js';
 import { DIMENSION_COLUMNS } from '../src/store/contract.js';
@@ -420,10 +420,6 @@ describe('group, reload, notification and store metrics', () => {
 
     m.registerReceivers([{ name: 'team', integration: 'email' }]);
     expect(await m.metricsText()).not.toContain('receiver="oncall"');
-  });
-
-  it('maps HTTP statuses to failure reasons', () => {
-    expect([429, 503, 404, 302].map(reasonForStatus)).toEqual(['rate_limited', 'server_error', 'client_error', 'other']);
   });
 
   it('exports ClickHouse health and the malformed run count', async () => {

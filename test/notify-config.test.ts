@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../src/config/load.js';
 import { validateNotifyConfig, type NotifyConfig } from '../src/notify/config.js';
-import { formatProblem } from '../src/rules/types.js';
+import { formatProblem } from '../src/yaml/problem.js';
 
 const ENV = {
   SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T000/B000/slacksecretXYZ123',

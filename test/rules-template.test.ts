@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkTemplate, humanize, renderTemplate, usd, type TemplateData } from '../src/rules/template.js';
+import { checkTemplate, renderTemplate, type TemplateData } from '../src/rules/template.js';
+import { humanize, usd } from '../src/util/format.js';
 
 const data: TemplateData = {
   labels: { workflow_id: 'invoice', tool: 'enrich' },

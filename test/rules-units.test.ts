@@ -37,10 +37,15 @@ describe('formatDuration', () => {
   it.each([
     [1_800_000, '30m'],
     [5_400_000, '1h30m'],
-    [604_800_000, '1w'],
-    [8 * D, '1w1d'],
+    // days at most: a 7d window reads as the rule file wrote it, not as "1w"
+    [604_800_000, '7d'],
+    [8 * D, '8d'],
+    [365 * D, '365d'],
+    [26 * H + 3 * M + 4 * S, '1d2h3m4s'],
     [500, '500ms'],
     [0, '0s'],
+    [1500, '1s500ms'],
+    [90 * S, '1m30s'],
     [90 * S + 500, '1m30s500ms'],
     [-5 * M, '-5m'],
   ])('%d -> %s', (ms, text) => {

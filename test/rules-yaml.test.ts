@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { labelOf } from '../src/yaml/check.js';
 import { deepFreeze } from '../src/yaml/freeze.js';
-import { issuesToProblems } from '../src/yaml/issues.js';
 import { parseYaml, positionOf, sortProblems } from '../src/yaml/source.js';
-import { formatProblem } from '../src/rules/types.js';
 
 const TEXT = `a:
   b: 1
@@ -45,23 +42,6 @@ describe('positionOf', () => {
   ])('%j (%s) -> %s', (path, anchor, pos) => {
     const p = positionOf(source, path, anchor);
     expect(`${p.line}:${p.col}`).toBe(pos);
-  });
-});
-
-describe('issuesToProblems', () => {
-  it('maps zod issues to positioned problems: unknown keys at the key, bad values at the value', () => {
-    const text = 'receivers:\n  - name: a\n    url: 12\n    colour: red\n  - nme: b\n';
-    const { source } = parseYaml(text, 'c.yaml');
-    const schema = z.array(z.strictObject({ name: z.string(), url: z.string().optional() }));
-    const r = schema.safeParse((source.doc.toJS() as { receivers: unknown }).receivers);
-    expect(r.success).toBe(false);
-    const lines = sortProblems(issuesToProblems(source, r.error!.issues, ['receivers'])).map(formatProblem);
-    expect(lines).toEqual([
-      'c.yaml:3:10: url: Invalid input: expected string, received number',
-      'c.yaml:4:5: unknown key "colour" in receivers[0]',
-      'c.yaml:5:5: name: Invalid input: expected string, received undefined',
-      'c.yaml:5:5: unknown key "nme" in receivers[1]',
-    ]);
   });
 });
 

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRuleFiles, parseRules } from '../src/rules/load.js';
-import { formatProblem, type Rule, type RuleSet } from '../src/rules/types.js';
+import type { Rule, RuleSet } from '../src/rules/types.js';
+import { formatProblem } from '../src/yaml/problem.js';
 
 const FIX = 'test/fixtures/rules';
 
@@ -211,7 +212,7 @@ describe('one problem per mistake', () => {
     ['seasonal_weeks 0', `${BASE}\nbaseline: { seasonal_weeks: 0 }`, '8:37: baseline.seasonal_weeks: must be an integer from 1 to 12, got 0'],
     ['seasonal_weeks 13', `${BASE}\nbaseline: { seasonal_weeks: 13 }`, '8:37: baseline.seasonal_weeks: must be an integer from 1 to 12, got 13'],
     ['seasonal_weeks 2.5', `${BASE}\nbaseline: { seasonal_weeks: 2.5 }`, '8:37: baseline.seasonal_weeks: must be an integer from 1 to 12, got 2.5'],
-    ['seasonal with a long window', `${BASE}\nwindow: 14d\nbaseline: { seasonal_weeks: 2 }`, '9:37: baseline.seasonal_weeks: needs a window of at most 7d, the window is 2w'],
+    ['seasonal with a long window', `${BASE}\nwindow: 14d\nbaseline: { seasonal_weeks: 2 }`, '9:37: baseline.seasonal_weeks: needs a window of at most 7d, the window is 14d'],
     ['baseline both kinds', `${BASE}\nbaseline: { previous: 7d, seasonal_weeks: 2 }`, '8:35: baseline: use either previous or seasonal_weeks, not both'],
     ['baseline empty', `${BASE}\nbaseline: {}`, '8:19: baseline: needs previous (e.g. { previous: 7d }) or seasonal_weeks (e.g. { seasonal_weeks: 3 })'],
     ['offset on seasonal', `${BASE}\nbaseline: { seasonal_weeks: 2, offset: 1d }`, '8:40: baseline.offset: applies only to a previous baseline, not to seasonal_weeks'],

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { MomentSums, ProportionCounts, RatioSums } from '../src/signals/types.js';
 import {
   chiSquareTest,
   gTest,
@@ -7,6 +6,9 @@ import {
   studentTTwoSidedPValue,
   twoProportionZTest,
   welchTTest,
+  type MomentSums,
+  type ProportionCounts,
+  type RatioSums,
 } from '../src/stats/index.js';
 
 /** The sums ClickHouse would return for these runs, built from the explicit values the references use. */

@@ -3,6 +3,7 @@
  * outcome and the evaluation time (modelled on Prometheus rules/alerting.go and Grafana ngalert state).
  * Being pure lets the scheduler, a restart and a backtest all drive it the same way.
  */
+import { formatDuration } from '../yaml/duration.js';
 import type { AlertRecord, AlertState, Health, Outcome, Transition } from './types.js';
 
 /** Prometheus keeps resolved alerts this long (resolvedRetention) so every receiver sees the resolution. */
@@ -129,20 +130,4 @@ function whenFalse(p: AlertRecord, at: number, retentionMs: number): Move | null
 
 function cleared(to: AlertState, reason: string): Move {
   return { to, activeAt: null, firedAt: null, resolvedAt: null, reason };
-}
-
-/** Go's time.Duration notation (30m0s, 1h0m0s, 1.5s, 250ms), as Prometheus prints `for`. */
-export function formatDuration(ms: number): string {
-  const sign = ms < 0 ? '-' : '';
-  let rest = Math.round(Math.abs(ms));
-  if (rest === 0) return '0s';
-  if (rest < 1000) return `${sign}${rest}ms`;
-  const h = Math.floor(rest / 3_600_000);
-  rest -= h * 3_600_000;
-  const m = Math.floor(rest / 60_000);
-  rest -= m * 60_000;
-  let out = sign;
-  if (h > 0) out += `${h}h`;
-  if (h > 0 || m > 0) out += `${m}m`;
-  return `${out}${rest / 1000}s`;
 }

@@ -5,7 +5,7 @@ import { openClickHouse, type ClickHouse } from '../clickhouse/client.js';
 import { describeTarget, parseTarget } from '../clickhouse/target.js';
 import { defaultConfig, loadConfig, type Config } from '../config/load.js';
 import { createLogger, type Logger } from '../log.js';
-import { formatProblem } from '../rules/types.js';
+import { formatProblem } from '../yaml/problem.js';
 import { validateNotifyConfig, type NotifyConfig } from '../notify/config.js';
 import { sortProblems } from '../yaml/source.js';
 import { qualified, type StoreNames } from '../store/schema.js';

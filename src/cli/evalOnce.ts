@@ -5,6 +5,7 @@ import { Engine } from '../engine/engine.js';
 import { silentLogger } from '../log.js';
 import type { RuleSet } from '../rules/types.js';
 import { systemClock } from '../util/clock.js';
+import { formatP, formatPercentChange, humanize } from '../util/format.js';
 
 export interface EvalRow {
   readonly rule: string;
@@ -66,23 +67,17 @@ export async function evalOnce(ch: ClickHouse, table: string, rules: RuleSet, at
   return rows;
 }
 
-function n(x: number | null, digits = 4): string {
-  if (x === null) return '-';
-  if (x !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e6)) return x.toExponential(2);
-  return x.toFixed(digits);
-}
-
 export function formatEvalTable(rows: readonly EvalRow[]): string {
   const header = ['RULE', 'GROUP', 'KEY', 'CURRENT', 'BASELINE', 'DEVIATION', 'RUNS', 'P', 'STATE'];
   const body = rows.map((r) => [
     r.rule,
     Object.entries(r.labels).filter(([k]) => k !== 'tool').map(([k, v]) => `${k}=${v}`).join(',') || '-',
     r.key || '-',
-    n(r.current),
-    n(r.baseline),
-    r.is_new ? 'new' : r.deviation === null ? '-' : `${r.deviation >= 0 ? '+' : ''}${(r.deviation * 100).toFixed(1)}%`,
+    humanize(r.current),
+    humanize(r.baseline),
+    r.is_new ? 'new' : formatPercentChange(r.deviation),
     `${r.current_runs}/${r.baseline_runs}`,
-    n(r.p_value, 3),
+    formatP(r.p_value),
     r.error ? `error: ${r.error}` : r.state,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));

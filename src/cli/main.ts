@@ -7,7 +7,7 @@ import { composeDaemon } from '../daemon/compose.js';
 import { InvalidRulesError } from '../daemon/daemon.js';
 import { loadRuleFiles } from '../rules/load.js';
 import { checkPaths } from '../rules/check.js';
-import { formatProblem } from '../rules/types.js';
+import { formatProblem } from '../yaml/problem.js';
 import { migrate } from '../store/migrate.js';
 import { storeStatus, formatStatus } from '../store/status.js';
 import { agentRunsTable, describeTarget, externalUrl, loggerFor, openStore, resolveConfig, resolveSettings, storeNames, UsageError, type GlobalOptions } from './context.js';

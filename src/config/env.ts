@@ -5,7 +5,7 @@
  * problem still points at the value it came from, and names the variable, never a value.
  */
 import { isMap, isPair, isScalar, isSeq } from 'yaml';
-import type { Problem } from '../rules/types.js';
+import type { Problem } from '../yaml/problem.js';
 import { quote } from '../yaml/check.js';
 import type { Path, YamlSource } from '../yaml/source.js';
 

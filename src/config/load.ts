@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { DEFAULT_TARGET, parseTarget, TargetError, type Target } from '../clickhouse/target.js';
-import type { Problem } from '../rules/types.js';
+import type { Problem } from '../yaml/problem.js';
 import { bool, Checker, describe, duration, int, isObj, labelOf, list, nonEmptyStr, oneOf, quote, str, type Obj, type Reader } from '../yaml/check.js';
 import { deepFreeze } from '../yaml/freeze.js';
 import { maskSecrets } from '../util/secrets.js';

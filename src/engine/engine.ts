@@ -8,7 +8,8 @@
 import { applyEvaluation, applyQueryError, carryOver, seriesOf, type AlertSeries, type AlertStates, type SeriesChange } from '../alerting/state.js';
 import { deserializeAlerts, serializeAlerts, type SerializedAlert } from '../alerting/store.js';
 import type { Evidence } from '../alerting/types.js';
-import { formatPercentChange, renderTemplate } from '../rules/template.js';
+import { renderTemplate } from '../rules/template.js';
+import { formatPercentChange, humanize } from '../util/format.js';
 import type { Rule, RuleGroup, RuleSet } from '../rules/types.js';
 import { evaluateRule, type QueryFn } from './evaluate.js';
 import type { AlertStateView, EnginePorts, FiringAlert, GroupResult, RuleEvaluation, SeriesEvaluation, TransitionEvent } from './types.js';
@@ -137,7 +138,7 @@ export class Engine implements AlertStateView {
     for (const { series, transition } of events) {
       const where = Object.entries(series.labels).map(([k, v]) => `${k}=${v}`).join(' ');
       const e = series.measured ? series.evidence : undefined;
-      const moved = e ? `: ${fmt(e.current)} vs baseline ${fmt(e.baseline)} (${e.isNew ? 'new' : formatPercentChange(e.deviation)})` : '';
+      const moved = e ? `: ${humanize(e.current)} vs baseline ${humanize(e.baseline)} (${e.isNew ? 'new' : formatPercentChange(e.deviation)})` : '';
       const fields = { rule: rule.alert, signal: rule.signal, labels: series.labels, from: transition.from, to: transition.to, reason: transition.reason };
       const msg = `${rule.alert} ${transition.to} for ${where}${moved}`;
       if (transition.to === 'firing' || transition.to === 'error') log.warn(fields, msg);
@@ -176,11 +177,6 @@ function evidenceOf(s: SeriesEvaluation): Evidence {
     exampleRunIds: s.exampleRunIds,
     pValue: s.pValue,
   };
-}
-
-function fmt(x: number | null): string {
-  if (x === null) return 'n/a';
-  return Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3);
 }
 
 export function renderAnnotations(rule: Rule, s: SeriesEvaluation): Record<string, string> {

@@ -10,11 +10,3 @@ const REASONS: ReadonlySet<string> = new Set(NOTIFICATION_FAILURE_REASONS);
 export function isNotificationFailureReason(s: string): s is NotificationFailureReason {
   return REASONS.has(s);
 }
-
-/** The reason for an HTTP status of a failed delivery (429 is not a client error: it is retried). */
-export function reasonForStatus(status: number): NotificationFailureReason {
-  if (status === 429) return 'rate_limited';
-  if (status >= 500 && status <= 599) return 'server_error';
-  if (status >= 400 && status <= 499) return 'client_error';
-  return 'other';
-}

@@ -8,7 +8,7 @@
  * every message is scrubbed of every secret value as a last guard.
  */
 import { isIP } from 'node:net';
-import type { Problem } from '../rules/types.js';
+import type { Problem } from '../yaml/problem.js';
 import { bool, Checker, describe, duration, isObj, labelOf, list, nonEmptyStr, oneOf, quote, str, suggest, type Obj, type Reader } from '../yaml/check.js';
 import { deepFreeze } from '../yaml/freeze.js';
 import { parseYaml, positionOf, sortProblems, type Path, type YamlSource } from '../yaml/source.js';

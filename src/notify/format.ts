@@ -4,10 +4,9 @@
  * webhook/Alertmanager annotations all render these same strings, so a reader sees the same numbers
  * everywhere. Escaping is the renderer's job (escapeSlack, escapeHtml): facts are plain text.
  */
-import { formatPercentChange, humanize, usd } from '../rules/template.js';
+import { MIX_KEY } from '../store/contract.js';
+import { formatP, formatPercentChange, humanize, usd } from '../util/format.js';
 import type { AlertNotification, DriftEvidence } from './types.js';
-
-const MIX_KEY = '__mix__';
 
 export interface AlertFacts {
   readonly alertname: string;
@@ -107,13 +106,6 @@ function contributorFormat(ev: DriftEvidence): (x: number | null) => string {
   // Policy rules' and schema fingerprints' contributors are shares of runs.
   if (ev.signal === 'policy_activation_rate' || ev.signal === 'output_schema_shift') return pct;
   return humanize;
-}
-
-/** Two significant digits, exponent form once it gets small: "0.034", "1e-12". */
-export function formatP(p: number): string {
-  if (!Number.isFinite(p)) return String(p);
-  if (p !== 0 && p < 0.001) return p.toExponential(0).replace('e-0', 'e-');
-  return String(Number(p.toPrecision(2)));
 }
 
 export function movedLine(ev: DriftEvidence): string {

@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import type { AlertSeries } from '../alerting/state.js';
 import type { FiringAlert, NotifyPort } from '../engine/types.js';
 import type { Rule } from '../rules/types.js';
-import { describeBaseline, humanMs } from '../signals/windows.js';
+import { describeBaseline } from '../signals/windows.js';
+import { formatDuration } from '../yaml/duration.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { AlertNotification, DriftEvidence } from './types.js';
 
@@ -23,7 +24,7 @@ export function notificationFor(rule: Rule, series: AlertSeries, externalUrl: st
   const e = series.evidence;
   const evidence: DriftEvidence = {
     signal: rule.signal,
-    window: `last ${humanMs(rule.windowMs)}`,
+    window: `last ${formatDuration(rule.windowMs)}`,
     baselineWindow: describeBaseline(rule.baseline),
     threshold: rule.threshold,
     direction: rule.direction,

@@ -111,7 +111,3 @@ export function matches(m: Matcher, labels: Readonly<Record<string, string>>): b
 export function matchesAll(ms: readonly Matcher[], labels: Readonly<Record<string, string>>): boolean {
   return ms.every((m) => matches(m, labels));
 }
-
-export function formatMatcher(m: Matcher): string {
-  return `${m.name}${m.op}${JSON.stringify(m.value)}`;
-}

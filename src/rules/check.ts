@@ -1,5 +1,5 @@
 /** `agentdrift check`: validate rule files offline, like `promtool check rules`. */
-import { formatProblem } from './types.js';
+import { formatProblem } from '../yaml/problem.js';
 import { loadRuleFiles } from './load.js';
 
 export interface CheckResult {

@@ -7,7 +7,8 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { deepFreeze } from '../yaml/freeze.js';
 import { fileProblem, sortProblems } from '../yaml/source.js';
-import type { Problem, RuleGroup, RuleSet } from './types.js';
+import type { Problem } from '../yaml/problem.js';
+import type { RuleGroup, RuleSet } from './types.js';
 import { newNameRegistry, parseRuleText } from './validate.js';
 
 export interface RuleLoadResult {

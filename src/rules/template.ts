@@ -8,6 +8,7 @@
  * could reach outside the alert's own data. Templates are type-checked when rules are loaded
  * (`checkTemplate`), so rendering cannot fail on a loaded rule.
  */
+import { formatNumber, formatPercentChange, humanize, NA, usd } from '../util/format.js';
 
 export interface TemplateData {
   readonly labels: Readonly<Record<string, string>>;
@@ -267,61 +268,6 @@ function applyVerb(v: Verb, x: string | number): string {
 /** Go writes exponents with at least two digits: 1.5e+03, not 1.5e+3. */
 function goExponent(s: string): string {
   return s.replace(/e([+-])(\d)$/, 'e$10$2');
-}
-
-// ---- value formatting ------------------------------------------------------------------------------
-
-const NA = 'n/a';
-
-function formatNumber(n: number): string {
-  if (Number.isNaN(n)) return 'NaN';
-  if (n === Infinity) return '+Inf';
-  if (n === -Infinity) return '-Inf';
-  return String(n);
-}
-
-/** A relative change, signed: 0.8 -> "+80.0%", -0.25 -> "-25.0%". */
-export function formatPercentChange(x: number | null): string {
-  if (x === null) return NA;
-  if (!Number.isFinite(x)) return `${formatNumber(x)}%`;
-  const body = (Math.abs(x) * 100).toFixed(1);
-  if (Number(body) === 0) return '0.0%';
-  return `${x < 0 ? '-' : '+'}${body}%`;
-}
-
-const SI = ['', 'k', 'M', 'G', 'T', 'P', 'E'];
-
-/** Three significant digits with a k/M/G suffix: 1234 -> "1.23k", 0.5 -> "0.5". */
-export function humanize(x: number | null): string {
-  if (x === null) return NA;
-  if (!Number.isFinite(x)) return formatNumber(x);
-  let a = Math.abs(x);
-  let i = 0;
-  while (a >= 1000 && i < SI.length - 1) {
-    a /= 1000;
-    i++;
-  }
-  let r = Number(a.toPrecision(3));
-  // 999.7 rounds up to 1000: carry into the next suffix instead of printing "1000".
-  if (r >= 1000 && i < SI.length - 1) {
-    i++;
-    r = Number((a / 1000).toPrecision(3));
-  }
-  return `${x < 0 ? '-' : ''}${String(r)}${SI[i]}`;
-}
-
-/** Dollars: "$1,234.50"; costs below a cent keep three significant digits ("$0.00421") so they do not read as $0.00. */
-export function usd(x: number | null): string {
-  if (x === null) return NA;
-  if (!Number.isFinite(x)) return formatNumber(x);
-  const a = Math.abs(x);
-  let body: string;
-  if (a !== 0 && a < 0.01) body = String(Number(a.toPrecision(3)));
-  else {
-    const [int, frac] = a.toFixed(2).split('.');
-    body = `${int!.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${frac}`;
-  }
-  return `${x < 0 ? '-' : ''}$${body}`;
 }
 
 // ---- public API ------------------------------------------------------------------------------------

@@ -1,17 +1,11 @@
 /** The rule model: what a validated rule file turns into. Durations are milliseconds. */
 import type { DimensionColumn } from '../store/contract.js';
+import type { SourcePos } from '../yaml/problem.js';
 
 export const SIGNALS = ['tool_calls_per_run', 'policy_activation_rate', 'cost_per_success', 'output_schema_shift'] as const;
 export type SignalName = (typeof SIGNALS)[number];
 
 export type Direction = 'up' | 'down' | 'both';
-
-/** Where a thing was written, for messages: file:line:col (1-based). */
-export interface SourcePos {
-  readonly file: string;
-  readonly line: number;
-  readonly col: number;
-}
 
 /** A filter value: an exact string, a glob with `*` (e.g. `invoice_*`), or a list of either (OR). */
 export type WhereValue = string | readonly string[];
@@ -71,16 +65,4 @@ export interface RuleGroup {
 
 export interface RuleSet {
   readonly groups: readonly RuleGroup[];
-}
-
-/** One validation problem, printed as `file:line:col: message`. */
-export interface Problem {
-  readonly file: string;
-  readonly line: number;
-  readonly col: number;
-  readonly message: string;
-}
-
-export function formatProblem(p: Problem): string {
-  return `${p.file}:${p.line}:${p.col}: ${p.message}`;
 }

@@ -25,19 +25,18 @@ import {
 } from '../yaml/check.js';
 import { formatDuration } from '../yaml/duration.js';
 import { formatPercent } from '../yaml/percent.js';
+import type { Problem, SourcePos } from '../yaml/problem.js';
 import { parseYaml, plainValue, positionOf, type Path, type YamlSource } from '../yaml/source.js';
 import { checkTemplate } from './template.js';
 import {
   SIGNALS,
   type BaselineSpec,
   type Direction,
-  type Problem,
   type Rule,
   type RuleGroup,
   type Schedule,
   type SignalName,
   type SignalOptions,
-  type SourcePos,
   type WhereValue,
 } from './types.js';
 

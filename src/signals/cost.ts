@@ -4,11 +4,11 @@
  * token cost per success, tool cost per success and the success rate, so a message says which moved.
  */
 import type { Rule } from '../rules/types.js';
-import { ratioZTest } from '../stats/index.js';
+import { ratioZTest, type RatioSums } from '../stats/index.js';
 import { baselinePick, baselineValue } from './baseline.js';
 import { scalarMeasurement, type Measurement } from './result.js';
 import { groupColumns, GroupTable, num, runsSubquery, type BuiltQuery } from './sql.js';
-import type { RatioSums, WindowBounds } from './types.js';
+import type { WindowBounds } from './types.js';
 
 const COST_EXPR = { token: 'token_cost_usd', tool: 'tool_cost_usd', total: '(token_cost_usd + tool_cost_usd)' } as const;
 

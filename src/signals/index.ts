@@ -1,5 +1,6 @@
 /** The four signals behind one interface: queries to run (pure), and how to read their rows (pure). */
 import type { Rule, SignalName } from '../rules/types.js';
+import { MIX_KEY } from '../store/contract.js';
 import { costMeasure, costQueries } from './cost.js';
 import { policyMeasure, policyQueries } from './policy.js';
 import type { Measurement } from './result.js';
@@ -16,7 +17,7 @@ export interface Signal {
 }
 
 export const SIGNAL_IMPLS: Readonly<Record<SignalName, Signal>> = {
-  tool_calls_per_run: { effectSize: (key) => key === '__mix__', queries: toolCallsQueries, measure: toolCallsMeasure },
+  tool_calls_per_run: { effectSize: (key) => key === MIX_KEY, queries: toolCallsQueries, measure: toolCallsMeasure },
   policy_activation_rate: { effectSize: () => false, queries: policyQueries, measure: policyMeasure },
   cost_per_success: { effectSize: () => false, queries: costQueries, measure: costMeasure },
   output_schema_shift: { effectSize: () => true, queries: schemaQueries, measure: schemaMeasure },

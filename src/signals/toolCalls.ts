@@ -4,13 +4,12 @@
  * Jensen-Shannon distance between the windows' call distributions, tested with a chi-square test.
  */
 import type { Rule } from '../rules/types.js';
-import { chiSquareTest, jensenShannonDistance, median, welchTTest } from '../stats/index.js';
+import { MIX_KEY } from '../store/contract.js';
+import { chiSquareTest, jensenShannonDistance, median, welchTTest, type MomentSums } from '../stats/index.js';
 import { baselinePick } from './baseline.js';
 import { scalarMeasurement, type Measurement } from './result.js';
 import { groupColumns, GroupTable, num, runsSubquery, type BuiltQuery } from './sql.js';
-import type { MomentSums, WindowBounds } from './types.js';
-
-export const MIX_KEY = '__mix__';
+import type { WindowBounds } from './types.js';
 
 export function toolCallsQueries(rule: Rule, table: string, windows: readonly WindowBounds[]): BuiltQuery[] {
   const groups = groupColumns(rule);

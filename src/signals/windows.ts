@@ -1,5 +1,6 @@
 /** Where the current and baseline windows fall for a rule evaluated at a given time (pure). */
 import type { BaselineSpec } from '../rules/types.js';
+import { formatDuration } from '../yaml/duration.js';
 import type { WindowBounds } from './types.js';
 
 const WEEK = 7 * 24 * 3_600_000;
@@ -18,12 +19,6 @@ export function windowsFor(windowMs: number, baseline: BaselineSpec, at: number)
 
 export function describeBaseline(b: BaselineSpec): string {
   return b.kind === 'previous'
-    ? `previous ${humanMs(b.lengthMs)}${b.offsetMs > 0 ? ` (offset ${humanMs(b.offsetMs)})` : ''}`
+    ? `previous ${formatDuration(b.lengthMs)}${b.offsetMs > 0 ? ` (offset ${formatDuration(b.offsetMs)})` : ''}`
     : `median of the same window ${b.weeks} week${b.weeks > 1 ? 's' : ''} back`;
-}
-
-export function humanMs(ms: number): string {
-  const units: [string, number][] = [['w', WEEK], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
-  for (const [u, size] of units) if (ms % size === 0 && ms >= size) return `${ms / size}${u}`;
-  return `${ms}ms`;
 }

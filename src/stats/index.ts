@@ -1,4 +1,5 @@
 /** The pure statistics core: no I/O, no clock. Everything the signals and the evaluator need. */
+export type { MomentSums, RatioSums, ProportionCounts } from './sums.js';
 export { relativeDeviation, exceedsThreshold, type DeviationDirection } from './deviation.js';
 export {
   welchTTest,

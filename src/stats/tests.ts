@@ -8,9 +8,9 @@
  * windows, an empty table, invalid sums) rather than a made-up p-value: the caller then
  * treats the group as "not testable", and `holmAdjust` leaves it out of the family.
  */
-import type { MomentSums, ProportionCounts, RatioSums } from '../signals/types.js';
 import type { Counts } from './distribution.js';
 import { chiSquareSurvival, normalTwoSidedPValue, studentTTwoSidedPValue } from './probability.js';
+import type { MomentSums, ProportionCounts, RatioSums } from './sums.js';
 
 export interface TestResult {
   /** t for Welch, z for the z-tests, X² or G for the contingency tests. */

@@ -63,6 +63,12 @@ export function isDimensionColumn(name: string): name is DimensionColumn {
   return DIMENSION_SET.has(name);
 }
 
+/**
+ * The key of the series about the tool mix as a whole, in place of one tool name from `tool_calls`:
+ * tool_calls_per_run emits it as its `tool` label and evidence key, and messages recognise it by it.
+ */
+export const MIX_KEY = '__mix__';
+
 /** A safe SQL identifier: only names from the contract ever pass, so quoting is belt and braces. */
 export function dimensionIdentifier(name: string): string {
   if (!isDimensionColumn(name)) throw new Error(`not a dimension column of the agent_runs contract: ${JSON.stringify(name)}`);

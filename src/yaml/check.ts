@@ -3,9 +3,9 @@
  * has one accepted shape, and each problem is recorded with its position while reading goes on, so
  * one pass reports everything that is wrong.
  */
-import type { Problem } from '../rules/types.js';
 import { DURATION_HINT, parseDuration } from './duration.js';
 import { PERCENT_HINT, parsePercent } from './percent.js';
+import type { Problem } from './problem.js';
 import { problemAt, type Anchor, type Path, type YamlSource } from './source.js';
 
 export type Obj = Readonly<Record<string, unknown>>;

@@ -1,7 +1,8 @@
 /**
- * Durations as Prometheus writes them: units largest first, each at most once, integers only
- * (`1h30m`, `7d`, `2w`, `500ms`). Anything else is refused rather than guessed at, so `7 days`,
- * `-1h` and `1.5h` are errors, not surprises.
+ * Owns durations as text, both ways: parsing what a rule or config file says and printing a duration
+ * in a message (validation errors, alert reasons, "last 7d" in notifications). The syntax is
+ * Prometheus's: units largest first, each at most once, integers only (`1h30m`, `7d`, `2w`, `500ms`).
+ * Anything else is refused rather than guessed at, so `7 days`, `-1h` and `1.5h` are errors, not surprises.
  */
 
 const UNITS: readonly (readonly [unit: string, ms: number])[] = [
@@ -37,13 +38,22 @@ export function parseDuration(text: string): number {
   return ms;
 }
 
-/** The shortest Prometheus spelling: 1800000 -> "30m", 5400000 -> "1h30m", 604800000 -> "1w". */
+/**
+ * Days and smaller, as rule files usually write windows: weeks and years are left out because a
+ * duration printed as "1w" reads as a different setting to someone who wrote `window: 7d`.
+ */
+const PRINTED_UNITS = UNITS.filter(([unit]) => unit !== 'y' && unit !== 'w');
+
+/**
+ * A duration in the syntax parseDuration reads, days at most: 1800000 -> "30m", 5400000 -> "1h30m",
+ * 604800000 -> "7d", 1500 -> "1s500ms". Every message that states a duration uses this.
+ */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return String(ms);
   let rest = Math.round(Math.abs(ms));
   if (rest === 0) return '0s';
   let out = ms < 0 ? '-' : '';
-  for (const [unit, unitMs] of UNITS) {
+  for (const [unit, unitMs] of PRINTED_UNITS) {
     const n = Math.floor(rest / unitMs);
     if (n > 0) {
       out += `${n}${unit}`;

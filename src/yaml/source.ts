@@ -5,7 +5,7 @@
  * never handles AST nodes.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import type { Problem, SourcePos } from '../rules/types.js';
+import type { Problem, SourcePos } from './problem.js';
 
 export type Path = readonly (string | number)[];
 
