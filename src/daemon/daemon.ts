@@ -133,7 +133,7 @@ export class Daemon {
     this.runners = rules.groups.map(
       (group) =>
         new GroupRunner(cap === null ? group : { ...group, timeoutMs: Math.min(group.timeoutMs, cap) }, {
-          now: this.now,
+          clock: this.clock,
           logger: this.opts.logger,
           onSkip: (g) => this.emit('onSkip', g.name),
           run: async (g, at, signal) => {
