@@ -3,17 +3,26 @@
  * that arrives while the previous evaluation is still running is skipped and counted (slow queries
  * never pile up), each run is bounded by a timeout that aborts its queries, and a failing run never
  * stops the loop. Interval schedules run once at start, then on a fixed grid from the start time
- * (no drift from run durations); cron schedules fire through node-cron.
+ * (no drift from run durations); cron schedules run once at start, then at each match of the
+ * expression in UTC.
+ *
+ * All time comes from the injected Clock: the evaluation time, the grid, the cron fire times and the
+ * per-run timeout. So the daemon's one clock (`start --now` shifts it) also decides when groups run,
+ * and tests drive the runner with a ManualClock instead of sleeping. For that reason cron is not
+ * handed to node-cron's own scheduler (which reads the real time): node-cron only parses the
+ * expression, and `compileCron` below finds the next match.
  */
-import cron, { type ScheduledTask } from 'node-cron';
+import { parse as parseCron } from 'node-cron';
 import type { Logger } from '../log.js';
 import type { RuleGroup } from '../rules/types.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
 
 export interface RunnerDeps {
   readonly run: (group: RuleGroup, at: number, signal: AbortSignal) => Promise<void>;
   readonly onSkip: (group: RuleGroup) => void;
   readonly logger: Logger;
-  readonly now: () => number;
+  /** The evaluation time (`at`), the schedule's timers and the per-run timeout. */
+  readonly clock: Clock;
 }
 
 /** A stable offset in [0, everyMs) from the group's name (FNV-1a). */
@@ -26,9 +35,84 @@ export function slotOffset(name: string, everyMs: number): number {
   return h % everyMs;
 }
 
+const SECOND_MS = 1_000;
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+/** How far ahead a match is looked for (node-cron's own walker gives up after the same span). */
+const MAX_DAYS = 366 * 100;
+
+/**
+ * Compiles a cron expression (5 fields, or 6 with seconds first; names, ranges, steps, nicknames and
+ * the L / W / # tokens, exactly as node-cron parses it) into a function that returns the first
+ * instant strictly after `afterMs` that it matches, in UTC, or null if none within 100 years (such
+ * as "0 0 1 * 1#5": the 1st is never a month's fifth Monday). Day of month and day of week must both
+ * match, as in node-cron. Throws on an expression node-cron rejects.
+ */
+export function compileCron(expression: string): (afterMs: number) => number | null {
+  const f = parseCron(expression);
+  const asc = (xs: readonly (number | string)[]): number[] => xs.filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
+  const seconds = asc(f.second);
+  const minutes = asc(f.minute);
+  const hours = asc(f.hour);
+  const months = new Set(f.month);
+  return (afterMs) => {
+    let day = Math.floor(afterMs / DAY_MS) * DAY_MS;
+    for (let i = 0; i < MAX_DAYS; i++, day += DAY_MS) {
+      const d = new Date(day);
+      const year = d.getUTCFullYear();
+      const month = d.getUTCMonth() + 1;
+      const date = d.getUTCDate();
+      if (!months.has(month) || !dayOfMonthMatches(f.dayOfMonth, year, month, date) || !dayOfWeekMatches(f.dayOfWeek, year, month, date, d.getUTCDay())) continue;
+      for (const h of hours) {
+        const hour = day + h * HOUR_MS;
+        if (hour + HOUR_MS <= afterMs) continue;
+        for (const m of minutes) {
+          const minute = hour + m * MINUTE_MS;
+          if (minute + MINUTE_MS <= afterMs) continue;
+          for (const s of seconds) if (minute + s * SECOND_MS > afterMs) return minute + s * SECOND_MS;
+        }
+      }
+    }
+    return null;
+  };
+}
+
+const lastDayOf = (year: number, month: number): number => new Date(Date.UTC(year, month, 0)).getUTCDate();
+
+/** Day-of-month values as node-cron parses them: a day, L (last), nW / LW (nearest weekday), L-n. */
+function dayOfMonthMatches(field: readonly (number | string)[], year: number, month: number, date: number): boolean {
+  const last = lastDayOf(year, month);
+  return field.some((v) => {
+    if (typeof v === 'number') return v === date;
+    if (v === 'L') return date === last;
+    const w = /^(\d{1,2}|L)W$/.exec(v);
+    if (w) {
+      const target = w[1] === 'L' ? last : Number(w[1]);
+      if (target < 1 || target > last) return false;
+      // The weekday nearest to the target, without leaving the month.
+      const wd = new Date(Date.UTC(year, month - 1, target)).getUTCDay();
+      const nearest = wd === 6 ? (target === 1 ? 3 : target - 1) : wd === 0 ? (target === last ? target - 2 : target + 1) : target;
+      return nearest === date;
+    }
+    const off = /^L-(\d{1,2})$/.exec(v);
+    return off !== null && last - Number(off[1]) === date;
+  });
+}
+
+/** Day-of-week values as node-cron parses them (0 = Sunday): a day, d#n (n-th in the month), dL (last in the month). */
+function dayOfWeekMatches(field: readonly (number | string)[], year: number, month: number, date: number, weekday: number): boolean {
+  return field.some((v) => {
+    if (typeof v === 'number') return v % 7 === weekday;
+    const nth = /^([0-7])#([1-5])$/.exec(v);
+    if (nth) return Number(nth[1]) % 7 === weekday && Math.floor((date - 1) / 7) + 1 === Number(nth[2]);
+    const lastOf = /^([0-7])L$/i.exec(v);
+    return lastOf !== null && Number(lastOf[1]) % 7 === weekday && date + 7 > lastDayOf(year, month);
+  });
+}
+
 export class GroupRunner {
-  private timer: NodeJS.Timeout | null = null;
-  private task: ScheduledTask | null = null;
+  private timer: TimerHandle | null = null;
   private inFlight: Promise<void> | null = null;
   private controller: AbortController | null = null;
   private stopped = false;
@@ -40,28 +124,57 @@ export class GroupRunner {
 
   start(): void {
     const s = this.group.schedule;
+    const clock = this.deps.clock;
+    const name = this.group.name;
     if (s.kind === 'interval') {
       // After the first run (at once, so a fresh start shows results), ticks sit on a grid offset by
       // a hash of the group name: groups with the same interval do not all query at the same moment.
-      const origin = this.deps.now() + slotOffset(this.group.name, s.everyMs) - s.everyMs;
+      const origin = clock.now() + slotOffset(name, s.everyMs) - s.everyMs;
       let k = 0;
-      const next = () => {
+      const next = (): void => {
         if (this.stopped) return;
-        k += 1;
-        // Next slot on the grid; if several were missed (a long pause), skip to the upcoming one.
-        const now = this.deps.now();
-        while (origin + k * s.everyMs <= now) k += 1;
-        this.timer = setTimeout(() => {
-          this.tick();
-          next();
-        }, origin + k * s.everyMs - now);
+        // The next slot on the grid. If the clock has passed several (the process was paused, or a
+        // run blocked the event loop), skip to the upcoming one rather than fire a burst.
+        const upcoming = Math.floor((clock.now() - origin) / s.everyMs) + 1;
+        if (k > 0 && upcoming > k + 1) this.deps.logger.warn({ group: name, missed: upcoming - k - 1 }, `group ${name}: ${upcoming - k - 1} scheduled evaluation(s) missed, resuming at the next slot`);
+        k = Math.max(k + 1, upcoming);
+        this.armAt(origin + k * s.everyMs, next);
       };
-      this.tick();
+      void this.tick();
       next();
     } else {
-      this.tick();
-      this.task = cron.schedule(s.expression, () => this.tick(), { name: `agentdrift:${this.group.name}`, timezone: 'UTC' });
+      void this.tick();
+      let nextMatch: (afterMs: number) => number | null;
+      try {
+        nextMatch = compileCron(s.expression);
+      } catch (err) {
+        this.deps.logger.error({ err, group: name }, `group ${name}: cron ${JSON.stringify(s.expression)} not usable, group will not be scheduled`);
+        return;
+      }
+      let last = -Infinity;
+      const next = (): void => {
+        if (this.stopped) return;
+        // Never before the match just served (a timer firing early must not serve it twice); a
+        // clock that jumped ahead lands on the upcoming match, without a burst.
+        const at = nextMatch(Math.max(clock.now(), last));
+        if (at === null) {
+          this.deps.logger.error({ group: name }, `group ${name}: cron ${JSON.stringify(s.expression)} has no further match, group will not be scheduled`);
+          return;
+        }
+        last = at;
+        this.armAt(at, next);
+      };
+      next();
     }
+  }
+
+  /** Ticks at `at` on the clock, then calls `then` (which arms the following tick). */
+  private armAt(at: number, then: () => void): void {
+    this.timer = this.deps.clock.setTimer(at - this.deps.clock.now(), () => {
+      this.timer = null;
+      void this.tick();
+      then();
+    });
   }
 
   /** Runs one evaluation unless one is in flight (then counts a skip). Resolves when it ends. */
@@ -74,13 +187,14 @@ export class GroupRunner {
     }
     const controller = new AbortController();
     this.controller = controller;
-    const timeout = setTimeout(() => controller.abort(new Error(`evaluation timed out after ${this.group.timeoutMs} ms`)), this.group.timeoutMs);
-    const at = this.deps.now();
-    this.inFlight = this.deps
-      .run(this.group, at, controller.signal)
+    const timeout = this.deps.clock.setTimer(this.group.timeoutMs, () => controller.abort(new Error(`evaluation timed out after ${this.group.timeoutMs} ms`)));
+    const at = this.deps.clock.now();
+    // The async wrapper turns a synchronous throw into a rejection, so it cannot escape a timer
+    // callback and stop the schedule.
+    this.inFlight = (async () => this.deps.run(this.group, at, controller.signal))()
       .catch((err) => this.deps.logger.error({ err, group: this.group.name }, `group ${this.group.name}: evaluation failed`))
       .finally(() => {
-        clearTimeout(timeout);
+        timeout.cancel();
         this.inFlight = null;
         this.controller = null;
       });
@@ -90,10 +204,8 @@ export class GroupRunner {
   /** Stops scheduling; lets the running evaluation finish (or aborts it when `abort` is set). Idempotent. */
   async stop(abort = false): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = null;
-    if (this.task) await this.task.destroy();
-    this.task = null;
     if (abort) this.controller?.abort(new Error('shutting down'));
     await this.inFlight;
   }
