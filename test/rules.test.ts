@@ -404,7 +404,8 @@ describe('loading files and directories', () => {
       expect(r).toMatchObject({ where: { environment: 'prod' }, minRuns: 200, forMs: 1_800_000 });
       expect(Object.keys(r.annotations).sort()).toEqual(['description', 'runbook_url', 'summary']);
     }
-    expect(group!.rules[0]!.significance).toBe(0.01);
+    // Every default rule tests significance: chance alone must not page.
+    expect(group!.rules.map((r) => r.significance)).toEqual([0.001, 0.001, 0.001, 0.001]);
     expect(group!.rules[3]!.options).toEqual({ measure: 'js_distance' });
   });
 });
