@@ -98,6 +98,19 @@ describe('engine', () => {
     expect(events.filter((e) => e.transition.to === 'resolved')).toEqual([]);
   });
 
+  it('only a ClickHouse error becomes the error outcome: a bug throws, and no series is put in error', async () => {
+    const events: TransitionEvent[] = [];
+    const engine = engineWith((sql, p) => store.ch.query(sql, p), events);
+    await engine.evaluateGroup(group, AT);
+    const broken = engineWith(async () => {
+      throw new TypeError('cannot read properties of undefined');
+    }, events);
+    broken.restore(engine.snapshot());
+    broken.adoptRuleSet({ groups: [group] });
+    await expect(broken.evaluateGroup(group, AT + 5 * 60_000)).rejects.toThrow(TypeError);
+    expect(broken.alertStates.get(key)!.record).toMatchObject({ state: 'firing', health: 'ok' });
+  });
+
   it('resolves for real once the drift is no longer in the window against its baseline', async () => {
     const events: TransitionEvent[] = [];
     const engine = engineWith((sql, p) => store.ch.query(sql, p), events);

@@ -6,18 +6,11 @@
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import type { AlertStates } from './state.js';
-import { seriesId, type AlertRecord, type Evidence } from './types.js';
+import type { AlertSeries, AlertStates } from './state.js';
+import { seriesId } from './types.js';
 
-export interface SerializedAlert {
-  readonly alert: string;
-  readonly key: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly record: AlertRecord;
-  readonly annotations?: Readonly<Record<string, string>>;
-  readonly evidence?: Evidence;
-  readonly measured: boolean;
-}
+/** A series as stored: everything but its id, which is recomputed on load. */
+export type SerializedAlert = Omit<AlertSeries, 'id'>;
 
 /**
  * The state file: one section per owner. The engine owns `alerts`; notify/ owns `notifications`

@@ -118,9 +118,15 @@ export class Engine implements AlertStateView {
     this.apply(rule, past);
   }
 
-  private evaluate(rule: Rule, at: number, signal?: AbortSignal): Promise<RuleEvaluation> {
+  private async evaluate(rule: Rule, at: number, signal?: AbortSignal): Promise<RuleEvaluation> {
     const query: QueryFn = (sql, params) => this.ports.query(sql, params, signal);
-    return evaluateRule(query, this.ports.table, rule, at, () => this.ports.clock.now(), signal);
+    try {
+      return await evaluateRule(query, this.ports.table, rule, at, () => this.ports.clock.now(), signal);
+    } catch (err) {
+      // Not a ClickHouse failure (those are outcomes): a bug. Said as one, then the group stops.
+      this.ports.logger.error({ err, rule: rule.alert }, `rule ${rule.alert}: evaluation failed with an unexpected error (a bug in agentdrift, not a ClickHouse problem)`);
+      throw err;
+    }
   }
 
   private apply(rule: Rule, ev: RuleEvaluation): SeriesChange[] {
