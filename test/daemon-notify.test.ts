@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCli, type LiveProcess } from './helpers/cli.js';
+import { metricsUrlOf, scrapeValue, startCli, waitForEvaluations, type LiveProcess } from './helpers/cli.js';
 import { alertId, pinnedDemoStart, pinnedRestart, readmeDemoAlerts } from './helpers/demo.js';
 import { startHttpReceiver, type HttpReceiver } from './helpers/httpReceiver.js';
 import { startSmtpServer, type SmtpCapture } from './helpers/smtp.js';
@@ -101,12 +101,16 @@ describe('notifications from the running daemon', () => {
     const before = http.requests.length;
     const mailsBefore = smtp.messages.length;
     daemon = startCli(pinnedRestart(10), cwd, env);
+    const metrics = await metricsUrlOf(daemon);
     await daemon.waitFor((l) => l.includes('agentdrift started'), 60_000);
-    await new Promise((r) => setTimeout(r, 4000));
-    expect(http.requests.length).toBe(before);
-    expect(smtp.messages.length).toBe(mailsBefore);
+    // After the first evaluation, whatever a restart would re-send is queued or sent; the shutdown
+    // below flushes the queue, so counting at the receivers after the exit sees all of it.
+    await waitForEvaluations(metrics, 'agentdrift-default', 1);
+    expect(await scrapeValue(metrics, 'agentdrift_notifications_pending')).toBe(0);
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited).toBe(0);
+    expect(http.requests.length).toBe(before);
+    expect(smtp.messages.length).toBe(mailsBefore);
   });
 
   it('test-receivers sends a sample to every receiver and reports each', async () => {

@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startCli, type LiveProcess } from './helpers/cli.js';
+import { metricsUrlOf, startCli, waitForEvaluations, type LiveProcess } from './helpers/cli.js';
 import { pinnedDemoStart, pinnedRestart } from './helpers/demo.js';
 
 const cwd = mkdtempSync(join(tmpdir(), 'agentdrift-daemon-'));
@@ -73,11 +73,12 @@ describe('the daemon on the embedded demo', () => {
 
   it('a restart keeps firing alerts without firing them again and does not re-seed', async () => {
     proc = startCli([...pinnedRestart(10), '--demo'], cwd);
+    const metrics = await metricsUrlOf(proc, 30_000);
     await proc.waitFor(msg(/^agentdrift started$/), 30_000);
-    await proc.waitFor(msg(/^alert state restored$/), 1);
-    // Give the first evaluation round time to complete.
-    await proc.waitFor((l) => /Fixed|evaluat/.test(String(json(l).msg)) || false, 5_000).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 3000));
+    expect(proc.lines.some(msg(/^alert state restored$/))).toBe(true);
+    // After the first evaluation of every group: whatever a restart would wrongly fire, it has fired.
+    await waitForEvaluations(metrics, 'agentdrift-default', 1);
+    await waitForEvaluations(metrics, 'extra', 1);
     expect(proc.lines.some(msg(/demo data seeded/))).toBe(false);
     expect(proc.lines.some(msg(/firing for/))).toBe(false);
     proc.child.kill('SIGTERM');

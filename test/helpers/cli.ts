@@ -55,3 +55,29 @@ export function startCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {
     },
   };
 }
+
+/** The /metrics URL a daemon logged when it started serving. */
+export async function metricsUrlOf(p: LiveProcess, timeoutMs = 60_000): Promise<string> {
+  const line = await p.waitFor((l) => l.includes('serving /metrics'), timeoutMs);
+  return `${String((JSON.parse(line) as { url: string }).url)}/metrics`;
+}
+
+/** The value of one sample in a daemon's /metrics (0 when absent). */
+export async function scrapeValue(metricsUrl: string, sample: string): Promise<number> {
+  const text = await (await fetch(metricsUrl)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
+  return line === undefined ? 0 : Number(line.slice(sample.length + 1));
+}
+
+/**
+ * Waits until a daemon has completed `n` evaluations of a group, by its own counter: an event to wait
+ * for, instead of a sleep that hopes the evaluation is done. Polls at most `timeoutMs`.
+ */
+export async function waitForEvaluations(metricsUrl: string, group: string, n: number, timeoutMs = 30_000): Promise<void> {
+  const sample = `agentdrift_group_evaluations_total{group="${group}"}`;
+  const end = Date.now() + timeoutMs;
+  while ((await scrapeValue(metricsUrl, sample)) < n) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${n} evaluations of ${group}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
