@@ -9,7 +9,7 @@
  * receiver was told and what is still to send, the state file stores both in sections. Metrics and
  * /alerts read the engine at request time; notifications are built from the engine's series.
  */
-import { FileStateStore } from '../alerting/store.js';
+import { FileStateStore } from '../alerting/stateFile.js';
 import type { ClickHouse } from '../clickhouse/client.js';
 import { ClickHouseAccessError } from '../clickhouse/client.js';
 import type { Config } from '../config/load.js';

@@ -5,7 +5,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
-import type { StateStore } from '../alerting/store.js';
+import type { StateStore } from '../alerting/stateFile.js';
 import type { ClickHouse } from '../clickhouse/client.js';
 import { describeTarget } from '../clickhouse/target.js';
 import type { Config } from '../config/load.js';

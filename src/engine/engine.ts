@@ -6,7 +6,7 @@
  * (query, clock, notify, record, persist) comes in through `EnginePorts`.
  */
 import { applyEvaluation, applyQueryError, carryOver, seriesOf, type AlertSeries, type AlertStates, type SeriesChange } from '../alerting/state.js';
-import { deserializeAlerts, serializeAlerts, type SerializedAlert } from '../alerting/store.js';
+import { deserializeAlerts, serializeAlerts, type SerializedAlert } from '../alerting/stateFile.js';
 import type { Evidence } from '../alerting/types.js';
 import { renderTemplate } from '../rules/template.js';
 import { formatPercentChange, humanize } from '../util/format.js';

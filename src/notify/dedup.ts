@@ -8,9 +8,9 @@
  */
 import type { AlertNotification } from './types.js';
 
-export const OUTCOMES = ['sent', 'failed', 'suppressed'] as const;
+export const DELIVERY_OUTCOMES = ['sent', 'failed', 'suppressed'] as const;
 /** What became of a transition meant for a receiver. */
-export type Outcome = (typeof OUTCOMES)[number];
+export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 
 /** What one receiver was last told (or not told, and why) about one alert series: its log entry. */
 export interface Notified {
@@ -18,7 +18,7 @@ export interface Notified {
   startsAt: string;
   /** When it was sent, given up on, or suppressed: repeat_interval counts from here. */
   at: number;
-  outcome: Outcome;
+  outcome: DeliveryOutcome;
   /** Last time refreshFiring listed it; keeps a long-firing alert's entry from being pruned. */
   seenAt: number;
 }

@@ -7,7 +7,7 @@
  * fingerprint). These functions change a lane and nothing else: no clock, no timers, no sending —
  * when things happen is the Dispatcher's business.
  */
-import { sameTransition, isFiringOf, type Notified, type Outcome, type Pending } from './dedup.js';
+import { sameTransition, isFiringOf, type Notified, type DeliveryOutcome, type Pending } from './dedup.js';
 import type { AlertNotification, FailureReason, Notifier } from './types.js';
 
 export const PHASES = ['waiting', 'queued', 'retrying'] as const;
@@ -124,7 +124,7 @@ export function removeBatch(lane: Lane, batch: Batch): void {
 }
 
 /** Writes the outcome of a send (or a give-up) into the lane's notification log. */
-export function recordOutcome(lane: Lane, a: AlertNotification, now: number, outcome: Outcome): void {
+export function recordOutcome(lane: Lane, a: AlertNotification, now: number, outcome: DeliveryOutcome): void {
   const prev = lane.notified.get(a.fingerprint);
   lane.notified.set(a.fingerprint, { status: a.status, startsAt: a.startsAt, at: now, outcome, seenAt: Math.max(now, prev?.seenAt ?? 0) });
 }

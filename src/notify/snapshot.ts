@@ -7,7 +7,7 @@
  * schemas are exported so the state file layer can embed them.
  */
 import { z } from 'zod';
-import { OUTCOMES, type Notified, type Outcome } from './dedup.js';
+import { DELIVERY_OUTCOMES, type Notified, type DeliveryOutcome } from './dedup.js';
 import { PHASES, pendingBatches, type Batch, type Lane, type Phase } from './lanes.js';
 import { FAILURE_REASONS, type AlertNotification, type FailureReason } from './types.js';
 
@@ -33,7 +33,7 @@ export interface NotifiedSnapshot {
   readonly status: 'firing' | 'resolved';
   readonly startsAt: string;
   readonly at: number;
-  readonly outcome: Outcome;
+  readonly outcome: DeliveryOutcome;
   readonly seenAt: number;
 }
 
@@ -107,7 +107,7 @@ export const notifiedSnapshotSchema: z.ZodType<NotifiedSnapshot> = z
     status,
     startsAt: z.string(),
     at: num,
-    outcome: z.enum(OUTCOMES),
+    outcome: z.enum(DELIVERY_OUTCOMES),
     // Older state files have no seenAt: the entry counts as seen when it was written.
     seenAt: num.optional().catch(undefined),
   })

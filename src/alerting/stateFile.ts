@@ -1,7 +1,8 @@
 /**
- * Persistence of alert state, so a restart neither re-sends a firing alert nor forgets to send its
- * resolution, nor restarts a pending timer. Behind an interface (as in Grafana ngalert) so the daemon
- * uses a file and tests and backtests use memory.
+ * The daemon's state file, so a restart neither re-sends a firing alert nor forgets to send its
+ * resolution, nor restarts a pending timer. One section per owner: the engine's alert state (read and
+ * written here, validated with zod) and notify/'s delivery state (stored as given, validated by
+ * notify/). Behind an interface (as in Grafana ngalert) so the daemon uses a file and tests memory.
  */
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
