@@ -25,6 +25,7 @@ interface Case {
   name: string;
   forMs: number;
   resolvedRetentionMs?: number;
+  keepFiringForMs?: number;
   rows: Row[];
 }
 
@@ -207,6 +208,34 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'keep_firing_for: a dip under the threshold shorter than it does not resolve',
+    forMs: 0,
+    keepFiringForMs: m(15),
+    rows: [
+      [0, T, 'firing', 'firing', { firedAt: 0 }],
+      [5, F, 'firing', null, { firedAt: 0, resolvedAt: null }],
+      [10, F, 'firing', null],
+      // True again before 15m of false: the countdown is void.
+      [15, T, 'firing', null],
+      [20, F, 'firing', null],
+      [30, F, 'firing', null],
+      // False since 20m: 15m of false reached at 35m, resolved then.
+      [35, F, 'resolved', 'resolved', { firedAt: 0, resolvedAt: 35, reason: 'condition false' }],
+    ],
+  },
+  {
+    name: 'keep_firing_for: no data and errors neither start nor stop its countdown',
+    forMs: 0,
+    keepFiringForMs: m(10),
+    rows: [
+      [0, T, 'firing', 'firing'],
+      [5, F, 'firing', null],
+      [8, ND, 'firing', null],
+      [9, ERR(), 'firing', null],
+      [15, F, 'resolved', 'resolved', { resolvedAt: 15 }],
+    ],
+  },
+  {
     name: 'a fresh series can start in nodata or error',
     forMs: m(30),
     rows: [
@@ -226,7 +255,10 @@ describe('step: table of (time, outcome) -> (state, transition)', () => {
   for (const c of cases) {
     it(c.name, () => {
       let rec: AlertRecord | undefined;
-      const opts = c.resolvedRetentionMs === undefined ? {} : { resolvedRetentionMs: c.resolvedRetentionMs };
+      const opts = {
+        ...(c.resolvedRetentionMs === undefined ? {} : { resolvedRetentionMs: c.resolvedRetentionMs }),
+        ...(c.keepFiringForMs === undefined ? {} : { keepFiringForMs: c.keepFiringForMs }),
+      };
       c.rows.forEach(([t, outcome, state, to, check], i) => {
         const at = m(t);
         const where = `row ${i} (t=${t}m)`;

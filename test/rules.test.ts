@@ -138,6 +138,7 @@ describe('accepted rule values', () => {
     ['significance: null', { significance: null }],
     ['for: 0s', { forMs: 0 }],
     ['for: 1h30m', { forMs: 5_400_000 }],
+    ['keep_firing_for: 2h', { keepFiringForMs: 7_200_000 }],
     ['window: 90d', { windowMs: 90 * 86_400_000 }],
     ['labels: { severity: page, team_2: "{{ $labels.workflow_id }}" }', { labels: { severity: 'page', team_2: '{{ $labels.workflow_id }}' } }],
   ])('%s', (line, expected) => {
@@ -153,7 +154,7 @@ describe('one problem per mistake', () => {
     [
       'unknown key, no near match',
       `${BASE}\nseverity: page`,
-      '8:9: unknown key "severity" in rule (allowed: alert, signal, where, group_by, window, baseline, threshold, direction, min_runs, significance, for, labels, annotations, escalations, per, cost, measure)',
+      '8:9: unknown key "severity" in rule (allowed: alert, signal, where, group_by, window, baseline, threshold, direction, min_runs, significance, for, keep_firing_for, labels, annotations, escalations, per, cost, measure)',
     ],
     ['missing alert', 'signal: cost_per_success\nthreshold: 20%', '5:9: rule is missing required key "alert"'],
     ['missing signal', 'alert: A\nthreshold: 20%', '5:9: rule is missing required key "signal"'],
@@ -166,6 +167,7 @@ describe('one problem per mistake', () => {
     ['unitless window', `${BASE}\nwindow: 7`, '8:17: window: expected a duration, got a number without a unit (use an integer with a unit (ms, s, m, h, d, w, y), largest first, e.g. 30s, 5m, 1h30m, 7d)'],
     ['window too long', `${BASE}\nwindow: 13w`, '8:17: window: must be at most 90d, got 13w'],
     ['window too short', `${BASE}\nwindow: 30s`, '8:17: window: must be at least 1m, got 30s'],
+    ['bad keep_firing_for', `${BASE}\nkeep_firing_for: soon`, '8:26: keep_firing_for: invalid duration "soon": use an integer with a unit (ms, s, m, h, d, w, y), largest first, e.g. 30s, 5m, 1h30m, 7d'],
     ['bad for', `${BASE}\nfor: 0x`, '8:14: for: invalid duration "0x": use an integer with a unit (ms, s, m, h, d, w, y), largest first, e.g. 30s, 5m, 1h30m, 7d'],
     ['bad percentage', 'alert: A\nsignal: cost_per_success\nthreshold: 20 %', '7:20: threshold: invalid percentage "20 %": use e.g. 20%, 12.5% or a fraction like 0.2'],
     ['threshold zero', 'alert: A\nsignal: cost_per_success\nthreshold: 0%', '7:20: threshold: must be greater than 0, got 0%'],

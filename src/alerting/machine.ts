@@ -12,6 +12,12 @@ export const DEFAULT_RESOLVED_RETENTION_MS = 15 * 60_000;
 export interface StepOptions {
   /** How long a resolved series stays `resolved` before it goes back to `inactive`. */
   readonly resolvedRetentionMs?: number;
+  /**
+   * keep_firing_for (as in Prometheus): a firing series whose condition turns false keeps firing until
+   * the condition has been false this long, so a signal that dips under its threshold for one
+   * evaluation does not resolve and fire again (flapping).
+   */
+  readonly keepFiringForMs?: number;
 }
 
 export interface StepResult {
@@ -48,10 +54,23 @@ export function step(
     throw new RangeError(`resolvedRetentionMs must be a finite duration >= 0 ms, got ${retentionMs}`);
   }
 
+  const keepMs = opts.keepFiringForMs ?? 0;
+  if (!(keepMs >= 0) || !Number.isFinite(keepMs)) throw new RangeError(`keep_firing_for must be a finite duration >= 0 ms, got ${keepMs}`);
+
   const p = prev ?? inactiveRecord(at);
-  const move = decide(p, outcome, at, forMs, retentionMs);
   const health: Health = outcome.kind;
   const lastError = outcome.kind === 'error' ? outcome.message : null;
+  if (p.state === 'firing' && outcome.kind === 'ok') {
+    if (outcome.active) {
+      // True again: a keep_firing_for countdown that had started is void.
+      return { record: { ...p, lastEvalAt: at, health, lastError, keepFiringSince: null }, transition: null };
+    }
+    const since = p.keepFiringSince ?? at;
+    if (keepMs > 0 && at - since < keepMs) {
+      return { record: { ...p, lastEvalAt: at, health, lastError, keepFiringSince: since }, transition: null };
+    }
+  }
+  const move = decide(p, outcome, at, forMs, retentionMs);
 
   if (move === null) {
     return { record: { ...p, lastEvalAt: at, health, lastError }, transition: null };

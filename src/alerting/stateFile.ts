@@ -99,6 +99,7 @@ const recordSchema = z
     lastEvalAt: time,
     health: z.enum(['ok', 'nodata', 'error']),
     lastError: z.string().nullable(),
+    keepFiringSince: nullableTime.optional(),
   })
   // The machine reads these timestamps in these states; a record without them would fire early,
   // never fire, or never leave resolved.

@@ -34,6 +34,8 @@ export interface AlertRecord {
   /** Health of the last evaluation; a firing alert keeps firing through nodata / error. */
   readonly health: Health;
   readonly lastError: string | null;
+  /** While firing: when the condition was first seen false again (keep_firing_for counts from here). */
+  readonly keepFiringSince?: number | null;
 }
 
 export interface Transition {

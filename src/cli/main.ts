@@ -2,7 +2,8 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ClickHouseAccessError } from '../clickhouse/client.js';
 import { TargetError } from '../clickhouse/target.js';
-import { seedDemo, terminalProgress } from '../demo/seed.js';
+import { seedDemo } from '../demo/seed.js';
+import { terminalProgress } from '../util/progress.js';
 import { composeDaemon } from '../daemon/compose.js';
 import { InvalidRulesError } from '../daemon/daemon.js';
 import { loadRuleFiles } from '../rules/load.js';
@@ -14,6 +15,8 @@ import { agentRunsTable, describeTarget, externalUrl, loggerFor, openStore, reso
 import { buildNotifiers, closeNotifiers } from '../notify/factory.js';
 import { formatTestReport, testReceivers } from '../notify/testReceivers.js';
 import { evalOnce, formatEvalTable } from './evalOnce.js';
+import { backtest, formatBacktest } from '../engine/backtest.js';
+import { parseDuration } from '../yaml/duration.js';
 import { shiftedClock, systemClock } from '../util/clock.js';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
@@ -23,6 +26,14 @@ function positiveInt(v: string): number {
   const x = Number(v);
   if (!Number.isInteger(x) || x <= 0) throw new InvalidArgumentError('must be a positive integer');
   return x;
+}
+
+function durationArg(v: string): number {
+  try {
+    return parseDuration(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 }
 
 function isoTime(v: string): number {
@@ -123,6 +134,42 @@ export function buildProgram(): Command {
       await ch.close();
     }
   });
+
+  dataOptions(program.command('backtest').description('replay the rules over history with the daemon\'s engine, on each group\'s schedule, sending nothing'))
+    .requiredOption('--from <iso>', 'start of the replay', isoTime)
+    .requiredOption('--to <iso>', 'end of the replay', isoTime)
+    .option('--step <duration>', 'evaluate every <duration> (e.g. 1h) instead of on each group\'s interval', durationArg)
+    .option('--rules <paths...>', 'rule files or directories (default: from the config)')
+    .option('--format <format>', 'text | json', 'text')
+    .action(async (o: GlobalOptions & { from: number; to: number; step?: number; rules?: string[]; format: string }) => {
+      if (o.format !== 'text' && o.format !== 'json') throw new UsageError('--format must be text or json');
+      if (!(o.to > o.from)) throw new UsageError('--to must be after --from');
+      const config = await resolveConfig(o);
+      const loaded = await loadRuleFiles(o.rules ?? config.rules);
+      if (!loaded.ruleSet) throw new UsageError(loaded.problems.map(formatProblem).join('\n'));
+      const ch = await openStore(config);
+      try {
+        const progress = terminalProgress(process.stderr, 'group evaluations', 'backtesting');
+        let started = false;
+        const result = await backtest({
+          query: (sql, params, signal) => ch.query(sql, params, { signal }),
+          table: agentRunsTable(config),
+          rules: loaded.ruleSet,
+          fromMs: o.from,
+          toMs: o.to,
+          ...(o.step !== undefined ? { stepMs: o.step } : {}),
+          onProgress: (done, total) => {
+            if (!started) progress.start(total);
+            started = true;
+            progress.update(done);
+          },
+        });
+        progress.stop();
+        out(o.format === 'json' ? JSON.stringify(result, null, 2) : formatBacktest(result));
+      } finally {
+        await ch.close();
+      }
+    });
 
   dataOptions(program.command('start').description('run the daemon: evaluate rules on schedule, export metrics, send alerts'))
     .option('--demo', 'seed demo data when the store is empty (what `npm start` does); implies --migrate')

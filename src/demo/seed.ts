@@ -1,6 +1,6 @@
 /** `agentdrift demo seed`: write the demo spans into otel_traces with a progress bar. */
-import cliProgress from 'cli-progress';
 import type { ClickHouse } from '../clickhouse/client.js';
+import { silentProgress, type Progress } from '../util/progress.js';
 import { qualified, type StoreNames } from '../store/schema.js';
 import { DEMO_ATTRIBUTE_KEYS, generateSpans, planDemo, type DemoOptions, type DemoPlan } from './generate.js';
 
@@ -9,41 +9,6 @@ export interface SeedResult {
   readonly inserted: number;
   readonly elapsedMs: number;
 }
-
-export interface Progress {
-  start(total: number): void;
-  update(done: number): void;
-  stop(): void;
-}
-
-/** A bar on a terminal; on a pipe, a line every 10% so logs stay readable. */
-export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
-  if (stream.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      { format: 'seeding [{bar}] {percentage}% | {value}/{total} runs | {eta_formatted} left', stream, hideCursor: true },
-      cliProgress.Presets.shades_classic,
-    );
-    return { start: (t) => bar.start(t, 0), update: (d) => bar.update(d), stop: () => bar.stop() };
-  }
-  let total = 0;
-  let nextMark = 0;
-  return {
-    start: (t) => {
-      total = t;
-      nextMark = 0;
-    },
-    update: (d) => {
-      const pct = total === 0 ? 100 : Math.floor((d / total) * 100);
-      if (pct >= nextMark) {
-        stream.write(`seeding: ${d}/${total} runs (${pct}%)\n`);
-        nextMark = pct - (pct % 10) + 10;
-      }
-    },
-    stop: () => undefined,
-  };
-}
-
-export const silentProgress: Progress = { start: () => undefined, update: () => undefined, stop: () => undefined };
 
 const STAGE = 'agentdrift_demo_spans';
 const STAGE_VIEW = 'agentdrift_demo_spans_to_otel';

@@ -160,7 +160,8 @@ export class Engine implements AlertStateView {
  * no data.
  */
 export function applyRuleEvaluation(states: AlertStates, rule: Rule, ev: RuleEvaluation): SeriesChange[] {
-  if (ev.error) return applyQueryError(states, rule.alert, ev.error, ev.at, rule.forMs);
+  const opts = { keepFiringForMs: rule.keepFiringForMs ?? 0 };
+  if (ev.error) return applyQueryError(states, rule.alert, ev.error, ev.at, rule.forMs, opts);
   const results = ev.series.map((s) => ({
     labels: s.labels,
     key: s.key,
@@ -168,7 +169,7 @@ export function applyRuleEvaluation(states: AlertStates, rule: Rule, ev: RuleEva
     annotations: renderAnnotations(rule, s),
     evidence: evidenceOf(s),
   }));
-  return applyEvaluation(states, rule.alert, results, ev.at, rule.forMs);
+  return applyEvaluation(states, rule.alert, results, ev.at, rule.forMs, opts);
 }
 
 function evidenceOf(s: SeriesEvaluation): Evidence {

@@ -35,6 +35,32 @@ export function slotOffset(name: string, everyMs: number): number {
   return h % everyMs;
 }
 
+/**
+ * Where an interval group's grid sits for a runner started at `startMs`: slot k (k >= 1) is at
+ * `origin + k * everyMs`. The first run is at the start itself; after it, ticks sit on a grid offset
+ * by a hash of the group name, so groups with the same interval do not all query at the same moment.
+ */
+export function gridOrigin(name: string, everyMs: number, startMs: number): number {
+  return startMs + slotOffset(name, everyMs) - everyMs;
+}
+
+/**
+ * The evaluation times of a group started at `fromMs`, up to `toMs` (inclusive), with no pause: what
+ * a GroupRunner on an undisturbed clock would do, and what a backtest replays.
+ */
+export function* scheduleTimes(group: RuleGroup, fromMs: number, toMs: number): Generator<number> {
+  if (fromMs > toMs) return;
+  yield fromMs;
+  const s = group.schedule;
+  if (s.kind === 'interval') {
+    const origin = gridOrigin(group.name, s.everyMs, fromMs);
+    for (let k = 1; origin + k * s.everyMs <= toMs; k++) if (origin + k * s.everyMs > fromMs) yield origin + k * s.everyMs;
+    return;
+  }
+  const next = compileCron(s.expression);
+  for (let at = next(fromMs); at !== null && at <= toMs; at = next(at)) yield at;
+}
+
 const SECOND_MS = 1_000;
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -127,9 +153,8 @@ export class GroupRunner {
     const clock = this.deps.clock;
     const name = this.group.name;
     if (s.kind === 'interval') {
-      // After the first run (at once, so a fresh start shows results), ticks sit on a grid offset by
-      // a hash of the group name: groups with the same interval do not all query at the same moment.
-      const origin = clock.now() + slotOffset(name, s.everyMs) - s.everyMs;
+      // After the first run (at once, so a fresh start shows results), ticks sit on the group's grid.
+      const origin = gridOrigin(name, s.everyMs, clock.now());
       let k = 0;
       const next = (): void => {
         if (this.stopped) return;

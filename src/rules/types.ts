@@ -42,6 +42,8 @@ export interface Rule {
   /** Family-wise alpha; null when the rule does not ask for a test. */
   readonly significance: number | null;
   readonly forMs: number;
+  /** How long a firing alert keeps firing after its condition turns false (Prometheus' keep_firing_for); 0 when absent. */
+  readonly keepFiringForMs?: number;
   readonly options: SignalOptions;
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;

@@ -61,6 +61,7 @@ const RULE_KEYS = [
   'min_runs',
   'significance',
   'for',
+  'keep_firing_for',
   'labels',
   'annotations',
   ...OPTION_KEYS,
@@ -377,6 +378,7 @@ function readRule(c: Checker, raw: unknown, path: Path, names: NameRegistry): Ru
   const minRuns = c.field(m, path, 'min_runs', int(1, Number.MAX_SAFE_INTEGER, 'a positive integer'));
   const significance = c.field(m, path, 'significance', significanceReader);
   const forMs = c.field(m, path, 'for', duration());
+  const keepFiringForMs = c.field(m, path, 'keep_firing_for', duration());
   const labels = c.field(m, path, 'labels', (cc, v, p) => readNamedStrings(cc, v, p, 'label', groupBy));
   const annotations = c.field(m, path, 'annotations', (cc, v, p) => readNamedStrings(cc, v, p, 'annotation', []));
   const options = readOptions(c, m, path, signal);
@@ -394,6 +396,7 @@ function readRule(c: Checker, raw: unknown, path: Path, names: NameRegistry): Ru
     minRuns: minRuns ?? DEFAULT_MIN_RUNS,
     significance: significance ?? null,
     forMs: forMs ?? 0,
+    ...(keepFiringForMs ? { keepFiringForMs } : {}),
     options,
     labels: labels ?? {},
     annotations: annotations ?? {},

@@ -1,0 +1,140 @@
+/**
+ * Backtest over a small generated history whose transitions are worked out by hand, and the proof
+ * that a backtest and the running daemon's path (Engine + GroupRunner on a clock) give the same
+ * states at the same times on the same data.
+ *
+ * History: a run every 10 minutes (at :05, :15, ... so window edges on whole hours split cleanly) of
+ * workflow `wf`, calling `enrich` once per run until D and twice per run from D. Rule: 1-day window
+ * against the previous day, +30%, `for: 2h`. Worked out by hand (144 runs per day):
+ *   D+7h  current holds 42 doubled runs of 144: 1.2917 vs 1.0 -> +29.2%: false
+ *   D+8h  48 of 144: 1.3333 -> +33.3%: pending
+ *   D+10h held 2h: firing
+ *   D+36h current all 2.0, baseline half doubled (1.5): +33.3%: still firing
+ *   D+37h baseline 13h of 24 doubled (1.5417): +29.7%: resolved
+ *   D+38h resolved 15 minutes ago: inactive
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backtest, backtestPlan, formatBacktest } from '../src/engine/backtest.js';
+import { Engine } from '../src/engine/engine.js';
+import { GroupRunner } from '../src/engine/scheduler.js';
+import type { TransitionEvent } from '../src/engine/types.js';
+import { silentLogger } from '../src/log.js';
+import { parseRules } from '../src/rules/load.js';
+import type { RuleSet } from '../src/rules/types.js';
+import { qualified } from '../src/store/schema.js';
+import { ManualClock } from '../src/util/clock.js';
+import { openTempStore, type TempStore } from './helpers/chdb.js';
+
+const H = 3_600_000;
+const D = Date.parse('2026-03-10T00:00:00Z');
+const TABLE = qualified('default', 'agent_runs');
+let store: TempStore;
+let rules: RuleSet;
+
+const RULES = (interval: string) => `groups:
+  - name: hourly
+    interval: ${interval}
+    rules:
+      - alert: EnrichUp
+        signal: tool_calls_per_run
+        group_by: [workflow_id]
+        window: 1d
+        baseline: { previous: 1d }
+        threshold: 30%
+        min_runs: 10
+        for: 2h
+`;
+
+function load(text: string): RuleSet {
+  const { ruleSet, problems } = parseRules([{ file: 'r.yaml', text }]);
+  expect(problems).toEqual([]);
+  return ruleSet!;
+}
+
+beforeAll(async () => {
+  store = await openTempStore();
+  const rows = [];
+  for (let t = D - 4 * 24 * H + 5 * 60_000; t < D + 4 * 24 * H; t += 10 * 60_000) {
+    rows.push({ timestamp: new Date(t).toISOString(), run_id: `r${t}`, workflow_id: 'wf', outcome: 'success', tool_calls: { enrich: t >= D ? 2 : 1 } });
+  }
+  await store.ch.insert('agent_runs', rows);
+  rules = load(RULES('1h'));
+});
+afterAll(async () => {
+  await store?.ch.close();
+});
+
+const query = (sql: string, params: Record<string, unknown>) => store.ch.query(sql, params);
+const brief = (t: { at: string; from: string; to: string }) => `${(Date.parse(t.at) - D) / H}h ${t.from}->${t.to}`;
+
+describe('backtest', () => {
+  it('replays the hand-checked transitions at an hourly step, with the numbers behind each', async () => {
+    const progress: number[] = [];
+    const r = await backtest({ query, table: TABLE, rules, fromMs: D - 24 * H, toMs: D + 48 * H, stepMs: H, onProgress: (done) => progress.push(done) });
+    expect(r.evaluations).toBe(73);
+    expect(progress).toHaveLength(73);
+    expect(r.transitions.filter((t) => t.labels.tool === 'enrich').map(brief)).toEqual([
+      '8h inactive->pending',
+      '10h pending->firing',
+      '37h firing->resolved',
+      '38h resolved->inactive',
+    ]);
+    const pending = r.transitions.find((t) => t.to === 'pending')!;
+    expect(pending).toMatchObject({ rule: 'EnrichUp', signal: 'tool_calls_per_run', labels: { workflow_id: 'wf', tool: 'enrich' }, baseline: 1 });
+    expect(pending.current).toBeCloseTo(192 / 144, 10);
+    expect(pending.deviation).toBeCloseTo(1 / 3, 10);
+    expect(r.summary).toEqual([{ rule: 'EnrichUp', signal: 'tool_calls_per_run', alerts: 1, firing_hours: 27, alerts_per_week: round(1 / (72 / 168)) }]);
+    const text = formatBacktest(r);
+    expect(text).toContain('EnrichUp{workflow_id=wf,tool=enrich}  pending -> firing');
+    expect(text).toMatch(/EnrichUp +tool_calls_per_run +1 +27 /);
+  });
+
+  it('on the groups\' own schedule, gives the same transitions at the same times as the daemon\'s runner on a clock', async () => {
+    const from = D - 12 * H;
+    const to = D + 44 * H;
+    const viaBacktest = await backtest({ query, table: TABLE, rules, fromMs: from, toMs: to });
+
+    // The daemon's path: one Engine, one GroupRunner per group, time moved by a clock.
+    const clock = new ManualClock(from);
+    const events: TransitionEvent[] = [];
+    const engine = new Engine({ query, table: TABLE, clock, logger: silentLogger, notify: (u) => events.push(...u.transitions) });
+    engine.adoptRuleSet(rules);
+    let running: Promise<unknown> = Promise.resolve();
+    const runners = rules.groups.map(
+      (g) => new GroupRunner(g, { clock, logger: silentLogger, onSkip: () => undefined, run: (group, at, signal) => (running = engine.evaluateGroup(group, at, signal)).then(() => undefined) }),
+    );
+    for (const r of runners) r.start();
+    await running;
+    while (clock.now() < to) {
+      await clock.advance(Math.min(H, to - clock.now()));
+      await running;
+    }
+    for (const r of runners) await r.stop();
+
+    const viaDaemon = events.map((e) => ({ at: new Date(e.transition.at).toISOString(), from: e.transition.from, to: e.transition.to, labels: e.series.labels }));
+    const picked = viaBacktest.transitions.map(({ at, from, to, labels }) => ({ at, from, to, labels }));
+    expect(picked.length).toBeGreaterThanOrEqual(3);
+    expect(picked).toEqual(viaDaemon);
+    // Off the whole hour: the group's slot offset, exactly as the runner places it.
+    expect(new Date(picked[0]!.at).getUTCMinutes() + new Date(picked[0]!.at).getUTCSeconds()).toBeGreaterThan(0);
+  });
+
+  it('plans each group on its own interval, in time order', () => {
+    const two = load(`${RULES('1h')}  - name: daily
+    interval: 1d
+    rules:
+      - alert: Other
+        signal: cost_per_success
+        threshold: 50%
+`);
+    const plan = backtestPlan(two, D, D + 24 * H);
+    expect(plan.filter((p) => p.group.name === 'hourly')).toHaveLength(25);
+    expect(plan.filter((p) => p.group.name === 'daily').length).toBeGreaterThanOrEqual(1);
+    expect(plan.map((p) => p.at)).toEqual([...plan.map((p) => p.at)].sort((a, b) => a - b));
+    expect(() => backtestPlan(two, D, D + H, 0)).toThrow(/step/);
+  });
+});
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
