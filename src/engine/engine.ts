@@ -11,6 +11,7 @@ import type { Evidence } from '../alerting/types.js';
 import { renderTemplate } from '../rules/template.js';
 import { formatPercentChange, humanize } from '../util/format.js';
 import type { Rule, RuleGroup, RuleSet } from '../rules/types.js';
+import { SIGNAL_IMPLS } from '../signals/index.js';
 import { evaluateRule, type QueryFn } from './evaluate.js';
 import type { AlertStateView, EnginePorts, FiringAlert, GroupResult, RuleEvaluation, SeriesEvaluation, TransitionEvent } from './types.js';
 
@@ -144,7 +145,9 @@ export class Engine implements AlertStateView {
     for (const { series, transition } of events) {
       const where = Object.entries(series.labels).map(([k, v]) => `${k}=${v}`).join(' ');
       const e = series.measured ? series.evidence : undefined;
-      const moved = e ? `: ${humanize(e.current)} vs baseline ${humanize(e.baseline)} (${e.isNew ? 'new' : formatPercentChange(e.deviation)})` : '';
+      const moved = e === undefined ? '' : SIGNAL_IMPLS[rule.signal].effectSize(series.key)
+        ? `: distance ${humanize(e.current)} (threshold ${humanize(rule.threshold)})`
+        : `: ${humanize(e.current)} vs baseline ${humanize(e.baseline)} (${e.isNew ? 'new' : formatPercentChange(e.deviation)})`;
       const fields = { rule: rule.alert, signal: rule.signal, labels: series.labels, from: transition.from, to: transition.to, reason: transition.reason };
       const msg = `${rule.alert} ${transition.to} for ${where}${moved}`;
       if (transition.to === 'firing' || transition.to === 'error') log.warn(fields, msg);

@@ -86,8 +86,9 @@ function subjectOf(ev: DriftEvidence): string {
   }
 }
 
+/** A share as a percentage with three significant digits, so close rates still differ: "1.65%", "2.29%". */
 function pct(x: number | null): string {
-  return x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`;
+  return x === null ? 'n/a' : `${Number((x * 100).toPrecision(3))}%`;
 }
 
 function fixed3(x: number | null): string {
