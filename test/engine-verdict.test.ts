@@ -61,3 +61,35 @@ describe('verdicts', () => {
     expect(out.map((s) => (s.outcome.kind === 'ok' ? s.outcome.active : s.outcome.kind))).toEqual([true, 'nodata']);
   });
 });
+
+describe('verdicts with a frozen baseline (a firing series keeps its baseline from when it fired)', () => {
+  const test = (pValue: number) => ({ name: 't', statistic: 1, pValue });
+  const frozen = new Map([['R{workflow_id="w"}', 1.0]]);
+
+  it('compares with the frozen value: a persisting change stays true after the live baseline absorbed it', () => {
+    // Live: 2.0 vs 1.9 (+5%, not significant); frozen: 2.0 vs 1.0 (+100%).
+    const [s] = verdicts(rule({ significance: 0.01 }), SIGNAL_IMPLS.cost_per_success, [m({ current: 2, baseline: 1.9, deviation: 0.0526, test: test(0.4) })], frozen);
+    expect(s).toMatchObject({ baseline: 1, deviation: 1, outcome: { kind: 'ok', active: true }, extra: { live_baseline: 1.9, frozen_baseline: 1 } });
+  });
+
+  it('goes false when the signal returns to the frozen baseline', () => {
+    const [s] = verdicts(rule(), SIGNAL_IMPLS.cost_per_success, [m({ current: 1.05, baseline: 2, deviation: -0.475 })], frozen);
+    expect(s).toMatchObject({ baseline: 1, outcome: { kind: 'ok', active: false } });
+    expect(s!.deviation).toBeCloseTo(0.05, 10);
+  });
+
+  it('still needs min_runs, and leaves other series and effect sizes on their live baseline and test', () => {
+    const r = rule({ signal: 'tool_calls_per_run', significance: 0.05 });
+    const frozenMix = new Map([['R{workflow_id="w",tool="__mix__"}', 0.01], ['R{workflow_id="w",tool="a"}', 1]]);
+    const out = verdicts(r, SIGNAL_IMPLS.tool_calls_per_run, [
+      m({ labels: { workflow_id: 'w', tool: '__mix__' }, key: '__mix__', current: 0.3, baseline: 0, deviation: 0.3, test: test(0.001) }),
+      m({ labels: { workflow_id: 'w', tool: 'a' }, key: 'a', current: 2, baseline: 1.9, deviation: 0.05, currentRuns: 5, test: test(0.5) }),
+      m({ labels: { workflow_id: 'v', tool: 'a' }, key: 'a', current: 1.3, baseline: 1, deviation: 0.3, test: test(0.03) }),
+    ], frozenMix);
+    expect(out.map((s) => (s.outcome.kind === 'ok' ? s.outcome.active : s.outcome.kind))).toEqual([true, 'nodata', true]);
+    expect(out[0]!.baseline).toBe(0); // a distance is never compared with a frozen value
+    // The family is the two live tested series: Holm multiplies the smaller p by 2.
+    expect(out[0]!.pValue).toBeCloseTo(0.002, 10);
+    expect(out[2]!.pValue).toBeCloseTo(0.03, 10);
+  });
+});

@@ -4,7 +4,7 @@ import { movedLine } from '../src/notify/format.js';
 import { MIX_KEY } from '../src/store/contract.js';
 import { alert } from './helpers/alerts.js';
 
-const moved = (evidence: Parameters<typeof alert>[0]['evidence']) => movedLine(alert({ evidence }).evidence);
+const moved = (evidence: NonNullable<Parameters<typeof alert>[0]>['evidence']) => movedLine(alert({ evidence }).evidence);
 
 describe('movedLine', () => {
   it.each([

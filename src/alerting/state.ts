@@ -29,6 +29,12 @@ export interface AlertSeries {
    * listing it). A failed query changes nothing here: the data did not change, the query did.
    */
   readonly measured: boolean;
+  /**
+   * While firing: the baseline value when it started firing, which later evaluations compare with
+   * instead of the live baseline (so a persisting change does not resolve itself). Absent otherwise,
+   * and for effect-size series (a distance has no baseline value to freeze).
+   */
+  readonly frozenBaseline?: number;
 }
 
 /** Keyed by `AlertSeries.id`. */
@@ -47,6 +53,8 @@ export interface SeriesResult {
   readonly annotations?: Readonly<Record<string, string>>;
   /** Present when the evaluation measured the series; absent for an error outcome. */
   readonly evidence?: Evidence;
+  /** Whether its baseline value may be frozen when it starts firing (false for effect sizes). */
+  readonly freezable?: boolean;
 }
 
 /** The value an alert series shows: the deviation of its last measurement (null: not computable). */
@@ -98,6 +106,7 @@ export function applyEvaluation(
     // An error evaluation has nothing to say about these: keep the last known ones.
     const annotations = r.annotations ?? prev?.annotations;
     const evidence = r.evidence ?? prev?.evidence;
+    const frozenBaseline = frozenFor(prev, record.state, r);
     const series: AlertSeries = {
       id: key,
       alert,
@@ -107,6 +116,7 @@ export function applyEvaluation(
       ...(annotations !== undefined ? { annotations: { ...annotations } } : {}),
       ...(evidence !== undefined ? { evidence } : {}),
       measured: r.outcome.kind === 'error' ? (prev?.measured ?? false) : r.evidence !== undefined,
+      ...(frozenBaseline !== undefined ? { frozenBaseline } : {}),
     };
     states.set(key, series);
     if (transition) changes.push({ key, alert, labels: series.labels, transition, record });
@@ -123,6 +133,14 @@ export function applyEvaluation(
     if (transition) changes.push({ key, alert, labels: prev.labels, transition, record });
   }
   return changes;
+}
+
+/** Frozen when a series starts firing, kept while it fires, dropped when it stops. */
+function frozenFor(prev: AlertSeries | undefined, state: AlertRecord['state'], r: SeriesResult): number | undefined {
+  if (state !== 'firing') return undefined;
+  if (prev?.record.state === 'firing') return prev.frozenBaseline;
+  const b = r.evidence?.baseline;
+  return r.freezable && b !== null && b !== undefined && Number.isFinite(b) && b > 0 ? b : undefined;
 }
 
 /**

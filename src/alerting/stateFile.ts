@@ -133,6 +133,7 @@ const alertSchema = z.object({
   annotations: z.record(z.string(), z.string()).optional(),
   evidence: evidenceSchema.optional(),
   measured: z.boolean().default(false),
+  frozenBaseline: z.number().optional(),
 });
 
 const snapshotSchema = z.object({

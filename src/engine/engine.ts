@@ -121,8 +121,10 @@ export class Engine implements AlertStateView {
 
   private async evaluate(rule: Rule, at: number, signal?: AbortSignal): Promise<RuleEvaluation> {
     const query: QueryFn = (sql, params) => this.ports.query(sql, params, signal);
+    const frozen = new Map<string, number>();
+    for (const s of seriesOf(this.states, rule.alert)) if (s.record.state === 'firing' && s.frozenBaseline !== undefined) frozen.set(s.id, s.frozenBaseline);
     try {
-      return await evaluateRule(query, this.ports.table, rule, at, () => this.ports.clock.now(), signal);
+      return await evaluateRule(query, this.ports.table, rule, at, () => this.ports.clock.now(), signal, frozen);
     } catch (err) {
       // Not a ClickHouse failure (those are outcomes): a bug. Said as one, then the group stops.
       this.ports.logger.error({ err, rule: rule.alert }, `rule ${rule.alert}: evaluation failed with an unexpected error (a bug in agentdrift, not a ClickHouse problem)`);
@@ -165,12 +167,14 @@ export class Engine implements AlertStateView {
 export function applyRuleEvaluation(states: AlertStates, rule: Rule, ev: RuleEvaluation): SeriesChange[] {
   const opts = { keepFiringForMs: rule.keepFiringForMs ?? 0 };
   if (ev.error) return applyQueryError(states, rule.alert, ev.error, ev.at, rule.forMs, opts);
+  const effectSize = SIGNAL_IMPLS[rule.signal].effectSize;
   const results = ev.series.map((s) => ({
     labels: s.labels,
     key: s.key,
     outcome: s.outcome,
     annotations: renderAnnotations(rule, s),
     evidence: evidenceOf(s),
+    freezable: !effectSize(s.key),
   }));
   return applyEvaluation(states, rule.alert, results, ev.at, rule.forMs, opts);
 }

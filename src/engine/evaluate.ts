@@ -27,6 +27,8 @@ export async function evaluateRule(
   at: number,
   now: () => number = Date.now,
   signal?: AbortSignal,
+  /** Frozen baselines of the rule's firing series, by series id (see verdict.ts). */
+  frozen?: ReadonlyMap<string, number>,
 ): Promise<RuleEvaluation> {
   const started = now();
   const windows = windowsFor(rule.windowMs, rule.baseline, at);
@@ -39,6 +41,6 @@ export async function evaluateRule(
     return { rule, at, windows, series: [], error: (err as Error)?.message ?? String(err), durationMs: now() - started };
   }
   // Measuring and judging are pure: a throw here is a bug and propagates.
-  const series = verdicts(rule, impl, impl.measure(rule, windows, rows));
+  const series = verdicts(rule, impl, impl.measure(rule, windows, rows), frozen);
   return { rule, at, windows, series, error: null, durationMs: now() - started };
 }

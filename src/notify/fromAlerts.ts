@@ -25,7 +25,11 @@ export function notificationFor(rule: Rule, series: AlertSeries, externalUrl: st
   const evidence: DriftEvidence = {
     signal: rule.signal,
     window: `last ${formatDuration(rule.windowMs)}`,
-    baselineWindow: describeBaseline(rule.baseline),
+    // A firing series is compared with the baseline as it was when it fired (see engine/verdict.ts).
+    baselineWindow:
+      series.frozenBaseline !== undefined && r.firedAt !== null
+        ? `${describeBaseline(rule.baseline)} as of ${new Date(r.firedAt).toISOString()} (frozen while firing)`
+        : describeBaseline(rule.baseline),
     threshold: rule.threshold,
     direction: rule.direction,
     key: series.key,
