@@ -143,3 +143,31 @@ describe('backtest', () => {
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
+
+describe('accept: an operator takes the current value as the new normal', () => {
+  it('resolves the firing series now, then compares with the accepted value until the live baseline catches up', async () => {
+    const clock = new ManualClock(D);
+    const events: TransitionEvent[] = [];
+    const engine = new Engine({ query, table: TABLE, clock, logger: silentLogger, notify: (u) => events.push(...u.transitions) });
+    engine.adoptRuleSet(rules);
+    const group = rules.groups[0]!;
+    const at = (h: number) => D + h * H;
+    for (let h = 0; h <= 30; h++) await engine.evaluateGroup(group, at(h));
+    expect(events.map((e) => `${(e.transition.at - D) / H}h ${e.transition.to}`)).toEqual(['8h pending', '10h firing']);
+
+    await expect(engine.accept('NoSuchRule', {}, 'x', at(30))).rejects.toThrow(/no rule named "NoSuchRule"/);
+    expect(await engine.accept('EnrichUp', { workflow_id: 'other' }, 'x', at(30))).toEqual([]);
+    const accepted = await engine.accept('EnrichUp', { workflow_id: 'wf' }, 'enrichment confirms each record by design', at(30));
+    expect(accepted).toHaveLength(1);
+    const s = accepted[0]!.series;
+    expect(accepted[0]!.transition).toMatchObject({ from: 'firing', to: 'resolved', reason: 'accepted as the new normal: enrichment confirms each record by design' });
+    expect(s.accepted).toEqual({ at: at(30), reason: 'enrichment confirms each record by design', baseline: 2, until: at(30 + 48) });
+    expect(s.annotations?.accepted).toMatch(/^enrichment confirms each record by design \(accepted 2026-03-11T06:00:00.000Z\)$/);
+
+    // Calls stay at 2.0 (+100% on the live baseline until D+48h): no new alert against the new normal.
+    for (let h = 31; h <= 96; h++) await engine.evaluateGroup(group, at(h));
+    expect(events.slice(2).map((e) => `${(e.transition.at - D) / H}h ${e.transition.from}->${e.transition.to}`)).toEqual(['30h firing->resolved', '31h resolved->inactive']);
+    // Past `until` the acceptance is dropped: the live baseline holds only accepted data by then.
+    expect(engine.alertStates.get(s.id)!.accepted).toBeUndefined();
+  });
+});

@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { metricsUrlOf, startCli, waitForEvaluations, type LiveProcess } from './helpers/cli.js';
+import { metricsUrlOf, runCli, startCli, waitForEvaluations, type LiveProcess } from './helpers/cli.js';
 import { pinnedDemoStart, pinnedRestart } from './helpers/demo.js';
 
 const cwd = mkdtempSync(join(tmpdir(), 'agentdrift-daemon-'));
@@ -60,6 +60,27 @@ describe('the daemon on the embedded demo', () => {
     writeFileSync(file, 'groups:\n  - name: extra\n    interval: 5m\n    rules:\n      - alert: Fixed\n        signal: cost_per_success\n        threshold: 50%\n        min_runs: 100\n');
     const ok = await proc!.waitFor(msg(/^rules reloaded$/), 10_000);
     expect(json(ok)).toMatchObject({ rules: 5 });
+  });
+
+  it('accept resolves a firing alert as the new normal, says why, and shows it in /alerts and /metrics', async () => {
+    const metrics = await metricsUrlOf(proc!, 1);
+    const base = metrics.replace(/\/metrics$/, '');
+    const r = runCli(['accept', 'CostPerSuccessUp', '--group', 'workflow_id=invoice_enrichment', '--reason', 'enrichment confirms each record by design', '--url', base], cwd);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^accepted CostPerSuccessUp workflow_id=invoice_enrichment: new normal [\d.]+, compared with it until 2026-/);
+    await proc!.waitFor(msg(/^CostPerSuccessUp resolved for workflow_id=invoice_enrichment/), 5_000);
+    const alerts = (await (await fetch(`${base}/alerts?alertname=CostPerSuccessUp`)).json()) as { labels: Record<string, string>; state: string; accepted: { reason: string } | null }[];
+    const mine = alerts.find((a) => a.labels.workflow_id === 'invoice_enrichment')!;
+    expect(mine).toMatchObject({ state: 'resolved', accepted: { reason: 'enrichment confirms each record by design' } });
+    expect(await (await fetch(metrics)).text()).toMatch(/agentdrift_alert_accepted_timestamp_seconds\{rule="CostPerSuccessUp"[^}]*workflow_id="invoice_enrichment"/);
+    // Nothing matched: exit 1 and say so; an unknown rule: the daemon refuses.
+    const none = runCli(['accept', 'CostPerSuccessUp', '--group', 'workflow_id=nope', '--reason', 'x', '--url', base], cwd);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/nothing accepted/);
+    const unknown = runCli(['accept', 'NoSuchRule', '--reason', 'x', '--url', base], cwd);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/404.*no rule named .*NoSuchRule/s);
   });
 
   it('stops cleanly on SIGTERM and persists the alert state', async () => {

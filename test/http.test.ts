@@ -37,6 +37,31 @@ describe('http server', () => {
     return { base: `http://127.0.0.1:${server.address.port}`, port: server.address.port, metrics };
   }
 
+  it('POST /api/v1/accept validates its body and hands it to the daemon', async () => {
+    const seen: unknown[] = [];
+    server = await startHttpServer({
+      host: '127.0.0.1',
+      port: 0,
+      metrics: new DriftMetrics({ defaultMetrics: false }),
+      readiness: async () => READY,
+      logger: silentLogger,
+      accept: async (r) => (seen.push(r), r.alertname === 'Known' ? { status: 200, body: { accepted: [] } } : { status: 404, body: { error: 'no rule' } }),
+    });
+    const url = `http://127.0.0.1:${server.address.port}/api/v1/accept`;
+    const post = (body: string) => fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+    expect((await fetch(url)).status).toBe(405);
+    expect((await post('not json')).status).toBe(400);
+    const noReason = await post(JSON.stringify({ alertname: 'Known' }));
+    expect(noReason.status).toBe(400);
+    expect(await noReason.text()).toMatch(/reason/);
+    expect((await post('x'.repeat(70 * 1024)).catch(() => ({ status: 413 }))).status).toBe(413);
+    const ok = await post(JSON.stringify({ alertname: 'Known', match: { workflow_id: 'w' }, reason: ' new prompt ' }));
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ accepted: [] });
+    expect((await post(JSON.stringify({ alertname: 'Other', reason: 'r' }))).status).toBe(404);
+    expect(seen).toEqual([{ alertname: 'Known', match: { workflow_id: 'w' }, reason: 'new prompt' }, { alertname: 'Other', match: {}, reason: 'r' }]);
+  });
+
   it('serves /metrics with the exposition content type', async () => {
     const { base, metrics } = await start();
     const res = await fetch(`${base}/metrics`);

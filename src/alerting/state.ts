@@ -35,6 +35,19 @@ export interface AlertSeries {
    * and for effect-size series (a distance has no baseline value to freeze).
    */
   readonly frozenBaseline?: number;
+  /**
+   * An operator accepted the series' current value as the new normal (`agentdrift accept`): it was
+   * resolved then, and is compared with `baseline` (the value accepted) until `until`, when the live
+   * baseline holds only data from after the acceptance.
+   */
+  readonly accepted?: Acceptance;
+}
+
+export interface Acceptance {
+  readonly at: number;
+  readonly reason: string;
+  readonly baseline: number;
+  readonly until: number;
 }
 
 /** Keyed by `AlertSeries.id`. */
@@ -117,6 +130,7 @@ export function applyEvaluation(
       ...(evidence !== undefined ? { evidence } : {}),
       measured: r.outcome.kind === 'error' ? (prev?.measured ?? false) : r.evidence !== undefined,
       ...(frozenBaseline !== undefined ? { frozenBaseline } : {}),
+      ...(prev?.accepted !== undefined && prev.accepted.until > at ? { accepted: prev.accepted } : {}),
     };
     states.set(key, series);
     if (transition) changes.push({ key, alert, labels: series.labels, transition, record });

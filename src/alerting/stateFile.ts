@@ -134,6 +134,7 @@ const alertSchema = z.object({
   evidence: evidenceSchema.optional(),
   measured: z.boolean().default(false),
   frozenBaseline: z.number().optional(),
+  accepted: z.object({ at: time, reason: z.string(), baseline: z.number(), until: time }).optional(),
 });
 
 const snapshotSchema = z.object({

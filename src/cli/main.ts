@@ -171,6 +171,48 @@ export function buildProgram(): Command {
       }
     });
 
+  program
+    .command('accept')
+    .description('accept the current value of firing alerts as the new normal: they resolve now and are compared with it from then on')
+    .argument('<rule>', 'the alert name of the rule')
+    .option('--group <label=value...>', 'only the series with these labels (e.g. workflow_id=invoice_enrichment tool=enrich_company)')
+    .requiredOption('--reason <text>', 'why (recorded, shown in /alerts and the resolved notification)')
+    .option('--url <url>', "the daemon's HTTP address (default: from the config's listen)")
+    .option('-c, --config <file>', 'daemon configuration (default: ./agentdrift.yaml if present)')
+    .action(async (rule: string, o: GlobalOptions & { group?: string[]; reason: string; url?: string }) => {
+      const match: Record<string, string> = {};
+      for (const g of o.group ?? []) {
+        const i = g.indexOf('=');
+        if (i <= 0) throw new UsageError(`--group takes label=value, got ${JSON.stringify(g)}`);
+        match[g.slice(0, i)] = g.slice(i + 1);
+      }
+      const config = await resolveConfig(o);
+      const host = ['0.0.0.0', '::', ''].includes(config.listen.host) ? '127.0.0.1' : config.listen.host;
+      const base = o.url ?? `http://${host.includes(':') ? `[${host}]` : host}:${config.listen.port}`;
+      let res: Response;
+      try {
+        res = await fetch(`${base.replace(/\/+$/, '')}/api/v1/accept`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ alertname: rule, match, reason: o.reason }),
+          signal: AbortSignal.timeout(10_000),
+        });
+      } catch (e) {
+        throw new UsageError(`cannot reach the daemon at ${base}: ${(e as Error).message} (is it running? pass --url)`);
+      }
+      const text = await res.text();
+      if (!res.ok) throw new UsageError(`the daemon refused: ${res.status} ${text.trim()}`);
+      const body = JSON.parse(text) as { accepted: { labels: Record<string, string>; baseline: number | null; until: string | null }[] };
+      if (body.accepted.length === 0) {
+        err(`no firing series of ${rule} matched${o.group ? ` ${o.group.join(' ')}` : ''}: nothing accepted`);
+        process.exitCode = 1;
+        return;
+      }
+      for (const a of body.accepted) {
+        out(`accepted ${rule} ${Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(' ')}: new normal ${a.baseline}, compared with it until ${a.until}`);
+      }
+    });
+
   dataOptions(program.command('start').description('run the daemon: evaluate rules on schedule, export metrics, send alerts'))
     .option('--demo', 'seed demo data when the store is empty (what `npm start` does); implies --migrate')
     .option('--migrate', 'run `migrate` first (needs DDL rights; the daemon itself only reads)')

@@ -140,9 +140,17 @@ export function composeDaemon(o: ComposeOptions): Daemon {
             resolved_at: iso(a.record.resolvedAt),
             last_evaluation: iso(a.record.lastEvalAt),
             value: a.evidence?.deviation ?? null,
+            frozen_baseline: a.record.state === 'firing' ? (a.frozenBaseline ?? null) : null,
+            accepted: a.accepted === undefined ? null : { at: iso(a.accepted.at), reason: a.accepted.reason, baseline: a.accepted.baseline, until: iso(a.accepted.until) },
             annotations: a.annotations ?? {},
             last_error: a.record.lastError,
           })),
+      accept: async ({ alertname, match, reason }) => {
+        if (!engine.rules.has(alertname)) return { status: 404, body: { error: `no rule named ${JSON.stringify(alertname)} is loaded` } };
+        const accepted = await engine.accept(alertname, match, reason, clock.now());
+        logger.warn({ alertname, match, reason, series: accepted.length }, `accepted the current value of ${accepted.length} firing series of ${alertname} as the new normal`);
+        return { status: 200, body: { accepted: accepted.map((e) => ({ labels: e.series.labels, baseline: e.series.accepted?.baseline ?? null, until: iso(e.series.accepted?.until ?? null) })) } };
+      },
       readiness: async () => {
         let clickhouseOk = true;
         let clickhouseDetail = 'reachable';

@@ -62,6 +62,43 @@ export class Engine implements AlertStateView {
     return dropped;
   }
 
+  /**
+   * An operator accepts the current value of the firing series of `alert` whose labels include every
+   * `match` label as the new normal: each is resolved now (the notification says why), and compared
+   * with the accepted value until the live baseline holds only data from after the acceptance. A
+   * later move away from the new normal fires again. Returns what was accepted.
+   */
+  async accept(alert: string, match: Readonly<Record<string, string>>, reason: string, at: number): Promise<TransitionEvent[]> {
+    const rule = this.ruleIndex.get(alert);
+    if (rule === undefined) throw new UnknownRuleError(`no rule named ${JSON.stringify(alert)} is loaded`);
+    const events: TransitionEvent[] = [];
+    for (const s of seriesOf(this.states, alert)) {
+      if (s.record.state !== 'firing' || !Object.entries(match).every(([k, v]) => s.labels[k] === v)) continue;
+      const value = s.evidence?.current;
+      if (value === null || value === undefined) continue;
+      const transition = { from: 'firing' as const, to: 'resolved' as const, at, reason: `accepted as the new normal: ${reason}` };
+      const { frozenBaseline: _unfrozen, ...rest } = s;
+      const series: AlertSeries = {
+        ...rest,
+        record: { ...s.record, state: 'resolved', resolvedAt: at, keepFiringSince: null },
+        annotations: { ...(s.annotations ?? {}), accepted: `${reason} (accepted ${new Date(at).toISOString()})` },
+        accepted: { at, reason, baseline: value, until: at + rule.windowMs + baselineSpan(rule) },
+      };
+      this.states.set(s.id, series);
+      events.push({ rule, series, transition });
+    }
+    this.report(rule, null, events);
+    if (events.length > 0) {
+      try {
+        this.ports.notify?.({ at, transitions: events, firing: this.firing() });
+      } catch (err) {
+        this.ports.logger.error({ err }, 'handing alerts to the notification pipeline failed');
+      }
+      await this.ports.persist?.().catch((err) => this.ports.logger.error({ err }, 'could not persist alert state'));
+    }
+    return events;
+  }
+
   /** Every series firing now, with its rule. */
   firing(): FiringAlert[] {
     const out: FiringAlert[] = [];
@@ -122,7 +159,10 @@ export class Engine implements AlertStateView {
   private async evaluate(rule: Rule, at: number, signal?: AbortSignal): Promise<RuleEvaluation> {
     const query: QueryFn = (sql, params) => this.ports.query(sql, params, signal);
     const frozen = new Map<string, number>();
-    for (const s of seriesOf(this.states, rule.alert)) if (s.record.state === 'firing' && s.frozenBaseline !== undefined) frozen.set(s.id, s.frozenBaseline);
+    for (const s of seriesOf(this.states, rule.alert)) {
+      if (s.record.state === 'firing' && s.frozenBaseline !== undefined) frozen.set(s.id, s.frozenBaseline);
+      else if (s.accepted !== undefined && s.accepted.until > at) frozen.set(s.id, s.accepted.baseline);
+    }
     try {
       return await evaluateRule(query, this.ports.table, rule, at, () => this.ports.clock.now(), signal, frozen);
     } catch (err) {
@@ -141,9 +181,9 @@ export class Engine implements AlertStateView {
   }
 
   /** Every transition is logged here, once: warn for firing and error, info for the rest. */
-  private report(rule: Rule, ev: RuleEvaluation, events: readonly TransitionEvent[]): void {
+  private report(rule: Rule, ev: RuleEvaluation | null, events: readonly TransitionEvent[]): void {
     const log = this.ports.logger;
-    if (ev.error) log.error({ rule: rule.alert, error: ev.error }, `rule ${rule.alert}: evaluation failed`);
+    if (ev?.error) log.error({ rule: rule.alert, error: ev.error }, `rule ${rule.alert}: evaluation failed`);
     for (const { series, transition } of events) {
       const where = Object.entries(series.labels).map(([k, v]) => `${k}=${v}`).join(' ');
       const e = series.measured ? series.evidence : undefined;
@@ -177,6 +217,16 @@ export function applyRuleEvaluation(states: AlertStates, rule: Rule, ev: RuleEva
     freezable: !effectSize(s.key),
   }));
   return applyEvaluation(states, rule.alert, results, ev.at, rule.forMs, opts);
+}
+
+export class UnknownRuleError extends Error {
+  override readonly name = 'UnknownRuleError';
+}
+
+/** How far back a rule's baseline reaches behind its current window. */
+function baselineSpan(rule: Rule): number {
+  const b = rule.baseline;
+  return b.kind === 'previous' ? b.lengthMs + b.offsetMs : b.weeks * 7 * 86_400_000;
 }
 
 function evidenceOf(s: SeriesEvaluation): Evidence {

@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { DriftMetrics } from '../metrics/registry.js';
 import type { Readiness } from './readiness.js';
@@ -18,7 +19,66 @@ export interface HttpServerOptions {
   readonly readiness: () => Promise<Readiness>;
   /** GET /alerts: the alert states (what notification links point at); optional. */
   readonly alerts?: (filter: { alertname: string | null; state: string | null }) => unknown;
+  /**
+   * POST /api/v1/accept: an operator accepts the current value of firing alerts as the new normal.
+   * Answered for loopback clients only (`agentdrift accept` on the same host): it changes alert
+   * state, and the listen address is usually reachable by a whole network of scrapers.
+   */
+  readonly accept?: (request: AcceptRequest) => Promise<AcceptAnswer>;
   readonly logger: Logger;
+}
+
+export interface AcceptRequest {
+  readonly alertname: string;
+  readonly match: Readonly<Record<string, string>>;
+  readonly reason: string;
+}
+
+export type AcceptAnswer = { readonly status: 200 | 404; readonly body: unknown };
+
+const acceptSchema = z.object({
+  alertname: z.string().min(1).max(200),
+  match: z.record(z.string(), z.string()).default({}),
+  reason: z.string().trim().min(1, 'a reason is required').max(1000),
+});
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolveBody, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        resolveBody(null);
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolveBody(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address !== undefined && (address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.'));
+}
+
+async function handleAccept(req: IncomingMessage, res: ServerResponse, accept: NonNullable<HttpServerOptions['accept']>): Promise<void> {
+  if (req.method !== 'POST') return send(res, 405, TEXT, 'method not allowed\n', { Allow: 'POST' });
+  if (!isLoopback(req.socket.remoteAddress)) return send(res, 403, TEXT, 'accepting alerts is allowed from this host only (run agentdrift accept there)\n');
+  const text = await readBody(req);
+  if (text === null) return send(res, 413, TEXT, 'request body too large\n');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return send(res, 400, TEXT, 'body must be JSON: {"alertname", "match", "reason"}\n');
+  }
+  const parsed = acceptSchema.safeParse(raw);
+  if (!parsed.success) return send(res, 400, TEXT, `${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}\n`);
+  const answer = await accept(parsed.data);
+  return send(res, answer.status, JSON_TYPE, `${JSON.stringify(answer.body, null, 2)}\n`);
 }
 
 export interface HttpServer {
@@ -49,6 +109,7 @@ async function route(req: IncomingMessage, res: ServerResponse, opts: HttpServer
   const method = req.method ?? 'GET';
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname;
+  if (path === '/api/v1/accept' && opts.accept) return handleAccept(req, res, opts.accept);
   const known = path === '/metrics' || path === '/healthz' || path === '/readyz' || (path === '/alerts' && opts.alerts !== undefined);
   if (!known) return send(res, 404, TEXT, 'not found\n');
   if (method !== 'GET' && method !== 'HEAD') return send(res, 405, TEXT, 'method not allowed\n', { Allow: 'GET, HEAD' });

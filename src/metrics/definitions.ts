@@ -16,7 +16,7 @@ type RunsLabelName = SeriesLabelName | 'window';
 /** Called by prom-client before each scrape of a gauge that reads state. */
 export type Collect = () => void;
 
-export type SeriesGaugeName = 'current' | 'baseline' | 'deviation' | 'runs' | 'pValue' | 'alertState';
+export type SeriesGaugeName = 'current' | 'baseline' | 'deviation' | 'runs' | 'pValue' | 'alertState' | 'accepted';
 
 /** Each gauge fills itself from the state when scraped (`collectFor(name)`). */
 export function defineSeriesGauges(registers: Registry[], collectFor: (name: SeriesGaugeName) => Collect) {
@@ -63,6 +63,13 @@ export function defineSeriesGauges(registers: Registry[], collectFor: (name: Ser
       labelNames: [...labelNames, 'alertstate'],
       registers,
       collect: collectFor('alertState'),
+    }),
+    accepted: new Gauge<SeriesLabelName>({
+      name: 'agentdrift_alert_accepted_timestamp_seconds',
+      help: 'When an operator accepted the series\' value as the new normal (agentdrift accept), while that acceptance is in force.',
+      labelNames,
+      registers,
+      collect: collectFor('accepted'),
     }),
   };
 }

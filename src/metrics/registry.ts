@@ -59,6 +59,7 @@ interface ExportedSeries {
   readonly state: AlertSeries['record']['state'];
   /** The numbers to export; null when the latest evaluation did not measure the series. */
   readonly evidence: Evidence | null;
+  readonly acceptedAt: number | null;
 }
 
 export class DriftMetrics {
@@ -117,9 +118,13 @@ export class DriftMetrics {
   private fill(name: SeriesGaugeName): void {
     const g = this.series;
     g[name].reset();
-    for (const { labels, evidence, state } of this.exportedSeries()) {
+    for (const { labels, evidence, state, acceptedAt } of this.exportedSeries()) {
       if (name === 'alertState') {
         g.alertState.set({ ...labels, alertstate: state }, 1);
+        continue;
+      }
+      if (name === 'accepted') {
+        if (acceptedAt !== null) g.accepted.set(labels, acceptedAt / 1000);
         continue;
       }
       if (evidence === null) continue;
@@ -159,6 +164,7 @@ export class DriftMetrics {
         magnitude: evidence ? magnitudeOf(evidence.deviation, evidence.isNew) : -1,
         state: s.record.state,
         evidence,
+        acceptedAt: s.accepted?.at ?? null,
       });
       byRule.set(s.alert, list);
     }
