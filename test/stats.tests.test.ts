@@ -325,8 +325,8 @@ function mixSums(runs: readonly Record<string, number>[]): MixSums {
 
 describe('raoScottChiSquareTest (calls clustered in runs)', () => {
   // current: {a:2, b:1}, {a:1}, {a:1, b:2}; baseline: {a:1, b:1}, {b:2}, {a:3, b:1}
-  const current = [{ a: 2, b: 1 }, { a: 1 }, { a: 1, b: 2 }];
-  const baseline = [{ a: 1, b: 1 }, { b: 2 }, { a: 3, b: 1 }];
+  const current: Record<string, number>[] = [{ a: 2, b: 1 }, { a: 1 }, { a: 1, b: 2 }];
+  const baseline: Record<string, number>[] = [{ a: 1, b: 1 }, { b: 2 }, { a: 3, b: 1 }];
 
   it('divides Pearson X² by the design effect; with two categories by hand', () => {
     // Calls: current a 4, b 3 (M₀ = 7), baseline a 4, b 4 (M₁ = 8), pooled p̄ = (8/15, 7/15).
@@ -352,8 +352,8 @@ describe('raoScottChiSquareTest (calls clustered in runs)', () => {
     //   tr(A) 2.3228204914155324, tr(A²) 3.4642396158529887 (eigenvalues 0, 0.54234, 1.78048),
     //   Pearson X² 0.0686868686868687 (scipy chi2_contingency), X²ₛ = X² tr(A)/tr(A²) 0.046055493779041515,
     //   df = tr(A)²/tr(A²) 1.5574832094896471, p = chi2.sf 0.9432875184616187.
-    const cur = [{ a: 2, b: 1 }, { a: 1, c: 1 }, { a: 3 }, { b: 2, c: 1 }];
-    const base = [{ a: 1, b: 1, c: 1 }, { a: 2 }, { b: 1 }];
+    const cur: Record<string, number>[] = [{ a: 2, b: 1 }, { a: 1, c: 1 }, { a: 3 }, { b: 2, c: 1 }];
+    const base: Record<string, number>[] = [{ a: 1, b: 1, c: 1 }, { a: 2 }, { b: 1 }];
     const r = raoScottChiSquareTest(mixSums(cur), mixSums(base))!;
     expect(r.statistic).toBeCloseTo(0.046055493779041515, 12);
     expect(r.df).toBeCloseTo(1.5574832094896471, 12);
@@ -374,8 +374,8 @@ describe('raoScottChiSquareTest (calls clustered in runs)', () => {
   it('counts runs, not calls: a run that calls everything twice as often is still one run', () => {
     // Doubling every run's calls doubles Pearson's X² (twice the "independent" calls); the shares
     // and their run-to-run spread are unchanged, so the Rao-Scott statistic is too.
-    const cur = [{ a: 2, b: 1 }, { a: 1, c: 1 }, { a: 3 }, { b: 2, c: 1 }];
-    const base = [{ a: 1, b: 1, c: 1 }, { a: 2 }, { b: 1 }];
+    const cur: Record<string, number>[] = [{ a: 2, b: 1 }, { a: 1, c: 1 }, { a: 3 }, { b: 2, c: 1 }];
+    const base: Record<string, number>[] = [{ a: 1, b: 1, c: 1 }, { a: 2 }, { b: 1 }];
     const double = (runs: Record<string, number>[]) => runs.map((r) => Object.fromEntries(Object.entries(r).map(([k, c]) => [k, 2 * c])));
     const counts = (runs: Record<string, number>[]) => mixSums(runs).categories;
     const calls = (runs: Record<string, number>[]) => Object.fromEntries(Object.entries(counts(runs)).map(([k, c]) => [k, c.sum]));
