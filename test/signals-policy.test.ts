@@ -162,30 +162,28 @@ describe('policy_activation_rate', () => {
 });
 
 describe('policy_activation_rate: certain cases', () => {
+  /** Two current and two baseline runs, each [allows, denials]. */
+  const fourRuns = (current: [number, number][], baseline: [number, number][]) =>
+    resetRuns(store.ch, [
+      ...current.map(([allows, denials], i) => run({ ts: cur(i), policy_allows: allows, policy_denials: denials })),
+      ...baseline.map(([allows, denials], i) => run({ ts: base(i), policy_allows: allows, policy_denials: denials })),
+    ]);
+
   it('per decision: the same rate in every run of both windows is certainly no change, p = 1', async () => {
     // Each run 1 activation in 5 decisions (or 2 in 10): R = 0.2 in every run, residuals all 0.
-    await resetRuns(store.ch, [
-      run({ ts: cur(0), policy_allows: 4, policy_denials: 1 }),
-      run({ ts: cur(1), policy_allows: 8, policy_denials: 2 }),
-      run({ ts: base(0), policy_allows: 4, policy_escalations: 1 }),
-      run({ ts: base(1), policy_allows: 4, policy_denials: 1 }),
-    ]);
+    await fourRuns([[4, 1], [8, 2]], [[4, 1], [4, 1]]);
     const s = await only({ threshold: 0.2, significance: 0.05 });
     expect(s.current).toBeCloseTo(0.2, 10);
     expect(s.test).toEqual({ name: 'ratio_z_delta', statistic: 0, pValue: 1 });
-    // ... and 2 in 5 in every current run against 1 in 5 before is certainly a change, p = 0
-    await resetRuns(store.ch, [
-      run({ ts: cur(0), policy_allows: 3, policy_denials: 2 }),
-      run({ ts: cur(1), policy_allows: 3, policy_denials: 2 }),
-      run({ ts: base(0), policy_allows: 4, policy_denials: 1 }),
-      run({ ts: base(1), policy_allows: 4, policy_denials: 1 }),
-    ]);
-    const up = await only({ threshold: 0.2, significance: 0.05 });
-    expect(up.deviation).toBeCloseTo(1.0, 10);
-    expect(up.test?.pValue).toBe(0);
-    expect(verdict(up)).toBe(true);
   });
 
+  it('per decision: 2 in 5 in every current run against 1 in 5 before is certainly a change, p = 0', async () => {
+    await fourRuns([[3, 2], [3, 2]], [[4, 1], [4, 1]]);
+    const up = await only({ threshold: 0.2, significance: 0.05 });
+    expect(up.deviation).toBeCloseTo(1.0, 10);
+    expect(up.test).toEqual({ name: 'ratio_z_delta', statistic: Number.POSITIVE_INFINITY, pValue: 0 });
+    expect(verdict(up)).toBe(true);
+  });
 });
 
 describe('policy_activation_rate: a drop', () => {

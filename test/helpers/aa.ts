@@ -11,10 +11,11 @@
  *   gamma-Poisson (negative binomial) counts, a tool called exactly once in most runs, a rare tool;
  * - policy decisions: several per run, activations correlated within a run through a per-run
  *   propensity drawn from a beta distribution;
- * - cost: lognormal with sigma 1.5 (the top 1% of runs carry ~15% of the spend), ~90% successes;
+ * - cost: lognormal with sigma 1.5 (the top 1% of runs carry ~20% of the spend), ~90% successes;
  * - output fingerprints: one per run from a Zipf-like long tail of 24.
  */
 import type { Measurement } from '../../src/signals/index.js';
+import { hashSeed } from '../../src/demo/random.js';
 import { costMeasure } from '../../src/signals/cost.js';
 import { policyMeasure } from '../../src/signals/policy.js';
 import { schemaMeasure } from '../../src/signals/schema.js';
@@ -28,30 +29,13 @@ export const WINDOWS: readonly WindowBounds[] = [
   { index: 1, startMs: 0, endMs: 7 },
 ];
 
-/** cyrb128, as in src/demo/random.ts: a string seed spread over sfc32's 128-bit state. */
-function hashSeed(seed: string): Uint32Array {
-  let h1 = 1779033703, h2 = 3144134277, h3 = 1013904242, h4 = 2773480762;
-  for (let i = 0; i < seed.length; i++) {
-    const k = seed.charCodeAt(i);
-    h1 = h2 ^ Math.imul(h1 ^ k, 597399067);
-    h2 = h3 ^ Math.imul(h2 ^ k, 2869860233);
-    h3 = h4 ^ Math.imul(h3 ^ k, 951274213);
-    h4 = h1 ^ Math.imul(h4 ^ k, 2716044179);
-  }
-  h1 = Math.imul(h3 ^ (h1 >>> 18), 597399067);
-  h2 = Math.imul(h4 ^ (h2 >>> 22), 2869860233);
-  h3 = Math.imul(h1 ^ (h3 >>> 17), 951274213);
-  h4 = Math.imul(h2 ^ (h4 >>> 19), 2716044179);
-  return Uint32Array.of(h1 ^ h2 ^ h3 ^ h4, h2 ^ h1, h3 ^ h1, h4 ^ h1);
-}
-
 /** The distributions the generators draw from, on one seeded stream. */
 export class Sampler {
   private readonly state: Uint32Array;
   private spare = Number.NaN;
 
   constructor(seed: string) {
-    this.state = hashSeed(seed);
+    this.state = Uint32Array.from(hashSeed(seed));
   }
 
   /** sfc32, uniform in [0, 1). */
@@ -86,50 +70,11 @@ export class Sampler {
     }
   }
 
-  /** Gamma(shape, scale) by Marsaglia–Tsang (shape < 1 through the U^(1/shape) boost). */
-  gamma(shape: number, scale: number): number {
-    if (shape < 1) return this.gamma(shape + 1, scale) * Math.pow(1 - this.uniform(), 1 / shape);
-    const d = shape - 1 / 3;
-    const c = 1 / Math.sqrt(9 * d);
-    for (;;) {
-      let x: number;
-      let v: number;
-      do {
-        x = this.normal();
-        v = 1 + c * x;
-      } while (v <= 0);
-      v = v * v * v;
-      const u = 1 - this.uniform();
-      if (u < 1 - 0.0331 * x * x * x * x || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v * scale;
-    }
-  }
-
   /** Gamma(k, scale) for a whole k, as a sum of k exponentials (one log of a product). */
   erlang(k: number, scale: number): number {
     let prod = 1;
     for (let i = 0; i < k; i++) prod *= 1 - this.uniform();
     return -Math.log(prod) * scale;
-  }
-
-  /** Poisson(mean) by inversion, in slices of at most 30 so exp(-mean) never underflows. */
-  poisson(mean: number): number {
-    let k = 0;
-    let rest = mean;
-    while (rest > 0) {
-      const m = Math.min(rest, 30);
-      rest -= m;
-      let p = Math.exp(-m);
-      let cdf = p;
-      const u = this.uniform();
-      let j = 0;
-      while (u > cdf && p > 0) {
-        j++;
-        p *= m / j;
-        cdf += p;
-      }
-      k += j;
-    }
-    return k;
   }
 
   /**
