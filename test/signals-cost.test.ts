@@ -134,3 +134,25 @@ describe('cost_per_success without successes', () => {
     expect(verdict(s)).toBe('nodata');
   });
 });
+
+describe('cost_per_success: certain cases', () => {
+  it('the same cost in every run, every run a success: 0.20 vs 0.10 is certain (p = 0), 0.10 vs 0.10 is no change (p = 1)', async () => {
+    await resetRuns(store.ch, [
+      ...[0, 1, 2].map((d) => run({ ts: cur(d), outcome: 'success', token_cost_usd: 0.2 })),
+      ...[0, 1, 2].map((d) => run({ ts: base(d), outcome: 'success', token_cost_usd: 0.1 })),
+    ]);
+    const s = await only({ threshold: 0.2, significance: 0.001 });
+    // current 0.60 / 3 = 0.20, baseline 0.30 / 3 = 0.10: deviation +100%; cost − R·success = 0 in every run
+    expect(s.deviation).toBeCloseTo(1.0, 10);
+    expect(s.test).toEqual({ name: 'ratio_z_delta', statistic: Number.POSITIVE_INFINITY, pValue: 0 });
+    expect(verdict(s)).toBe(true);
+
+    await resetRuns(store.ch, [
+      ...[0, 1, 2].map((d) => run({ ts: cur(d), outcome: 'success', token_cost_usd: 0.1 })),
+      ...[0, 1].map((d) => run({ ts: base(d), outcome: 'success', token_cost_usd: 0.1 })),
+    ]);
+    const same = await only({ threshold: 0.2, significance: 0.001 });
+    expect(same.test).toEqual({ name: 'ratio_z_delta', statistic: 0, pValue: 1 });
+    expect(verdict(same)).toBe(false);
+  });
+});

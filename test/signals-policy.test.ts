@@ -4,8 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalCdf } from '../src/stats/index.js';
+import { policyQueries } from '../src/signals/policy.js';
+import { windowsFor } from '../src/signals/windows.js';
 import { openTempStore, type TempStore } from './helpers/chdb.js';
-import { base, cur, evaluate, resetRuns, rule, run, series, verdict, type AgentRunRow } from './helpers/runs.js';
+import { AT, TABLE, base, cur, evaluate, resetRuns, rule, run, series, verdict, type AgentRunRow } from './helpers/runs.js';
 
 let store: TempStore;
 beforeAll(async () => {
@@ -102,28 +104,85 @@ describe('policy_activation_rate', () => {
     expect(d.deviation).toBeCloseTo(2.0, 10);
   });
 
-  it('two-proportion z-test: p-value matches a hand-computed z, and gates the alert', async () => {
+  it('per decision: a ratio test over runs (decisions of a run are correlated); hand-computed z gates the alert', async () => {
     const s = await only({ threshold: 0.2, significance: 0.05 });
-    // p1 = 5/18 = 0.2777778, p2 = 3/20 = 0.15, pooled p = 8/38 = 0.2105263
-    // z = (p1 - p2) / sqrt(p(1-p)(1/n1 + 1/n2)) = 0.1277778 / sqrt(0.2105263·0.7894737·(1/18 + 1/20))
-    //   = 0.1277778 / sqrt(0.1662050·0.1055556) = 0.1277778 / sqrt(0.01754386) = 0.1277778 / 0.1324532 = 0.964701
-    const z = 0.964701;
-    expect(s.test?.name).toBe('two_proportion_z');
+    // The run is the unit: X = activations, Y = decisions per run; the rate is ΣX/ΣY, its delta-method
+    // variance Var(R) = Σ(X − R·Y)² / (n − 1) / (n ȳ²).
+    // current: X = 1, 1, 2, 1; Y = 4, 3, 6, 5; R = 5/18 = 0.2777778, ȳ = 4.5
+    //   residuals X − R·Y = (−2, 3, 6, −7)/18, Σ² = 98/324; Var(R) = (98/324)/3 / (4 · 4.5²) = 0.00124473
+    // baseline: X = 2, 0, 0, 1; Y = 6, 4, 4, 6; R = 3/20 = 0.15, ȳ = 5
+    //   residuals 1.1, −0.6, −0.6, 0.1, Σ² = 1.94; Var(R) = (1.94/3) / (4 · 25) = 0.00646667
+    // z = (0.2777778 − 0.15) / sqrt(0.00124473 + 0.00646667) = 0.1277778 / 0.0878146 = 1.455087
+    const z = 1.455087;
+    expect(s.test?.name).toBe('ratio_z_delta');
     expect(s.test?.statistic).toBeCloseTo(z, 5);
-    // p-value = 2 (1 - Φ(|z|)) ≈ 0.3347; one test, so Holm leaves it as is
+    // p-value = 2 (1 - Φ(|z|)) ≈ 0.1456 (scipy: 0.1456452907973407); one test, so Holm leaves it as is.
+    // (A two-proportion test over the 18 and 20 decisions would give z = 0.9647, p = 0.3347.)
     const p = 2 * (1 - normalCdf(z));
-    expect(p).toBeCloseTo(0.3347, 3);
+    expect(p).toBeCloseTo(0.1456453, 5);
     expect(s.test?.pValue).toBeCloseTo(p, 5);
     expect(s.pValue).toBeCloseTo(p, 5);
-    // +85% is past the 20% threshold, but p ≈ 0.33 is not below 0.05: no alert
+    // +85% is past the 20% threshold, but p ≈ 0.15 is not below 0.05: no alert
     expect(s.deviation).toBeGreaterThan(0.2);
     expect(verdict(s)).toBe(false);
+  });
+
+  it('per: run: a two-proportion z-test over runs, hand-computed', async () => {
+    const s = await only({ threshold: 0.2, significance: 0.05, options: { per: 'run' } });
+    // runs with an activation: current 4 of 4, baseline 2 of 4; pooled 6/8 = 0.75
+    // z = (1 − 0.5) / sqrt(0.75 · 0.25 · (1/4 + 1/4)) = 0.5 / 0.3061862 = 1.632993; p = 0.1024704
+    expect(s.test?.name).toBe('two_proportion_z');
+    expect(s.test?.statistic).toBeCloseTo(1.632993, 5);
+    expect(s.test?.pValue).toBeCloseTo(0.1024704, 6);
+    expect(verdict(s)).toBe(false);
+  });
+
+  it('returns the per-run sums the ratio test needs (hand-checked)', async () => {
+    const r = policyRule();
+    const q = policyQueries(r, TABLE, windowsFor(r.windowMs, r.baseline, AT))[0]!;
+    const rows = await store.ch.query<Record<string, unknown>>(q.sql, q.params);
+    const byW = Object.fromEntries(rows.map((x) => [Number(x.w), x]));
+    const pick = (w: number) => ['runs', 'activations', 'decisions', 'activations_sq', 'decisions_sq', 'activations_x_decisions'].map((k) => Number(byW[w]![k]));
+    // current X = 1, 1, 2, 1; Y = 4, 3, 6, 5: ΣX 5, ΣY 18, ΣX² 1+1+4+1 = 7, ΣY² 16+9+36+25 = 86, ΣXY 4+3+12+5 = 24
+    expect(pick(0)).toEqual([4, 5, 18, 7, 86, 24]);
+    // baseline X = 2, 0, 0, 1; Y = 6, 4, 4, 6: ΣX 3, ΣY 20, ΣX² 4+1 = 5, ΣY² 36+16+16+36 = 104, ΣXY 12+6 = 18
+    expect(pick(1)).toEqual([4, 3, 20, 5, 104, 18]);
+    // escalations: false -> X = denials: current 1, 0, 1, 1: ΣX² 3, ΣXY 4+6+5 = 15
+    const d = policyRule({ options: { escalations: false } });
+    const qd = policyQueries(d, TABLE, windowsFor(d.windowMs, d.baseline, AT))[0]!;
+    const cur0 = (await store.ch.query<Record<string, unknown>>(qd.sql, qd.params)).find((x) => Number(x.w) === 0)!;
+    expect([cur0.activations, cur0.activations_sq, cur0.activations_x_decisions].map(Number)).toEqual([3, 3, 15]);
   });
 
   it('direction: a rise fires on up and both, not on down', async () => {
     expect(verdict(await only({ threshold: 0.5, direction: 'up' }))).toBe(true);
     expect(verdict(await only({ threshold: 0.5, direction: 'both' }))).toBe(true);
     expect(verdict(await only({ threshold: 0.5, direction: 'down' }))).toBe(false);
+  });
+});
+
+describe('policy_activation_rate: certain cases', () => {
+  /** Two current and two baseline runs, each [allows, denials]. */
+  const fourRuns = (current: [number, number][], baseline: [number, number][]) =>
+    resetRuns(store.ch, [
+      ...current.map(([allows, denials], i) => run({ ts: cur(i), policy_allows: allows, policy_denials: denials })),
+      ...baseline.map(([allows, denials], i) => run({ ts: base(i), policy_allows: allows, policy_denials: denials })),
+    ]);
+
+  it('per decision: the same rate in every run of both windows is certainly no change, p = 1', async () => {
+    // Each run 1 activation in 5 decisions (or 2 in 10): R = 0.2 in every run, residuals all 0.
+    await fourRuns([[4, 1], [8, 2]], [[4, 1], [4, 1]]);
+    const s = await only({ threshold: 0.2, significance: 0.05 });
+    expect(s.current).toBeCloseTo(0.2, 10);
+    expect(s.test).toEqual({ name: 'ratio_z_delta', statistic: 0, pValue: 1 });
+  });
+
+  it('per decision: 2 in 5 in every current run against 1 in 5 before is certainly a change, p = 0', async () => {
+    await fourRuns([[3, 2], [3, 2]], [[4, 1], [4, 1]]);
+    const up = await only({ threshold: 0.2, significance: 0.05 });
+    expect(up.deviation).toBeCloseTo(1.0, 10);
+    expect(up.test).toEqual({ name: 'ratio_z_delta', statistic: Number.POSITIVE_INFINITY, pValue: 0 });
+    expect(verdict(up)).toBe(true);
   });
 });
 
@@ -150,12 +209,12 @@ describe('policy_activation_rate: a drop', () => {
 
 describe('Holm correction over the groups of a rule', () => {
   it('a p-value significant alone is not after correction over two groups', async () => {
-    // wf_a: current 4 runs x 5 decisions with 2, 2, 2, 3 denials -> 9/20 = 0.45
-    //       baseline 4 runs x 5 decisions with 1, 1, 1, 0 denials -> 3/20 = 0.15
+    // wf_a: current 4 runs x 5 decisions with 3, 1, 2, 3 denials -> 9/20 = 0.45
+    //       baseline 4 runs x 5 decisions with 1, 0, 2, 0 denials -> 3/20 = 0.15
     // wf_b: 1 denial in 4 runs of 5 decisions in both windows -> 4/20 = 0.2 vs 0.2
     await resetRuns(store.ch, [
-      ...[2, 2, 2, 3].map((d, i) => run({ ts: cur(i), workflow_id: 'wf_a', policy_allows: 5 - d, policy_denials: d })),
-      ...[1, 1, 1, 0].map((d, i) => run({ ts: base(i), workflow_id: 'wf_a', policy_allows: 5 - d, policy_denials: d })),
+      ...[3, 1, 2, 3].map((d, i) => run({ ts: cur(i), workflow_id: 'wf_a', policy_allows: 5 - d, policy_denials: d })),
+      ...[1, 0, 2, 0].map((d, i) => run({ ts: base(i), workflow_id: 'wf_a', policy_allows: 5 - d, policy_denials: d })),
       ...[0, 1, 2, 3].map((i) => run({ ts: cur(i), workflow_id: 'wf_b', policy_allows: 4, policy_denials: 1 })),
       ...[0, 1, 2, 3].map((i) => run({ ts: base(i), workflow_id: 'wf_b', policy_allows: 4, policy_denials: 1 })),
     ]);
@@ -164,23 +223,26 @@ describe('Holm correction over the groups of a rule', () => {
     const b = series(ev, { workflow_id: 'wf_b' });
     // wf_a: deviation = 0.45/0.15 - 1 = 2.0
     expect(a.deviation).toBeCloseTo(2.0, 10);
-    // pooled p = 12/40 = 0.3; z = 0.3 / sqrt(0.3·0.7·(1/20 + 1/20)) = 0.3 / sqrt(0.021) = 0.3 / 0.1449138 = 2.070197
-    const zA = 2.070197;
-    const rawA = 2 * (1 - normalCdf(zA)); // ≈ 0.03843
-    expect(rawA).toBeCloseTo(0.03843, 4);
+    // Ratio test over runs; with 5 decisions in every run, X − R·Y = X − mean(X), so
+    // Var(R) = s²(X) / (n · 5²): current X = 3, 1, 2, 3 (mean 2.25, s² = 2.75/3 = 0.9166667),
+    // baseline X = 1, 0, 2, 0 (mean 0.75, s² = 0.9166667). z = (0.45 − 0.15) / sqrt(2 · 0.9166667 / 100)
+    // = 0.3 / 0.1354006 = 2.215647
+    const zA = 2.215647;
+    const rawA = 2 * (1 - normalCdf(zA)); // ≈ 0.02672 (scipy: 0.026715698447179453)
+    expect(rawA).toBeCloseTo(0.02672, 4);
     expect(a.test?.statistic).toBeCloseTo(zA, 5);
     expect(a.test?.pValue).toBeCloseTo(rawA, 5);
-    // wf_b: equal proportions -> z = 0, p = 1
-    expect(b.test?.statistic).toBeCloseTo(0, 10);
-    expect(b.test?.pValue).toBeCloseTo(1, 10);
-    // Holm, m = 2: smallest p -> min(1, 2 · 0.03843) = 0.07686; next -> max(0.07686, min(1, 1 · 1)) = 1
+    // wf_b: R = 0.2 in every run of both windows -> certainly equal: z = 0, p = 1
+    expect(b.test?.statistic).toBe(0);
+    expect(b.test?.pValue).toBe(1);
+    // Holm, m = 2: smallest p -> min(1, 2 · 0.02672) = 0.05343; next -> max(0.05343, min(1, 1 · 1)) = 1
     expect(a.pValue).toBeCloseTo(2 * rawA, 5);
     expect(b.pValue).toBeCloseTo(1, 10);
-    // 0.0769 >= 0.05: the +200% rise in wf_a does not page
+    // 0.0534 >= 0.05: the +200% rise in wf_a does not page
     expect(verdict(a)).toBe(false);
     expect(verdict(b)).toBe(false);
 
-    // The same rule over wf_a alone: m = 1, p = 0.0384 < 0.05 -> fires
+    // The same rule over wf_a alone: m = 1, p = 0.0267 < 0.05 -> fires
     const alone = await evaluate(store.ch, policyRule({ groupBy: ['workflow_id'], where: { workflow_id: 'wf_a' }, threshold: 0.5, significance: 0.05 }));
     expect(alone.series).toHaveLength(1);
     expect(alone.series[0]!.pValue).toBeCloseTo(rawA, 5);

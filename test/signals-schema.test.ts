@@ -50,7 +50,7 @@ describe('output_schema_shift: a fingerprint absent from the baseline', () => {
     expect(verdict(s)).toBe(true); // 0.3 >= 0.25
   });
 
-  it('js_distance hand computed; chi-square on the 2x3 table', async () => {
+  it('js_distance hand computed; chi-square with the sparse fingerprints pooled', async () => {
     const s = await only({ threshold: 0.4 });
     // P (current) = (A 0.5, B 0.2, NEW 0.3); Q (baseline) = (0.6, 0.4, 0); M = (P+Q)/2 = (0.55, 0.3, 0.15)
     // KL(P||M) = 0.5 log2(0.5/0.55) + 0.2 log2(0.2/0.3) + 0.3 log2(0.3/0.15)
@@ -63,13 +63,15 @@ describe('output_schema_shift: a fingerprint absent from the baseline', () => {
     expect(s.extra?.js_distance).toBeCloseTo(0.421657, 5);
     expect(s.extra?.unseen_share).toBeCloseTo(0.3, 10);
     expect(verdict(s)).toBe(true); // 0.4217 >= 0.4
-    // chi-square: rows 10 / 10, columns A 11, B 6, NEW 3, N 20 -> expected 5.5, 3, 1.5 in both rows
-    // X² = 2 (0.5²/5.5) + 2 (1²/3) + 2 (1.5²/1.5) = 0.0909091 + 0.6666667 + 3 = 3.7575758, df 2
-    // p (df 2) = exp(-X²/2) = exp(-1.8787879) = 0.152775
+    // chi-square: rows 10 / 10, columns A 11, B 6, NEW 3, N 20 -> expected 5.5, 3, 1.5 in both rows.
+    // B and NEW are expected below 5: pooled into one column, 5 / 4 (expected 4.5, still below 5, but
+    // A has to stay as the other column). Table (pooled, A) = [[5, 5], [4, 6]]:
+    // X² = 2 (0.5²/4.5) + 2 (0.5²/5.5) = 0.1111111 + 0.0909091 = 0.2020202, df 1, p = 0.6530951
+    // (unpooled, 2x3: X² = 3.7575758, df 2, p = 0.152775, from cells with expected counts of 1.5)
     expect(s.test?.name).toBe('chi_square');
-    expect(s.test?.statistic).toBeCloseTo(3.7575758, 6);
-    expect(s.test?.df).toBe(2);
-    expect(s.test?.pValue).toBeCloseTo(0.152775, 5);
+    expect(s.test?.statistic).toBeCloseTo(0.2020202, 6);
+    expect(s.test?.df).toBe(1);
+    expect(s.test?.pValue).toBeCloseTo(0.6530951, 6);
   });
 
   it('measure chooses which effect size is `current` and meets the threshold', async () => {
@@ -99,6 +101,37 @@ describe('output_schema_shift: a fingerprint absent from the baseline', () => {
     expect(s.exampleRunIds).toHaveLength(3);
     const ids = new Set(DATA.filter((r) => r.output_schema_fingerprint === 'fp_new').map((r) => r.run_id));
     for (const id of s.exampleRunIds) expect(ids.has(id)).toBe(true);
+  });
+});
+
+describe('output_schema_shift: a long tail of rare fingerprints', () => {
+  it('is pooled for the test only; effect sizes and contributors keep every fingerprint', async () => {
+    // current 20 runs: A 8, B 6, r1 3, r2 1, r3 2;  baseline 20 runs: A 9, B 6, r1 2, r3 1, r4 2
+    await resetRuns(store.ch, [
+      ...runs(8, (i) => cur(i % 7, 1), 'fp_a'),
+      ...runs(6, (i) => cur(i % 7, 2), 'fp_b'),
+      ...runs(3, (i) => cur(i % 7, 3), 'fp_r1'),
+      ...runs(1, (i) => cur(i % 7, 4), 'fp_r2'),
+      ...runs(2, (i) => cur(i % 7, 5), 'fp_r3'),
+      ...runs(9, (i) => base(i % 7, 1), 'fp_a'),
+      ...runs(6, (i) => base(i % 7, 2), 'fp_b'),
+      ...runs(2, (i) => base(i % 7, 3), 'fp_r1'),
+      ...runs(1, (i) => base(i % 7, 5), 'fp_r3'),
+      ...runs(2, (i) => base(i % 7, 4), 'fp_r4'),
+    ]);
+    const s = await only({ threshold: 0.2 });
+    // Expected counts (rows 20 / 20, N 40) = column total / 2: r2 0.5, r4 1, r3 1.5, r1 2.5 -> all
+    // below 5, pooled rarest first: 6 / 5 (expected 5.5 >= 5). A (8.5) and B (6) stay.
+    // Table (pooled, A, B) = [[6, 8, 6], [5, 9, 6]]: X² = 2 (0.5²/5.5) + 2 (0.5²/8.5) + 0
+    //   = 0.0909091 + 0.0588235 = 0.1497326, df 2, p = exp(-X²/2) = 0.9278675
+    expect(s.test?.statistic).toBeCloseTo(0.1497326, 6);
+    expect(s.test?.df).toBe(2);
+    expect(s.test?.pValue).toBeCloseTo(0.9278675, 6);
+    // JS distance over all six fingerprints: P = (8, 6, 3, 1, 2, 0)/20, Q = (9, 6, 2, 0, 1, 2)/20 -> 0.2929512
+    expect(s.extra?.js_distance).toBeCloseTo(0.2929512, 6);
+    // unseen: r2 is new, 1 of 20 current runs
+    expect(s.extra?.unseen_share).toBeCloseTo(0.05, 10);
+    expect(s.contributors.map((c) => c.name)).not.toContain('__sparse__');
   });
 });
 

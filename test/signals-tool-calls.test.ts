@@ -5,7 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTempStore, type TempStore } from './helpers/chdb.js';
-import { AT, DAY, WEEK, base, cur, evaluate, resetRuns, rule, run, series, verdict, weeksBack } from './helpers/runs.js';
+import { toolCallsQueries } from '../src/signals/toolCalls.js';
+import { windowsFor } from '../src/signals/windows.js';
+import { AT, DAY, TABLE, WEEK, base, cur, evaluate, resetRuns, rule, run, series, verdict, weeksBack } from './helpers/runs.js';
 
 let store: TempStore;
 beforeAll(async () => {
@@ -116,7 +118,7 @@ describe('tool_calls_per_run: per-tool calls per run', () => {
 });
 
 describe('tool_calls_per_run: the tool mix (__mix__)', () => {
-  it('is the Jensen-Shannon distance between the call distributions, with a chi-square test', async () => {
+  it('is the Jensen-Shannon distance between the call distributions; a mix no run deviates from is a certain change', async () => {
     await resetRuns(store.ch, [
       run({ ts: cur(0), tool_calls: { a: 1, b: 1 } }),
       run({ ts: cur(1), tool_calls: { a: 1, b: 1 } }),
@@ -137,12 +139,14 @@ describe('tool_calls_per_run: the tool mix (__mix__)', () => {
     expect(mix.baselineRuns).toBe(2);
     // effect size >= threshold 0.5 fires
     expect(verdict(mix)).toBe(true);
-    // chi-square on the 2x2 call table [[2,2],[2,0]]: N = 6, row totals 4 / 2, column totals 4 / 2;
-    // expected [[8/3, 4/3], [4/3, 2/3]];
-    // X² = (2-8/3)²/(8/3) + (2-4/3)²/(4/3) + (2-4/3)²/(4/3) + (0-2/3)²/(2/3) = 1/6 + 1/3 + 1/3 + 2/3 = 1.5, df 1
-    expect(mix.test?.name).toBe('chi_square');
-    expect(mix.test?.statistic).toBeCloseTo(1.5, 10);
+    // The test is on runs (Rao-Scott): every current run is exactly {a:1, b:1} and every baseline run
+    // exactly {a:1}, so no run deviates from its window's shares (design effect 0): the shares are
+    // exact and differ, p = 0. (Pearson on the 2x2 call table [[2,2],[2,0]] would say X² = 1.5, p = 0.22.)
+    expect(mix.test?.name).toBe('rao_scott_chi_square');
+    expect(mix.test?.statistic).toBe(Number.POSITIVE_INFINITY);
+    expect(mix.test?.pValue).toBe(0);
     expect(mix.test?.df).toBe(1);
+    expect(mix.test?.designEffect).toBe(0);
 
     // the same distance is below a 0.6 threshold
     const higher = await evaluate(store.ch, toolRule({ threshold: 0.6 }));
@@ -154,17 +158,97 @@ describe('tool_calls_per_run: the tool mix (__mix__)', () => {
       run({ ts: cur(0), tool_calls: { a: 2, b: 1 } }),
       run({ ts: cur(1), tool_calls: { a: 2, b: 1 } }),
       run({ ts: base(0), tool_calls: { a: 2, b: 1 } }),
+      run({ ts: base(1), tool_calls: { a: 4, b: 2 } }),
     ]);
-    const ev = await evaluate(store.ch, toolRule({ threshold: 0.1, direction: 'both' }));
-    // current a 4, b 2 -> (2/3, 1/3); baseline a 2, b 1 -> (2/3, 1/3): JSD = 0
+    const ev = await evaluate(store.ch, toolRule({ threshold: 0.1, direction: 'both', significance: 0.05 }));
+    // current a 4, b 2 -> (2/3, 1/3); baseline a 6, b 3 -> (2/3, 1/3): JSD = 0
     const mix = series(ev, { tool: '__mix__' });
     expect(mix.current).toBeCloseTo(0, 12);
-    expect(mix.test?.statistic).toBeCloseTo(0, 12);
-    // a: 4/2 = 2.0 vs 2/1 = 2.0; b: 2/2 = 1.0 vs 1/1 = 1.0
+    // every run has the shares (2/3, 1/3): certainly the same mix, X² = 0, p = 1
+    expect(mix.test?.statistic).toBe(0);
+    expect(mix.test?.pValue).toBe(1);
+    // a: 4/2 = 2.0 vs 6/2 = 3.0 (-33%); b: 2/2 = 1.0 vs 3/2 = 1.5 (-33%)
     expect(series(ev, { tool: 'a' }).current).toBeCloseTo(2, 10);
-    expect(series(ev, { tool: 'a' }).baseline).toBeCloseTo(2, 10);
-    expect(series(ev, { tool: 'b' }).deviation).toBeCloseTo(0, 10);
+    expect(series(ev, { tool: 'a' }).baseline).toBeCloseTo(3, 10);
+    expect(series(ev, { tool: 'b' }).deviation).toBeCloseTo(-1 / 3, 10);
     expect(ev.series.map(verdict)).toEqual([false, false, false]);
+  });
+
+  it('returns the per-run sums the test needs (hand-checked) and tests runs, not calls', async () => {
+    // current (4 runs): {a:2, b:1}, {a:1, c:1}, {a:3}, {b:2, c:1}    m (calls of the run) = 3, 2, 3, 3
+    // baseline (3 runs): {a:1, b:1, c:1}, {a:2}, {b:1}                 m = 3, 2, 1
+    await resetRuns(store.ch, [
+      run({ ts: cur(0), tool_calls: { a: 2, b: 1 } }),
+      run({ ts: cur(1), tool_calls: { a: 1, c: 1 } }),
+      run({ ts: cur(2), tool_calls: { a: 3 } }),
+      run({ ts: cur(3), tool_calls: { b: 2, c: 1 } }),
+      run({ ts: base(0), tool_calls: { a: 1, b: 1, c: 1 } }),
+      run({ ts: base(1), tool_calls: { a: 2 } }),
+      run({ ts: base(2), tool_calls: { b: 1 } }),
+    ]);
+    const r = toolRule();
+    const queries = toolCallsQueries(r, TABLE, windowsFor(r.windowMs, r.baseline, AT));
+    const [runRows, toolRows, pairRows] = await Promise.all(queries.map((q) => store.ch.query<Record<string, unknown>>(q.sql, q.params)));
+    const byW = (rows: Record<string, unknown>[] | undefined, key: (x: Record<string, unknown>) => string) =>
+      Object.fromEntries((rows ?? []).map((x) => [`${Number(x.w)}:${key(x)}`, x]));
+    // per window: runs, Σm, Σm²: current 4, 3+2+3+3 = 11, 9+4+9+9 = 31; baseline 3, 3+2+1 = 6, 9+4+1 = 14
+    const runsBy = byW(runRows, () => '');
+    expect([0, 1].map((w) => [runsBy[`${w}:`]!.runs, runsBy[`${w}:`]!.calls, runsBy[`${w}:`]!.calls_sq].map(Number))).toEqual([
+      [4, 11, 31],
+      [3, 6, 14],
+    ]);
+    // per tool: Σc, Σc², Σc·m
+    //   current  a: 2+1+3 = 6, 4+1+9 = 14, 2·3 + 1·2 + 3·3 = 17;  b: 3, 1+4 = 5, 1·3 + 2·3 = 9;  c: 2, 2, 1·2 + 1·3 = 5
+    //   baseline a: 1+2 = 3, 1+4 = 5, 1·3 + 2·2 = 7;             b: 2, 2, 1·3 + 1·1 = 4;       c: 1, 1, 1·3 = 3
+    const toolsBy = byW(toolRows, (x) => String(x.tool));
+    const sums = (w: number, t: string) => ['calls', 'calls_sq', 'calls_x_total'].map((k) => Number(toolsBy[`${w}:${t}`]![k]));
+    expect(sums(0, 'a')).toEqual([6, 14, 17]);
+    expect(sums(0, 'b')).toEqual([3, 5, 9]);
+    expect(sums(0, 'c')).toEqual([2, 2, 5]);
+    expect(sums(1, 'a')).toEqual([3, 5, 7]);
+    expect(sums(1, 'b')).toEqual([2, 2, 4]);
+    expect(sums(1, 'c')).toEqual([1, 1, 3]);
+    // per pair of tools in the same run, Σ c_a·c_b: current a·b 2·1 = 2, a·c 1·1 = 1, b·c 2·1 = 2;
+    // baseline a·b 1, a·c 1, b·c 1 (the first run only). Check: Σc·m = Σc² + Σ over the other tools,
+    // e.g. current a: 14 + 2 + 1 = 17.
+    const pairsBy = byW(pairRows, (x) => `${String(x.tool_a)}${String(x.tool_b)}`);
+    expect(Object.keys(pairsBy).sort()).toEqual(['0:ab', '0:ac', '0:bc', '1:ab', '1:ac', '1:bc']);
+    expect(['0:ab', '0:ac', '0:bc', '1:ab', '1:ac', '1:bc'].map((k) => Number(pairsBy[k]!.calls_product))).toEqual([2, 1, 2, 1, 1, 1]);
+
+    const mix = series(await evaluate(store.ch, r), { tool: '__mix__' });
+    // From those sums, numpy on the per-run call matrices (see stats.tests: the same runs):
+    //   Pearson X² on calls [[6,3,2],[3,2,1]] = 0.0686869; Rao-Scott X²ₛ = 0.0460555 on df 1.5574832,
+    //   p = 0.9432875; mean design effect tr(A)/2 = 1.1614102.
+    expect(mix.test?.name).toBe('rao_scott_chi_square');
+    expect(mix.test?.statistic).toBeCloseTo(0.046055493779041515, 10);
+    expect(mix.test?.df).toBeCloseTo(1.5574832094896471, 10);
+    expect(mix.test?.pValue).toBeCloseTo(0.9432875184616187, 10);
+    expect(mix.test?.designEffect).toBeCloseTo(1.1614102457077662, 10);
+  });
+});
+
+describe('tool_calls_per_run: a certain change is significant', () => {
+  it('a tool called exactly once per run, then exactly twice: p = 0, and a rule with significance fires', async () => {
+    await resetRuns(store.ch, [
+      ...[0, 1, 2, 3, 4].map((d) => run({ ts: cur(d), tool_calls: { search: 1, enrich: 2 } })),
+      ...[0, 1, 2, 3, 4].map((d) => run({ ts: base(d), tool_calls: { search: 1, enrich: 1 } })),
+    ]);
+    const ev = await evaluate(store.ch, toolRule({ threshold: 0.2, direction: 'up', significance: 0.001 }));
+    const enrich = series(ev, { tool: 'enrich' });
+    // 2.0 vs 1.0 per run in every run: no variance on either side, the means are exact
+    expect(enrich.deviation).toBeCloseTo(1.0, 10);
+    expect(enrich.test).toEqual({ name: 'welch_t', statistic: Number.POSITIVE_INFINITY, pValue: 0 });
+    // Holm over enrich, search and the mix: 0 stays 0
+    expect(enrich.pValue).toBe(0);
+    expect(verdict(enrich)).toBe(true);
+    // search: exactly 1 per run in both windows: certainly no change
+    const search = series(ev, { tool: 'search' });
+    expect(search.test?.statistic).toBe(0);
+    expect(search.test?.pValue).toBe(1);
+    expect(verdict(search)).toBe(false);
+    // the mix: every run 1/3 search, 2/3 enrich now, 1/2 and 1/2 before: a certain change too
+    const mix = series(ev, { tool: '__mix__' });
+    expect(mix.test?.pValue).toBe(0);
   });
 });
 

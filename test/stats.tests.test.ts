@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
+  chiSquareSurvival,
   chiSquareTest,
   gTest,
+  poolSparseCategories,
+  raoScottChiSquareTest,
   ratioZTest,
+  SPARSE_KEY,
   studentTTwoSidedPValue,
   twoProportionZTest,
   welchTTest,
+  type MixSums,
   type MomentSums,
   type ProportionCounts,
   type RatioSums,
@@ -73,17 +78,31 @@ describe('welchTTest', () => {
     // 0.1 is not representable: summing it 1000 times leaves Σx² − (Σx)²/n at a few ulp, not 0.
     const constantA = momentSums(Array.from({ length: 1000 }, () => 0.1));
     const constantB = momentSums(Array.from({ length: 1000 }, () => 0.3));
-    expect(welchTTest(constantA, constantB)).toBeNull();
+    // Two exact constants that differ: a certain difference, not a t in the billions from noise.
+    expect(welchTTest(constantA, constantB)).toEqual({ statistic: Number.NEGATIVE_INFINITY, pValue: 0 });
+    // The same constant summed 1000 and 500 times: the means differ in the last bits only -> equal.
+    expect(welchTTest(constantA, momentSums(Array.from({ length: 500 }, () => 0.1)))).toEqual({ statistic: 0, pValue: 1 });
     const varying = [0.05, 0.1, 0.15, 0.12, 0.08, 0.1];
     const r = welchTTest(momentSums(varying), constantB)!;
     expect(r.df).toBeCloseTo(varying.length - 1, 9);
   });
 
+  it('is certain when neither window varies: a tool called exactly once per run, then exactly twice', () => {
+    // Every run the same in each window: the means are known exactly, so 1 -> 2 is a certain change
+    // (p = 0, t = +Infinity) and 2 -> 2 certainly none (p = 1, t = 0). No df: no reference distribution.
+    const once = momentSums(Array.from({ length: 500 }, () => 1));
+    const twice = momentSums(Array.from({ length: 500 }, () => 2));
+    expect(welchTTest(twice, once)).toEqual({ statistic: Number.POSITIVE_INFINITY, pValue: 0 });
+    expect(welchTTest(once, twice)).toEqual({ statistic: Number.NEGATIVE_INFINITY, pValue: 0 });
+    expect(welchTTest(twice, momentSums([2, 2, 2]))).toEqual({ statistic: 0, pValue: 1 });
+    // A tool never called in either window (all zeros) is no change either.
+    expect(welchTTest(momentSums([0, 0, 0]), momentSums([0, 0]))).toEqual({ statistic: 0, pValue: 1 });
+  });
+
   it.each<[string, MomentSums, MomentSums]>([
     ['n < 2 on the current side', { n: 1, sum: 3, sumSq: 9 }, momentSums([1, 2, 3])],
     ['n < 2 on the baseline side', momentSums([1, 2, 3]), { n: 0, sum: 0, sumSq: 0 }],
-    ['zero variance on both sides', momentSums([2, 2, 2]), momentSums([3, 3])],
-    ['zero variance and equal means', momentSums([2, 2, 2]), momentSums([2, 2])],
+    ['n < 2 and zero variance', { n: 1, sum: 2, sumSq: 4 }, momentSums([3, 3])],
     ['non-finite sums', { n: 3, sum: Number.NaN, sumSq: 1 }, momentSums([1, 2, 3])],
   ])('is undefined (null) for %s', (_, a, b) => {
     expect(welchTTest(a, b)).toBeNull();
@@ -156,11 +175,23 @@ describe('ratioZTest (cost per success)', () => {
     expect(c.statistic).toBeCloseTo(usd.statistic, 12);
   });
 
+  it('is certain when X is exactly R·Y in every run of both windows', () => {
+    // Constant cost, every run a success: the ratios are exact. 0.1 vs 0.2: p = 0; 0.1 vs 0.1: p = 1.
+    expect(ratioZTest(ratioSums([0.1, 0.1, 0.1], [1, 1, 1]), ratioSums([0.2, 0.2], [1, 1]))).toEqual({ statistic: Number.NEGATIVE_INFINITY, pValue: 0 });
+    expect(ratioZTest(ratioSums([0.1, 0.1, 0.1], [1, 1, 1]), ratioSums([0.1, 0.1], [1, 1]))).toEqual({ statistic: 0, pValue: 1 });
+    // Policy per decision: every run 1 activation in 4 decisions, then 2 in 4: 0.25 -> 0.5 for sure.
+    expect(ratioZTest(ratioSums([2, 2], [4, 4]), ratioSums([1, 1, 1], [4, 4, 4]))).toEqual({ statistic: Number.POSITIVE_INFINITY, pValue: 0 });
+    // Runs of different sizes with the same rate (1 in 4, 2 in 8): X = R·Y exactly, still certain.
+    expect(ratioZTest(ratioSums([1, 2], [4, 8]), ratioSums([3, 1], [12, 4]))).toEqual({ statistic: 0, pValue: 1 });
+    // No activations at all in either window: 0 vs 0, no change.
+    expect(ratioZTest(ratioSums([0, 0], [5, 3]), ratioSums([0, 0, 0], [4, 4, 2]))).toEqual({ statistic: 0, pValue: 1 });
+  });
+
   it.each<[string, RatioSums, RatioSums]>([
     ['no successes in the current window', ratioSums([0.1, 0.2, 0.3], [0, 0, 0]), ratioSums(baselineCost, baselineOk)],
     ['no successes in the baseline', ratioSums(currentCost, currentOk), ratioSums([0.1, 0.2], [0, 0])],
     ['a single run', ratioSums([0.1], [1]), ratioSums(baselineCost, baselineOk)],
-    ['constant cost, all successes, both sides', ratioSums([0.1, 0.1, 0.1], [1, 1, 1]), ratioSums([0.2, 0.2], [1, 1])],
+    ['a single run and constant cost', ratioSums([0.1], [1]), ratioSums([0.1, 0.1], [1, 1])],
   ])('is undefined (null) for %s', (_, a, b) => {
     expect(ratioZTest(a, b)).toBeNull();
   });
@@ -190,10 +221,14 @@ describe('twoProportionZTest', () => {
     expect(r.pValue).toBeCloseTo(0.1074410250253764, 12);
   });
 
+  it('gives z = 0 and p = 1 when the pooled proportion is 0 or 1 (both sides all no, or all yes)', () => {
+    expect(twoProportionZTest({ successes: 0, trials: 10 }, { successes: 0, trials: 20 })).toEqual({ statistic: 0, pValue: 1 });
+    expect(twoProportionZTest({ successes: 10, trials: 10 }, { successes: 20, trials: 20 })).toEqual({ statistic: 0, pValue: 1 });
+  });
+
   it.each<[string, ProportionCounts, ProportionCounts]>([
     ['no trials on one side', { successes: 0, trials: 0 }, { successes: 3, trials: 10 }],
-    ['pooled proportion 0', { successes: 0, trials: 10 }, { successes: 0, trials: 20 }],
-    ['pooled proportion 1', { successes: 10, trials: 10 }, { successes: 20, trials: 20 }],
+    ['no trials on either side', { successes: 0, trials: 0 }, { successes: 0, trials: 0 }],
     ['more successes than trials', { successes: 11, trials: 10 }, { successes: 3, trials: 10 }],
     ['negative counts', { successes: -1, trials: 10 }, { successes: 3, trials: 10 }],
   ])('is undefined (null) for %s', (_, a, b) => {
@@ -247,9 +282,14 @@ describe('chiSquareTest and gTest (2×k homogeneity)', () => {
     expect(g.pValue).toBeCloseTo(1, 12);
   });
 
+  it('gives X² = G = 0 and p = 1 with df 0 when both windows have one and the same category', () => {
+    for (const [cur, base] of [[{ a: 5 }, { a: 9 }], [{ a: 5, b: 0 }, { a: 9 }]] as const) {
+      expect(chiSquareTest({ current: cur, baseline: base })).toEqual({ statistic: 0, pValue: 1, df: 0 });
+      expect(gTest({ current: cur, baseline: base })).toEqual({ statistic: 0, pValue: 1, df: 0 });
+    }
+  });
+
   it.each([
-    ['one category', { a: 5 }, { a: 9 }],
-    ['one category left after dropping empty ones', { a: 5, b: 0 }, { a: 9 }],
     ['an empty current row', {}, { a: 3, b: 4 }],
     ['an empty baseline row', { a: 3, b: 4 }, { a: 0, b: 0, c: 0 }],
     ['a negative count', { a: 3, b: -1 }, { a: 3, b: 4 }],
@@ -257,5 +297,185 @@ describe('chiSquareTest and gTest (2×k homogeneity)', () => {
   ])('is undefined (null) for %s', (_, cur, base) => {
     expect(chiSquareTest({ current: cur, baseline: base })).toBeNull();
     expect(gTest({ current: cur, baseline: base })).toBeNull();
+  });
+});
+
+/** The sums the tool-calls SQL returns for these runs (each run: calls per category). */
+function mixSums(runs: readonly Record<string, number>[]): MixSums {
+  const categories: Record<string, { sum: number; sumSq: number; sumXTotal: number }> = {};
+  const products: Record<string, Record<string, number>> = {};
+  let sumTotal = 0;
+  let sumTotalSq = 0;
+  for (const run of runs) {
+    const m = Object.values(run).reduce((s, c) => s + c, 0);
+    sumTotal += m;
+    sumTotalSq += m * m;
+    const keys = Object.keys(run);
+    for (const k of keys) {
+      const c = run[k]!;
+      const cat = (categories[k] ??= { sum: 0, sumSq: 0, sumXTotal: 0 });
+      cat.sum += c;
+      cat.sumSq += c * c;
+      cat.sumXTotal += c * m;
+      for (const j of keys) if (k < j) (products[k] ??= {})[j] = (products[k]?.[j] ?? 0) + c * run[j]!;
+    }
+  }
+  return { runs: runs.length, sumTotal, sumTotalSq, categories, products };
+}
+
+describe('raoScottChiSquareTest (calls clustered in runs)', () => {
+  // current: {a:2, b:1}, {a:1}, {a:1, b:2}; baseline: {a:1, b:1}, {b:2}, {a:3, b:1}
+  const current: Record<string, number>[] = [{ a: 2, b: 1 }, { a: 1 }, { a: 1, b: 2 }];
+  const baseline: Record<string, number>[] = [{ a: 1, b: 1 }, { b: 2 }, { a: 3, b: 1 }];
+
+  it('divides Pearson X² by the design effect; with two categories by hand', () => {
+    // Calls: current a 4, b 3 (M₀ = 7), baseline a 4, b 4 (M₁ = 8), pooled p̄ = (8/15, 7/15).
+    // Pearson: X² = (M₀M₁/M) Σ (p̂₀ − p̂₁)²/p̄ = (56/15)(4/7 − 1/2)²(15/8 + 15/7) = 15/196 = 0.0765306.
+    // Share variance of a, current: p̂ = 4/7, runs m = 3, 1, 3, residuals c − p̂m = 2/7, 3/7, −5/7,
+    //   Σ² = 38/49, v₀ = n/(n−1) Σ² / M₀² = (3/2)(38/49)/49 = 57/2401 = 0.0237401.
+    // Baseline: p̂ = 1/2, m = 2, 2, 4, residuals 0, −1, 1, v₁ = (3/2)(2)/64 = 3/64 = 0.046875.
+    // With two categories b's residuals are a's negated (same variances, covariance −v): A has one
+    // eigenvalue, tr(A) = (M₀M₁/M)(v₀ + v₁)(1/p̄ₐ + 1/p̄_b) = 15 (57/2401 + 3/64) = 1.0592266,
+    // so X²ₛ = X² / tr(A) = 0.0722514 on df 1 (the first- and second-order corrections agree).
+    const r = raoScottChiSquareTest(mixSums(current), mixSums(baseline))!;
+    const trace = 15 * (57 / 2401 + 3 / 64);
+    expect(trace).toBeCloseTo(1.0592266, 7);
+    expect(r.statistic).toBeCloseTo(15 / 196 / trace, 12);
+    expect(r.df).toBeCloseTo(1, 12);
+    expect(r.designEffect).toBeCloseTo(trace, 12);
+    // scipy.stats.chi2.sf(0.07225140540042391, 1) = 0.7880865058924454
+    expect(r.pValue).toBeCloseTo(0.7880865058924454, 10);
+  });
+
+  it('matches the matrix form computed run by run, with three categories (second order: fractional df)', () => {
+    // numpy on the per-run call matrices (C − m p̂ᵀ)ᵀ(C − m p̂ᵀ) · n/(n−1)/M², A = (M₀M₁/M) D^(−½)(V₀+V₁)D^(−½):
+    //   tr(A) 2.3228204914155324, tr(A²) 3.4642396158529887 (eigenvalues 0, 0.54234, 1.78048),
+    //   Pearson X² 0.0686868686868687 (scipy chi2_contingency), X²ₛ = X² tr(A)/tr(A²) 0.046055493779041515,
+    //   df = tr(A)²/tr(A²) 1.5574832094896471, p = chi2.sf 0.9432875184616187.
+    const cur: Record<string, number>[] = [{ a: 2, b: 1 }, { a: 1, c: 1 }, { a: 3 }, { b: 2, c: 1 }];
+    const base: Record<string, number>[] = [{ a: 1, b: 1, c: 1 }, { a: 2 }, { b: 1 }];
+    const r = raoScottChiSquareTest(mixSums(cur), mixSums(base))!;
+    expect(r.statistic).toBeCloseTo(0.046055493779041515, 12);
+    expect(r.df).toBeCloseTo(1.5574832094896471, 12);
+    expect(r.pValue).toBeCloseTo(0.9432875184616187, 10);
+    expect(r.designEffect).toBeCloseTo(2.3228204914155324 / 2, 12);
+    // The product sums matter: without them (as if no two tools shared a run) the answer differs.
+    const noPairs = raoScottChiSquareTest({ ...mixSums(cur), products: {} }, { ...mixSums(base), products: {} })!;
+    expect(Math.abs(noPairs.statistic - r.statistic)).toBeGreaterThan(1e-3);
+    // A pair's sum may come in either order.
+    const swapped = (s: MixSums): MixSums => {
+      const products: Record<string, Record<string, number>> = {};
+      for (const [a, row] of Object.entries(s.products)) for (const [b, x] of Object.entries(row)) (products[b] ??= {})[a] = x;
+      return { ...s, products };
+    };
+    expect(raoScottChiSquareTest(swapped(mixSums(cur)), swapped(mixSums(base)))!.statistic).toBeCloseTo(r.statistic, 12);
+  });
+
+  it('counts runs, not calls: a run that calls everything twice as often is still one run', () => {
+    // Doubling every run's calls doubles Pearson's X² (twice the "independent" calls); the shares
+    // and their run-to-run spread are unchanged, so the Rao-Scott statistic is too.
+    const cur: Record<string, number>[] = [{ a: 2, b: 1 }, { a: 1, c: 1 }, { a: 3 }, { b: 2, c: 1 }];
+    const base: Record<string, number>[] = [{ a: 1, b: 1, c: 1 }, { a: 2 }, { b: 1 }];
+    const double = (runs: Record<string, number>[]) => runs.map((r) => Object.fromEntries(Object.entries(r).map(([k, c]) => [k, 2 * c])));
+    const counts = (runs: Record<string, number>[]) => mixSums(runs).categories;
+    const calls = (runs: Record<string, number>[]) => Object.fromEntries(Object.entries(counts(runs)).map(([k, c]) => [k, c.sum]));
+    const pearson = chiSquareTest({ current: calls(cur), baseline: calls(base) })!.statistic;
+    expect(chiSquareTest({ current: calls(double(cur)), baseline: calls(double(base)) })!.statistic).toBeCloseTo(2 * pearson, 12);
+    const once = raoScottChiSquareTest(mixSums(cur), mixSums(base))!;
+    const twice = raoScottChiSquareTest(mixSums(double(cur)), mixSums(double(base)))!;
+    expect(twice.statistic).toBeCloseTo(once.statistic, 12);
+    expect(twice.pValue).toBeCloseTo(once.pValue, 12);
+    expect(twice.designEffect).toBeCloseTo(2 * once.designEffect!, 12);
+  });
+
+  it('is close to Pearson when every run makes one call (calls are then independent)', () => {
+    // One call per run: the design effects are n/(n−1) up to the difference between the windows' and
+    // the pooled shares, so X²ₛ ≈ X² and the p-values nearly agree.
+    const runs = (a: number, b: number, c: number) => [
+      ...Array.from({ length: a }, () => ({ a: 1 })),
+      ...Array.from({ length: b }, () => ({ b: 1 })),
+      ...Array.from({ length: c }, () => ({ c: 1 })),
+    ];
+    const r = raoScottChiSquareTest(mixSums(runs(300, 200, 100)), mixSums(runs(250, 250, 100)))!;
+    const p = chiSquareTest({ current: { a: 300, b: 200, c: 100 }, baseline: { a: 250, b: 250, c: 100 } })!;
+    expect(r.designEffect).toBeGreaterThan(0.99);
+    expect(r.designEffect).toBeLessThan(1.01);
+    expect(r.df).toBeGreaterThan(1.99);
+    expect(r.statistic / p.statistic).toBeGreaterThan(0.99);
+    expect(r.statistic / p.statistic).toBeLessThan(1.01);
+    expect(r.pValue).toBeCloseTo(chiSquareSurvival(r.statistic, r.df!), 15);
+  });
+
+  it('is certain when no run deviates from its window shares: a new mix is p = 0, the same mix p = 1', () => {
+    const each = (n: number, run: Record<string, number>) => Array.from({ length: n }, () => run);
+    // Every run {a:1, b:1} now, {a:1} before: the mix changed for sure.
+    expect(raoScottChiSquareTest(mixSums(each(5, { a: 1, b: 1 })), mixSums(each(4, { a: 1 })))).toEqual({
+      statistic: Number.POSITIVE_INFINITY,
+      pValue: 0,
+      df: 1,
+      designEffect: 0,
+    });
+    // Every run {a:2, b:1} in both windows (and {a:4, b:2}: the same shares): no change for sure.
+    expect(raoScottChiSquareTest(mixSums(each(3, { a: 2, b: 1 })), mixSums([...each(2, { a: 2, b: 1 }), { a: 4, b: 2 }]))).toEqual({
+      statistic: 0,
+      pValue: 1,
+      df: 1,
+      designEffect: 0,
+    });
+    // One tool only, in both windows: the same distribution, df 0.
+    expect(raoScottChiSquareTest(mixSums([{ a: 1 }, { a: 3 }]), mixSums([{ a: 2 }, { a: 2 }]))).toEqual({ statistic: 0, pValue: 1, df: 0 });
+  });
+
+  it.each<[string, MixSums, MixSums]>([
+    ['a single run in the current window', mixSums([{ a: 1, b: 2 }]), mixSums([{ a: 1 }, { b: 1 }])],
+    ['no runs in the baseline', mixSums([{ a: 1 }, { b: 1 }]), mixSums([])],
+    ['no calls in the current window', mixSums([{}, {}]), mixSums([{ a: 1 }, { b: 1 }])],
+    ['a negative sum', { ...mixSums([{ a: 1 }, { b: 1 }]), sumTotalSq: -1 }, mixSums([{ a: 1 }, { b: 1 }])],
+    ['a non-finite product', { ...mixSums([{ a: 1 }, { b: 1 }]), products: { a: { b: Number.NaN } } }, mixSums([{ a: 1 }, { b: 1 }])],
+  ])('is undefined (null) for %s', (_, a, b) => {
+    expect(raoScottChiSquareTest(a, b)).toBeNull();
+  });
+});
+
+describe('poolSparseCategories', () => {
+  it('merges the categories expected below 5 in either window, rarest first', () => {
+    // Rows: current 60, baseline 40, N 100; the smaller row's expected count of a column is 40·total/100.
+    // a 50+30 = 80 -> 32; b 5+5 = 10 -> 4; c 3+2 = 5 -> 2; d 2+3 = 5 -> 2: b, c, d are pooled
+    // (4 + 2 + 2 -> 8 >= 5) and a stays.
+    const pooled = poolSparseCategories({ current: { a: 50, b: 5, c: 3, d: 2 }, baseline: { a: 30, b: 5, c: 2, d: 3 } });
+    expect(pooled).toEqual({ current: { [SPARSE_KEY]: 10, a: 50 }, baseline: { [SPARSE_KEY]: 10, a: 30 } });
+  });
+
+  it('adds the next rarest category while the pooled column is still below 5', () => {
+    // Rows 10 / 10: expected = 10·total/20 = total/2. c 1+0 -> 0.5, b 2+4 -> 3, a 7+6 -> 6.5, z 0+0 dropped.
+    // c and b are sparse and pool to 3 / 4, expected (3+4)/2 = 3.5, still < 5, so a would join; but
+    // one other column must stay: the table is {pooled, a}.
+    const pooled = poolSparseCategories({ current: { a: 7, b: 2, c: 1, z: 0 }, baseline: { a: 6, b: 4, z: 0 } });
+    expect(pooled).toEqual({ current: { [SPARSE_KEY]: 3, a: 7 }, baseline: { [SPARSE_KEY]: 4, a: 6 } });
+    // With a fourth, common category the pooled column takes in a: (c, b, a) -> expected 10 >= 5.
+    const wider = poolSparseCategories({ current: { a: 7, b: 2, c: 1, d: 40 }, baseline: { a: 6, b: 4, d: 40 } });
+    // rows 50 / 50: expected = total/2: c 0.5, b 3, a 6.5, d 40: c and b are sparse, pooled 3.5 < 5 -> a joins.
+    expect(wider).toEqual({ current: { [SPARSE_KEY]: 10, d: 40 }, baseline: { [SPARSE_KEY]: 10, d: 40 } });
+  });
+
+  it('leaves a table with every expected count >= 5 (and a 2-column table) as it is', () => {
+    const table = { current: { a: 30, b: 20 }, baseline: { a: 25, b: 25 } };
+    expect(poolSparseCategories(table)).toEqual(table);
+    expect(poolSparseCategories({ current: { a: 2, b: 1 }, baseline: { a: 1, b: 3 } })).toEqual({ current: { a: 2, b: 1 }, baseline: { a: 1, b: 3 } });
+    // An invalid table comes back unchanged, for the test to call undefined.
+    const bad = { current: { a: -1, b: 2 }, baseline: { a: 1 } };
+    expect(poolSparseCategories(bad)).toBe(bad);
+    expect(chiSquareTest(poolSparseCategories(bad))).toBeNull();
+  });
+
+  it('keeps the chi-square test honest on a long tail: the pooled p-value on a hand-checked table', () => {
+    // 10 / 10 runs: A 5 / 6, B 2 / 4, NEW 3 / 0; expected (smaller row 10 of 20): A 5.5, B 3, NEW 1.5.
+    // NEW and B pool to 5 / 4 (expected 4.5, still < 5, but A must stay): [[5, 5], [4, 6]] by column
+    // (pooled, A): X² = 2(0.5²/4.5) + 2(0.5²/5.5) = 0.1111111 + 0.0909091 = 0.2020202, df 1.
+    const r = chiSquareTest(poolSparseCategories({ current: { A: 5, B: 2, NEW: 3 }, baseline: { A: 6, B: 4 } }))!;
+    expect(r.statistic).toBeCloseTo(0.2020202, 7);
+    expect(r.df).toBe(1);
+    // scipy.stats.chi2.sf(0.20202020202020202, 1) = 0.653095114932182
+    expect(r.pValue).toBeCloseTo(0.653095114932182, 10);
   });
 });

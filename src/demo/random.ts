@@ -11,8 +11,8 @@ export interface Random {
   weighted<T>(items: readonly (readonly [T, number])[]): T;
 }
 
-function hashSeed(seed: string): [number, number, number, number] {
-  // cyrb128: spreads a string seed over the 128-bit state
+/** cyrb128: spreads a string seed over sfc32's 128-bit state (also used by the tests' generators). */
+export function hashSeed(seed: string): [number, number, number, number] {
   let h1 = 1779033703, h2 = 3144134277, h3 = 1013904242, h4 = 2773480762;
   for (let i = 0; i < seed.length; i++) {
     const k = seed.charCodeAt(i);

@@ -1,10 +1,16 @@
 /**
  * policy_activation_rate: (denials [+ escalations]) / all policy decisions, or with `per: run` the
- * share of runs with at least one activation. Two-proportion z-test. Contributors are the denied
- * policy rules.
+ * share of runs with at least one activation. Contributors are the denied policy rules.
+ *
+ * Tests. Per decision (the default) the rate is a ratio of means over runs, activations per run over
+ * decisions per run, and the decisions of one run are not independent (a run that probes a guardrail
+ * hits it again and again), so a two-proportion test over decisions would count ten correlated
+ * denials as ten independent draws. The delta-method ratio test (ratioZTest) takes the run as the
+ * unit instead, from Σact, Σact², Σdec, Σdec², Σact·dec and the runs. With `per: run` each run is one
+ * yes/no trial and the two-proportion z-test over runs is the right test.
  */
 import type { Rule } from '../rules/types.js';
-import { twoProportionZTest } from '../stats/index.js';
+import { ratioZTest, twoProportionZTest, type RatioSums } from '../stats/index.js';
 import { baselinePick, baselineValue } from './baseline.js';
 import { scalarMeasurement, type Measurement } from './result.js';
 import { groupColumns, GroupTable, num, runsSubquery, type BuiltQuery } from './sql.js';
@@ -14,10 +20,14 @@ export function policyQueries(rule: Rule, table: string, windows: readonly Windo
   const groups = groupColumns(rule);
   const byGroup = [...groups, 'w'].join(', ');
   const act = rule.options.escalations === false ? 'policy_denials' : '(policy_denials + policy_escalations)';
+  const dec = '(toUInt64(policy_allows) + policy_denials + policy_escalations)';
   const params: Record<string, unknown> = {};
   const sql = `SELECT ${byGroup}, count() AS runs,
-  sum(toUInt64(policy_allows) + policy_denials + policy_escalations) AS decisions,
+  sum(${dec}) AS decisions,
   sum(toUInt64(${act})) AS activations,
+  sum(${dec} * ${dec}) AS decisions_sq,
+  sum(toUInt64(${act}) * ${act}) AS activations_sq,
+  sum(toUInt64(${act}) * ${dec}) AS activations_x_decisions,
   countIf(${act} > 0) AS runs_with_activation,
   sumMap(CAST(denied_rules, 'Array(String)'), arrayMap(x -> toUInt64(1), denied_rules)) AS rules_hit,
   groupArrayIf(3)(run_id, ${act} > 0 AND w = 0) AS examples
@@ -30,6 +40,8 @@ interface PolicyWindow {
   runs: number;
   trials: number;
   successes: number;
+  /** Per run, X = activations and Y = decisions (the per-decision test's unit is the run). */
+  perDecision: RatioSums;
   rules: Map<string, number>;
   examples: string[];
 }
@@ -38,7 +50,14 @@ export function policyMeasure(rule: Rule, windows: readonly WindowBounds[], rows
   const perRun = rule.options.per === 'run';
   const groups = new GroupTable(rule, (labels) => ({
     labels,
-    win: windows.map((): PolicyWindow => ({ runs: 0, trials: 0, successes: 0, rules: new Map(), examples: [] })),
+    win: windows.map((): PolicyWindow => ({
+      runs: 0,
+      trials: 0,
+      successes: 0,
+      perDecision: { n: 0, sumX: 0, sumXSq: 0, sumY: 0, sumYSq: 0, sumXY: 0 },
+      rules: new Map(),
+      examples: [],
+    })),
   }));
   for (const r of rows[0] ?? []) {
     const g = groups.of(r);
@@ -51,6 +70,14 @@ export function policyMeasure(rule: Rule, windows: readonly WindowBounds[], rows
       runs: num(r.runs),
       trials: perRun ? num(r.runs) : num(r.decisions),
       successes: perRun ? num(r.runs_with_activation) : num(r.activations),
+      perDecision: {
+        n: num(r.runs),
+        sumX: num(r.activations),
+        sumXSq: num(r.activations_sq),
+        sumY: num(r.decisions),
+        sumYSq: num(r.decisions_sq),
+        sumXY: num(r.activations_x_decisions),
+      },
       rules: ruleCounts,
       examples: (r.examples as string[]) ?? [],
     };
@@ -63,7 +90,9 @@ export function policyMeasure(rule: Rule, windows: readonly WindowBounds[], rows
     const baseline = baselineValue(pick, rate);
     const cur = g.win[0]!;
     const base = g.win[pick.testWindow]!;
-    const test = twoProportionZTest({ successes: cur.successes, trials: cur.trials }, { successes: base.successes, trials: base.trials });
+    const test = perRun
+      ? twoProportionZTest({ successes: cur.successes, trials: cur.trials }, { successes: base.successes, trials: base.trials })
+      : ratioZTest(cur.perDecision, base.perDecision);
     const ruleNames = new Set([...cur.rules.keys(), ...base.rules.keys()]);
     const share = (w: PolicyWindow, name: string) => (w.trials > 0 ? (w.rules.get(name) ?? 0) / w.trials : null);
     const contributors = [...ruleNames]
@@ -78,7 +107,7 @@ export function policyMeasure(rule: Rule, windows: readonly WindowBounds[], rows
       currentRuns: cur.runs,
       baselineRuns: pick.runs,
       test,
-      testName: 'two_proportion_z',
+      testName: perRun ? 'two_proportion_z' : 'ratio_z_delta',
       contributors,
       exampleRunIds: cur.examples,
       extra: { activations: cur.successes, decisions_or_runs: cur.trials },

@@ -1,11 +1,17 @@
 /**
  * output_schema_shift: the distribution of output_schema_fingerprint per group. Effect sizes: the
  * Jensen-Shannon distance between the windows and the share of current runs on fingerprints unseen in
- * the baseline; the rule's `measure` picks which one the threshold applies to. Chi-square test of
- * homogeneity. Seasonal baselines pool the weeks' counts (a median of distributions is not one).
+ * the baseline; the rule's `measure` picks which one the threshold applies to. Seasonal baselines
+ * pool the weeks' counts (a median of distributions is not one).
+ *
+ * Test: Pearson chi-square of homogeneity on runs per fingerprint. Each run has one fingerprint, so the
+ * counts are runs and the cells are independent draws; but a long tail of fingerprints seen a few
+ * times each breaks the chi-square approximation (many cells with expected counts near 0), so the
+ * fingerprints whose expected count is below 5 in either window are pooled into one column first
+ * (`poolSparseCategories`). The effect sizes and contributors use the unpooled counts.
  */
 import type { Rule } from '../rules/types.js';
-import { chiSquareTest, jensenShannonDistance, unseenShare } from '../stats/index.js';
+import { chiSquareTest, jensenShannonDistance, poolSparseCategories, unseenShare } from '../stats/index.js';
 import { baselinePick } from './baseline.js';
 import type { Measurement } from './result.js';
 import { groupColumns, GroupTable, num, runsSubquery, type BuiltQuery } from './sql.js';
@@ -61,7 +67,7 @@ export function schemaMeasure(rule: Rule, windows: readonly WindowBounds[], rows
     for (const w of pick.windows) for (const [fp, n] of Object.entries(g.fps[w]!)) base[fp] = (base[fp] ?? 0) + n;
     const jsd = jensenShannonDistance(cur, base);
     const unseen = unseenShare(cur, base);
-    const chi = chiSquareTest({ current: cur, baseline: base });
+    const chi = chiSquareTest(poolSparseCategories({ current: cur, baseline: base }));
     const curTotal = g.runs[0]!;
     const baseTotal = Object.values(base).reduce((s, x) => s + x, 0);
     const contributors = [...new Set([...Object.keys(cur), ...Object.keys(base)])]

@@ -1,11 +1,17 @@
 /**
  * tool_calls_per_run: per tool, sum(tool_calls[tool]) / runs in each window (run-weighted), tested
  * with Welch's t-test on per-run call counts; plus the tool mix as a whole (`__mix__`): the
- * Jensen-Shannon distance between the windows' call distributions, tested with a chi-square test.
+ * Jensen-Shannon distance between the windows' call distributions, tested with a Rao-Scott corrected
+ * chi-square. Calls cluster in runs (a run that loops calls one tool ten times), so a chi-square on
+ * call counts would treat ten correlated calls as ten independent draws; the correction divides it by
+ * the design effects estimated from per-run sums: per window the runs, Σm and Σm² (m = a run's calls
+ * over all tools), per tool Σc, Σc² and Σc·m (c = a run's calls of the tool), and per pair of tools
+ * called in the same run Σc_a·c_b (one row per pair and window: a run contributes the pairs of the
+ * tools it called, so a few rows, not tools²).
  */
 import type { Rule } from '../rules/types.js';
 import { MIX_KEY } from '../store/contract.js';
-import { chiSquareTest, jensenShannonDistance, median, welchTTest, type MomentSums } from '../stats/index.js';
+import { jensenShannonDistance, median, raoScottChiSquareTest, welchTTest, type CategorySums, type MixSums, type MomentSums } from '../stats/index.js';
 import { baselinePick } from './baseline.js';
 import { scalarMeasurement, type Measurement } from './result.js';
 import { groupColumns, GroupTable, num, runsSubquery, type BuiltQuery } from './sql.js';
@@ -14,42 +20,72 @@ import type { WindowBounds } from './types.js';
 export function toolCallsQueries(rule: Rule, table: string, windows: readonly WindowBounds[]): BuiltQuery[] {
   const groups = groupColumns(rule);
   const byGroup = [...groups, 'w'].join(', ');
+  // m: the run's calls over all tools, for the mix test's per-run variance.
+  const withTotal = (params: Record<string, unknown>) =>
+    `SELECT *, arraySum(mapValues(tool_calls)) AS m FROM (${runsSubquery(rule, table, windows, params, ['tool_calls'])})`;
   const p1: Record<string, unknown> = {};
-  const runs = `SELECT ${byGroup}, count() AS runs
-FROM (${runsSubquery(rule, table, windows, p1, [])})
+  const runs = `SELECT ${byGroup}, count() AS runs, sum(m) AS calls, sum(m * m) AS calls_sq
+FROM (${withTotal(p1)})
 GROUP BY ${byGroup}`;
   const p2: Record<string, unknown> = {};
   // Examples: the current-window runs that called the tool most.
-  const tools = `SELECT ${byGroup}, tool, sum(c) AS calls, sum(c * c) AS calls_sq,
+  const tools = `SELECT ${byGroup}, tool, sum(c) AS calls, sum(c * c) AS calls_sq, sum(c * m) AS calls_x_total,
   arrayMap(x -> x.2, arraySlice(arrayReverseSort(groupArrayIf(1000)((c, run_id), w = 0)), 1, 3)) AS examples
-FROM (${runsSubquery(rule, table, windows, p2, ['tool_calls'])})
+FROM (${withTotal(p2)})
 ARRAY JOIN mapKeys(tool_calls) AS tool, mapValues(tool_calls) AS c
 GROUP BY ${byGroup}, tool`;
-  return [{ sql: runs, params: p1 }, { sql: tools, params: p2 }];
+  const p3: Record<string, unknown> = {};
+  // Every ordered pair (a < b) of the tools one run called, with the product of their calls.
+  const pairs = `SELECT ${byGroup}, pair.1 AS tool_a, pair.2 AS tool_b, sum(pair.3) AS calls_product
+FROM (${runsSubquery(rule, table, windows, p3, ['tool_calls'])})
+ARRAY JOIN arrayFilter(x -> x.1 < x.2, arrayFlatten(arrayMap((a, ca) -> arrayMap((b, cb) -> (a, b, toUInt64(ca) * cb), mapKeys(tool_calls), mapValues(tool_calls)), mapKeys(tool_calls), mapValues(tool_calls)))) AS pair
+GROUP BY ${byGroup}, tool_a, tool_b`;
+  return [{ sql: runs, params: p1 }, { sql: tools, params: p2 }, { sql: pairs, params: p3 }];
 }
 
 interface ToolWindow {
   calls: number;
   callsSq: number;
+  /** Σ c·m: the tool's calls times the run's calls over all tools. */
+  callsXTotal: number;
+}
+
+interface RunWindow {
+  runs: number;
+  /** Σ m and Σ m² over runs, m = the run's calls over all tools. */
+  calls: number;
+  callsSq: number;
 }
 
 export function toolCallsMeasure(rule: Rule, windows: readonly WindowBounds[], rows: readonly (readonly Record<string, unknown>[])[]): Measurement[] {
-  const [runRows = [], toolRows = []] = rows;
+  const [runRows = [], toolRows = [], pairRows = []] = rows;
   const nWin = windows.length;
   const groups = new GroupTable(rule, (labels) => ({
     labels,
     runs: new Array<number>(nWin).fill(0),
+    totals: Array.from({ length: nWin }, (): RunWindow => ({ runs: 0, calls: 0, callsSq: 0 })),
     tools: new Map<string, { win: ToolWindow[]; examples: string[] }>(),
+    // Σ c_a·c_b per window, products[w][a][b]
+    products: Array.from({ length: nWin }, (): Record<string, Record<string, number>> => ({})),
   }));
-  for (const r of runRows) groups.of(r).runs[num(r.w)] = num(r.runs);
+  for (const r of runRows) {
+    const g = groups.of(r);
+    const w = num(r.w);
+    g.runs[w] = num(r.runs);
+    g.totals[w] = { runs: num(r.runs), calls: num(r.calls), callsSq: num(r.calls_sq) };
+  }
   for (const r of toolRows) {
     const g = groups.of(r);
     const name = String(r.tool);
     let t = g.tools.get(name);
-    if (!t) g.tools.set(name, (t = { win: Array.from({ length: nWin }, () => ({ calls: 0, callsSq: 0 })), examples: [] }));
+    if (!t) g.tools.set(name, (t = { win: Array.from({ length: nWin }, () => ({ calls: 0, callsSq: 0, callsXTotal: 0 })), examples: [] }));
     const w = num(r.w);
-    t.win[w] = { calls: num(r.calls), callsSq: num(r.calls_sq) };
+    t.win[w] = { calls: num(r.calls), callsSq: num(r.calls_sq), callsXTotal: num(r.calls_x_total) };
     if (w === 0) t.examples = (r.examples as string[]) ?? [];
+  }
+  for (const r of pairRows) {
+    const row = (groups.of(r).products[num(r.w)]![String(r.tool_a)] ??= {});
+    row[String(r.tool_b)] = num(r.calls_product);
   }
 
   const out: Measurement[] = [];
@@ -59,6 +95,24 @@ export function toolCallsMeasure(rule: Rule, windows: readonly WindowBounds[], r
     const baselineRuns = baseIdx.runs;
     const curMix: Record<string, number> = {};
     const baseMix: Record<string, number> = {};
+    // The mix test's sums: the current window, and the baseline windows pooled as the mix's counts are.
+    const mixSums = (ws: readonly number[], tools: Record<string, CategorySums>): MixSums => {
+      const products: Record<string, Record<string, number>> = {};
+      for (const w of ws) {
+        for (const [a, row] of Object.entries(g.products[w]!)) {
+          for (const [b, x] of Object.entries(row)) (products[a] ??= {})[b] = (products[a]?.[b] ?? 0) + x;
+        }
+      }
+      return {
+        runs: ws.reduce((s, w) => s + g.totals[w]!.runs, 0),
+        sumTotal: ws.reduce((s, w) => s + g.totals[w]!.calls, 0),
+        sumTotalSq: ws.reduce((s, w) => s + g.totals[w]!.callsSq, 0),
+        categories: tools,
+        products,
+      };
+    };
+    const curTools: Record<string, CategorySums> = {};
+    const baseTools: Record<string, CategorySums> = {};
     const perTool: Measurement[] = [];
     for (const [tool, t] of g.tools) {
       const cur = t.win[0]!;
@@ -71,6 +125,12 @@ export function toolCallsMeasure(rule: Rule, windows: readonly WindowBounds[], r
       const test = welchTTest(a, b);
       curMix[tool] = cur.calls;
       baseMix[tool] = baseIdx.windows.reduce((s, w) => s + t.win[w]!.calls, 0);
+      curTools[tool] = { sum: cur.calls, sumSq: cur.callsSq, sumXTotal: cur.callsXTotal };
+      baseTools[tool] = {
+        sum: baseMix[tool],
+        sumSq: baseIdx.windows.reduce((s, w) => s + t.win[w]!.callsSq, 0),
+        sumXTotal: baseIdx.windows.reduce((s, w) => s + t.win[w]!.callsXTotal, 0),
+      };
       perTool.push(scalarMeasurement({
         labels: { ...g.labels, tool },
         key: tool,
@@ -89,7 +149,7 @@ export function toolCallsMeasure(rule: Rule, windows: readonly WindowBounds[], r
     const mixContributors = byMove.slice(0, 5).map((m) => ({ name: m.key, current: m.current, baseline: m.baseline }));
     for (const m of perTool) out.push({ ...m, contributors: [m.contributors[0]!, ...mixContributors.filter((c) => c.name !== m.key)].slice(0, 5) });
     const jsd = jensenShannonDistance(curMix, baseMix);
-    const chi = chiSquareTest({ current: curMix, baseline: baseMix });
+    const mixTest = raoScottChiSquareTest(mixSums([0], curTools), mixSums(baseIdx.windows, baseTools));
     out.push({
       labels: { ...g.labels, tool: MIX_KEY },
       key: MIX_KEY,
@@ -99,7 +159,7 @@ export function toolCallsMeasure(rule: Rule, windows: readonly WindowBounds[], r
       isNew: false,
       currentRuns,
       baselineRuns,
-      test: chi ? { name: 'chi_square', ...chi } : null,
+      test: mixTest ? { name: 'rao_scott_chi_square', ...mixTest } : null,
       contributors: mixContributors,
       exampleRunIds: byMove[0]?.exampleRunIds ?? [],
     });

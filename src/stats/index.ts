@@ -1,5 +1,5 @@
 /** The pure statistics core: no I/O, no clock. Everything the signals and the evaluator need. */
-export type { MomentSums, RatioSums, ProportionCounts } from './sums.js';
+export type { MomentSums, RatioSums, ProportionCounts, MixSums, CategorySums } from './sums.js';
 export { relativeDeviation, exceedsThreshold, type DeviationDirection } from './deviation.js';
 export {
   welchTTest,
@@ -7,6 +7,9 @@ export {
   twoProportionZTest,
   chiSquareTest,
   gTest,
+  raoScottChiSquareTest,
+  poolSparseCategories,
+  SPARSE_KEY,
   type TestResult,
   type CategoryCounts,
 } from './tests.js';
