@@ -14,6 +14,7 @@ const DAY = 24 * HOUR;
 const END = Date.parse(process.env.QUALITY_END ?? '2026-11-22T00:00:00Z');
 const STEP_MS = Number(process.env.QUALITY_STEP_HOURS ?? 1) * HOUR;
 const rulesPath = process.env.QUALITY_RULES ?? join(here, '../rules');
+const outFile = process.env.QUALITY_OUT ?? join(here, 'quality.json');
 
 const { openClickHouse } = await import('../dist/clickhouse/client.js');
 const { parseTarget } = await import('../dist/clickhouse/target.js');
@@ -122,7 +123,7 @@ try {
     goals,
     scenarios: rows,
   };
-  writeFileSync(join(here, 'quality.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
   console.table(rows.filter((r) => r.signal !== '-'));
   console.log(`stable workflows: ${stable.length}, ${report.stable_group_weeks} group-weeks, ${stable.reduce((n, r) => n + r.false_alerts, 0)} false alerts (${report.false_alerts_per_100_group_weeks} per 100 group-weeks)`);
   console.table(goals);
