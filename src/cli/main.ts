@@ -7,7 +7,7 @@ import { composeDaemon } from '../daemon/compose.js';
 import { InvalidRulesError } from '../daemon/daemon.js';
 import { loadRuleFiles } from '../rules/load.js';
 import { checkPaths } from '../rules/check.js';
-import { formatProblem } from '../yaml/problem.js';
+import { formatProblems } from '../yaml/problem.js';
 import { migrate } from '../store/migrate.js';
 import { storeStatus, formatStatus } from '../store/status.js';
 import { agentRunsTable, describeTarget, externalUrl, loggerFor, openStore, resolveConfig, resolveSettings, storeNames, UsageError, type GlobalOptions } from './context.js';
@@ -103,7 +103,7 @@ export function buildProgram(): Command {
       if (o.format !== 'table' && o.format !== 'json') throw new UsageError('--format must be table or json');
       const config = await resolveConfig(o);
       const loaded = await loadRuleFiles(o.rules ?? config.rules);
-      if (!loaded.ruleSet) throw new UsageError(loaded.problems.map(formatProblem).join('\n'));
+      if (!loaded.ruleSet) throw new UsageError(formatProblems(loaded.problems).join('\n'));
       const ch = await openStore(config);
       try {
         const rows = await evalOnce(ch, agentRunsTable(config), loaded.ruleSet, o.at ?? Date.now());

@@ -4,7 +4,9 @@
  * the path is turned into a 1-based line:col only when a problem is reported, so validation code
  * never handles AST nodes.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { open } from 'node:fs/promises';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Parser, visit, type CST, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import { formatBytes, MAX_FILE_BYTES, MAX_NESTING_DEPTH } from './limits.js';
 import type { Problem, SourcePos } from './problem.js';
 
 export type Path = readonly (string | number)[];
@@ -24,16 +26,125 @@ export interface ParsedYaml {
   readonly problems: Problem[];
 }
 
-export function parseYaml(text: string, file: string): ParsedYaml {
+/**
+ * Parses one YAML document. Bounded: nesting deeper than `maxDepth` collections is one positioned
+ * problem (checked on the parser's token tree, which is built without recursion, before the composer,
+ * which recurses once per level, ever sees it); duplicate keys are found in linear time (the yaml
+ * package's own check compares every key with every other: minutes for a 1 MiB mapping).
+ */
+export function parseYaml(text: string, file: string, maxDepth: number = MAX_NESTING_DEPTH): ParsedYaml {
+  const tooDeep = firstTooDeep(text, maxDepth);
+  if (tooDeep !== null) {
+    const { source } = parseYaml('', file);
+    return { source, problems: [{ file, ...tooDeep, message: `YAML: nested more than ${maxDepth} levels deep` }] };
+  }
   const lineCounter = new LineCounter();
   // prettyErrors would append a multi-line code excerpt to each message; problems are one line each.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, keepSourceTokens: false });
   const source: YamlSource = { file, doc, lineCounter };
   const problems: Problem[] = [...doc.errors, ...doc.warnings].map((e) => {
     const { line, col } = lineCounter.linePos(e.pos[0]);
     return { file, line, col, message: `YAML: ${firstLine(e.message)}` };
   });
+  if (doc.errors.length === 0) for (const p of duplicateKeys(source)) problems.push(p);
   return { source, problems };
+}
+
+/** Where the first collection nested deeper than `maxDepth` starts, or null. Iterative: any depth is safe. */
+function firstTooDeep(text: string, maxDepth: number): { line: number; col: number } | null {
+  const lineCounter = new LineCounter();
+  const stack: [CST.Token, number][] = [];
+  for (const token of new Parser(lineCounter.addNewLine).parse(text)) {
+    stack.push([token, 0]);
+    while (stack.length > 0) {
+      const [t, depth] = stack.pop()!;
+      switch (t.type) {
+        case 'document':
+          if (t.value) stack.push([t.value, depth]);
+          break;
+        case 'block-map':
+        case 'block-seq':
+        case 'flow-collection': {
+          if (depth + 1 > maxDepth) return lineCounter.linePos(t.offset);
+          for (const item of t.items) {
+            if ('key' in item && item.key) stack.push([item.key, depth + 1]);
+            if (item.value) stack.push([item.value, depth + 1]);
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+  return null;
+}
+
+/** "Map keys must be unique", as the yaml package says it (same positions, same notion of equal scalar keys). */
+function duplicateKeys(source: YamlSource): Problem[] {
+  const problems: Problem[] = [];
+  visit(source.doc, {
+    Map(_key, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        const k = pair.key;
+        if (!isScalar(k)) continue; // collections as keys are equal only to themselves
+        const id = `${typeof k.value}:${String(k.value)}`;
+        if (!seen.has(id)) {
+          seen.add(id);
+          continue;
+        }
+        const { line, col } = source.lineCounter.linePos(k.range?.[0] ?? 0);
+        problems.push({ file: source.file, line, col, message: 'YAML: Map keys must be unique' });
+      }
+    },
+  });
+  return problems;
+}
+
+export type ReadResult = { readonly text: string; readonly problem?: undefined } | { readonly text?: undefined; readonly problem: Problem };
+
+/**
+ * Reads a text file of at most `maxBytes`: a larger one is refused without being read (a stray
+ * 157 MB file must not be loaded whole). `what` names the file in messages ("rule file").
+ */
+export async function readSourceFile(file: string, what: string, maxBytes: number = MAX_FILE_BYTES): Promise<ReadResult> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (e) {
+    return { problem: fileProblem(file, `cannot read ${what}: ${ioReason(e)}`) };
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size > maxBytes) return { problem: tooLarge(file, what, size, maxBytes) };
+    // The size can change between stat and read: read at most one byte past the limit to notice.
+    const buf = Buffer.alloc(maxBytes + 1);
+    let n = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, n, buf.length - n, n);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+      if (n > maxBytes) return { problem: tooLarge(file, what, n, maxBytes) };
+    }
+    return { text: buf.subarray(0, n).toString('utf8') };
+  } catch (e) {
+    return { problem: fileProblem(file, `cannot read ${what}: ${ioReason(e)}`) };
+  } finally {
+    await handle.close();
+  }
+}
+
+function tooLarge(file: string, what: string, size: number, max: number): Problem {
+  return fileProblem(file, `${what} is ${formatBytes(size)}, over the limit of ${formatBytes(max)}; split it into several files`);
+}
+
+export function ioReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory';
+  return (e as Error).message;
 }
 
 /**
@@ -75,7 +186,7 @@ export function positionOf(source: YamlSource, path: Path, anchor: Anchor = 'val
   for (const seg of path) {
     if (isAlias(node)) node = node.resolve(doc);
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && keyText(p.key) === String(seg));
+      const pair = pairsOf(node).get(String(seg));
       if (pair === undefined) {
         complete = false;
         break;
@@ -98,6 +209,25 @@ export function positionOf(source: YamlSource, path: Path, anchor: Anchor = 'val
   const offset = target?.range?.[0] ?? 0;
   const { line, col } = source.lineCounter.linePos(offset);
   return { file: source.file, line, col };
+}
+
+/**
+ * A mapping's entries by key text (the first of equal keys, as a scan would find). Built once per
+ * mapping: a file with 100,000 unknown keys gets 100,000 positions in linear time, not quadratic.
+ */
+const pairIndex = new WeakMap<object, Map<string, Pair>>();
+function pairsOf(map: YAMLMap): Map<string, Pair> {
+  let index = pairIndex.get(map);
+  if (index === undefined) {
+    index = new Map();
+    for (const p of map.items) {
+      if (!isPair(p)) continue;
+      const k = keyText(p.key);
+      if (!index.has(k)) index.set(k, p);
+    }
+    pairIndex.set(map, index);
+  }
+  return index;
 }
 
 function isNodeWithRange(n: unknown): n is Node {
