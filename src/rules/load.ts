@@ -46,13 +46,13 @@ export function parseRules(texts: readonly RuleText[]): { ruleSet: RuleSet | nul
  * Loads rule files. A directory contributes its *.yml / *.yaml files (not recursive, hidden files
  * skipped, sorted by name); a file is read whatever its extension. Missing paths are problems.
  */
-export async function loadRuleFiles(paths: readonly string[]): Promise<RuleLoadResult> {
+export async function loadRuleFiles(paths: readonly string[], opts: { maxFileBytes?: number } = {}): Promise<RuleLoadResult> {
   const problems: Problem[] = [];
   const files = await expandPaths(paths, problems);
   const texts: RuleText[] = [];
   for (const file of files) {
     // Bounded (MAX_FILE_BYTES): a stray huge file is refused with its size, not read whole.
-    const r = await readSourceFile(file, 'rule file');
+    const r = await readSourceFile(file, 'rule file', { maxBytes: opts.maxFileBytes, hint: 'split the rules over several files' });
     if (r.problem) problems.push(r.problem);
     else texts.push({ file, text: r.text });
   }

@@ -80,7 +80,7 @@ function firstTooDeep(text: string, maxDepth: number): { line: number; col: numb
   return null;
 }
 
-/** "Map keys must be unique", as the yaml package says it (same positions, same notion of equal scalar keys). */
+/** "Map keys must be unique", as the yaml package says it and at the same positions; scalar keys are compared as text. */
 function duplicateKeys(source: YamlSource): Problem[] {
   const problems: Problem[] = [];
   visit(source.doc, {
@@ -89,7 +89,8 @@ function duplicateKeys(source: YamlSource): Problem[] {
       for (const pair of map.items) {
         const k = pair.key;
         if (!isScalar(k)) continue; // collections as keys are equal only to themselves
-        const id = `${typeof k.value}:${String(k.value)}`;
+        // Compared as text, as plainValue() turns keys into strings: `1` and `"1"` would silently merge.
+        const id = String(k.value);
         if (!seen.has(id)) {
           seen.add(id);
           continue;
@@ -108,7 +109,10 @@ export type ReadResult = { readonly text: string; readonly problem?: undefined }
  * Reads a text file of at most `maxBytes`: a larger one is refused without being read (a stray
  * 157 MB file must not be loaded whole). `what` names the file in messages ("rule file").
  */
-export async function readSourceFile(file: string, what: string, maxBytes: number = MAX_FILE_BYTES): Promise<ReadResult> {
+export async function readSourceFile(file: string, what: string, opts: { maxBytes?: number; hint?: string } = {}): Promise<ReadResult> {
+  const maxBytes = opts.maxBytes ?? MAX_FILE_BYTES;
+  const tooLarge = (size: number): Problem =>
+    fileProblem(file, `${what} is too large: ${formatBytes(size)} (${size} bytes), over the limit of ${formatBytes(maxBytes)}${opts.hint ? `; ${opts.hint}` : ''}`);
   let handle;
   try {
     handle = await open(file, 'r');
@@ -117,7 +121,7 @@ export async function readSourceFile(file: string, what: string, maxBytes: numbe
   }
   try {
     const { size } = await handle.stat();
-    if (size > maxBytes) return { problem: tooLarge(file, what, size, maxBytes) };
+    if (size > maxBytes) return { problem: tooLarge(size) };
     // The size can change between stat and read: read at most one byte past the limit to notice.
     const buf = Buffer.alloc(maxBytes + 1);
     let n = 0;
@@ -125,7 +129,7 @@ export async function readSourceFile(file: string, what: string, maxBytes: numbe
       const { bytesRead } = await handle.read(buf, n, buf.length - n, n);
       if (bytesRead === 0) break;
       n += bytesRead;
-      if (n > maxBytes) return { problem: tooLarge(file, what, n, maxBytes) };
+      if (n > maxBytes) return { problem: tooLarge(n) };
     }
     return { text: buf.subarray(0, n).toString('utf8') };
   } catch (e) {
@@ -133,10 +137,6 @@ export async function readSourceFile(file: string, what: string, maxBytes: numbe
   } finally {
     await handle.close();
   }
-}
-
-function tooLarge(file: string, what: string, size: number, max: number): Problem {
-  return fileProblem(file, `${what} is ${formatBytes(size)}, over the limit of ${formatBytes(max)}; split it into several files`);
 }
 
 export function ioReason(e: unknown): string {
