@@ -5,7 +5,7 @@
  * never handles AST nodes.
  */
 import { open } from 'node:fs/promises';
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Parser, visit, type CST, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import { Composer, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Parser, visit, YAMLParseError, type CST, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import { formatBytes, MAX_FILE_BYTES, MAX_NESTING_DEPTH } from './limits.js';
 import type { Problem, SourcePos } from './problem.js';
 
@@ -33,28 +33,44 @@ export interface ParsedYaml {
  * package's own check compares every key with every other: minutes for a 1 MiB mapping).
  */
 export function parseYaml(text: string, file: string, maxDepth: number = MAX_NESTING_DEPTH): ParsedYaml {
-  const tooDeep = firstTooDeep(text, maxDepth);
+  const lineCounter = new LineCounter();
+  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+  const tooDeep = firstTooDeep(tokens, maxDepth);
   if (tooDeep !== null) {
     const { source } = parseYaml('', file);
-    return { source, problems: [{ file, ...tooDeep, message: `YAML: nested more than ${maxDepth} levels deep` }] };
+    return { source, problems: [{ file, ...lineCounter.linePos(tooDeep), message: `YAML: nested more than ${maxDepth} levels deep` }] };
   }
-  const lineCounter = new LineCounter();
-  // prettyErrors would append a multi-line code excerpt to each message; problems are one line each.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, keepSourceTokens: false });
+  const doc = compose(tokens, text.length);
   const source: YamlSource = { file, doc, lineCounter };
   const problems: Problem[] = [...doc.errors, ...doc.warnings].map((e) => {
     const { line, col } = lineCounter.linePos(e.pos[0]);
     return { file, line, col, message: `YAML: ${firstLine(e.message)}` };
   });
-  if (doc.errors.length === 0) for (const p of duplicateKeys(source)) problems.push(p);
+  if (doc.errors.length === 0) for (const p of keyProblems(source)) problems.push(p);
   return { source, problems };
 }
 
-/** Where the first collection nested deeper than `maxDepth` starts, or null. Iterative: any depth is safe. */
-function firstTooDeep(text: string, maxDepth: number): { line: number; col: number } | null {
-  const lineCounter = new LineCounter();
+/** yaml's parseDocument() from already parsed tokens (the depth check needed them first). */
+function compose(tokens: readonly CST.Token[], length: number): Document.Parsed {
+  // prettyErrors would append a multi-line code excerpt to each message; problems are one line each.
+  const composer = new Composer({ prettyErrors: false, uniqueKeys: false, keepSourceTokens: false });
+  let doc: Document.Parsed | null = null;
+  for (const d of composer.compose(tokens, true, length)) {
+    if (doc === null) {
+      doc = d;
+      continue;
+    }
+    doc.errors.push(new YAMLParseError([d.range[0], d.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
+    break;
+  }
+  // compose(..., forceDoc = true) always yields a document, an empty one for empty text.
+  return doc!;
+}
+
+/** Offset of the first collection nested deeper than `maxDepth`, or null. Iterative: any depth is safe. */
+function firstTooDeep(tokens: readonly CST.Token[], maxDepth: number): number | null {
   const stack: [CST.Token, number][] = [];
-  for (const token of new Parser(lineCounter.addNewLine).parse(text)) {
+  for (const token of tokens) {
     stack.push([token, 0]);
     while (stack.length > 0) {
       const [t, depth] = stack.pop()!;
@@ -65,7 +81,7 @@ function firstTooDeep(text: string, maxDepth: number): { line: number; col: numb
         case 'block-map':
         case 'block-seq':
         case 'flow-collection': {
-          if (depth + 1 > maxDepth) return lineCounter.linePos(t.offset);
+          if (depth + 1 > maxDepth) return t.offset;
           for (const item of t.items) {
             if ('key' in item && item.key) stack.push([item.key, depth + 1]);
             if (item.value) stack.push([item.value, depth + 1]);
@@ -80,23 +96,30 @@ function firstTooDeep(text: string, maxDepth: number): { line: number; col: numb
   return null;
 }
 
-/** "Map keys must be unique", as the yaml package says it and at the same positions; scalar keys are compared as text. */
-function duplicateKeys(source: YamlSource): Problem[] {
+/**
+ * Problems with mapping keys, which the plain value would hide: a repeated key ("Map keys must be
+ * unique", as the yaml package says it and where it says it, but in linear time; scalar keys are
+ * compared as text, since plain values have text keys) and a list or mapping used as a key (it
+ * would become the text "[object Object]" or the like).
+ */
+function keyProblems(source: YamlSource): Problem[] {
   const problems: Problem[] = [];
+  const at = (node: { range?: readonly number[] | null } | null, message: string) => {
+    const { line, col } = source.lineCounter.linePos(node?.range?.[0] ?? 0);
+    problems.push({ file: source.file, line, col, message });
+  };
   visit(source.doc, {
     Map(_key, map) {
       const seen = new Set<string>();
       for (const pair of map.items) {
         const k = pair.key;
-        if (!isScalar(k)) continue; // collections as keys are equal only to themselves
-        // Compared as text, as plainValue() turns keys into strings: `1` and `"1"` would silently merge.
-        const id = String(k.value);
-        if (!seen.has(id)) {
-          seen.add(id);
-          continue;
+        if (isScalar(k)) {
+          const id = String(k.value);
+          if (seen.has(id)) at(k, 'YAML: Map keys must be unique');
+          else seen.add(id);
+        } else if (k !== null && typeof k === 'object') {
+          at(k as Node, 'YAML: a key must be plain text, not a list or mapping');
         }
-        const { line, col } = source.lineCounter.linePos(k.range?.[0] ?? 0);
-        problems.push({ file: source.file, line, col, message: 'YAML: Map keys must be unique' });
       }
     },
   });
