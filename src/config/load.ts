@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_TARGET, parseTarget, TargetError, type Target } from '../clickhouse/target.js';
 import type { Problem } from '../yaml/problem.js';
 import { bool, Checker, describe, duration, int, isObj, labelOf, list, nonEmptyStr, oneOf, quote, str, type Obj, type Reader } from '../yaml/check.js';
@@ -32,10 +33,17 @@ const TABLE_KEYS = ['agent_runs', 'otel_traces', 'view'] as const;
 const EVALUATION_KEYS = ['timeout', 'max_series_per_rule'] as const;
 const DEMO_KEYS = ['seed_if_empty'] as const;
 
+/**
+ * The default rules shipped in the package (its rules/ directory), found from this module's own
+ * location (src/config or dist/config), never from the working directory: an installed agentdrift
+ * started anywhere without `rules` in its config evaluates them.
+ */
+export const SHIPPED_RULES_DIR = fileURLToPath(new URL('../../rules', import.meta.url));
+
 export const DEFAULTS = {
   target: DEFAULT_TARGET,
   tables: { agentRuns: 'agent_runs', otelTraces: 'otel_traces', view: 'agent_runs_from_otel' },
-  rules: ['rules'],
+  rules: [SHIPPED_RULES_DIR],
   stateFile: './data/agentdrift-state.json',
   listen: '127.0.0.1:9464',
   logLevel: 'info',
