@@ -113,12 +113,14 @@ describe('nesting depth', () => {
   });
 });
 
-describe('duplicate keys', () => {
+describe('mapping keys', () => {
   it.each([
     ['block mapping', 'groups: []\ngroups: []\n', ['r.yaml:2:1: YAML: Map keys must be unique']],
     ['flow mapping', '{a: 1, b: 2, a: 3}\n', ['r.yaml:1:14: YAML: Map keys must be unique']],
     ['nested, each repeat', 'x:\n  k: 1\n  k: 2\n  k: 3\n', ['r.yaml:3:3: YAML: Map keys must be unique', 'r.yaml:4:3: YAML: Map keys must be unique']],
     ['1 and "1" are the same key (keys are text)', 'groups: []\n1: a\n"1": b\n', ['r.yaml:3:1: YAML: Map keys must be unique']],
+    ['a list as a key', 'groups: []\n? [a, b]\n: 1\n', ['r.yaml:2:3: YAML: a key must be plain text, not a list or mapping']],
+    ['a mapping as a key', 'groups: []\n{a: 1}: 2\n', ['r.yaml:2:1: YAML: a key must be plain text, not a list or mapping']],
   ])('%s', (_name, text, expected) => {
     expect(lines(text)).toEqual(expected);
   });
