@@ -1,9 +1,10 @@
 # syntax=docker/dockerfile:1
 # agentdrift for a ClickHouse server: docker build -t agentdrift . (docker-compose.yml builds it too).
 # The image has no embedded ClickHouse (chDB): point clickhouse.target at http(s)://host:port/db.
+# Node 22, an LTS line (maintained until April 2027); package.json's engines (>=20) allow it.
 
 # ---- build: compile TypeScript ----------------------------------------------------------------------
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No chdb (the embedded engine, ~500 MB): the image talks to a ClickHouse server. --ignore-scripts
@@ -15,7 +16,7 @@ COPY src ./src
 RUN npm run build
 
 # ---- runtime: production dependencies and the compiled code only -------------------------------------
-FROM node:20-bookworm-slim AS runtime
+FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./

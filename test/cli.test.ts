@@ -1,5 +1,5 @@
 /** The command line as a user runs it: the real launcher, the embedded store, exit codes. */
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +36,34 @@ describe('agentdrift CLI on the embedded default store', () => {
     expect(r.stderr).toMatch(/seeding: \d+\/\d+ runs \(100%\)/);
   });
 
+  it('demo seed refuses a store that already holds data, and says what to pass instead', () => {
+    const r = runCli(['demo', 'seed', '--days', '28', '--end', END], cwd);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toMatch(/^agentdrift: chdb:\S+ \(database default\) already holds \d{6} runs \(agent_runs\) and \d{6} spans \(otel_traces\): seeding would add the demo to them\. Pass --append to do that, --reset to delete them first, or --if-empty to leave them alone$/);
+    const skip = runCli(['demo', 'seed', '--if-empty'], cwd);
+    expect(skip.code).toBe(0);
+    expect(skip.stdout.trim()).toMatch(/already holds \d+ runs .*: not seeding \(--if-empty\)$/);
+    const both = runCli(['demo', 'seed', '--append', '--reset'], cwd);
+    expect(both.code).toBe(2);
+    expect(both.stderr.trim()).toBe('agentdrift: --append and --reset exclude each other');
+  });
+
+  it('demo seed --append adds to the store, --reset replaces what it holds', () => {
+    const small = ['--clickhouse', 'chdb:./small', '--days', '1', '--runs-per-day', '200', '--end', END];
+    const runs = () => Number(/agent runs:\s+(\d+)/.exec(runCli(['status', '--clickhouse', 'chdb:./small'], cwd).stdout)?.[1]);
+    expect(runCli(['demo', 'seed', ...small], cwd).code).toBe(0);
+    const once = runs();
+    expect(once).toBeGreaterThan(0);
+    const appended = runCli(['demo', 'seed', ...small, '--append'], cwd);
+    expect(appended.code).toBe(0);
+    expect(runs()).toBe(2 * once);
+    const reset = runCli(['demo', 'seed', ...small, '--reset'], cwd);
+    expect(reset.code).toBe(0);
+    expect(reset.stdout).toMatch(new RegExp(`^deleted ${2 * once} runs and \\d+ spans \\(--reset\\)$`, 'm'));
+    expect(runs()).toBe(once);
+  });
+
   it('status reports runs and malformed rows', () => {
     const r = runCli(['status'], cwd);
     expect(r.code).toBe(0);
@@ -65,11 +93,22 @@ describe('agentdrift CLI on the embedded default store', () => {
     expect(tool.deviation as number).toBeGreaterThan(0.2);
   });
 
-  it('eval --once prints a table by default', () => {
-    const r = runCli(['eval', '--once', '--at', END], cwd);
+  it('eval prints a table by default, with or without --once (it always evaluates once)', () => {
+    const r = runCli(['eval', '--at', END], cwd);
+    expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n')[0]).toMatch(/^RULE\s+GROUP\s+KEY\s+CURRENT\s+BASELINE\s+DEVIATION\s+RUNS\s+P\s+STATE$/);
     expect(r.stdout).toMatch(/enrich_company .* firing/);
+    expect(runCli(['eval', '--once', '--at', END], cwd).stdout).toBe(r.stdout);
+  });
+
+  it('--version prints the version from package.json', () => {
+    const { version } = JSON.parse(readFileSync(resolve(__dirname, '../package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = runCli([flag], cwd);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`${version}\n`);
+    }
   });
 
   it('backtest replays the default rules over the demo and prints transitions and a summary as JSON', () => {

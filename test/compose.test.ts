@@ -3,7 +3,9 @@
  * run in CI): every mounted file exists, every service another one names exists and listens where it
  * is told to, host ports do not clash, every service has a health check or says why not, the
  * collector writes where agentdrift reads, secrets come from .env with every variable in
- * .env.example, and the image builds as a non-root multi-stage image.
+ * .env.example, each service has its own ClickHouse user with only the grants its job needs, images
+ * and the Grafana plugin are pinned, and the image builds as a non-root multi-stage image on a
+ * supported Node LTS.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -177,12 +179,26 @@ const grafanaEnv = (text: string) => text.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)
 
 describe('docker-compose.yml', () => {
   it('parses and holds the whole stack', () => {
-    expect(serviceNames.sort()).toEqual(['agentdrift', 'alertmanager', 'clickhouse', 'grafana', 'mailpit', 'otel-collector', 'prometheus']);
+    expect([...serviceNames].sort()).toEqual(['agentdrift', 'agentdrift-migrate', 'alertmanager', 'clickhouse', 'grafana', 'mailpit', 'otel-collector', 'prometheus']);
     expect(services.clickhouse!.image).toMatch(/^clickhouse\/clickhouse-server:/);
     expect(services['otel-collector']!.image).toMatch(/^otel\/opentelemetry-collector-contrib:/);
     expect(services.grafana!.image).toMatch(/^grafana\/grafana:/);
-    expect(environment(services.grafana!).GF_INSTALL_PLUGINS).toContain('grafana-clickhouse-datasource');
     expect(agentdriftService.build).toMatchObject({ context: '.', dockerfile: 'Dockerfile' });
+    expect(services['agentdrift-migrate']!.build).toMatchObject({ context: '.', dockerfile: 'Dockerfile' });
+    expect(services['agentdrift-migrate']!.image).toBe(agentdriftService.image);
+  });
+
+  it('pins every image and the Grafana ClickHouse plugin to a version', () => {
+    for (const [name, s] of Object.entries(services)) {
+      expect(s.image, `${name} has no image`).toBeDefined();
+      expect(s.image!, name).toMatch(/:[\w.-]+$/);
+      expect(s.image!, name).not.toMatch(/:latest$/);
+    }
+    // GF_INSTALL_PLUGINS takes "<plugin id> <version>" entries separated by commas; without a version
+    // Grafana fetches whatever is newest at first boot.
+    const plugins = environment(services.grafana!).GF_INSTALL_PLUGINS!.split(',').map((p) => p.trim());
+    expect(plugins).toHaveLength(1);
+    expect(plugins[0]).toMatch(/^grafana-clickhouse-datasource \d+\.\d+\.\d+$/);
   });
 
   it('mounts only files and directories that exist in the repository', () => {
@@ -267,7 +283,12 @@ describe('docker-compose.yml', () => {
 
   it('takes every variable it uses from .env, with .env.example defining each', () => {
     const used = composeVariables(composeText);
-    expect(used).toEqual(expect.arrayContaining(['CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD', 'GRAFANA_ADMIN_PASSWORD']));
+    expect(used).toEqual(
+      expect.arrayContaining(['CLICKHOUSE_MIGRATE_PASSWORD', 'CLICKHOUSE_AGENTDRIFT_PASSWORD', 'CLICKHOUSE_COLLECTOR_PASSWORD', 'CLICKHOUSE_GRAFANA_PASSWORD', 'GRAFANA_ADMIN_PASSWORD']),
+    );
+    // One password per ClickHouse user: no two services share an account.
+    expect(used).not.toContain('CLICKHOUSE_USER');
+    expect(used).not.toContain('CLICKHOUSE_PASSWORD');
     for (const v of used) expect(Object.keys(dotenv), `${v} is used by docker-compose.yml`).toContain(v);
     // Passwords are never written into the compose file itself.
     for (const [name, s] of Object.entries((parse(composeText) as Compose).services)) {
@@ -291,12 +312,14 @@ describe('the stack is wired consistently', () => {
     expect(ch.database).toBe(c.clickhouse.target.database);
     expect(ch.traces_table_name).toBe(c.tables.otelTraces);
     expect(Object.values(collector.service.pipelines).some((p) => p.exporters.includes('clickhouse'))).toBe(true);
-    // Same user as the server creates; the collector reads it from its environment.
+    // Its own user, from its environment; it may not create tables, so the schema is there before it starts.
     expect(ch.username).toBe('${env:CLICKHOUSE_USER}');
     expect(ch.password).toBe('${env:CLICKHOUSE_PASSWORD}');
+    expect((collector.exporters.clickhouse as { create_schema?: boolean }).create_schema).toBe(false);
     const collectorEnv = environment(services['otel-collector']!);
-    expect(collectorEnv.CLICKHOUSE_USER).toBe(dotenv.CLICKHOUSE_USER);
-    expect(collectorEnv.CLICKHOUSE_PASSWORD).toBe(dotenv.CLICKHOUSE_PASSWORD);
+    expect(collectorEnv.CLICKHOUSE_USER).toBe('otel_collector');
+    expect(collectorEnv.CLICKHOUSE_PASSWORD).toBe(dotenv.CLICKHOUSE_COLLECTOR_PASSWORD);
+    expect(services['otel-collector']!.depends_on).toMatchObject({ 'agentdrift-migrate': { condition: 'service_completed_successfully' } });
   });
 
   it('ClickHouse creates that database, and Grafana queries it', () => {
@@ -304,7 +327,7 @@ describe('the stack is wired consistently', () => {
     expect(environment(services.clickhouse!).CLICKHOUSE_DB).toBe(db);
     const chDs = grafanaDatasources.find((d) => d.type === 'grafana-clickhouse-datasource')!;
     expect(grafanaEnv(String(chDs.jsonData!.defaultDatabase))).toBe(db);
-    expect(agentdriftConfig.config!.clickhouse.user).toBe(dotenv.CLICKHOUSE_USER);
+    expect(agentdriftConfig.config!.clickhouse.user).toBe('agentdrift');
   });
 
   it('agentdrift listens where Prometheus scrapes it, with its rules and state where they are mounted', () => {
@@ -345,11 +368,143 @@ describe('the stack is wired consistently', () => {
   });
 });
 
+// ---- ClickHouse users --------------------------------------------------------------------------------
+
+interface ChUser {
+  readonly body: string;
+  readonly passwordEnv: string | null;
+  readonly plainPassword: boolean;
+  readonly profile: string | null;
+  readonly networks: string[];
+  readonly grants: string[];
+}
+
+const USERS_FILE = 'deploy/clickhouse/users.d/agentdrift-users.xml';
+const usersXml = read(USERS_FILE).replace(/<!--[\s\S]*?-->/g, '');
+
+/** The children of one element (`<name>...</name>`), by name; enough XML for this flat file. */
+function children(xml: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of xml.matchAll(/<([A-Za-z_][\w-]*)(?:\s[^>]*)?>([\s\S]*?)<\/\1>/g)) out.set(m[1]!, m[2]!);
+  return out;
+}
+const usersRoot = children(usersXml).get('clickhouse') ?? '';
+const section = (name: string) => children(usersRoot).get(name) ?? '';
+const chUsers = new Map(
+  [...children(section('users'))].map(([name, body]): [string, ChUser] => [
+    name,
+    {
+      body,
+      passwordEnv: /<password\s+from_env="([A-Z_]+)"\s*\/>/.exec(body)?.[1] ?? null,
+      plainPassword: /<password>[^<]+<\/password>|<password_sha256_hex>/.test(body),
+      profile: /<profile>([^<]+)<\/profile>/.exec(body)?.[1] ?? null,
+      networks: [...body.matchAll(/<ip>([^<]+)<\/ip>/g)].map((m) => m[1]!),
+      grants: [...body.matchAll(/<query>([^<]+)<\/query>/g)].map((m) => m[1]!.trim()),
+    },
+  ]),
+);
+const chProfiles = children(section('profiles'));
+const readonlyLevel = (profile: string | null) => Number(/<readonly>(\d)<\/readonly>/.exec(chProfiles.get(profile ?? '') ?? '')?.[1] ?? 0);
+
+/** Which ClickHouse user each service logs in as (CLICKHOUSE_USER in its environment). */
+const SERVICE_USERS: Record<string, string> = {
+  'agentdrift-migrate': 'agentdrift_migrate',
+  agentdrift: 'agentdrift',
+  'otel-collector': 'otel_collector',
+  grafana: 'grafana',
+};
+
+describe('least privilege: one ClickHouse user per job', () => {
+  const db = agentdriftConfig.config!.clickhouse.target.database;
+  const tables = agentdriftConfig.config!.tables;
+
+  it('the users file is mounted into the server, which no longer creates a shared admin account', () => {
+    expect(hostPathOf(services.clickhouse!, '/etc/clickhouse-server/users.d/agentdrift-users.xml')).toBe(resolve(ROOT, USERS_FILE));
+    const env = environment(services.clickhouse!);
+    for (const v of ['CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT']) expect(env[v], v).toBeUndefined();
+    expect(usersXml).not.toMatch(/access_management/);
+    expect([...chUsers.keys()].sort()).toEqual(['agentdrift', 'agentdrift_migrate', 'default', 'grafana', 'otel_collector']);
+  });
+
+  it('each service logs in as its own user, with that user\'s password from .env', () => {
+    const serverEnv = environment(services.clickhouse!);
+    const raw = (parse(composeText) as Compose).services;
+    for (const [service, user] of Object.entries(SERVICE_USERS)) {
+      const env = environment(services[service]!);
+      expect(env.CLICKHOUSE_USER, service).toBe(user);
+      const u = chUsers.get(user)!;
+      expect(u.plainPassword, `${user} has a password written in the file`).toBe(false);
+      expect(u.passwordEnv, `${user} takes no password from the environment`).toMatch(/^CLICKHOUSE_[A-Z]+_PASSWORD$/);
+      // The service and the server read the same .env variable, which compose requires to be set.
+      expect(environment(raw[service]!).CLICKHOUSE_PASSWORD, service).toMatch(new RegExp(`^\\$\\{${u.passwordEnv}:\\?`));
+      expect(environment(raw.clickhouse!)[u.passwordEnv!], user).toMatch(new RegExp(`^\\$\\{${u.passwordEnv}:\\?`));
+      expect(serverEnv[u.passwordEnv!]).toBe(dotenv[u.passwordEnv!]);
+    }
+    const passwords = Object.values(SERVICE_USERS).map((u) => dotenv[chUsers.get(u)!.passwordEnv!]);
+    expect(new Set(passwords).size).toBe(passwords.length);
+  });
+
+  it.each([
+    // user, exact grants, readonly level of its profile
+    ['agentdrift_migrate', [`GRANT CREATE DATABASE, CREATE TABLE, CREATE VIEW, DROP TABLE, DROP VIEW, TRUNCATE, ALTER, INSERT, SELECT ON ${db}.*`], 0],
+    ['agentdrift', [`GRANT SELECT ON ${db}.*`], 1],
+    ['otel_collector', [`GRANT INSERT ON ${db}.${tables.otelTraces}`, `GRANT INSERT ON ${db}.${tables.agentRuns}`], 0],
+    ['grafana', [`GRANT SELECT ON ${db}.*`], 2],
+  ])('%s may do exactly what its job needs', (user, grants, readonly) => {
+    const u = chUsers.get(user)!;
+    expect(u.grants).toEqual(grants);
+    expect(readonlyLevel(u.profile)).toBe(readonly);
+    expect(u.networks).toEqual(['::/0']);
+  });
+
+  it('only the migrate user may change the schema; the readers may only SELECT', () => {
+    for (const [user, u] of chUsers) {
+      const privileges = u.grants.join(' ');
+      if (user !== 'agentdrift_migrate') expect(privileges, user).not.toMatch(/CREATE|DROP|ALTER|TRUNCATE|ALL/);
+      if (user === 'agentdrift' || user === 'grafana') expect(privileges, user).not.toMatch(/INSERT/);
+      expect(privileges, user).not.toMatch(/ON \*\.\*|WITH GRANT OPTION/);
+    }
+  });
+
+  it('default has no password, so it answers inside the container only', () => {
+    const d = chUsers.get('default')!;
+    expect(d.networks.sort()).toEqual(['127.0.0.1', '::1']);
+    expect(d.body).toMatch(/<networks replace="replace">/);
+    expect(d.grants).toEqual([]);
+  });
+
+  it('the daemon neither migrates nor seeds; the one-shot migrate service does both, then the others start', () => {
+    const cmd = agentdriftService.command as string[];
+    expect(cmd).not.toContain('--migrate');
+    expect(cmd).not.toContain('--demo');
+    expect(agentdriftConfig.config!.demo.seedIfEmpty).toBe(false);
+    const migrate = services['agentdrift-migrate']!;
+    const script = ([] as string[]).concat(migrate.command ?? []).join(' ');
+    expect(script).toMatch(/agentdrift\.js migrate --config \/etc\/agentdrift\/agentdrift\.yaml &&/);
+    expect(script).toMatch(/if \[ "true" = true \]; then node \/app\/bin\/agentdrift\.js demo seed --if-empty --config/);
+    expect((migrate as { restart?: string }).restart).toBe('no');
+    expect(hostPathOf(migrate, '/etc/agentdrift/agentdrift.yaml')).toBe(agentdriftConfigFile);
+    for (const s of ['agentdrift', 'otel-collector']) {
+      expect(services[s]!.depends_on, s).toMatchObject({ 'agentdrift-migrate': { condition: 'service_completed_successfully' } });
+    }
+  });
+});
+
 describe('Dockerfile', () => {
   const text = read('Dockerfile');
   const lines = text.split('\n');
   const instructions = lines.filter((l) => /^[A-Z]+\s/.test(l));
   const stages = instructions.map((l, i) => [l, i] as const).filter(([l]) => l.startsWith('FROM '));
+
+  it('runs on a supported Node LTS line that package.json allows', () => {
+    const majors = stages.map(([l]) => Number(/^FROM node:(\d+)[-.]/.exec(l)?.[1]));
+    expect(majors.length).toBeGreaterThan(0);
+    // Node 20 reached its end of life in April 2026; 22 and 24 are the maintained LTS lines.
+    for (const m of majors) expect([22, 24], `FROM node:${m}`).toContain(m);
+    const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+    const min = Number(/^>=\s*(\d+)/.exec(engines)?.[1]);
+    for (const m of majors) expect(m).toBeGreaterThanOrEqual(min);
+  });
 
   it('builds in stages and runs as a non-root user', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);

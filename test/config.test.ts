@@ -1,6 +1,7 @@
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandEnv } from '../src/config/env.js';
-import { defaultConfig, loadConfig, parseConfigText } from '../src/config/load.js';
+import { defaultConfig, loadConfig, parseConfigText, SHIPPED_RULES_DIR } from '../src/config/load.js';
 import { formatProblem } from '../src/yaml/problem.js';
 
 const FIX = 'test/fixtures/config';
@@ -16,13 +17,20 @@ function config(text: string, env: Record<string, string> = {}, file = 'c.yaml')
 }
 
 describe('defaults', () => {
+  it('the default rules are the package\'s own rules/ directory, wherever the process starts', () => {
+    expect(SHIPPED_RULES_DIR).toBe(resolve(__dirname, '../rules'));
+    expect(defaultConfig({}).rules).toEqual([SHIPPED_RULES_DIR]);
+    expect(config('# nothing\n', {}, '/somewhere/else/agentdrift.yaml').rules).toEqual([SHIPPED_RULES_DIR]);
+    expect(config('rules: [rules]\n', {}, '/somewhere/else/agentdrift.yaml').rules).toEqual(['/somewhere/else/rules']);
+  });
+
   it('defaultConfig() has every default, relative to the working directory', () => {
     expect(defaultConfig({})).toEqual({
       file: null,
       clickhouse: { target: { kind: 'chdb', path: 'data', database: 'default' }, targetSpec: 'chdb:data', user: null, password: null },
       tables: { agentRuns: 'agent_runs', otelTraces: 'otel_traces', view: 'agent_runs_from_otel' },
       ttlDays: null,
-      rules: ['rules'],
+      rules: [SHIPPED_RULES_DIR],
       stateFile: 'data/agentdrift-state.json',
       listen: { host: '127.0.0.1', port: 9464 },
       externalUrl: null,
@@ -46,7 +54,6 @@ describe('defaults', () => {
       ...defaultConfig({}),
       file: 'etc/agentdrift.yaml',
       clickhouse: { target: { kind: 'chdb', path: 'etc/data', database: 'default' }, targetSpec: 'chdb:etc/data', user: null, password: null },
-      rules: ['etc/rules'],
       stateFile: 'etc/data/agentdrift-state.json',
     });
   });

@@ -5,7 +5,7 @@ import { openClickHouse, type ClickHouse } from '../clickhouse/client.js';
 import { describeTarget, parseTarget } from '../clickhouse/target.js';
 import { defaultConfig, loadConfig, type Config } from '../config/load.js';
 import { createLogger, type Logger } from '../log.js';
-import { formatProblem } from '../yaml/problem.js';
+import { formatProblems } from '../yaml/problem.js';
 import { validateNotifyConfig, type NotifyConfig } from '../notify/config.js';
 import { sortProblems } from '../yaml/source.js';
 import { qualified, type StoreNames } from '../store/schema.js';
@@ -43,7 +43,7 @@ export async function resolveSettings(opts: GlobalOptions): Promise<Settings> {
     const { config: loaded, problems, source } = await loadConfig(path);
     const n = validateNotifyConfig(loaded?.receivers ?? [], loaded?.route ?? {}, source, path);
     const all = sortProblems([...problems, ...n.problems]);
-    if (!loaded || !n.config || all.length > 0) throw new UsageError(all.map(formatProblem).join('\n'));
+    if (!loaded || !n.config || all.length > 0) throw new UsageError(formatProblems(all).join('\n'));
     config = loaded;
     notify = n.config;
   }

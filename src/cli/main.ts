@@ -1,14 +1,16 @@
 /** The `agentdrift` command line. Every command that touches data accepts --config and --clickhouse. */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { StateFileError } from '../alerting/stateFile.js';
 import { ClickHouseAccessError } from '../clickhouse/client.js';
 import { TargetError } from '../clickhouse/target.js';
-import { seedDemo } from '../demo/seed.js';
+import { resetStore, seedDecision, seedDemo, storeContents, type SeedMode } from '../demo/seed.js';
 import { terminalProgress } from '../util/progress.js';
 import { composeDaemon } from '../daemon/compose.js';
 import { InvalidRulesError } from '../daemon/daemon.js';
 import { loadRuleFiles } from '../rules/load.js';
 import { checkPaths } from '../rules/check.js';
-import { formatProblem } from '../yaml/problem.js';
+import { formatProblems } from '../yaml/problem.js';
 import { migrate } from '../store/migrate.js';
 import { storeStatus, formatStatus } from '../store/status.js';
 import { agentRunsTable, describeTarget, externalUrl, loggerFor, openStore, resolveConfig, resolveSettings, storeNames, UsageError, type GlobalOptions } from './context.js';
@@ -49,9 +51,16 @@ function dataOptions(cmd: Command): Command {
     .option('--log-level <level>', 'debug | info | warn | error');
 }
 
+/** The version in the package's own package.json (found from this module, not the working directory). */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return String(pkg.version);
+}
+
 export function buildProgram(): Command {
   const program = new Command('agentdrift')
     .description('Detects behaviour drift of tool-using AI agents from their runs in ClickHouse')
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
     .showHelpAfterError()
     .exitOverride();
 
@@ -75,12 +84,32 @@ export function buildProgram(): Command {
     .option('--runs-per-day <n>', 'average runs per day over all workflows', positiveInt, 6000)
     .option('--seed <text>', 'random seed: the same seed and --end give the same runs', 'agentdrift')
     .option('--end <iso>', 'end of the seeded period (default: now)', isoTime)
-    .action(async (o: GlobalOptions & { days: number; runsPerDay: number; seed: string; end?: number }) => {
+    .option('--append', 'add the demo to a store that already holds runs or spans')
+    .option('--reset', 'delete every run and span first (truncates agent_runs and otel_traces)')
+    .option('--if-empty', 'seed only an empty store; leave one that holds data alone and succeed')
+    .action(async (o: GlobalOptions & { days: number; runsPerDay: number; seed: string; end?: number; append?: boolean; reset?: boolean; ifEmpty?: boolean }) => {
+      const modes: SeedMode[] = [...(o.append ? (['append'] as const) : []), ...(o.reset ? (['reset'] as const) : []), ...(o.ifEmpty ? (['if-empty'] as const) : [])];
+      if (modes.length > 1) throw new UsageError(`--${modes.join(' and --')} exclude each other`);
       const config = await resolveConfig(o);
       const ch = await openStore(config);
       try {
         const names = storeNames(config);
         await migrate(ch, names, { ttlDays: config.ttlDays ?? undefined });
+        const held = await storeContents(ch, names);
+        const holds = `${describeTarget(config.clickhouse.target)} already holds ${held.runs} runs (${names.agentRuns}) and ${held.spans} spans (${names.otelTraces})`;
+        switch (seedDecision(held, modes[0] ?? 'refuse')) {
+          case 'refuse':
+            throw new UsageError(`${holds}: seeding would add the demo to them. Pass --append to do that, --reset to delete them first, or --if-empty to leave them alone`);
+          case 'skip':
+            out(`${holds}: not seeding (--if-empty)`);
+            return;
+          case 'reset-then-seed':
+            await resetStore(ch, names);
+            out(`deleted ${held.runs} runs and ${held.spans} spans (--reset)`);
+            break;
+          case 'seed':
+            break;
+        }
         const r = await seedDemo(ch, names, { days: o.days, runsPerDay: o.runsPerDay, seed: o.seed, endMs: o.end ?? Date.now() }, terminalProgress());
         out(`seeded ${r.inserted} runs from ${new Date(r.plan.startMs).toISOString()} to ${new Date(r.plan.endMs).toISOString()} in ${(r.elapsedMs / 1000).toFixed(1)}s`);
         out('injected drifts:');
@@ -106,7 +135,7 @@ export function buildProgram(): Command {
     });
 
   dataOptions(program.command('eval').description('evaluate every rule once and print one result per rule, group and key'))
-    .requiredOption('--once', 'evaluate once and exit (the only mode)')
+    .option('--once', 'evaluate once and exit: what eval always does (kept for scripts that pass it)')
     .option('--at <iso>', 'evaluation time (default: now)', isoTime)
     .option('--format <format>', 'table | json', 'table')
     .option('--rules <paths...>', 'rule files or directories (default: from the config)')
@@ -114,7 +143,7 @@ export function buildProgram(): Command {
       if (o.format !== 'table' && o.format !== 'json') throw new UsageError('--format must be table or json');
       const config = await resolveConfig(o);
       const loaded = await loadRuleFiles(o.rules ?? config.rules);
-      if (!loaded.ruleSet) throw new UsageError(loaded.problems.map(formatProblem).join('\n'));
+      if (!loaded.ruleSet) throw new UsageError(formatProblems(loaded.problems).join('\n'));
       const ch = await openStore(config);
       try {
         const rows = await evalOnce(ch, agentRunsTable(config), loaded.ruleSet, o.at ?? Date.now());
@@ -146,7 +175,7 @@ export function buildProgram(): Command {
       if (!(o.to > o.from)) throw new UsageError('--to must be after --from');
       const config = await resolveConfig(o);
       const loaded = await loadRuleFiles(o.rules ?? config.rules);
-      if (!loaded.ruleSet) throw new UsageError(loaded.problems.map(formatProblem).join('\n'));
+      if (!loaded.ruleSet) throw new UsageError(formatProblems(loaded.problems).join('\n'));
       const ch = await openStore(config);
       try {
         const progress = terminalProgress(process.stderr, 'group evaluations', 'backtesting');
@@ -246,7 +275,8 @@ export function buildProgram(): Command {
       try {
         await daemon.start();
       } catch (e) {
-        await daemon.close();
+        // The reason the start failed is what the user needs to read, not a failure of the cleanup.
+        await daemon.close().catch((closeErr: unknown) => logger.debug({ err: closeErr }, 'cleanup after a failed start failed too'));
         throw e;
       }
       // Runs until a signal arrives.
@@ -285,11 +315,24 @@ export async function main(argv: readonly string[]): Promise<number> {
       err(`agentdrift: ${e.message}`);
       return 2;
     }
-    if (e instanceof ClickHouseAccessError || e instanceof InvalidRulesError) {
+    if (e instanceof ClickHouseAccessError || e instanceof InvalidRulesError || e instanceof StateFileError) {
       err(`agentdrift: ${e.message}`);
       return 1;
     }
-    err(`agentdrift: ${(e as Error)?.stack ?? String(e)}`);
+    err(unexpected(e));
     return 1;
   }
+}
+
+/**
+ * Anything else that stops a command, as one line: a failure to listen, a file that cannot be read.
+ * The stack trace is for developers: AGENTDRIFT_DEBUG=1 prints it.
+ */
+export function unexpected(e: unknown, env: NodeJS.ProcessEnv = process.env): string {
+  const error = e instanceof Error ? e : new Error(String(e));
+  if (env.AGENTDRIFT_DEBUG) return `agentdrift: ${error.stack ?? error.message}`;
+  const line = error.message.split('\n')[0]!.trim() || error.name;
+  // A plain Error or a system error (ENOENT, EADDRINUSE, ...) says what happened; a TypeError is a bug.
+  const expected = error.constructor === Error || typeof (error as NodeJS.ErrnoException).code === 'string';
+  return expected ? `agentdrift: ${line}` : `agentdrift: ${error.name}: ${line} (a bug: AGENTDRIFT_DEBUG=1 prints where)`;
 }

@@ -5,8 +5,8 @@
  * password before they leave this module.
  */
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
-import { resolve } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { describeTarget, type Target } from './target.js';
 import { maskSecrets } from '../util/secrets.js';
 
@@ -122,8 +122,74 @@ async function loadChdbConnection(path: string): Promise<unknown> {
     );
   }
   const dir = resolve(path);
-  mkdirSync(dir, { recursive: true });
-  return mod.createChdbConnection({ path: dir });
+  openableStoreDir(dir);
+  try {
+    return mod.createChdbConnection({ path: dir });
+  } catch (err) {
+    // chDB has already written the engine's own message to stderr; say what it means, once.
+    const holder = storeHolder(dir);
+    if (holder !== null) throw storeInUse(dir, holder);
+    throw new ClickHouseAccessError('setup', `cannot open the embedded store ${dir}: ${firstLine(String((err as Error)?.message ?? err))}`);
+  }
+}
+
+/**
+ * Checks before chDB opens `dir`, whose engine would print a raw exception and fail: the directory
+ * must be creatable and writable (chDB writes even to read), and no other live process may hold it.
+ */
+function openableStoreDir(dir: string): void {
+  const elsewhere = 'or point clickhouse.target (--clickhouse) at another directory';
+  const cannot = (why: string) => new ClickHouseAccessError('setup', `the embedded store directory ${dir} ${why}`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+    if (existsSync(join(dir, 'status'))) accessSync(join(dir, 'status'), constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw cannot(`is not writable (permission denied): chDB writes there even to read; give this user write access, ${elsewhere}`);
+    if (code === 'EROFS') throw cannot(`is on a read-only file system: chDB writes there even to read; mount it read-write, ${elsewhere}`);
+    if (code === 'ENOTDIR' || code === 'EEXIST') throw cannot(`cannot be created: a file is in the way; remove it, ${elsewhere}`);
+    throw cannot(`cannot be used (${(err as Error).message}); ${elsewhere}`);
+  }
+  const holder = storeHolder(dir);
+  if (holder !== null) throw storeInUse(dir, holder);
+}
+
+function storeInUse(dir: string, pid: number): ClickHouseAccessError {
+  return new ClickHouseAccessError(
+    'setup',
+    `the embedded store ${dir} is in use by another process (pid ${pid}, probably another agentdrift): one process at a time may open a chDB directory; ` +
+      'stop that one, or point both at a ClickHouse server',
+  );
+}
+
+/**
+ * The live process, other than this one, that holds a chDB directory, from the `status` file the
+ * engine writes there ("PID: 1234") and removes on a clean close. A crashed holder leaves the file
+ * behind with a dead pid; a pid that now belongs to something that is not node, chDB or ClickHouse
+ * is a leftover too.
+ */
+export function storeHolder(dir: string): number | null {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, 'status'), 'utf8');
+  } catch {
+    return null;
+  }
+  const pid = Number(/^PID:\s*(\d+)/m.exec(text)?.[1]);
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return null;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return null; // ESRCH: no such process
+  }
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (!/node|chdb|clickhouse|python/i.test(cmdline)) return null;
+  } catch {
+    // No /proc (not Linux) or not ours to read: the pid is alive, assume it is the holder.
+  }
+  return pid;
 }
 
 export async function openClickHouse(target: Target, creds: Credentials = credentialsFromEnv()): Promise<ClickHouse> {

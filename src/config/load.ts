@@ -2,15 +2,15 @@
  * agentdrift.yaml -> Config. Validated as strictly as rule files: unknown keys and bad values are
  * problems with positions, all reported at once; a config with any problem is not returned.
  */
-import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_TARGET, parseTarget, TargetError, type Target } from '../clickhouse/target.js';
 import type { Problem } from '../yaml/problem.js';
 import { bool, Checker, describe, duration, int, isObj, labelOf, list, nonEmptyStr, oneOf, quote, str, type Obj, type Reader } from '../yaml/check.js';
 import { deepFreeze } from '../yaml/freeze.js';
 import { maskSecrets } from '../util/secrets.js';
-import { fileProblem, parseYaml, plainValue, sortProblems, type Path, type YamlSource } from '../yaml/source.js';
+import { fileProblem, parseYaml, plainValue, readSourceFile, sortProblems, type Path, type YamlSource } from '../yaml/source.js';
 import { substituteEnv, type Env } from './env.js';
 import { LOG_LEVELS, type Config, type ListenAddress } from './types.js';
 
@@ -33,10 +33,17 @@ const TABLE_KEYS = ['agent_runs', 'otel_traces', 'view'] as const;
 const EVALUATION_KEYS = ['timeout', 'max_series_per_rule'] as const;
 const DEMO_KEYS = ['seed_if_empty'] as const;
 
+/**
+ * The default rules shipped in the package (its rules/ directory), found from this module's own
+ * location (src/config or dist/config), never from the working directory: an installed agentdrift
+ * started anywhere without `rules` in its config evaluates them.
+ */
+export const SHIPPED_RULES_DIR = fileURLToPath(new URL('../../rules', import.meta.url));
+
 export const DEFAULTS = {
   target: DEFAULT_TARGET,
   tables: { agentRuns: 'agent_runs', otelTraces: 'otel_traces', view: 'agent_runs_from_otel' },
-  rules: ['rules'],
+  rules: [SHIPPED_RULES_DIR],
   stateFile: './data/agentdrift-state.json',
   listen: '127.0.0.1:9464',
   logLevel: 'info',
@@ -67,15 +74,9 @@ export function defaultConfig(env: Env = process.env): Config {
 }
 
 export async function loadConfig(file: string, env: Env = process.env): Promise<ConfigLoadResult> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
-    return { config: null, problems: [fileProblem(file, `cannot read config file: ${reason}`)], source: null };
-  }
-  return parseConfigText(text, file, env);
+  const r = await readSourceFile(file, 'config file');
+  if (r.problem) return { config: null, problems: [r.problem], source: null };
+  return parseConfigText(r.text, file, env);
 }
 
 /** Validates the text of a config file; relative paths in it are taken relative to `file`'s directory. */

@@ -19,7 +19,7 @@ import type { DriftMetrics } from '../metrics/registry.js';
 import type { Dispatcher } from '../notify/dispatcher.js';
 import { loadRuleFiles } from '../rules/load.js';
 import type { RuleSet } from '../rules/types.js';
-import { formatProblem } from '../yaml/problem.js';
+import { formatProblems } from '../yaml/problem.js';
 import { migrate } from '../store/migrate.js';
 import type { StoreNames } from '../store/schema.js';
 import type { Clock } from '../util/clock.js';
@@ -73,7 +73,7 @@ export class Daemon {
     const { config, logger, ch, names, engine, dispatcher, metrics } = this.parts;
     const loaded = await loadRuleFiles(config.rules);
     if (!loaded.ruleSet) {
-      throw new InvalidRulesError(`invalid rules, not starting:\n${loaded.problems.map(formatProblem).join('\n')}`);
+      throw new InvalidRulesError(`invalid rules, not starting:\n${formatProblems(loaded.problems).join('\n')}`);
     }
     this.ruleSet = loaded.ruleSet;
     logger.info({ target: describeTarget(config.clickhouse.target), files: loaded.files }, 'agentdrift starting');
@@ -137,7 +137,7 @@ export class Daemon {
     if (this.closing) return false;
     const loaded = await loadRuleFiles(config.rules);
     if (!loaded.ruleSet) {
-      logger.error({ reason, problems: loaded.problems.map(formatProblem) }, 'rule reload failed: keeping the previous rules running');
+      logger.error({ reason, problems: formatProblems(loaded.problems) }, 'rule reload failed: keeping the previous rules running');
       metrics.recordReload(false);
       return false;
     }

@@ -76,3 +76,44 @@ export async function storeIsEmpty(ch: ClickHouse, names: StoreNames): Promise<b
   const rows = await ch.query<{ n: number | string }>(`SELECT count() AS n FROM ${qualified(names.database, names.agentRuns)}`);
   return Number(rows[0]?.n ?? 0) === 0;
 }
+
+/** What is already in the store: runs in agent_runs and spans in otel_traces. */
+export interface StoreContents {
+  readonly runs: number;
+  readonly spans: number;
+}
+
+export async function storeContents(ch: ClickHouse, names: StoreNames): Promise<StoreContents> {
+  const count = async (table: string) => {
+    const rows = await ch.query<{ n: number | string }>(`SELECT count() AS n FROM ${qualified(names.database, table)}`);
+    return Number(rows[0]?.n ?? 0);
+  };
+  return { runs: await count(names.agentRuns), spans: await count(names.otelTraces) };
+}
+
+/**
+ * `demo seed` into a store that already holds data: by default it refuses (seeding twice silently
+ * doubled every run); `append` adds the demo anyway, `reset` empties agent_runs and otel_traces
+ * first, `if-empty` leaves a non-empty store alone and succeeds (what `start --demo` does).
+ */
+export type SeedMode = 'refuse' | 'append' | 'reset' | 'if-empty';
+export type SeedDecision = 'seed' | 'reset-then-seed' | 'skip' | 'refuse';
+
+export function seedDecision(contents: StoreContents, mode: SeedMode): SeedDecision {
+  if (contents.runs === 0 && contents.spans === 0) return 'seed';
+  switch (mode) {
+    case 'append':
+      return 'seed';
+    case 'reset':
+      return 'reset-then-seed';
+    case 'if-empty':
+      return 'skip';
+    case 'refuse':
+      return 'refuse';
+  }
+}
+
+/** Deletes every run and span: agent_runs and otel_traces are truncated (the view stays). */
+export async function resetStore(ch: ClickHouse, names: StoreNames): Promise<void> {
+  for (const table of [names.agentRuns, names.otelTraces]) await ch.command(`TRUNCATE TABLE IF EXISTS ${qualified(names.database, table)}`);
+}

@@ -1,17 +1,20 @@
 /** `agentdrift check`: validate rule files offline, like `promtool check rules`. */
-import { formatProblem } from '../yaml/problem.js';
+import { formatProblems } from '../yaml/problem.js';
 import { loadRuleFiles } from './load.js';
 
 export interface CheckResult {
   readonly ok: boolean;
-  /** One `file:line:col: message` line per problem, or a single SUCCESS line; no trailing newline. */
+  /**
+   * One `file:line:col: message` line per problem (the first MAX_PROBLEM_LINES, then a count of the
+   * rest), or a single SUCCESS line; no trailing newline.
+   */
   readonly output: string;
 }
 
 export async function checkPaths(paths: readonly string[]): Promise<CheckResult> {
   const { ruleSet, problems, files } = await loadRuleFiles(paths);
   if (ruleSet === null || problems.length > 0) {
-    return { ok: false, output: problems.map(formatProblem).join('\n') };
+    return { ok: false, output: formatProblems(problems).join('\n') };
   }
   const groups = ruleSet.groups.length;
   const rules = ruleSet.groups.reduce((n, g) => n + g.rules.length, 0);

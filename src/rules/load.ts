@@ -3,10 +3,10 @@
  * A load with any problem yields no RuleSet at all, so a half-valid set never runs: the caller keeps
  * its previous rules instead (Prometheus' "previous rule set restored").
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { deepFreeze } from '../yaml/freeze.js';
-import { fileProblem, sortProblems } from '../yaml/source.js';
+import { fileProblem, ioReason, readSourceFile, sortProblems } from '../yaml/source.js';
 import type { Problem } from '../yaml/problem.js';
 import type { RuleGroup, RuleSet } from './types.js';
 import { newNameRegistry, parseRuleText } from './validate.js';
@@ -34,8 +34,9 @@ export function parseRules(texts: readonly RuleText[]): { ruleSet: RuleSet | nul
   const problems: Problem[] = [];
   for (const { file, text } of texts) {
     const r = parseRuleText(text, file, names);
-    groups.push(...r.groups);
-    problems.push(...r.problems);
+    // One by one: spreading 100,000 problems of a broken file into push() overflows the stack.
+    for (const g of r.groups) groups.push(g);
+    for (const p of r.problems) problems.push(p);
   }
   if (problems.length > 0) return { ruleSet: null, problems: sortProblems(problems) };
   return { ruleSet: deepFreeze({ groups }), problems: [] };
@@ -45,16 +46,15 @@ export function parseRules(texts: readonly RuleText[]): { ruleSet: RuleSet | nul
  * Loads rule files. A directory contributes its *.yml / *.yaml files (not recursive, hidden files
  * skipped, sorted by name); a file is read whatever its extension. Missing paths are problems.
  */
-export async function loadRuleFiles(paths: readonly string[]): Promise<RuleLoadResult> {
+export async function loadRuleFiles(paths: readonly string[], opts: { maxFileBytes?: number } = {}): Promise<RuleLoadResult> {
   const problems: Problem[] = [];
   const files = await expandPaths(paths, problems);
   const texts: RuleText[] = [];
   for (const file of files) {
-    try {
-      texts.push({ file, text: await readFile(file, 'utf8') });
-    } catch (e) {
-      problems.push(fileProblem(file, `cannot read rule file: ${ioReason(e)}`));
-    }
+    // Bounded (MAX_FILE_BYTES): a stray huge file is refused with its size, not read whole.
+    const r = await readSourceFile(file, 'rule file', { maxBytes: opts.maxFileBytes, hint: 'split the rules over several files' });
+    if (r.problem) problems.push(r.problem);
+    else texts.push({ file, text: r.text });
   }
   const parsed = parseRules(texts);
   const all = sortProblems([...problems, ...parsed.problems]);
@@ -104,12 +104,4 @@ async function expandPaths(paths: readonly string[], problems: Problem[]): Promi
     if (out.length === before && names.length === 0) problems.push(fileProblem(p, 'no rule files (*.yml, *.yaml) in directory'));
   }
   return out;
-}
-
-function ioReason(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file or directory';
-  if (code === 'EACCES') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
-  return (e as Error).message;
 }

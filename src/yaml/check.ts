@@ -5,7 +5,7 @@
  */
 import { DURATION_HINT, parseDuration } from './duration.js';
 import { PERCENT_HINT, parsePercent } from './percent.js';
-import type { Problem } from './problem.js';
+import { quote, type Problem } from './problem.js';
 import { problemAt, type Anchor, type Path, type YamlSource } from './source.js';
 
 export type Obj = Readonly<Record<string, unknown>>;
@@ -78,10 +78,7 @@ export function describe(v: unknown): string {
   return `a ${typeof v}`;
 }
 
-/** Quotes user text for a message, bounded so a pasted blob cannot flood the output. */
-export function quote(s: string, max = 80): string {
-  return JSON.stringify(s.length > max ? `${s.slice(0, max)}...` : s);
-}
+export { quote };
 
 /**
  * How a path reads in a message: the keys after the innermost list entry that is a container,

@@ -5,6 +5,8 @@
  * Anything else is refused rather than guessed at, so `7 days`, `-1h` and `1.5h` are errors, not surprises.
  */
 
+import { quote } from './problem.js';
+
 const UNITS: readonly (readonly [unit: string, ms: number])[] = [
   ['y', 365 * 24 * 3600_000],
   ['w', 7 * 24 * 3600_000],
@@ -28,13 +30,13 @@ export function parseDuration(text: string): number {
   if (text === '0') return 0;
   const m = DURATION_RE.exec(text);
   // The regex matches the empty string: every group is optional.
-  if (m === null || text === '') throw new DurationError(`invalid duration ${JSON.stringify(text)}: ${DURATION_HINT}`);
+  if (m === null || text === '') throw new DurationError(`invalid duration ${quote(text)}: ${DURATION_HINT}`);
   let ms = 0;
   UNITS.forEach(([, unitMs], i) => {
     const n = m[i + 1];
     if (n !== undefined) ms += Number(n) * unitMs;
   });
-  if (!Number.isSafeInteger(ms)) throw new DurationError(`duration ${JSON.stringify(text)} is out of range`);
+  if (!Number.isSafeInteger(ms)) throw new DurationError(`duration ${quote(text)} is out of range`);
   return ms;
 }
 

@@ -4,6 +4,8 @@
  * a vaguer "not a percentage".
  */
 
+import { quote } from './problem.js';
+
 const PERCENT_RE = /^([+-]?\d+(?:\.\d+)?)%$/;
 const FRACTION_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
 
@@ -22,7 +24,7 @@ export function parsePercent(input: string | number): number {
   const p = PERCENT_RE.exec(text);
   if (p !== null) return Number(p[1]) / 100;
   if (FRACTION_RE.test(text)) return Number(text);
-  throw new PercentError(`invalid percentage ${JSON.stringify(input)}: ${PERCENT_HINT}`);
+  throw new PercentError(`invalid percentage ${quote(input)}: ${PERCENT_HINT}`);
 }
 
 /** For messages: 0.2 -> "20%", 0.125 -> "12.5%". */

@@ -14,10 +14,10 @@
  *  - it has no query parameters ({x:String} with param_x): param_x is rejected as an unknown setting.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   WaitTimeoutError,
   findExecutable,
@@ -41,6 +41,10 @@ export interface ClickHouseServerOptions {
   readonly users?: Readonly<Record<string, ClickHouseUser>>;
   /** Per start, how long to wait for GET /ping to answer. */
   readonly readyTimeoutMs?: number;
+  /** Files copied into users.d/ next to users.xml, which the server merges into it (a deployment's own users). */
+  readonly usersFiles?: readonly string[];
+  /** Extra environment of the server process (values for `from_env` in config files). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface ClickHouseServer {
@@ -187,6 +191,10 @@ export async function startClickHouseServer(opts: ClickHouseServerOptions = {}):
   const dir = mkdtempSync(join(tmpdir(), 'agentdrift-ch-'));
   for (const sub of ['data', 'tmp', 'user_files', 'format_schemas', 'log']) mkdirSync(join(dir, sub), { recursive: true });
   writeFileSync(join(dir, 'users.xml'), usersXml(opts.users ?? {}), { mode: 0o600 });
+  if (opts.usersFiles?.length) {
+    mkdirSync(join(dir, 'users.d'));
+    for (const f of opts.usersFiles) copyFileSync(f, join(dir, 'users.d', basename(f)));
+  }
 
   let httpPort = 0;
   let tcpPort = 0;
@@ -207,7 +215,7 @@ export async function startClickHouseServer(opts: ClickHouseServerOptions = {}):
   const spawnAndWait = async (): Promise<void> => {
     const p = spawnServer(binary.command, [...binary.prefixArgs, `--config-file=${join(dir, 'config.xml')}`], {
       cwd: dir,
-      env: { ...process.env, TZ: 'UTC' },
+      env: { ...process.env, ...opts.env, TZ: 'UTC' },
       maxOutputChars: 20_000,
     });
     proc = p;
