@@ -1,0 +1,149 @@
+/**
+ * Runs rollup passes: one interval (`runPass`), or a range cut into intervals with progress
+ * (`rollupRange`, for `agentdrift rollup` and `demo seed --spans`). Each pass is one INSERT ... SELECT
+ * (rollup/sql.ts), then a few counts, then its row in the rollup log. Times come in as arguments.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ClickHouse } from '../clickhouse/client.js';
+import { PASS_COUNTERS, rollupNames, type PassCounter } from '../store/rollupSchema.js';
+import { qualified, type StoreNames } from '../store/schema.js';
+import { inspectSpanTable } from '../store/spanTable.js';
+import { passInsertSql, spansWithoutRunSql, type ModelPrice } from './sql.js';
+
+export type PassMode = 'schedule' | 'backfill';
+export type PassCounters = Record<PassCounter, number>;
+
+export interface PassOptions {
+  /** Runs whose span ended in [fromMs, toMs). */
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly mode: PassMode;
+  /** When the pass runs (the caller's clock), for the log. */
+  readonly at: number;
+  /** How long a run may last: spans are read this far before the interval (and after it). */
+  readonly lookbackMs: number;
+  readonly prices: readonly ModelPrice[];
+}
+
+export interface PassResult {
+  readonly passId: string;
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly mode: PassMode;
+  readonly counters: PassCounters;
+  readonly elapsedMs: number;
+}
+
+/** The store cannot be rolled up as it is (JSON-mode traces table, no traces table): says what to change. */
+export class RollupUnavailableError extends Error {
+  override readonly name = 'RollupUnavailableError';
+}
+
+export const zeroCounters = (): PassCounters => Object.fromEntries(PASS_COUNTERS.map((c) => [c, 0])) as PassCounters;
+
+/** Throws RollupUnavailableError when the traces table is missing or not readable. */
+export async function checkSpanSource(ch: ClickHouse, names: StoreNames): Promise<void> {
+  const t = await inspectSpanTable(ch, names);
+  if (t.problem !== null) throw new RollupUnavailableError(t.problem);
+  if (t.kind === 'absent') {
+    throw new RollupUnavailableError(`${names.database}.${names.otelTraces} does not exist: no spans to roll up (run agentdrift migrate, and point the Collector's exporter at it)`);
+  }
+}
+
+/** One pass over [fromMs, toMs). Call checkSpanSource first (once for many passes). */
+export async function runPass(ch: ClickHouse, names: StoreNames, o: PassOptions): Promise<PassResult> {
+  const t0 = performance.now();
+  const r = rollupNames(names);
+  const passId = randomUUID();
+  const window = { fromMs: o.fromMs, toMs: o.toMs, lookbackMs: o.lookbackMs };
+  const insert = passInsertSql(names, r, window, passId, o.prices);
+  await ch.command(insert.sql, insert.params);
+
+  const sums = PASS_COUNTERS.filter((c) => c !== 'spans_without_run');
+  const [counted] = await ch.query<Record<string, unknown>>(
+    `SELECT ${sums.map((c) => `sum(${c}) AS ${c}`).join(', ')} FROM ${qualified(r.database, r.log)} WHERE pass_id = {pass:String} AND kind = 'runs'`,
+    { pass: passId },
+  );
+  const without = spansWithoutRunSql(names, window);
+  const [orphans] = await ch.query<{ n: number | string }>(without.sql, without.params);
+  const counters = zeroCounters();
+  for (const c of sums) counters[c] = Number(counted?.[c] ?? 0);
+  counters.spans_without_run = Number(orphans?.n ?? 0);
+
+  await ch.insert(qualified(r.database, r.log), [
+    {
+      pass_id: passId,
+      kind: 'pass',
+      mode: o.mode,
+      at: new Date(o.at).toISOString(),
+      from_time: new Date(o.fromMs).toISOString(),
+      to_time: new Date(o.toMs).toISOString(),
+      ...counters,
+    },
+  ]);
+  return { passId, fromMs: o.fromMs, toMs: o.toMs, mode: o.mode, counters, elapsedMs: performance.now() - t0 };
+}
+
+/** The end of the schedule's last pass: where its next pass starts. Null before the first. */
+export async function scheduleWatermark(ch: ClickHouse, names: StoreNames): Promise<number | null> {
+  const r = rollupNames(names);
+  const [row] = await ch.query<{ n: number | string; wm: number | string }>(
+    `SELECT count() AS n, toUnixTimestamp64Milli(max(to_time)) AS wm FROM ${qualified(r.database, r.log)} WHERE kind = 'pass' AND mode = 'schedule'`,
+  );
+  return Number(row?.n ?? 0) === 0 ? null : Number(row?.wm);
+}
+
+export interface RangeProgress {
+  start(totalMs: number): void;
+  /** After each pass: how much of the range is done and the totals so far. */
+  update(doneMs: number, totals: PassCounters): void;
+  stop(): void;
+}
+
+export interface RangeOptions extends Omit<PassOptions, 'fromMs' | 'toMs'> {
+  readonly fromMs: number;
+  readonly toMs: number;
+  /** Longest interval of one pass; a long range becomes many passes (bounded memory, visible progress). */
+  readonly chunkMs: number;
+}
+
+export interface RangeResult {
+  readonly passes: number;
+  readonly counters: PassCounters;
+  readonly elapsedMs: number;
+}
+
+export async function rollupRange(ch: ClickHouse, names: StoreNames, o: RangeOptions, progress?: RangeProgress): Promise<RangeResult> {
+  if (!(o.toMs > o.fromMs)) throw new RangeError('rollup: --to must be after --from');
+  if (!(o.chunkMs > 0)) throw new RangeError('rollup: the chunk length must be positive');
+  const t0 = performance.now();
+  await checkSpanSource(ch, names);
+  const totals = zeroCounters();
+  let passes = 0;
+  progress?.start(o.toMs - o.fromMs);
+  try {
+    for (let from = o.fromMs; from < o.toMs; from += o.chunkMs) {
+      const to = Math.min(o.toMs, from + o.chunkMs);
+      const r = await runPass(ch, names, { ...o, fromMs: from, toMs: to });
+      passes++;
+      for (const c of PASS_COUNTERS) totals[c] += r.counters[c];
+      progress?.update(to - o.fromMs, totals);
+    }
+  } finally {
+    progress?.stop();
+  }
+  return { passes, counters: totals, elapsedMs: performance.now() - t0 };
+}
+
+/** One line for a terminal or a log message: what a rollup saw, wrote and skipped, and why. */
+export function describeCounters(c: PassCounters): string {
+  const parts = [
+    `${c.spans} spans in ${c.runs} runs seen, ${c.runs_written} runs written`,
+    `skipped: ${c.runs_already_present} runs already in agent_runs, ${c.runs_summarized} runs summarized on their root span (the view wrote them)`,
+    `${c.spans_outside_runs} spans outside any agent span, ${c.spans_without_run} GenAI spans in traces without an invoke_agent/invoke_workflow span`,
+  ];
+  if (c.nested_agents > 0) parts.push(`${c.nested_agents} nested agents counted in their outer run`);
+  if (c.malformed_runs > 0) parts.push(`${c.malformed_runs} runs with unreadable attributes (kept as 0 / empty)`);
+  if (c.unpriced_model_calls > 0) parts.push(`${c.unpriced_model_calls} model calls without a price (add their models to rollup.prices)`);
+  return parts.join('; ');
+}

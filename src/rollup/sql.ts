@@ -1,0 +1,341 @@
+/**
+ * The SQL of one rollup pass: plain OpenTelemetry GenAI spans (the Collector's ClickHouse exporter
+ * table, every attribute a string) -> one agent_runs row per agent run, computed in ClickHouse by one
+ * INSERT ... SELECT into the rollup's input table (see store/rollupSchema.ts for where rows go next).
+ *
+ * A run is an `invoke_agent` or `invoke_workflow` span with no such span above it, wherever it sits in
+ * its trace (under an HTTP server span, say). Every span below it belongs to it, inner agents
+ * included. Which spans lie below which is worked out per trace on arrays: parent indexes come from
+ * arrayEnumerateDense over the span ids followed by the parent ids (ids are unique once duplicates
+ * are dropped, so id i gets number i and a parent gets the number of its span, or a larger one when it
+ * is not in the trace), then pointer jumping finds each span's outermost agent ancestor in
+ * JUMPS rounds (depth 2^JUMPS) in O(spans * JUMPS) without recursive SQL.
+ *
+ * The pass takes the runs whose span ENDED in [from, to). Spans are read from `lookback` before
+ * `from` (a run may last that long) to `lookback` after `to`. Times and prices are bound parameters;
+ * attribute keys are constants (store/attributes.ts).
+ */
+import { AGENT_RUNS_COLUMNS } from '../store/contract.js';
+import {
+  AGENT_OPERATIONS,
+  firstOf,
+  MODEL_OPERATIONS,
+  num,
+  OPERATION,
+  operationIn,
+  resourceAttr as res,
+  ROOT_SUMMARY,
+  SPAN_FAILED,
+  spanAttr as attr,
+  TOOL_OPERATION,
+  type ReadValue,
+} from '../store/attributes.js';
+import { INPUT_EXTRA_COLUMNS, SKIP, type RollupNames } from '../store/rollupSchema.js';
+import { qualified, type StoreNames } from '../store/schema.js';
+
+/** USD per million tokens for one model; cache reads at the input price unless given. */
+export interface ModelPrice {
+  readonly model: string;
+  readonly inputPerMillion: number;
+  readonly outputPerMillion: number;
+  readonly cacheReadPerMillion: number | null;
+}
+
+export interface PassWindow {
+  /** Runs whose span ended in [fromMs, toMs). */
+  readonly fromMs: number;
+  readonly toMs: number;
+  /** How long a run may last: spans are read from fromMs - lookbackMs to toMs + lookbackMs. */
+  readonly lookbackMs: number;
+}
+
+export interface BuiltQuery {
+  readonly sql: string;
+  readonly params: Record<string, unknown>;
+}
+
+/** Pointer-jumping rounds: agents nested up to 2^8 = 256 spans deep are found. */
+const JUMPS = 8;
+
+const KIND = { other: 0, agent: 1, tool: 2, model: 3 } as const;
+const POLICY = { none: 0, allow: 1, deny: 2, escalate: 3 } as const;
+/** `tool.side_effect_type` values that are not side effects. */
+const NO_SIDE_EFFECT = ['none', 'read_only'];
+
+const ms = (name: string) => `fromUnixTimestamp64Milli({${name}:Int64}, 'UTC')`;
+const FROM = ms('from_ms');
+const TO = ms('to_ms');
+const LO = ms('lo_ms');
+const HI = ms('hi_ms');
+/** A span's end in ns since the epoch, against the window's bounds in ms. */
+const SPAN_END_NS = 'toUnixTimestamp64Nano(Timestamp) + toInt64(Duration)';
+
+function windowParams(w: PassWindow): Record<string, number> {
+  return { from_ms: w.fromMs, to_ms: w.toMs, lo_ms: w.fromMs - w.lookbackMs, hi_ms: w.toMs + w.lookbackMs };
+}
+
+const KIND_EXPR = `multiIf(${operationIn(AGENT_OPERATIONS)}, ${KIND.agent}, ${OPERATION} = '${TOOL_OPERATION}', ${KIND.tool}, ${operationIn(MODEL_OPERATIONS)}, ${KIND.model}, ${KIND.other})`;
+
+interface SpanField {
+  readonly name: string;
+  /** Over one otel_traces row; may use `kind` (the span's KIND). */
+  readonly expr: string;
+}
+
+/** Only for spans of one kind ('' / 0 for the others), so the per-trace arrays stay small. */
+const onlyFor = (kind: number, expr: string, zero = "''") => `if(kind = ${kind}, ${expr}, ${zero})`;
+
+/** What one span contributes, read once per span (stage 1); the names are used again in stage 4. */
+function spanFields(): { fields: SpanField[] } {
+  const toolCost = num(attr('tool.cost_usd'), 'Float64');
+  const fees = num(attr('tool.payment_fees_usd'), 'Float64');
+  const inTok = num(firstOf(attr('gen_ai.usage.input_tokens'), attr('gen_ai.usage.prompt_tokens')), 'UInt64');
+  const outTok = num(firstOf(attr('gen_ai.usage.output_tokens'), attr('gen_ai.usage.completion_tokens')), 'UInt64');
+  const cacheTok = num(attr('gen_ai.usage.cache_read.input_tokens'), 'UInt64');
+  const costAttr = num(attr('gen_ai.usage.cost'), 'Float64');
+  const decision = `lower(trimBoth(${attr('policy_decision')}))`;
+  const policy = `multiIf(${decision} = 'allow', ${POLICY.allow}, ${decision} = 'deny', ${POLICY.deny}, ${decision} = 'escalate', ${POLICY.escalate}, ${POLICY.none})`;
+  const requestModel = attr('gen_ai.request.model');
+  const responseModel = attr('gen_ai.response.model');
+  const priceIndex = `if(indexOf({p_models:Array(String)}, ${requestModel}) > 0, indexOf({p_models:Array(String)}, ${requestModel}), indexOf({p_models:Array(String)}, ${responseModel}))`;
+  const hasCost = `(${attr('gen_ai.usage.cost')} != '' AND NOT ${costAttr.bad})`;
+  const cache = `least(${cacheTok.value}, ${inTok.value})`;
+  const priced = `((${inTok.value} - ${cache}) * {p_in:Array(Float64)}[pidx] + ${cache} * {p_cache:Array(Float64)}[pidx] + ${outTok.value} * {p_out:Array(Float64)}[pidx]) / 1e6`;
+  const toolName = firstOf(attr('gen_ai.tool.name'), `if(startsWith(SpanName, 'execute_tool '), trimBoth(substring(SpanName, 14)), '')`, `'(unnamed)'`);
+  const sideEffect = attr('tool.side_effect_type');
+  // Unreadable values, by the kind of span they matter on.
+  const badOn = (kind: number, xs: readonly ReadValue[]) => `if(kind = ${kind}, ${xs.map((x) => `toUInt8(${x.bad})`).join(' + ')}, 0)`;
+  const runIn = num(attr('gen_ai.usage.input_tokens'), 'UInt64');
+  const runOut = num(attr('gen_ai.usage.output_tokens'), 'UInt64');
+  const malformed = [
+    badOn(KIND.tool, [toolCost, fees]),
+    badOn(KIND.model, [inTok, outTok, cacheTok, costAttr]),
+    badOn(KIND.agent, [runIn, runOut]),
+    `toUInt8(${decision} != '' AND policy = ${POLICY.none})`,
+  ].join(' + ');
+  const fields: SpanField[] = [
+    { name: 'span', expr: 'SpanId' },
+    { name: 'parent', expr: 'ParentSpanId' },
+    { name: 'kind', expr: 'kind' },
+    { name: 'ts', expr: 'Timestamp' },
+    { name: 'end_ns', expr: SPAN_END_NS },
+    { name: 'dur', expr: 'Duration' },
+    { name: 'failed', expr: `toUInt8(${SPAN_FAILED})` },
+    { name: 'summary', expr: `toUInt8(${ROOT_SUMMARY})` },
+    { name: 'policy', expr: policy },
+    { name: 'policy_rule', expr: `if(policy IN (${POLICY.deny}, ${POLICY.escalate}), ${attr('policy_rule')}, '')` },
+    { name: 'conv', expr: attr('gen_ai.conversation.id') },
+    { name: 'malformed', expr: `toUInt16(${malformed})` },
+    // The agent (or workflow) span: the run's own attributes when it is the outermost.
+    { name: 'is_workflow', expr: `toUInt8(kind = ${KIND.agent} AND ${OPERATION} = 'invoke_workflow')` },
+    { name: 'a_run_id', expr: onlyFor(KIND.agent, attr('agent.run_id')) },
+    // The standalone GenAI conventions (v0.1.0) name a workflow by gen_ai.agent.name on its invoke_workflow span.
+    { name: 'a_workflow', expr: onlyFor(KIND.agent, firstOf(attr('agent.workflow_id'), attr('gen_ai.workflow.name'), attr('gen_ai.agent.name'))) },
+    // On a workflow span gen_ai.agent.name is the workflow's name, not an agent's: only its id counts.
+    { name: 'a_agent', expr: onlyFor(KIND.agent, `if(is_workflow, ${attr('gen_ai.agent.id')}, ${firstOf(attr('gen_ai.agent.id'), attr('gen_ai.agent.name'))})`) },
+    { name: 'a_version', expr: onlyFor(KIND.agent, attr('gen_ai.agent.version')) },
+    { name: 'a_tenant', expr: onlyFor(KIND.agent, firstOf(attr('agent.tenant_id'), res('agent.tenant_id'))) },
+    { name: 'a_env', expr: onlyFor(KIND.agent, firstOf(res('deployment.environment.name'), res('deployment.environment'))) },
+    { name: 'a_service', expr: onlyFor(KIND.agent, 'ServiceName') },
+    { name: 'a_model', expr: onlyFor(KIND.agent, requestModel) },
+    { name: 'a_provider', expr: onlyFor(KIND.agent, firstOf(attr('gen_ai.provider.name'), attr('gen_ai.system'))) },
+    { name: 'a_prompt', expr: onlyFor(KIND.agent, attr('agent.prompt_version')) },
+    { name: 'a_policy', expr: onlyFor(KIND.agent, attr('agent.policy_version')) },
+    { name: 'a_fingerprint', expr: onlyFor(KIND.agent, attr('agent.output_schema_fingerprint')) },
+    { name: 'a_in', expr: onlyFor(KIND.agent, runIn.value, '0') },
+    { name: 'a_out', expr: onlyFor(KIND.agent, runOut.value, '0') },
+    // execute_tool spans.
+    { name: 'tool', expr: onlyFor(KIND.tool, toolName) },
+    { name: 'tool_cost', expr: onlyFor(KIND.tool, `${toolCost.value} + ${fees.value}`, '0.') },
+    { name: 'side_effect', expr: onlyFor(KIND.tool, `if(lower(${sideEffect}) IN (${NO_SIDE_EFFECT.map((x) => `'${x}'`).join(', ')}), '', ${sideEffect})`) },
+    // Model spans: tokens, and their cost (the span's own, else from the price table).
+    { name: 'model', expr: onlyFor(KIND.model, firstOf(requestModel, responseModel)) },
+    { name: 'provider', expr: onlyFor(KIND.model, firstOf(attr('gen_ai.provider.name'), attr('gen_ai.system'))) },
+    { name: 'in_tok', expr: onlyFor(KIND.model, inTok.value, '0') },
+    { name: 'out_tok', expr: onlyFor(KIND.model, outTok.value, '0') },
+    { name: 'token_cost', expr: onlyFor(KIND.model, `if(${hasCost}, ${costAttr.value}, ${priced})`, '0.') },
+    { name: 'unpriced', expr: `toUInt8(kind = ${KIND.model} AND NOT ${hasCost} AND pidx = 0 AND ${inTok.value} + ${outTok.value} > 0)` },
+  ];
+  // `pidx` is referenced by two fields: define it once, as a column of stage 1.
+  return { fields: [{ name: 'pidx', expr: priceIndex }, ...fields] };
+}
+
+/** The most frequent key of a Map(String, count); ties go to the smallest key. */
+const mostFrequent = (m: string) => `if(empty(${m}), '', arraySort(x -> (-x.2, x.1), arrayZip(mapKeys(${m}), mapValues(${m})))[1].1)`;
+const counts = (m: string) => `CAST(${m}, 'Map(LowCardinality(String), UInt32)')`;
+
+/**
+ * INSERT INTO <input> SELECT: one row per (trace, outermost run) of every trace that has an agent span
+ * ending in the window, plus one per trace for its spans outside any run; `skip` says which rows
+ * agent_runs gets (see SKIP).
+ */
+export function passInsertSql(n: StoreNames, r: RollupNames, w: PassWindow, passId: string, prices: readonly ModelPrice[]): BuiltQuery {
+  const { fields } = spanFields();
+  const traces = qualified(n.database, n.otelTraces);
+  const runs = qualified(n.database, n.agentRuns);
+  const tupleOf = fields.map((f) => f.name).join(', ');
+  /** Position of a field in the per-span tuple. */
+  const pos = (name: string) => fields.findIndex((f) => f.name === name) + 1;
+  const spanColumns = fields.map((f) => `sp_field.${pos(f.name)} AS ${f.name}`).join(', ');
+  const inputColumns = [...AGENT_RUNS_COLUMNS.map((c) => c.name), ...INPUT_EXTRA_COLUMNS.map(([c]) => c)];
+
+  // Without agent.run_id: the trace id and the run span's id (a trace may hold several runs).
+  const runId = firstOf('r_run_id', `concat(trace, '-', run_span)`);
+  const output: Record<string, string> = {
+    timestamp: 'run_ts',
+    trace_id: 'trace',
+    run_id: runId,
+    workflow_id: 'r_workflow',
+    agent_id: `if(r_agent = '', inner_agent, r_agent)`,
+    agent_version: `if(r_version = '' AND r_agent = '', inner_version, r_version)`,
+    tenant_id: 'r_tenant',
+    environment: 'r_env',
+    service_name: 'r_service',
+    model: firstOf('r_model', mostFrequent('models')),
+    prompt_version: 'r_prompt',
+    policy_version: 'r_policy',
+    outcome: `if(run_failed, 'error', 'success')`,
+    duration_ms: 'run_dur / 1e6',
+    // The model spans' tokens; an agent without model spans below it may carry its own.
+    input_tokens: 'if(model_spans = 0, r_in, model_in)',
+    output_tokens: 'if(model_spans = 0, r_out, model_out)',
+    token_cost_usd: 'token_cost_sum',
+    tool_cost_usd: 'tool_cost_sum',
+    tool_calls: counts('tool_counts'),
+    side_effects: counts('side_effect_counts'),
+    policy_allows: 'toUInt32(allows)',
+    policy_denials: 'toUInt32(denials)',
+    policy_escalations: 'toUInt32(escalations)',
+    denied_rules: `CAST(denied, 'Array(LowCardinality(String))')`,
+    output_schema_fingerprint: 'r_fingerprint',
+    malformed_fields: 'toUInt8(least(malformed_sum, 255))',
+    provider: firstOf('r_provider', mostFrequent('providers')),
+    conversation_id: firstOf('run_conv', 'any_conv'),
+    tool_errors: counts('tool_error_counts'),
+    pass_id: '{pass:String}',
+    skip: `multiIf(
+        run = 0, '${SKIP.outsideRun}',
+        run_end_ns < {from_ms:Int64} * 1000000 OR run_end_ns >= {to_ms:Int64} * 1000000, '${SKIP.otherInterval}',
+        trace_summarized = 1, '${SKIP.summarizedOnRoot}',
+        (trace, ${runId}) IN (SELECT trace_id, run_id FROM ${runs} WHERE timestamp >= ${LO} AND timestamp < ${TO}), '${SKIP.alreadyPresent}',
+        '${SKIP.written}')`,
+    spans: 'toUInt32(spans_in_group)',
+    nested_agents: 'toUInt32(nested)',
+    unpriced_model_calls: 'toUInt32(unpriced_calls)',
+  };
+  const select = inputColumns.map((c) => {
+    const expr = output[c];
+    if (expr === undefined) throw new Error(`rollup: no expression for input column ${c}`);
+    return `    ${expr} AS \`${c}\``;
+  });
+
+  // Stage 1: the spans of every trace with an agent span ending in the window, read once.
+  const spansSql = `SELECT TraceId AS trace, summary AS sp_summary, ${fields.map((f) => f.name).join(', ')}
+FROM (
+    SELECT TraceId, ${KIND_EXPR} AS kind, ${fields.map((f) => (f.name === 'kind' ? '' : `${f.expr} AS ${f.name}`)).filter(Boolean).join(',\n        ')}
+    FROM ${traces}
+    WHERE Timestamp >= ${LO} AND Timestamp < ${HI}
+      AND TraceId IN (
+          SELECT TraceId FROM ${traces}
+          WHERE Timestamp >= ${LO} AND Timestamp < ${TO}
+            AND ${operationIn(AGENT_OPERATIONS)}
+            AND ${SPAN_END_NS} >= {from_ms:Int64} * 1000000 AND ${SPAN_END_NS} < {to_ms:Int64} * 1000000)
+    -- the exporter retries failed batches: a span may be stored twice
+    LIMIT 1 BY TraceId, SpanId
+)`;
+  // Stage 2: per trace, the spans as an array of tuples, each span's parent index (up0) and, for
+  // agent spans, itself as the outermost agent found so far (top0); then JUMPS rounds of pointer
+  // jumping, one subquery each (as aliases in one SELECT, the rounds would be inlined into each other).
+  const range = 'range(1, length(sp) + 1)';
+  let treeSql = `SELECT
+    trace,
+    max(sp_summary) AS summarized,
+    groupArray((${tupleOf})) AS sp,
+    arrayEnumerateDense(arrayConcat(arrayMap(x -> x.${pos('span')}, sp), arrayMap(x -> x.${pos('parent')}, sp))) AS dense,
+    arrayMap(i -> if(dense[length(sp) + i] <= length(sp), dense[length(sp) + i], 0), ${range}) AS up0,
+    arrayMap(i -> if(sp[i].${pos('kind')} = ${KIND.agent}, i, 0), ${range}) AS top0
+FROM (${spansSql})
+GROUP BY trace`;
+  for (let k = 0; k < JUMPS; k++) {
+    treeSql = `SELECT trace, summarized, sp,
+    arrayMap(i -> up${k}[up${k}[i]], ${range}) AS up${k + 1},
+    arrayMap(i -> if(top${k}[up${k}[i]] != 0, top${k}[up${k}[i]], top${k}[i]), ${range}) AS top${k + 1}
+FROM (${treeSql})`;
+  }
+
+  const sql = `INSERT INTO ${qualified(r.database, r.input)} (${inputColumns.map((c) => `\`${c}\``).join(', ')})
+SELECT
+${select.join(',\n')}
+FROM (
+    -- stage 4: one row per (trace, outermost agent span); run = 0 gathers the spans outside any run
+    SELECT
+        trace,
+        run,
+        any(summarized) AS trace_summarized,
+        count() AS spans_in_group,
+        anyIf(span, is_run) AS run_span,
+        anyIf(ts, is_run) AS run_ts,
+        anyIf(end_ns, is_run) AS run_end_ns,
+        anyIf(dur, is_run) AS run_dur,
+        anyIf(failed, is_run) AS run_failed,
+        anyIf(conv, is_run) AS run_conv,
+        minIf(conv, conv != '') AS any_conv,
+        ${['a_run_id', 'a_workflow', 'a_agent', 'a_version', 'a_tenant', 'a_env', 'a_service', 'a_model', 'a_provider', 'a_prompt', 'a_policy', 'a_fingerprint', 'a_in', 'a_out']
+          .map((f) => `anyIf(${f}, is_run) AS r_${f.slice(2)}`)
+          .join(',\n        ')},
+        countIf(kind = ${KIND.agent} AND NOT is_run) AS nested,
+        -- a workflow names no agent of its own: the first agent it invoked does
+        argMinIf(a_agent, (ts, span), kind = ${KIND.agent} AND NOT is_run AND a_agent != '') AS inner_agent,
+        argMinIf(a_version, (ts, span), kind = ${KIND.agent} AND NOT is_run AND a_agent != '') AS inner_version,
+        sumMapIf(map(tool, toUInt32(1)), kind = ${KIND.tool}) AS tool_counts,
+        sumMapIf(map(tool, toUInt32(1)), kind = ${KIND.tool} AND failed = 1) AS tool_error_counts,
+        sumMapIf(map(side_effect, toUInt32(1)), kind = ${KIND.tool} AND side_effect != '') AS side_effect_counts,
+        sumIf(tool_cost, kind = ${KIND.tool}) AS tool_cost_sum,
+        sumMapIf(map(model, toUInt32(1)), kind = ${KIND.model} AND model != '') AS models,
+        sumMapIf(map(provider, toUInt32(1)), kind = ${KIND.model} AND provider != '') AS providers,
+        countIf(kind = ${KIND.model}) AS model_spans,
+        sumIf(in_tok, kind = ${KIND.model}) AS model_in,
+        sumIf(out_tok, kind = ${KIND.model}) AS model_out,
+        sumIf(token_cost, kind = ${KIND.model}) AS token_cost_sum,
+        sum(unpriced) AS unpriced_calls,
+        countIf(policy = ${POLICY.allow}) AS allows,
+        countIf(policy = ${POLICY.deny}) AS denials,
+        countIf(policy = ${POLICY.escalate}) AS escalations,
+        arraySort(groupArrayIf(policy_rule, policy_rule != '')) AS denied,
+        sum(malformed) AS malformed_sum
+    FROM (
+        -- stage 3: one row per span again, with the index of its run's span
+        SELECT trace, summarized, run, idx = run AS is_run, ${spanColumns}
+        FROM (
+${treeSql}
+        )
+        ARRAY JOIN sp AS sp_field, top${JUMPS} AS run, arrayEnumerate(sp) AS idx
+    )
+    GROUP BY trace, run
+)`;
+  return { sql, params: { ...windowParams(w), pass: passId, ...priceParams(prices) } };
+}
+
+function priceParams(prices: readonly ModelPrice[]): Record<string, unknown> {
+  return {
+    p_models: prices.map((p) => p.model),
+    p_in: prices.map((p) => p.inputPerMillion),
+    p_out: prices.map((p) => p.outputPerMillion),
+    p_cache: prices.map((p) => p.cacheReadPerMillion ?? p.inputPerMillion),
+  };
+}
+
+/**
+ * GenAI spans (tool and model calls) that started in the window in traces with no agent span at all
+ * in reach: no run to roll them into. Non-zero means the instrumentation writes no invoke_agent /
+ * invoke_workflow spans, or they arrive later than the rollup's lateness allows.
+ */
+export function spansWithoutRunSql(n: StoreNames, w: PassWindow): BuiltQuery {
+  const traces = qualified(n.database, n.otelTraces);
+  const sql = `SELECT count() AS n
+FROM ${traces}
+WHERE Timestamp >= ${FROM} AND Timestamp < ${TO}
+  AND (${OPERATION} = '${TOOL_OPERATION}' OR ${operationIn(MODEL_OPERATIONS)})
+  AND TraceId NOT IN (SELECT TraceId FROM ${traces} WHERE Timestamp >= ${LO} AND Timestamp < ${HI} AND ${operationIn(AGENT_OPERATIONS)})`;
+  return { sql, params: windowParams(w) };
+}
