@@ -8,7 +8,8 @@ import type { ClickHouse } from '../clickhouse/client.js';
 import { PASS_COUNTERS, rollupNames, type PassCounter } from '../store/rollupSchema.js';
 import { qualified, type StoreNames } from '../store/schema.js';
 import { inspectSpanTable } from '../store/spanTable.js';
-import { passInsertSql, spansWithoutRunSql, type ModelPrice } from './sql.js';
+import { passInsertSql, spansWithoutRunSql } from './sql.js';
+import type { ModelPrice } from './types.js';
 
 export type PassMode = 'schedule' | 'backfill';
 export type PassCounters = Record<PassCounter, number>;
@@ -137,13 +138,14 @@ export async function rollupRange(ch: ClickHouse, names: StoreNames, o: RangeOpt
 
 /** One line for a terminal or a log message: what a rollup saw, wrote and skipped, and why. */
 export function describeCounters(c: PassCounters): string {
+  const n = (x: number, one: string, many = `${one}s`) => `${x} ${x === 1 ? one : many}`;
   const parts = [
-    `${c.spans} spans in ${c.runs} runs seen, ${c.runs_written} runs written`,
-    `skipped: ${c.runs_already_present} runs already in agent_runs, ${c.runs_summarized} runs summarized on their root span (the view wrote them)`,
-    `${c.spans_outside_runs} spans outside any agent span, ${c.spans_without_run} GenAI spans in traces without an invoke_agent/invoke_workflow span`,
+    `${n(c.spans, 'span')} and ${n(c.runs, 'run')} seen, ${n(c.runs_written, 'run')} written`,
+    `skipped: ${n(c.runs_already_present, 'run')} already in agent_runs, ${n(c.runs_summarized, 'run')} summarized on the root span (the view wrote them), ` +
+      `${n(c.spans_outside_runs, 'span')} outside any agent span, ${n(c.spans_without_run, 'GenAI span')} in traces without an invoke_agent/invoke_workflow span`,
   ];
-  if (c.nested_agents > 0) parts.push(`${c.nested_agents} nested agents counted in their outer run`);
-  if (c.malformed_runs > 0) parts.push(`${c.malformed_runs} runs with unreadable attributes (kept as 0 / empty)`);
-  if (c.unpriced_model_calls > 0) parts.push(`${c.unpriced_model_calls} model calls without a price (add their models to rollup.prices)`);
+  if (c.nested_agents > 0) parts.push(`${n(c.nested_agents, 'nested agent')} counted in the outer run`);
+  if (c.malformed_runs > 0) parts.push(`${n(c.malformed_runs, 'run')} with unreadable attributes (kept as 0 / empty)`);
+  if (c.unpriced_model_calls > 0) parts.push(`${n(c.unpriced_model_calls, 'model call')} without a price (add the model to rollup.prices)`);
   return parts.join('; ');
 }

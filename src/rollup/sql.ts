@@ -32,14 +32,7 @@ import {
 } from '../store/attributes.js';
 import { INPUT_EXTRA_COLUMNS, SKIP, type RollupNames } from '../store/rollupSchema.js';
 import { qualified, type StoreNames } from '../store/schema.js';
-
-/** USD per million tokens for one model; cache reads at the input price unless given. */
-export interface ModelPrice {
-  readonly model: string;
-  readonly inputPerMillion: number;
-  readonly outputPerMillion: number;
-  readonly cacheReadPerMillion: number | null;
-}
+import type { ModelPrice } from './types.js';
 
 export interface PassWindow {
   /** Runs whose span ended in [fromMs, toMs). */
@@ -217,7 +210,9 @@ export function passInsertSql(n: StoreNames, r: RollupNames, w: PassWindow, pass
         run = 0, '${SKIP.outsideRun}',
         run_end_ns < {from_ms:Int64} * 1000000 OR run_end_ns >= {to_ms:Int64} * 1000000, '${SKIP.otherInterval}',
         trace_summarized = 1, '${SKIP.summarizedOnRoot}',
-        (trace, ${runId}) IN (SELECT trace_id, run_id FROM ${runs} WHERE timestamp >= ${LO} AND timestamp < ${TO}), '${SKIP.alreadyPresent}',
+        (trace, ${runId}) IN (
+            SELECT trace_id, run_id FROM ${runs}
+            WHERE timestamp >= ${LO} AND timestamp < ${TO} AND trace_id IN (${candidateTracesSql(traces)})), '${SKIP.alreadyPresent}',
         '${SKIP.written}')`,
     spans: 'toUInt32(spans_in_group)',
     nested_agents: 'toUInt32(nested)',
@@ -234,12 +229,7 @@ export function passInsertSql(n: StoreNames, r: RollupNames, w: PassWindow, pass
 FROM (
     SELECT TraceId, ${KIND_EXPR} AS kind, ${fields.map((f) => (f.name === 'kind' ? '' : `${f.expr} AS ${f.name}`)).filter(Boolean).join(',\n        ')}
     FROM ${traces}
-    WHERE Timestamp >= ${LO} AND Timestamp < ${HI}
-      AND TraceId IN (
-          SELECT TraceId FROM ${traces}
-          WHERE Timestamp >= ${LO} AND Timestamp < ${TO}
-            AND ${operationIn(AGENT_OPERATIONS)}
-            AND ${SPAN_END_NS} >= {from_ms:Int64} * 1000000 AND ${SPAN_END_NS} < {to_ms:Int64} * 1000000)
+    PREWHERE Timestamp >= ${LO} AND Timestamp < ${HI} AND TraceId IN (${candidateTracesSql(traces)})
     -- the exporter retries failed batches: a span may be stored twice
     LIMIT 1 BY TraceId, SpanId
 )`;
@@ -326,16 +316,31 @@ function priceParams(prices: readonly ModelPrice[]): Record<string, unknown> {
 }
 
 /**
+ * The traces with an agent span that ended in the window. The cheap columns go first (PREWHERE), so
+ * the attribute map is read only near spans that end in the window.
+ */
+function candidateTracesSql(traces: string): string {
+  return `SELECT TraceId FROM ${traces}
+        PREWHERE Timestamp >= ${LO} AND Timestamp < ${TO}
+            AND ${SPAN_END_NS} >= {from_ms:Int64} * 1000000 AND ${SPAN_END_NS} < {to_ms:Int64} * 1000000
+        WHERE ${operationIn(AGENT_OPERATIONS)}`;
+}
+
+/**
  * GenAI spans (tool and model calls) that started in the window in traces with no agent span at all
  * in reach: no run to roll them into. Non-zero means the instrumentation writes no invoke_agent /
  * invoke_workflow spans, or they arrive later than the rollup's lateness allows.
  */
 export function spansWithoutRunSql(n: StoreNames, w: PassWindow): BuiltQuery {
   const traces = qualified(n.database, n.otelTraces);
+  const genAiSpans = `SELECT TraceId FROM ${traces}
+    PREWHERE Timestamp >= ${FROM} AND Timestamp < ${TO}
+    WHERE ${OPERATION} = '${TOOL_OPERATION}' OR ${operationIn(MODEL_OPERATIONS)}`;
   const sql = `SELECT count() AS n
-FROM ${traces}
-WHERE Timestamp >= ${FROM} AND Timestamp < ${TO}
-  AND (${OPERATION} = '${TOOL_OPERATION}' OR ${operationIn(MODEL_OPERATIONS)})
-  AND TraceId NOT IN (SELECT TraceId FROM ${traces} WHERE Timestamp >= ${LO} AND Timestamp < ${HI} AND ${operationIn(AGENT_OPERATIONS)})`;
+FROM (${genAiSpans})
+WHERE TraceId NOT IN (
+    SELECT TraceId FROM ${traces}
+    PREWHERE Timestamp >= ${LO} AND Timestamp < ${HI} AND TraceId IN (${genAiSpans})
+    WHERE ${operationIn(AGENT_OPERATIONS)})`;
   return { sql, params: windowParams(w) };
 }
