@@ -153,9 +153,11 @@ function spanFields(): { fields: SpanField[] } {
   return { fields: [{ name: 'pidx', expr: priceIndex }, ...fields] };
 }
 
-/** The most frequent key of a Map(String, count); ties go to the smallest key. */
-const mostFrequent = (m: string) => `if(empty(${m}), '', arraySort(x -> (-x.2, x.1), arrayZip(mapKeys(${m}), mapValues(${m})))[1].1)`;
-const counts = (m: string) => `CAST(${m}, 'Map(LowCardinality(String), UInt32)')`;
+/** The most frequent name in an array of names ('' when empty); ties go to the smallest name. */
+const mostFrequent = (a: string) => `arraySort(x -> (-countEqual(${a}, x), x), arrayDistinct(${a}))[1]`;
+/** An array of names -> Map(name, how often). */
+const counts = (a: string) =>
+  `CAST(mapFromArrays(arrayDistinct(${a}), arrayMap(x -> toUInt32(countEqual(${a}, x)), arrayDistinct(${a}))), 'Map(LowCardinality(String), UInt32)')`;
 
 /**
  * INSERT INTO <input> SELECT: one row per (trace, outermost run) of every trace that has an agent span
@@ -194,8 +196,8 @@ export function passInsertSql(n: StoreNames, r: RollupNames, w: PassWindow, pass
     output_tokens: 'if(model_spans = 0, r_out, model_out)',
     token_cost_usd: 'token_cost_sum',
     tool_cost_usd: 'tool_cost_sum',
-    tool_calls: counts('tool_counts'),
-    side_effects: counts('side_effect_counts'),
+    tool_calls: counts('tool_names'),
+    side_effects: counts('side_effect_names'),
     policy_allows: 'toUInt32(allows)',
     policy_denials: 'toUInt32(denials)',
     policy_escalations: 'toUInt32(escalations)',
@@ -204,7 +206,7 @@ export function passInsertSql(n: StoreNames, r: RollupNames, w: PassWindow, pass
     malformed_fields: 'toUInt8(least(malformed_sum, 255))',
     provider: firstOf('r_provider', mostFrequent('providers')),
     conversation_id: firstOf('run_conv', 'any_conv'),
-    tool_errors: counts('tool_error_counts'),
+    tool_errors: counts('failed_tool_names'),
     pass_id: '{pass:String}',
     skip: `multiIf(
         run = 0, '${SKIP.outsideRun}',
@@ -277,12 +279,12 @@ FROM (
         -- a workflow names no agent of its own: the first agent it invoked does
         argMinIf(a_agent, (ts, span), kind = ${KIND.agent} AND NOT is_run AND a_agent != '') AS inner_agent,
         argMinIf(a_version, (ts, span), kind = ${KIND.agent} AND NOT is_run AND a_agent != '') AS inner_version,
-        sumMapIf(map(tool, toUInt32(1)), kind = ${KIND.tool}) AS tool_counts,
-        sumMapIf(map(tool, toUInt32(1)), kind = ${KIND.tool} AND failed = 1) AS tool_error_counts,
-        sumMapIf(map(side_effect, toUInt32(1)), kind = ${KIND.tool} AND side_effect != '') AS side_effect_counts,
+        groupArrayIf(tool, kind = ${KIND.tool}) AS tool_names,
+        groupArrayIf(tool, kind = ${KIND.tool} AND failed = 1) AS failed_tool_names,
+        groupArrayIf(side_effect, kind = ${KIND.tool} AND side_effect != '') AS side_effect_names,
         sumIf(tool_cost, kind = ${KIND.tool}) AS tool_cost_sum,
-        sumMapIf(map(model, toUInt32(1)), kind = ${KIND.model} AND model != '') AS models,
-        sumMapIf(map(provider, toUInt32(1)), kind = ${KIND.model} AND provider != '') AS providers,
+        groupArrayIf(model, kind = ${KIND.model} AND model != '') AS models,
+        groupArrayIf(provider, kind = ${KIND.model} AND provider != '') AS providers,
         countIf(kind = ${KIND.model}) AS model_spans,
         sumIf(in_tok, kind = ${KIND.model}) AS model_in,
         sumIf(out_tok, kind = ${KIND.model}) AS model_out,
