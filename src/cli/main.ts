@@ -2,7 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ClickHouseAccessError } from '../clickhouse/client.js';
 import { TargetError } from '../clickhouse/target.js';
-import { seedDemo, terminalProgress } from '../demo/seed.js';
+import { hoursProgress, seedDemo, terminalProgress } from '../demo/seed.js';
 import { composeDaemon } from '../daemon/compose.js';
 import { InvalidRulesError } from '../daemon/daemon.js';
 import { loadRuleFiles } from '../rules/load.js';
@@ -15,6 +15,9 @@ import { buildNotifiers, closeNotifiers } from '../notify/factory.js';
 import { formatTestReport, testReceivers } from '../notify/testReceivers.js';
 import { evalOnce, formatEvalTable } from './evalOnce.js';
 import { shiftedClock, systemClock } from '../util/clock.js';
+import { describeCounters, rollupRange, RollupUnavailableError } from '../rollup/pass.js';
+import { parseDuration } from '../yaml/duration.js';
+import type { MigrationStep } from '../store/migrate.js';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
@@ -29,6 +32,26 @@ function isoTime(v: string): number {
   const t = Date.parse(v);
   if (Number.isNaN(t)) throw new InvalidArgumentError('must be an ISO-8601 time such as 2026-11-22T09:00:00Z');
   return t;
+}
+
+function durationArg(v: string): number {
+  try {
+    const ms = parseDuration(v);
+    if (ms > 0) return ms;
+  } catch {
+    // the message below says what is accepted
+  }
+  throw new InvalidArgumentError('must be a duration such as 30m, 6h or 1d');
+}
+
+/** Prints migrate's steps; a store agentdrift cannot read is said on stderr, and the command exits 1. */
+function reportSteps(steps: readonly MigrationStep[], print: (s: string) => void): void {
+  for (const s of steps) print(`  ${s.action.padEnd(7)} ${s.kind} ${s.object}${s.detail ? ` (${s.detail})` : ''}`);
+  for (const s of steps) {
+    if (s.problem === undefined) continue;
+    err(`agentdrift: ${s.problem}`);
+    process.exitCode = 1;
+  }
 }
 
 function dataOptions(cmd: Command): Command {
@@ -51,7 +74,7 @@ export function buildProgram(): Command {
       try {
         const steps = await migrate(ch, storeNames(config), { ttlDays: config.ttlDays ?? undefined });
         out(`ClickHouse ${describeTarget(config.clickhouse.target)}`);
-        for (const s of steps) out(`  ${s.action.padEnd(7)} ${s.kind} ${s.object}`);
+        reportSteps(steps, out);
       } finally {
         await ch.close();
       }
@@ -59,19 +82,30 @@ export function buildProgram(): Command {
   );
 
   const demo = program.command('demo').description('demo data');
-  dataOptions(demo.command('seed').description('write synthetic runs with four injected drifts as OpenTelemetry root spans'))
+  dataOptions(demo.command('seed').description('write synthetic runs with four injected drifts as OpenTelemetry spans'))
     .option('--days <n>', 'days of history', positiveInt, 28)
     .option('--runs-per-day <n>', 'average runs per day over all workflows', positiveInt, 6000)
     .option('--seed <text>', 'random seed: the same seed and --end give the same runs', 'agentdrift')
     .option('--end <iso>', 'end of the seeded period (default: now)', isoTime)
-    .action(async (o: GlobalOptions & { days: number; runsPerDay: number; seed: string; end?: number }) => {
+    .option('--spans', 'write plain GenAI traces (no run summary) and roll them up into agent_runs, instead of summary root spans')
+    .action(async (o: GlobalOptions & { days: number; runsPerDay: number; seed: string; end?: number; spans?: boolean }) => {
       const config = await resolveConfig(o);
       const ch = await openStore(config);
       try {
         const names = storeNames(config);
-        await migrate(ch, names, { ttlDays: config.ttlDays ?? undefined });
-        const r = await seedDemo(ch, names, { days: o.days, runsPerDay: o.runsPerDay, seed: o.seed, endMs: o.end ?? Date.now() }, terminalProgress());
-        out(`seeded ${r.inserted} runs from ${new Date(r.plan.startMs).toISOString()} to ${new Date(r.plan.endMs).toISOString()} in ${(r.elapsedMs / 1000).toFixed(1)}s`);
+        const steps = await migrate(ch, names, { ttlDays: config.ttlDays ?? undefined });
+        reportSteps(steps.filter((s) => s.problem !== undefined), err);
+        if (process.exitCode === 1) return;
+        const r = await seedDemo(
+          ch,
+          names,
+          { days: o.days, runsPerDay: o.runsPerDay, seed: o.seed, endMs: o.end ?? Date.now(), form: o.spans ? 'spans' : 'summary' },
+          terminalProgress(),
+          hoursProgress(terminalProgress(process.stderr, 'rolling up', 'hours')),
+        );
+        const form = o.spans ? `as ${r.spans} plain GenAI spans ` : '';
+        out(`seeded ${r.inserted} runs ${form}from ${new Date(r.plan.startMs).toISOString()} to ${new Date(r.plan.endMs).toISOString()} in ${(r.elapsedMs / 1000).toFixed(1)}s`);
+        if (r.rollup) out(`rolled up in ${(r.rollup.elapsedMs / 1000).toFixed(1)}s: ${describeCounters(r.rollup.counters)}`);
         out('injected drifts:');
         for (const d of r.plan.drifts) {
           const when = new Date(d.startsAt);
@@ -79,6 +113,43 @@ export function buildProgram(): Command {
           out(`  ${d.signal.padEnd(22)} ${d.workflowId.padEnd(19)} from ${when.toISOString()} (${day}): ${d.description}`);
         }
         out('workflows that never drift: lead_scoring, email_drafting');
+      } finally {
+        await ch.close();
+      }
+    });
+
+  dataOptions(
+    program
+      .command('rollup')
+      .description('roll plain GenAI spans up into agent_runs rows: one per agent run whose span ended in [--from, --to) (backfill; the daemon does the same on a schedule)'),
+  )
+    .requiredOption('--from <iso>', 'first run end to roll up', isoTime)
+    .requiredOption('--to <iso>', 'roll up runs that ended before this time', isoTime)
+    .option('--chunk <duration>', 'longest interval of one pass: bounds memory, shows progress', durationArg, 6 * 3_600_000)
+    .action(async (o: GlobalOptions & { from: number; to: number; chunk: number }) => {
+      if (!(o.to > o.from)) throw new UsageError('--to must be after --from');
+      const config = await resolveConfig(o);
+      const ch = await openStore(config);
+      try {
+        const names = storeNames(config);
+        reportSteps((await migrate(ch, names, { ttlDays: config.ttlDays ?? undefined })).filter((s) => s.problem !== undefined), err);
+        if (process.exitCode === 1) return;
+        const r = await rollupRange(
+          ch,
+          names,
+          {
+            fromMs: o.from,
+            toMs: o.to,
+            chunkMs: o.chunk,
+            mode: 'backfill',
+            at: systemClock.now(),
+            lookbackMs: config.rollup.maxRunDurationMs,
+            prices: config.rollup.prices,
+          },
+          hoursProgress(terminalProgress(process.stderr, 'rolling up', 'hours')),
+        );
+        out(`rolled up runs that ended from ${new Date(o.from).toISOString()} to ${new Date(o.to).toISOString()} in ${r.passes} passes (${(r.elapsedMs / 1000).toFixed(1)}s)`);
+        out(describeCounters(r.counters));
       } finally {
         await ch.close();
       }
@@ -114,11 +185,14 @@ export function buildProgram(): Command {
       }
     });
 
-  dataOptions(program.command('status').description('row counts, time range and malformed rows of the store')).action(async (o: GlobalOptions) => {
+  dataOptions(program.command('status').description('row counts, time range and malformed rows of the store; spans, and what the rollup saw and skipped')).action(async (o: GlobalOptions) => {
     const config = await resolveConfig(o);
     const ch = await openStore(config);
     try {
-      out(formatStatus(await storeStatus(ch, storeNames(config)), describeTarget(config.clickhouse.target)));
+      const status = await storeStatus(ch, storeNames(config));
+      out(formatStatus(status, describeTarget(config.clickhouse.target)));
+      // A traces table agentdrift cannot read is a finding, not a quiet zero.
+      if (status.spanTable.problem !== null) process.exitCode = 1;
     } finally {
       await ch.close();
     }
@@ -196,7 +270,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       err(`agentdrift: ${e.message}`);
       return 2;
     }
-    if (e instanceof ClickHouseAccessError || e instanceof InvalidRulesError) {
+    if (e instanceof ClickHouseAccessError || e instanceof InvalidRulesError || e instanceof RollupUnavailableError) {
       err(`agentdrift: ${e.message}`);
       return 1;
     }

@@ -67,90 +67,150 @@ function windowParams(w: PassWindow): Record<string, number> {
   return { from_ms: w.fromMs, to_ms: w.toMs, lo_ms: w.fromMs - w.lookbackMs, hi_ms: w.toMs + w.lookbackMs };
 }
 
-const KIND_EXPR = `multiIf(${operationIn(AGENT_OPERATIONS)}, ${KIND.agent}, ${OPERATION} = '${TOOL_OPERATION}', ${KIND.tool}, ${operationIn(MODEL_OPERATIONS)}, ${KIND.model}, ${KIND.other})`;
-
 interface SpanField {
   readonly name: string;
-  /** Over one otel_traces row; may use `kind` (the span's KIND). */
   readonly expr: string;
+}
+
+/**
+ * Stage 1 in three layers, so that each attribute is looked up and each number parsed once, and the
+ * query stays small (aliases used twice in one SELECT are copied into each use):
+ *   read   - from otel_traces: ids, times, status, operation, and every attribute read, as columns
+ *   parse  - the span's kind, and each number with whether it was unreadable
+ *   fields - what the span contributes (the names stage 2 packs into a tuple)
+ */
+class SpanLayers {
+  private readonly reads = new Map<string, string>();
+  private readonly parses: SpanField[] = [];
+
+  /** A span attribute, as a column of the read layer. */
+  attr(key: string): string {
+    return this.read(attr(key));
+  }
+
+  /** A resource attribute, as a column of the read layer. */
+  res(key: string): string {
+    return this.read(res(key));
+  }
+
+  private read(expr: string): string {
+    let name = this.reads.get(expr);
+    if (name === undefined) {
+      name = `r${this.reads.size}`;
+      this.reads.set(expr, name);
+    }
+    return name;
+  }
+
+  /** A number (from read-layer columns), as two columns of the parse layer: its value and whether it was unreadable. */
+  num(name: string, expr: string, type: 'Float64' | 'UInt64'): ReadValue {
+    const v = num(expr, type);
+    this.parses.push({ name: `${name}_value`, expr: v.value }, { name: `${name}_bad`, expr: `toUInt8(${v.bad})` });
+    return { value: `${name}_value`, bad: `${name}_bad` };
+  }
+
+  readSql(traces: string, where: string): string {
+    const columns = [
+      'TraceId',
+      'SpanId',
+      'ParentSpanId',
+      'Timestamp',
+      'Duration',
+      'ServiceName',
+      `${SPAN_END_NS} AS end_ns`,
+      `toUInt8(${SPAN_FAILED}) AS failed`,
+      `toUInt8(${ROOT_SUMMARY}) AS summary`,
+      `${OPERATION} AS op`,
+      `if(startsWith(SpanName, 'execute_tool '), trimBoth(substring(SpanName, 14)), '') AS tool_in_name`,
+      ...[...this.reads].map(([expr, name]) => `${expr} AS ${name}`),
+    ];
+    return `SELECT ${columns.join(',\n    ')}
+FROM ${traces}
+PREWHERE ${where}
+-- the exporter retries failed batches: a span may be stored twice
+LIMIT 1 BY TraceId, SpanId`;
+  }
+
+  parseSql(from: string): string {
+    const kind = `multiIf(op IN (${AGENT_OPERATIONS.map((o) => `'${o}'`).join(', ')}), ${KIND.agent}, op = '${TOOL_OPERATION}', ${KIND.tool}, op IN (${MODEL_OPERATIONS.map((o) => `'${o}'`).join(', ')}), ${KIND.model}, ${KIND.other})`;
+    return `SELECT *, ${kind} AS kind, ${this.parses.map((p) => `${p.expr} AS ${p.name}`).join(',\n    ')}
+FROM (${from})`;
+  }
 }
 
 /** Only for spans of one kind ('' / 0 for the others), so the per-trace arrays stay small. */
 const onlyFor = (kind: number, expr: string, zero = "''") => `if(kind = ${kind}, ${expr}, ${zero})`;
 
-/** What one span contributes, read once per span (stage 1); the names are used again in stage 4. */
-function spanFields(): { fields: SpanField[] } {
-  const toolCost = num(attr('tool.cost_usd'), 'Float64');
-  const fees = num(attr('tool.payment_fees_usd'), 'Float64');
-  const inTok = num(firstOf(attr('gen_ai.usage.input_tokens'), attr('gen_ai.usage.prompt_tokens')), 'UInt64');
-  const outTok = num(firstOf(attr('gen_ai.usage.output_tokens'), attr('gen_ai.usage.completion_tokens')), 'UInt64');
-  const cacheTok = num(attr('gen_ai.usage.cache_read.input_tokens'), 'UInt64');
-  const costAttr = num(attr('gen_ai.usage.cost'), 'Float64');
-  const decision = `lower(trimBoth(${attr('policy_decision')}))`;
+/** What one span contributes (stage 1); the names are used again in stages 3 and 4. */
+function spanFields(L: SpanLayers): SpanField[] {
+  const toolCost = L.num('tool_cost', L.attr('tool.cost_usd'), 'Float64');
+  const fees = L.num('fees', L.attr('tool.payment_fees_usd'), 'Float64');
+  const inTok = L.num('in_tok', firstOf(L.attr('gen_ai.usage.input_tokens'), L.attr('gen_ai.usage.prompt_tokens')), 'UInt64');
+  const outTok = L.num('out_tok', firstOf(L.attr('gen_ai.usage.output_tokens'), L.attr('gen_ai.usage.completion_tokens')), 'UInt64');
+  const cacheTok = L.num('cache_tok', L.attr('gen_ai.usage.cache_read.input_tokens'), 'UInt64');
+  const costAttr = L.num('cost', L.attr('gen_ai.usage.cost'), 'Float64');
+  const decision = `lower(trimBoth(${L.attr('policy_decision')}))`;
   const policy = `multiIf(${decision} = 'allow', ${POLICY.allow}, ${decision} = 'deny', ${POLICY.deny}, ${decision} = 'escalate', ${POLICY.escalate}, ${POLICY.none})`;
-  const requestModel = attr('gen_ai.request.model');
-  const responseModel = attr('gen_ai.response.model');
-  const priceIndex = `if(indexOf({p_models:Array(String)}, ${requestModel}) > 0, indexOf({p_models:Array(String)}, ${requestModel}), indexOf({p_models:Array(String)}, ${responseModel}))`;
-  const hasCost = `(${attr('gen_ai.usage.cost')} != '' AND NOT ${costAttr.bad})`;
+  const requestModel = L.attr('gen_ai.request.model');
+  const responseModel = L.attr('gen_ai.response.model');
+  const provider = firstOf(L.attr('gen_ai.provider.name'), L.attr('gen_ai.system'));
+  // The price table's row for the model: the requested model's name, else the one that answered.
+  const pidx = `if(indexOf({p_models:Array(String)}, ${requestModel}) > 0, indexOf({p_models:Array(String)}, ${requestModel}), indexOf({p_models:Array(String)}, ${responseModel}))`;
+  const hasCost = `(${L.attr('gen_ai.usage.cost')} != '' AND ${costAttr.bad} = 0)`;
   const cache = `least(${cacheTok.value}, ${inTok.value})`;
-  const priced = `((${inTok.value} - ${cache}) * {p_in:Array(Float64)}[pidx] + ${cache} * {p_cache:Array(Float64)}[pidx] + ${outTok.value} * {p_out:Array(Float64)}[pidx]) / 1e6`;
-  const toolName = firstOf(attr('gen_ai.tool.name'), `if(startsWith(SpanName, 'execute_tool '), trimBoth(substring(SpanName, 14)), '')`, `'(unnamed)'`);
-  const sideEffect = attr('tool.side_effect_type');
-  // Unreadable values, by the kind of span they matter on.
-  const badOn = (kind: number, xs: readonly ReadValue[]) => `if(kind = ${kind}, ${xs.map((x) => `toUInt8(${x.bad})`).join(' + ')}, 0)`;
-  const runIn = num(attr('gen_ai.usage.input_tokens'), 'UInt64');
-  const runOut = num(attr('gen_ai.usage.output_tokens'), 'UInt64');
+  const priced = `((${inTok.value} - ${cache}) * {p_in:Array(Float64)}[${pidx}] + ${cache} * {p_cache:Array(Float64)}[${pidx}] + ${outTok.value} * {p_out:Array(Float64)}[${pidx}]) / 1e6`;
+  const sideEffect = L.attr('tool.side_effect_type');
+  // Unreadable values, counted on the kind of span they matter on.
+  const badOn = (kind: number, xs: readonly ReadValue[]) => `if(kind = ${kind}, ${xs.map((x) => x.bad).join(' + ')}, 0)`;
   const malformed = [
     badOn(KIND.tool, [toolCost, fees]),
     badOn(KIND.model, [inTok, outTok, cacheTok, costAttr]),
-    badOn(KIND.agent, [runIn, runOut]),
+    badOn(KIND.agent, [inTok, outTok]),
     `toUInt8(${decision} != '' AND policy = ${POLICY.none})`,
   ].join(' + ');
-  const fields: SpanField[] = [
+  return [
     { name: 'span', expr: 'SpanId' },
     { name: 'parent', expr: 'ParentSpanId' },
     { name: 'kind', expr: 'kind' },
     { name: 'ts', expr: 'Timestamp' },
-    { name: 'end_ns', expr: SPAN_END_NS },
+    { name: 'end_ns', expr: 'end_ns' },
     { name: 'dur', expr: 'Duration' },
-    { name: 'failed', expr: `toUInt8(${SPAN_FAILED})` },
-    { name: 'summary', expr: `toUInt8(${ROOT_SUMMARY})` },
+    { name: 'failed', expr: 'failed' },
+    { name: 'summary', expr: 'summary' },
     { name: 'policy', expr: policy },
-    { name: 'policy_rule', expr: `if(policy IN (${POLICY.deny}, ${POLICY.escalate}), ${attr('policy_rule')}, '')` },
-    { name: 'conv', expr: attr('gen_ai.conversation.id') },
+    { name: 'policy_rule', expr: `if(policy IN (${POLICY.deny}, ${POLICY.escalate}), ${L.attr('policy_rule')}, '')` },
+    { name: 'conv', expr: L.attr('gen_ai.conversation.id') },
     { name: 'malformed', expr: `toUInt16(${malformed})` },
     // The agent (or workflow) span: the run's own attributes when it is the outermost.
-    { name: 'is_workflow', expr: `toUInt8(kind = ${KIND.agent} AND ${OPERATION} = 'invoke_workflow')` },
-    { name: 'a_run_id', expr: onlyFor(KIND.agent, attr('agent.run_id')) },
+    { name: 'is_workflow', expr: `toUInt8(kind = ${KIND.agent} AND op = 'invoke_workflow')` },
+    { name: 'a_run_id', expr: onlyFor(KIND.agent, L.attr('agent.run_id')) },
     // The standalone GenAI conventions (v0.1.0) name a workflow by gen_ai.agent.name on its invoke_workflow span.
-    { name: 'a_workflow', expr: onlyFor(KIND.agent, firstOf(attr('agent.workflow_id'), attr('gen_ai.workflow.name'), attr('gen_ai.agent.name'))) },
+    { name: 'a_workflow', expr: onlyFor(KIND.agent, firstOf(L.attr('agent.workflow_id'), L.attr('gen_ai.workflow.name'), L.attr('gen_ai.agent.name'))) },
     // On a workflow span gen_ai.agent.name is the workflow's name, not an agent's: only its id counts.
-    { name: 'a_agent', expr: onlyFor(KIND.agent, `if(is_workflow, ${attr('gen_ai.agent.id')}, ${firstOf(attr('gen_ai.agent.id'), attr('gen_ai.agent.name'))})`) },
-    { name: 'a_version', expr: onlyFor(KIND.agent, attr('gen_ai.agent.version')) },
-    { name: 'a_tenant', expr: onlyFor(KIND.agent, firstOf(attr('agent.tenant_id'), res('agent.tenant_id'))) },
-    { name: 'a_env', expr: onlyFor(KIND.agent, firstOf(res('deployment.environment.name'), res('deployment.environment'))) },
+    { name: 'a_agent', expr: onlyFor(KIND.agent, `if(op = 'invoke_workflow', ${L.attr('gen_ai.agent.id')}, ${firstOf(L.attr('gen_ai.agent.id'), L.attr('gen_ai.agent.name'))})`) },
+    { name: 'a_version', expr: onlyFor(KIND.agent, L.attr('gen_ai.agent.version')) },
+    { name: 'a_tenant', expr: onlyFor(KIND.agent, firstOf(L.attr('agent.tenant_id'), L.res('agent.tenant_id'))) },
+    { name: 'a_env', expr: onlyFor(KIND.agent, firstOf(L.res('deployment.environment.name'), L.res('deployment.environment'))) },
     { name: 'a_service', expr: onlyFor(KIND.agent, 'ServiceName') },
     { name: 'a_model', expr: onlyFor(KIND.agent, requestModel) },
-    { name: 'a_provider', expr: onlyFor(KIND.agent, firstOf(attr('gen_ai.provider.name'), attr('gen_ai.system'))) },
-    { name: 'a_prompt', expr: onlyFor(KIND.agent, attr('agent.prompt_version')) },
-    { name: 'a_policy', expr: onlyFor(KIND.agent, attr('agent.policy_version')) },
-    { name: 'a_fingerprint', expr: onlyFor(KIND.agent, attr('agent.output_schema_fingerprint')) },
-    { name: 'a_in', expr: onlyFor(KIND.agent, runIn.value, '0') },
-    { name: 'a_out', expr: onlyFor(KIND.agent, runOut.value, '0') },
-    // execute_tool spans.
-    { name: 'tool', expr: onlyFor(KIND.tool, toolName) },
+    { name: 'a_provider', expr: onlyFor(KIND.agent, provider) },
+    { name: 'a_prompt', expr: onlyFor(KIND.agent, L.attr('agent.prompt_version')) },
+    { name: 'a_policy', expr: onlyFor(KIND.agent, L.attr('agent.policy_version')) },
+    { name: 'a_fingerprint', expr: onlyFor(KIND.agent, L.attr('agent.output_schema_fingerprint')) },
+    { name: 'a_in', expr: onlyFor(KIND.agent, inTok.value, '0') },
+    { name: 'a_out', expr: onlyFor(KIND.agent, outTok.value, '0') },
+    // execute_tool spans: the tool's name, else the `execute_tool <name>` span name.
+    { name: 'tool', expr: onlyFor(KIND.tool, firstOf(L.attr('gen_ai.tool.name'), 'tool_in_name', `'(unnamed)'`)) },
     { name: 'tool_cost', expr: onlyFor(KIND.tool, `${toolCost.value} + ${fees.value}`, '0.') },
     { name: 'side_effect', expr: onlyFor(KIND.tool, `if(lower(${sideEffect}) IN (${NO_SIDE_EFFECT.map((x) => `'${x}'`).join(', ')}), '', ${sideEffect})`) },
     // Model spans: tokens, and their cost (the span's own, else from the price table).
     { name: 'model', expr: onlyFor(KIND.model, firstOf(requestModel, responseModel)) },
-    { name: 'provider', expr: onlyFor(KIND.model, firstOf(attr('gen_ai.provider.name'), attr('gen_ai.system'))) },
+    { name: 'provider', expr: onlyFor(KIND.model, provider) },
     { name: 'in_tok', expr: onlyFor(KIND.model, inTok.value, '0') },
     { name: 'out_tok', expr: onlyFor(KIND.model, outTok.value, '0') },
     { name: 'token_cost', expr: onlyFor(KIND.model, `if(${hasCost}, ${costAttr.value}, ${priced})`, '0.') },
-    { name: 'unpriced', expr: `toUInt8(kind = ${KIND.model} AND NOT ${hasCost} AND pidx = 0 AND ${inTok.value} + ${outTok.value} > 0)` },
+    { name: 'unpriced', expr: `toUInt8(kind = ${KIND.model} AND NOT ${hasCost} AND ${pidx} = 0 AND ${inTok.value} + ${outTok.value} > 0)` },
   ];
-  // `pidx` is referenced by two fields: define it once, as a column of stage 1.
-  return { fields: [{ name: 'pidx', expr: priceIndex }, ...fields] };
 }
 
 /** The most frequent name in an array of names ('' when empty); ties go to the smallest name. */
@@ -165,13 +225,8 @@ const counts = (a: string) =>
  * agent_runs gets (see SKIP).
  */
 export function passInsertSql(n: StoreNames, r: RollupNames, w: PassWindow, passId: string, prices: readonly ModelPrice[]): BuiltQuery {
-  const { fields } = spanFields();
   const traces = qualified(n.database, n.otelTraces);
   const runs = qualified(n.database, n.agentRuns);
-  const tupleOf = fields.map((f) => f.name).join(', ');
-  /** Position of a field in the per-span tuple. */
-  const pos = (name: string) => fields.findIndex((f) => f.name === name) + 1;
-  const spanColumns = fields.map((f) => `sp_field.${pos(f.name)} AS ${f.name}`).join(', ');
   const inputColumns = [...AGENT_RUNS_COLUMNS.map((c) => c.name), ...INPUT_EXTRA_COLUMNS.map(([c]) => c)];
 
   // Without agent.run_id: the trace id and the run span's id (a trace may hold several runs).
@@ -227,14 +282,15 @@ export function passInsertSql(n: StoreNames, r: RollupNames, w: PassWindow, pass
   });
 
   // Stage 1: the spans of every trace with an agent span ending in the window, read once.
-  const spansSql = `SELECT TraceId AS trace, summary AS sp_summary, ${fields.map((f) => f.name).join(', ')}
-FROM (
-    SELECT TraceId, ${KIND_EXPR} AS kind, ${fields.map((f) => (f.name === 'kind' ? '' : `${f.expr} AS ${f.name}`)).filter(Boolean).join(',\n        ')}
-    FROM ${traces}
-    PREWHERE Timestamp >= ${LO} AND Timestamp < ${HI} AND TraceId IN (${candidateTracesSql(traces)})
-    -- the exporter retries failed batches: a span may be stored twice
-    LIMIT 1 BY TraceId, SpanId
-)`;
+  const L = new SpanLayers();
+  const fields = spanFields(L);
+  const read = L.readSql(traces, `Timestamp >= ${LO} AND Timestamp < ${HI} AND TraceId IN (${candidateTracesSql(traces)})`);
+  const spansSql = `SELECT TraceId AS trace, summary AS sp_summary, ${fields.map((f) => (f.expr === f.name ? f.name : `${f.expr} AS ${f.name}`)).join(',\n    ')}
+FROM (${L.parseSql(read)})`;
+  const tupleOf = fields.map((f) => f.name).join(', ');
+  /** Position of a field in the per-span tuple. */
+  const pos = (name: string) => fields.findIndex((f) => f.name === name) + 1;
+  const spanColumns = fields.map((f) => `sp_field.${pos(f.name)} AS ${f.name}`).join(', ');
   // Stage 2: per trace, the spans as an array of tuples, each span's parent index (up0) and, for
   // agent spans, itself as the outermost agent found so far (top0); then JUMPS rounds of pointer
   // jumping, one subquery each (as aliases in one SELECT, the rounds would be inlined into each other).
