@@ -23,12 +23,18 @@ export interface RollupJobOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly settings: RollupSettings;
+  /** Default FIRST_LOOKBACK_MS. */
+  readonly firstLookbackMs?: number;
+  /** Default MAX_PASS_MS. */
+  readonly maxPassMs?: number;
 }
 
 export class RollupJob {
   private timer: TimerHandle | null = null;
   private running: Promise<PassResult[]> | null = null;
-  private stopped = true;
+  private started = false;
+  /** Set by stop(): no new tick, and a running catch-up ends after its current pass. */
+  private stopping = false;
   private lastProblem: string | null = null;
   /** Ticks skipped because the previous catch-up was still running. */
   skippedTicks = 0;
@@ -37,14 +43,16 @@ export class RollupJob {
 
   /** Runs at once, then on the interval's grid (multiples of the interval in clock time). */
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
+    if (this.started) return;
+    this.started = true;
+    this.stopping = false;
     this.arm(0);
   }
 
   /** Cancels the schedule and waits for a running catch-up. Idempotent. */
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.stopping = true;
+    this.started = false;
     this.timer?.cancel();
     this.timer = null;
     await this.idle();
@@ -69,12 +77,12 @@ export class RollupJob {
   }
 
   private arm(delayMs: number): void {
-    if (this.stopped) return;
+    if (!this.started || this.stopping) return;
     this.timer = this.o.clock.setTimer(delayMs, () => this.tick());
   }
 
   private tick(): void {
-    if (this.stopped) return;
+    if (!this.started || this.stopping) return;
     if (this.running) {
       this.skippedTicks++;
       this.o.logger.warn({ job: 'rollup', skipped_ticks: this.skippedTicks }, 'rollup tick skipped: the previous catch-up is still running');
@@ -90,7 +98,7 @@ export class RollupJob {
     const every = settings.intervalMs;
     // Runs that ended before `target` have had `lateness` for their late spans to arrive.
     const target = Math.floor((clock.now() - settings.latenessMs) / every) * every;
-    let from = (await scheduleWatermark(ch, names)) ?? target - FIRST_LOOKBACK_MS;
+    let from = (await scheduleWatermark(ch, names)) ?? target - (this.o.firstLookbackMs ?? FIRST_LOOKBACK_MS);
     const done: PassResult[] = [];
     if (from >= target) return done;
     await checkSpanSource(ch, names);
@@ -98,8 +106,8 @@ export class RollupJob {
       logger.info({ job: 'rollup' }, 'rollup resumed');
       this.lastProblem = null;
     }
-    while (from < target && !this.stopped) {
-      const to = Math.min(target, from + MAX_PASS_MS);
+    while (from < target && !this.stopping) {
+      const to = Math.min(target, from + (this.o.maxPassMs ?? MAX_PASS_MS));
       const r = await runPass(ch, names, { fromMs: from, toMs: to, mode: 'schedule', at: clock.now(), lookbackMs: settings.maxRunDurationMs, prices: settings.prices });
       done.push(r);
       const level = r.counters.runs_written > 0 || r.counters.spans_without_run > 0 ? 'info' : 'debug';

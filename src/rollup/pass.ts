@@ -8,7 +8,7 @@ import type { ClickHouse } from '../clickhouse/client.js';
 import { PASS_COUNTERS, rollupNames, type PassCounter } from '../store/rollupSchema.js';
 import { qualified, type StoreNames } from '../store/schema.js';
 import { inspectSpanTable } from '../store/spanTable.js';
-import { passInsertSql, spansWithoutRunSql } from './sql.js';
+import { agentSpansEndingSql, passInsertSql, spansWithoutRunSql } from './sql.js';
 import type { ModelPrice } from './types.js';
 
 export type PassMode = 'schedule' | 'backfill';
@@ -57,14 +57,18 @@ export async function runPass(ch: ClickHouse, names: StoreNames, o: PassOptions)
   const r = rollupNames(names);
   const passId = randomUUID();
   const window = { fromMs: o.fromMs, toMs: o.toMs, lookbackMs: o.lookbackMs };
-  const insert = passInsertSql(names, r, window, passId, o.prices);
-  await ch.command(insert.sql, insert.params);
-
   const sums = PASS_COUNTERS.filter((c) => c !== 'spans_without_run');
-  const [counted] = await ch.query<Record<string, unknown>>(
-    `SELECT ${sums.map((c) => `sum(${c}) AS ${c}`).join(', ')} FROM ${qualified(r.database, r.log)} WHERE pass_id = {pass:String} AND kind = 'runs'`,
-    { pass: passId },
-  );
+  const ending = agentSpansEndingSql(names, window);
+  const [agents] = await ch.query<{ n: number | string }>(ending.sql, ending.params);
+  let counted: Record<string, unknown> | undefined;
+  if (Number(agents?.n ?? 0) > 0) {
+    const insert = passInsertSql(names, r, window, passId, o.prices);
+    await ch.command(insert.sql, insert.params);
+    [counted] = await ch.query<Record<string, unknown>>(
+      `SELECT ${sums.map((c) => `sum(${c}) AS ${c}`).join(', ')} FROM ${qualified(r.database, r.log)} WHERE pass_id = {pass:String} AND kind = 'runs'`,
+      { pass: passId },
+    );
+  }
   const without = spansWithoutRunSql(names, window);
   const [orphans] = await ch.query<{ n: number | string }>(without.sql, without.params);
   const counters = zeroCounters();

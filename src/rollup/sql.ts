@@ -384,6 +384,11 @@ function candidateTracesSql(traces: string): string {
         WHERE ${operationIn(AGENT_OPERATIONS)}`;
 }
 
+/** How many agent spans end in the window: a pass with none skips the INSERT (planning it costs more than the check). */
+export function agentSpansEndingSql(n: StoreNames, w: PassWindow): BuiltQuery {
+  return { sql: `SELECT count() AS n FROM (${candidateTracesSql(qualified(n.database, n.otelTraces))})`, params: windowParams(w) };
+}
+
 /**
  * GenAI spans (tool and model calls) that started in the window in traces with no agent span at all
  * in reach: no run to roll them into. Non-zero means the instrumentation writes no invoke_agent /
