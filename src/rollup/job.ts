@@ -102,14 +102,14 @@ export class RollupJob {
     const done: PassResult[] = [];
     if (from >= target) return done;
     await checkSpanSource(ch, names);
-    if (this.lastProblem !== null) {
-      logger.info({ job: 'rollup' }, 'rollup resumed');
-      this.lastProblem = null;
-    }
     while (from < target && !this.stopping) {
       const to = Math.min(target, from + (this.o.maxPassMs ?? MAX_PASS_MS));
       const r = await runPass(ch, names, { fromMs: from, toMs: to, mode: 'schedule', at: clock.now(), lookbackMs: settings.maxRunDurationMs, prices: settings.prices });
       done.push(r);
+      if (this.lastProblem !== null) {
+        logger.info({ job: 'rollup' }, 'rollup resumed');
+        this.lastProblem = null;
+      }
       const level = r.counters.runs_written > 0 || r.counters.spans_without_run > 0 ? 'info' : 'debug';
       logger[level](
         { job: 'rollup', from: new Date(from).toISOString(), to: new Date(to).toISOString(), ms: Math.round(r.elapsedMs), ...r.counters },
@@ -120,14 +120,15 @@ export class RollupJob {
     return done;
   }
 
-  /** A store the rollup cannot read is said once (and again when it changes), not every minute. */
+  /**
+   * A problem that lasts (a store the rollup cannot read, a user without INSERT rights) is said once,
+   * and again when it changes or after a pass succeeded, not every interval.
+   */
   private report(err: unknown): void {
     const message = (err as Error)?.message ?? String(err);
-    if (err instanceof RollupUnavailableError) {
-      if (message !== this.lastProblem) this.o.logger.warn({ job: 'rollup' }, message);
-      this.lastProblem = message;
-      return;
-    }
-    this.o.logger.error({ job: 'rollup', err: message }, 'rollup pass failed; retrying at the next tick');
+    if (message === this.lastProblem) return;
+    this.lastProblem = message;
+    if (err instanceof RollupUnavailableError) this.o.logger.warn({ job: 'rollup' }, message);
+    else this.o.logger.error({ job: 'rollup', err: message }, 'rollup pass failed; retrying every rollup.interval (set rollup.enabled: false for a read-only user)');
   }
 }
