@@ -15,6 +15,7 @@
  *   C  invoke_agent root without a summary, failing with error.type; its children arrive first and
  *      the run span last; one late span arrives inside the lateness allowance, one after it
  *   D  a root span carrying an agent.run.* summary (the view's row; the rollup must leave it alone)
+ *   G  the same with an agent span inside (which brings the trace into a pass, to be skipped there)
  *   E  a chat span in a trace without any agent span
  *   F  an HTTP root with two agent runs side by side: two rows
  */
@@ -196,6 +197,19 @@ const D_SPANS = {
   tool2: { ...sd, id: d(3), parent: d(1), name: 'execute_tool enrich_company', start: 152, dur: 1, attrs: tool('enrich_company', { 'tool.cost_usd': '0.02' }) },
 } satisfies Record<string, SpanSpec>;
 
+// --- G: summarized on its root, with an inner agent span ------------------------------------------
+const G = 'd0000000000000000000000000000002';
+const g = (n: number) => `d00000000000010${n.toString(16)}`;
+const sg = { trace: G, service: 'misc-svc' };
+const G_SPANS = {
+  root: {
+    ...sg, id: g(1), name: 'invoke_agent lead', start: 160, dur: 5, status: 'Ok',
+    attrs: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'lead', 'agent.run_id': 'run-G', 'agent.workflow_id': 'wf-g', 'agent.run.tool_calls': '{"x": 1}' },
+  },
+  inner: { ...sg, id: g(2), parent: g(1), name: 'invoke_agent helper', start: 161, dur: 3, attrs: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'helper' } },
+  tool: { ...sg, id: g(3), parent: g(2), name: 'execute_tool x', start: 162, dur: 1, attrs: tool('x') },
+} satisfies Record<string, SpanSpec>;
+
 // --- E: a model call with no agent span in its trace -----------------------------------------------
 const E = 'e0000000000000000000000000000001';
 const E_SPANS = {
@@ -264,6 +278,12 @@ const EXPECTED_ROWS = [
     token_cost_usd: 0.02, tool_cost_usd: 0, tool_calls: { enrich_company: 2 }, side_effects: {}, policy_allows: 0, policy_denials: 0,
     policy_escalations: 0, denied_rules: [], malformed_fields: 0, provider: '', tool_errors: {},
   },
+  {
+    ...EMPTY, timestamp: '2026-11-20 10:02:40.000000000', trace_id: G, run_id: 'run-G', workflow_id: 'wf-g', agent_id: 'lead',
+    environment: 'prod', service_name: 'misc-svc', model: '', outcome: 'success', duration_ms: 5000, input_tokens: 0, output_tokens: 0,
+    token_cost_usd: 0, tool_cost_usd: 0, tool_calls: { x: 1 }, side_effects: {}, policy_allows: 0, policy_denials: 0,
+    policy_escalations: 0, denied_rules: [], malformed_fields: 0, provider: '', tool_errors: {},
+  },
   ...[
     { ts: '2026-11-20 10:01:30.500000000', id: f(2), calls: { crm_lookup: 1 }, cost: 0 },
     { ts: '2026-11-20 10:01:34.000000000', id: f(4), calls: { web_search: 1 }, cost: 0.005 },
@@ -280,7 +300,7 @@ beforeAll(async () => {
   // Arrival order: children before their parents, C's run span last, A's kb_search span twice.
   await insert([A_SPANS.crm, C_SPANS.chat, C_SPANS.tool]);
   await insert([...Object.values(A_SPANS).filter((s) => s !== A_SPANS.crm), A_SPANS.kb]);
-  await insert([...Object.values(B_SPANS), ...Object.values(D_SPANS), ...Object.values(E_SPANS), ...Object.values(F_SPANS)]);
+  await insert([...Object.values(B_SPANS), ...Object.values(D_SPANS), ...Object.values(G_SPANS), ...Object.values(E_SPANS), ...Object.values(F_SPANS)]);
   await insert([C_SPANS.run]);
   // At 10:08, inside C's lateness allowance (it ended at 10:02:30; its pass runs at 10:13).
   await insert([C_SPANS.lateInside]);
@@ -325,11 +345,11 @@ describe('span rollup', () => {
     });
     expect(r.passes).toBe(2);
     expect(r.counters).toEqual({
-      spans: 32, // A 9 (the duplicate once), B 10, C 5 (the late span is there now), D 3, F 5
-      runs: 6,
+      spans: 29, // A 9 (the duplicate once), B 10, C 5 (the late span is there now), F 5; D and G are the view's
+      runs: 5,
       runs_written: 0,
       runs_already_present: 5,
-      runs_summarized: 1,
+      runs_summarized: 2,
       spans_outside_runs: 2,
       spans_without_run: 1,
       nested_agents: 0,
@@ -347,11 +367,11 @@ describe('span rollup', () => {
       scheduledUpTo: '2026-11-20 10:10:00.000',
       lastPassAt: '2026-11-20 10:20:00.000',
       counters: {
-        spans: 31 + 32,
-        runs: 6 + 6,
+        spans: 28 + 29,
+        runs: 5 + 5,
         runs_written: 5,
         runs_already_present: 5,
-        runs_summarized: 1 + 1,
+        runs_summarized: 2 + 2,
         spans_outside_runs: 2 + 2,
         spans_without_run: 1 + 1,
         nested_agents: 3,

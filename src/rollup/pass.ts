@@ -57,11 +57,11 @@ export async function runPass(ch: ClickHouse, names: StoreNames, o: PassOptions)
   const r = rollupNames(names);
   const passId = randomUUID();
   const window = { fromMs: o.fromMs, toMs: o.toMs, lookbackMs: o.lookbackMs };
-  const sums = PASS_COUNTERS.filter((c) => c !== 'spans_without_run');
+  const sums = PASS_COUNTERS.filter((c) => c !== 'spans_without_run' && c !== 'runs_summarized');
   const ending = agentSpansEndingSql(names, window);
-  const [agents] = await ch.query<{ n: number | string }>(ending.sql, ending.params);
+  const [agents] = await ch.query<{ agents: number | string; summarized: number | string }>(ending.sql, ending.params);
   let counted: Record<string, unknown> | undefined;
-  if (Number(agents?.n ?? 0) > 0) {
+  if (Number(agents?.agents ?? 0) > 0) {
     const insert = passInsertSql(names, r, window, passId, o.prices);
     await ch.command(insert.sql, insert.params);
     [counted] = await ch.query<Record<string, unknown>>(
@@ -74,6 +74,7 @@ export async function runPass(ch: ClickHouse, names: StoreNames, o: PassOptions)
   const counters = zeroCounters();
   for (const c of sums) counters[c] = Number(counted?.[c] ?? 0);
   counters.spans_without_run = Number(orphans?.n ?? 0);
+  counters.runs_summarized = Number(agents?.summarized ?? 0);
 
   await ch.insert(qualified(r.database, r.log), [
     {

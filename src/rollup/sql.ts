@@ -379,14 +379,25 @@ function priceParams(prices: readonly ModelPrice[]): Record<string, unknown> {
  */
 function candidateTracesSql(traces: string): string {
   return `SELECT TraceId FROM ${traces}
-        PREWHERE Timestamp >= ${LO} AND Timestamp < ${TO}
-            AND ${SPAN_END_NS} >= {from_ms:Int64} * 1000000 AND ${SPAN_END_NS} < {to_ms:Int64} * 1000000
-        WHERE ${operationIn(AGENT_OPERATIONS)}`;
+        PREWHERE ${AGENT_SPANS_ENDING}
+        WHERE ${operationIn(AGENT_OPERATIONS)} AND NOT ${ROOT_SUMMARY}`;
 }
 
-/** How many agent spans end in the window: a pass with none skips the INSERT (planning it costs more than the check). */
+const AGENT_SPANS_ENDING = `Timestamp >= ${LO} AND Timestamp < ${TO}
+            AND ${SPAN_END_NS} >= {from_ms:Int64} * 1000000 AND ${SPAN_END_NS} < {to_ms:Int64} * 1000000`;
+
+/**
+ * The agent spans that end in the window: `agents` to roll up (a pass with none skips the INSERT,
+ * whose planning costs more than this check), and `summarized` root spans (the view's runs, counted
+ * as skipped here and never read by the pass).
+ */
 export function agentSpansEndingSql(n: StoreNames, w: PassWindow): BuiltQuery {
-  return { sql: `SELECT count() AS n FROM (${candidateTracesSql(qualified(n.database, n.otelTraces))})`, params: windowParams(w) };
+  const sql = `SELECT countIf(NOT is_summary) AS agents, countIf(is_summary) AS summarized
+FROM (
+    SELECT ${ROOT_SUMMARY} AS is_summary FROM ${qualified(n.database, n.otelTraces)}
+    PREWHERE ${AGENT_SPANS_ENDING}
+    WHERE ${operationIn(AGENT_OPERATIONS)})`;
+  return { sql, params: windowParams(w) };
 }
 
 /**

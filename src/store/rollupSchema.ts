@@ -115,14 +115,15 @@ WHERE skip = '${SKIP.written}'`;
 }
 
 export function createRollupCountSql(r: RollupNames): string {
-  const counted = `skip != '${SKIP.otherInterval}'`;
+  // Runs of other intervals are counted by their own pass; summarized traces by the pass itself, from
+  // their root spans (it reads the spans of such a trace only when an inner agent span brings it in).
+  const counted = `skip NOT IN ('${SKIP.otherInterval}', '${SKIP.summarizedOnRoot}')`;
   const written = `skip = '${SKIP.written}'`;
-  const counts: Record<Exclude<PassCounter, 'spans_without_run'>, string> = {
+  const counts: Record<Exclude<PassCounter, 'spans_without_run' | 'runs_summarized'>, string> = {
     spans: `sumIf(spans, ${counted})`,
-    runs: `countIf(skip NOT IN ('${SKIP.outsideRun}', '${SKIP.otherInterval}'))`,
+    runs: `countIf(skip IN ('${SKIP.written}', '${SKIP.alreadyPresent}'))`,
     runs_written: `countIf(${written})`,
     runs_already_present: `countIf(skip = '${SKIP.alreadyPresent}')`,
-    runs_summarized: `countIf(skip = '${SKIP.summarizedOnRoot}')`,
     spans_outside_runs: `sumIf(spans, skip = '${SKIP.outsideRun}')`,
     nested_agents: `sumIf(nested_agents, ${written})`,
     malformed_runs: `countIf(${written} AND malformed_fields > 0)`,
