@@ -30,6 +30,7 @@ import { jsonModeMessage } from '../src/store/spanTable.js';
 import { storeStatus } from '../src/store/status.js';
 import { ManualClock } from '../src/util/clock.js';
 import { openTempStore, type TempStore } from './helpers/chdb.js';
+import { exporterRow } from './helpers/otelSpans.js';
 
 const T = Date.parse('2026-11-20T10:00:00Z');
 const MIN = 60_000;
@@ -64,12 +65,11 @@ interface SpanSpec {
 
 /** One otel_traces row, every column of the exporter's table, as its INSERT writes it. */
 function exported(s: SpanSpec) {
-  return {
+  return exporterRow({
     Timestamp: new Date(T + Math.round(s.start * 1000)).toISOString(),
     TraceId: s.trace,
     SpanId: s.id,
     ParentSpanId: s.parent ?? '',
-    TraceState: '',
     SpanName: s.name,
     SpanKind: s.kind ?? 'Internal',
     ServiceName: s.service,
@@ -80,14 +80,7 @@ function exported(s: SpanSpec) {
     Duration: Math.round(s.dur * 1e9),
     StatusCode: s.status ?? 'Unset',
     StatusMessage: s.message ?? '',
-    'Events.Timestamp': [],
-    'Events.Name': [],
-    'Events.Attributes': [],
-    'Links.TraceId': [],
-    'Links.SpanId': [],
-    'Links.TraceState': [],
-    'Links.Attributes': [],
-  };
+  });
 }
 
 const tool = (name: string, extra: Record<string, string> = {}) => ({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': name, ...extra });

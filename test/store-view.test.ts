@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTempStore, type TempStore } from './helpers/chdb.js';
+import { exporterRow } from './helpers/otelSpans.js';
 import { migrate } from '../src/store/migrate.js';
 import { VIEW_VERSION } from '../src/store/schema.js';
 
@@ -28,12 +29,11 @@ interface SpanInput {
 }
 
 function span(s: SpanInput) {
-  return {
+  return exporterRow({
     Timestamp: s.Timestamp ?? '2026-11-20T10:00:00.123456789Z',
     TraceId: s.TraceId,
     SpanId: s.SpanId ?? 'b7ad6b7169203331',
     ParentSpanId: s.ParentSpanId ?? '',
-    TraceState: '',
     SpanName: 'invoke_agent enricher',
     SpanKind: 'Internal',
     ServiceName: s.ServiceName ?? 'agents-svc',
@@ -44,14 +44,7 @@ function span(s: SpanInput) {
     Duration: s.Duration ?? 2_500_000_000,
     StatusCode: s.StatusCode ?? 'Ok',
     StatusMessage: '',
-    'Events.Timestamp': [],
-    'Events.Name': [],
-    'Events.Attributes': [],
-    'Links.TraceId': [],
-    'Links.SpanId': [],
-    'Links.TraceState': [],
-    'Links.Attributes': [],
-  };
+  });
 }
 
 async function runsFor(traceId: string) {
