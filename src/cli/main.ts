@@ -131,12 +131,11 @@ export function buildProgram(): Command {
       const config = await resolveConfig(o);
       const ch = await openStore(config);
       try {
-        const names = storeNames(config);
-        reportSteps((await migrate(ch, names, { ttlDays: config.ttlDays ?? undefined })).filter((s) => s.problem !== undefined), err);
-        if (process.exitCode === 1) return;
+        // No migrate here: a backfill needs INSERT rights, not DDL ones. A store migrate has not
+        // prepared fails with ClickHouse's "unknown table" and the hint to run it.
         const r = await rollupRange(
           ch,
-          names,
+          storeNames(config),
           {
             fromMs: o.from,
             toMs: o.to,
