@@ -12,8 +12,10 @@
  * JUMPS rounds (depth 2^JUMPS) in O(spans * JUMPS) without recursive SQL.
  *
  * The pass takes the runs whose span ENDED in [from, to). Spans are read from `lookback` before
- * `from` (a run may last that long) to `lookback` after `to`. Times and prices are bound parameters;
- * attribute keys are constants (store/attributes.ts).
+ * `from` (a run may last that long) to `lookback` after `to`. Traces summarized on their root span
+ * are the view's: their root spans do not bring a trace into the pass, and if an inner agent span
+ * does, its run is marked skipped. Times and prices are bound parameters; attribute keys are
+ * constants (store/attributes.ts).
  */
 import { AGENT_RUNS_COLUMNS } from '../store/contract.js';
 import {
