@@ -43,7 +43,7 @@ try {
   const { ruleSet, problems } = await loadRuleFiles([rulesPath]);
   if (!ruleSet) throw new Error(problems.map((p) => p.message).join('\n'));
   const fromMs = END - 21 * DAY;
-  const progress = terminalProgress(process.stderr, 'group evaluations', 'backtesting');
+  const progress = terminalProgress(process.stderr, 'backtesting', 'group evaluations');
   let started = false;
   const t1 = performance.now();
   const result = await backtest({

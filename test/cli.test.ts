@@ -71,6 +71,24 @@ describe('agentdrift CLI on the embedded default store', () => {
     expect(r.stdout).toMatch(/malformed runs: [1-9]\d*/);
   });
 
+  it('rollup over the demo writes no second row: every run is summarized on its root span', () => {
+    const r = runCli(['rollup', '--from', '2026-11-21T00:00:00Z', '--to', END], cwd);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^rolled up runs that ended from 2026-11-21T00:00:00.000Z to 2026-11-22T03:00:00.000Z in 5 passes/m);
+    expect(r.stdout).toMatch(/^0 spans and 0 runs seen, 0 runs written; skipped: 0 runs already in agent_runs, [1-9]\d+ runs summarized on the root span/m);
+    expect(r.stderr).toMatch(/rolling up: 27\/27 hours \(100%\)/);
+    const status = runCli(['status'], cwd);
+    expect(status.stdout).toMatch(/^span rollup:\s+5 passes, no scheduled pass yet/m);
+    expect(status.stdout).toMatch(/^  seen:\s+0 spans, 0 runs; written: 0 runs/m);
+    expect(status.stdout).toMatch(/^  skipped:\s+0 runs already in agent_runs; [1-9]\d+ runs summarized on their root span/m);
+  });
+
+  it('rollup wants --to after --from', () => {
+    const r = runCli(['rollup', '--from', END, '--to', '2026-11-21T00:00:00Z'], cwd);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--to must be after --from/);
+  });
+
   it('eval --once --format json prints one result per rule, group and key', () => {
     const r = runCli(['eval', '--once', '--at', END, '--format', 'json'], cwd);
     expect(r.stderr).toBe('');

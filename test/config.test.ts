@@ -39,6 +39,7 @@ describe('defaults', () => {
       receivers: [],
       route: {},
       demo: { seedIfEmpty: false },
+      rollup: { enabled: true, intervalMs: 60_000, latenessMs: 600_000, maxRunDurationMs: 3_600_000, prices: [] },
     });
   });
 
@@ -99,6 +100,7 @@ describe('a full config with environment variables', () => {
       receivers: [{ name: 'slack', slack: { webhook_url: 'https://hooks.example/T1' } }],
       route: { receiver: 'slack' },
       demo: { seedIfEmpty: true },
+      rollup: defaultConfig({}).rollup,
     });
   });
 
@@ -180,7 +182,7 @@ describe('problems', () => {
       `${f}:16:12: receivers: expected a list, got a mapping`,
       `${f}:17:8: route: expected a mapping, got a list`,
       `${f}:19:18: demo.seed_if_empty: expected true or false, got a string`,
-      `${f}:20:1: unknown key "extra" in config (allowed: clickhouse, tables, ttl_days, rules, state_file, listen, external_url, log_level, evaluation, receivers, route, demo)`,
+      `${f}:20:1: unknown key "extra" in config (allowed: clickhouse, tables, ttl_days, rules, state_file, listen, external_url, log_level, evaluation, receivers, route, demo, rollup)`,
     ]);
   });
 
@@ -189,7 +191,7 @@ describe('problems', () => {
     [
       'unknown top-level key',
       'listen_address: ":9464"\n',
-      ['c.yaml:1:1: unknown key "listen_address" in config (allowed: clickhouse, tables, ttl_days, rules, state_file, listen, external_url, log_level, evaluation, receivers, route, demo)'],
+      ['c.yaml:1:1: unknown key "listen_address" in config (allowed: clickhouse, tables, ttl_days, rules, state_file, listen, external_url, log_level, evaluation, receivers, route, demo, rollup)'],
     ],
     ['unknown nested key', 'evaluation:\n  interval: 1m\n', ['c.yaml:2:3: unknown key "interval" in evaluation (allowed: timeout, max_series_per_rule)']],
     ['unknown demo key', 'demo: { seed: true }\n', ['c.yaml:1:9: unknown key "seed" in demo (allowed: seed_if_empty)']],
@@ -246,6 +248,37 @@ describe('secrets', () => {
     const r = parseConfigText(text, 'c.yaml', env);
     expect(r.problems.length).toBeGreaterThan(0);
     for (const p of r.problems) expect(p.message).not.toContain(SECRET);
+  });
+});
+
+describe('rollup', () => {
+  it('reads the schedule, the lateness and the price table', () => {
+    const c = config(
+      'rollup:\n  interval: 30s\n  lateness: 15m\n  max_run_duration: 2h\n  prices:\n    gpt-4.1-mini: { input: 0.4, output: 1.6, cache_read: 0.1 }\n    claude-sonnet-4: { input: 3, output: 15 }\n',
+    );
+    expect(c.rollup).toEqual({
+      enabled: true,
+      intervalMs: 30_000,
+      latenessMs: 900_000,
+      maxRunDurationMs: 7_200_000,
+      prices: [
+        { model: 'gpt-4.1-mini', inputPerMillion: 0.4, outputPerMillion: 1.6, cacheReadPerMillion: 0.1 },
+        { model: 'claude-sonnet-4', inputPerMillion: 3, outputPerMillion: 15, cacheReadPerMillion: null },
+      ],
+    });
+    expect(config('rollup: { enabled: false }\n').rollup.enabled).toBe(false);
+  });
+
+  it.each([
+    ['a price without output', 'rollup:\n  prices:\n    m: { input: 1 }\n', ['c.yaml:3:8: price of "m" is missing required key "output"']],
+    ['a negative price', 'rollup:\n  prices:\n    m: { input: -1, output: 2 }\n', ['c.yaml:3:17: rollup.prices.m.input: expected USD per million tokens (a number, 0 or more), got -1']],
+    ['an unknown price key', 'rollup:\n  prices:\n    m: { input: 1, output: 2, cached: 1 }\n', ['c.yaml:3:31: unknown key "cached" in price of "m" (allowed: input, output, cache_read)']],
+    ['prices as a list', 'rollup:\n  prices: [1]\n', ['c.yaml:2:11: rollup.prices: expected a mapping of model names to prices, got a list']],
+    ['a lateness without unit', 'rollup: { lateness: 5 }\n', ['c.yaml:1:21: rollup.lateness: expected a duration, got a number without a unit (use an integer with a unit (ms, s, m, h, d, w, y), largest first, e.g. 30s, 5m, 1h30m, 7d)']],
+    ['an interval under a second', 'rollup: { interval: 100ms }\n', ['c.yaml:1:21: rollup.interval: must be at least 1s, got 100ms']],
+    ['an unknown key', 'rollup: { latenes: 5m }\n', ['c.yaml:1:11: unknown key "latenes" in rollup (did you mean "lateness"?)']],
+  ])('refuses %s', (_name, text, expected) => {
+    expect(lines(text)).toEqual(expected);
   });
 });
 

@@ -4,7 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTempStore, type TempStore } from './helpers/chdb.js';
+import { exporterRow } from './helpers/otelSpans.js';
 import { migrate } from '../src/store/migrate.js';
+import { VIEW_VERSION } from '../src/store/schema.js';
 
 let store: TempStore;
 beforeAll(async () => {
@@ -27,12 +29,11 @@ interface SpanInput {
 }
 
 function span(s: SpanInput) {
-  return {
+  return exporterRow({
     Timestamp: s.Timestamp ?? '2026-11-20T10:00:00.123456789Z',
     TraceId: s.TraceId,
     SpanId: s.SpanId ?? 'b7ad6b7169203331',
     ParentSpanId: s.ParentSpanId ?? '',
-    TraceState: '',
     SpanName: 'invoke_agent enricher',
     SpanKind: 'Internal',
     ServiceName: s.ServiceName ?? 'agents-svc',
@@ -43,14 +44,7 @@ function span(s: SpanInput) {
     Duration: s.Duration ?? 2_500_000_000,
     StatusCode: s.StatusCode ?? 'Ok',
     StatusMessage: '',
-    'Events.Timestamp': [],
-    'Events.Name': [],
-    'Events.Attributes': [],
-    'Links.TraceId': [],
-    'Links.SpanId': [],
-    'Links.TraceState': [],
-    'Links.Attributes': [],
-  };
+  });
 }
 
 async function runsFor(traceId: string) {
@@ -88,6 +82,9 @@ describe('root span -> agent_runs view', () => {
           'agent.run.policy.escalations': '0',
           'agent.run.policy.denied_rules': '["no_pii_export"]',
           'agent.run.output_schema_fingerprint': 'fp-3f9a',
+          'agent.run.tool_errors': '{"enrich_company": 1}',
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.conversation.id': 'conv-9',
         },
       }),
     ]);
@@ -119,10 +116,14 @@ describe('root span -> agent_runs view', () => {
       denied_rules: ['no_pii_export'],
       output_schema_fingerprint: 'fp-3f9a',
       malformed_fields: 0,
+      provider: 'openai',
+      conversation_id: 'conv-9',
+      tool_errors: { enrich_company: 1 },
     });
   });
 
   it('applies the fallbacks: TraceId, gen_ai.* names, deployment.environment, gen_ai.usage.*, StatusCode', async () => {
+    // Each carries one agent.run.* attribute: a summary, however small, is what the view takes.
     await store.ch.insert('otel_traces', [
       span({
         TraceId: 'f00000000000000000000000000000a1',
@@ -133,14 +134,16 @@ describe('root span -> agent_runs view', () => {
           'gen_ai.agent.name': 'triage-bot',
           'gen_ai.usage.input_tokens': '100',
           'gen_ai.usage.output_tokens': '20',
+          'gen_ai.system': 'anthropic',
+          'agent.run.output_schema_fingerprint': 'fp-1',
         },
       }),
       span({
         TraceId: 'f00000000000000000000000000000a2',
         StatusCode: 'STATUS_CODE_ERROR', // older exporter versions
-        SpanAttributes: { 'agent.workflow_id': 'w' },
+        SpanAttributes: { 'agent.workflow_id': 'w', 'agent.run.tool_calls': '{}' },
       }),
-      span({ TraceId: 'f00000000000000000000000000000a3', StatusCode: 'Unset', SpanAttributes: { 'agent.workflow_id': 'w' } }),
+      span({ TraceId: 'f00000000000000000000000000000a3', StatusCode: 'Unset', SpanAttributes: { 'agent.workflow_id': 'w', 'agent.run.tool_calls': '{}' } }),
     ]);
     const [a] = await runsFor('f00000000000000000000000000000a1');
     expect(a).toMatchObject({
@@ -154,6 +157,7 @@ describe('root span -> agent_runs view', () => {
       tool_calls: {},
       denied_rules: [],
       malformed_fields: 0,
+      provider: 'anthropic',
     });
     expect((await runsFor('f00000000000000000000000000000a2'))[0]).toMatchObject({ outcome: 'error' });
     expect((await runsFor('f00000000000000000000000000000a3'))[0]).toMatchObject({ outcome: 'success' });
@@ -201,8 +205,48 @@ describe('root span -> agent_runs view', () => {
     expect(await runsFor('c0000000000000000000000000000002')).toHaveLength(0);
   });
 
+  it('leaves root spans without an agent.run.* summary to the span rollup', async () => {
+    await store.ch.insert('otel_traces', [
+      span({ TraceId: 'c0000000000000000000000000000003', SpanAttributes: { 'gen_ai.agent.name': 'bot', 'agent.run_id': 'r-3', 'gen_ai.usage.input_tokens': '5' } }),
+    ]);
+    expect(await runsFor('c0000000000000000000000000000003')).toHaveLength(0);
+  });
+
   it('migrate is idempotent', async () => {
     const steps = await migrate(store.ch, store.names);
-    expect(steps.map((s) => s.action)).toEqual(['exists', 'exists', 'exists', 'exists']);
+    expect(steps.map((s) => `${s.action} ${s.object}`)).toEqual([
+      'exists default',
+      'exists default.agent_runs',
+      'exists default.otel_traces',
+      'exists default.agent_runs_from_otel',
+      'exists default.agent_runs_rollup_log',
+      'exists default.agent_runs_rollup_input',
+      'exists default.agent_runs_rollup_write',
+      'exists default.agent_runs_rollup_count',
+    ]);
+  });
+
+  it('migrate brings a store from before the rollup up to date: new columns appended, the view narrowed', async () => {
+    await store.ch.command('CREATE DATABASE IF NOT EXISTS old_store');
+    const old = { ...store.names, database: 'old_store' };
+    // agent_runs and the view as the previous release created them.
+    await migrate(store.ch, old);
+    for (const c of ['provider', 'conversation_id', 'tool_errors']) await store.ch.command(`ALTER TABLE old_store.agent_runs DROP COLUMN ${c}`);
+    await store.ch.command('DROP VIEW old_store.agent_runs_from_otel');
+    await store.ch.command(`CREATE MATERIALIZED VIEW old_store.agent_runs_from_otel TO old_store.agent_runs AS
+      SELECT Timestamp AS timestamp, TraceId AS trace_id, TraceId AS run_id FROM old_store.otel_traces
+      WHERE ParentSpanId = '' AND SpanAttributes['gen_ai.operation.name'] = 'invoke_agent'`);
+    const steps = await migrate(store.ch, old);
+    expect(steps.filter((s) => s.action !== 'exists')).toEqual([
+      { object: 'old_store.agent_runs', kind: 'table', action: 'updated', detail: 'added columns provider, conversation_id, tool_errors' },
+      { object: 'old_store.agent_runs_from_otel', kind: 'materialized view', action: 'updated', detail: VIEW_VERSION },
+    ]);
+    await store.ch.insert('old_store.otel_traces', [
+      span({ TraceId: 'c0000000000000000000000000000004', SpanAttributes: { 'gen_ai.agent.name': 'bot' } }),
+      span({ TraceId: 'c0000000000000000000000000000005', SpanAttributes: { 'gen_ai.agent.name': 'bot', 'agent.run.tool_errors': '{"t": 2}' } }),
+    ]);
+    const rows = await store.ch.query<Record<string, unknown>>('SELECT trace_id, tool_errors FROM old_store.agent_runs ORDER BY trace_id');
+    expect(rows).toEqual([{ trace_id: 'c0000000000000000000000000000005', tool_errors: { t: 2 } }]);
+    expect((await migrate(store.ch, old)).every((s) => s.action === 'exists')).toBe(true);
   });
 });

@@ -4,7 +4,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { StateFileError } from '../alerting/stateFile.js';
 import { ClickHouseAccessError } from '../clickhouse/client.js';
 import { TargetError } from '../clickhouse/target.js';
-import { resetStore, seedDecision, seedDemo, storeContents, type SeedMode } from '../demo/seed.js';
+import { hoursProgress, resetStore, seedDecision, seedDemo, storeContents, type SeedMode } from '../demo/seed.js';
 import { terminalProgress } from '../util/progress.js';
 import { composeDaemon } from '../daemon/compose.js';
 import { InvalidRulesError } from '../daemon/daemon.js';
@@ -18,8 +18,10 @@ import { buildNotifiers, closeNotifiers } from '../notify/factory.js';
 import { formatTestReport, testReceivers } from '../notify/testReceivers.js';
 import { evalOnce, formatEvalTable } from './evalOnce.js';
 import { backtest, formatBacktest } from '../engine/backtest.js';
-import { parseDuration } from '../yaml/duration.js';
 import { shiftedClock, systemClock } from '../util/clock.js';
+import { describeCounters, rollupRange, RollupUnavailableError } from '../rollup/pass.js';
+import { parseDuration } from '../yaml/duration.js';
+import type { MigrationStep } from '../store/migrate.js';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
@@ -30,18 +32,30 @@ function positiveInt(v: string): number {
   return x;
 }
 
-function durationArg(v: string): number {
-  try {
-    return parseDuration(v);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-}
-
 function isoTime(v: string): number {
   const t = Date.parse(v);
   if (Number.isNaN(t)) throw new InvalidArgumentError('must be an ISO-8601 time such as 2026-11-22T09:00:00Z');
   return t;
+}
+
+function durationArg(v: string): number {
+  try {
+    const ms = parseDuration(v);
+    if (ms > 0) return ms;
+  } catch {
+    // the message below says what is accepted
+  }
+  throw new InvalidArgumentError('must be a duration such as 30m, 6h or 1d');
+}
+
+/** Prints migrate's steps; a store agentdrift cannot read is said on stderr, and the command exits 1. */
+function reportSteps(steps: readonly MigrationStep[], print: (s: string) => void): void {
+  for (const s of steps) print(`  ${s.action.padEnd(7)} ${s.kind} ${s.object}${s.detail ? ` (${s.detail})` : ''}`);
+  for (const s of steps) {
+    if (s.problem === undefined) continue;
+    err(`agentdrift: ${s.problem}`);
+    process.exitCode = 1;
+  }
 }
 
 function dataOptions(cmd: Command): Command {
@@ -71,7 +85,7 @@ export function buildProgram(): Command {
       try {
         const steps = await migrate(ch, storeNames(config), { ttlDays: config.ttlDays ?? undefined });
         out(`ClickHouse ${describeTarget(config.clickhouse.target)}`);
-        for (const s of steps) out(`  ${s.action.padEnd(7)} ${s.kind} ${s.object}`);
+        reportSteps(steps, out);
       } finally {
         await ch.close();
       }
@@ -79,7 +93,7 @@ export function buildProgram(): Command {
   );
 
   const demo = program.command('demo').description('demo data');
-  dataOptions(demo.command('seed').description('write synthetic runs with four injected drifts as OpenTelemetry root spans'))
+  dataOptions(demo.command('seed').description('write synthetic runs with four injected drifts as OpenTelemetry spans'))
     .option('--days <n>', 'days of history', positiveInt, 28)
     .option('--runs-per-day <n>', 'average runs per day over all workflows', positiveInt, 6000)
     .option('--seed <text>', 'random seed: the same seed and --end give the same runs', 'agentdrift')
@@ -87,14 +101,17 @@ export function buildProgram(): Command {
     .option('--append', 'add the demo to a store that already holds runs or spans')
     .option('--reset', 'delete every run and span first (truncates agent_runs and otel_traces)')
     .option('--if-empty', 'seed only an empty store; leave one that holds data alone and succeed')
-    .action(async (o: GlobalOptions & { days: number; runsPerDay: number; seed: string; end?: number; append?: boolean; reset?: boolean; ifEmpty?: boolean }) => {
+    .option('--spans', 'write plain GenAI traces (no run summary) and roll them up into agent_runs, instead of summary root spans')
+    .action(async (o: GlobalOptions & { days: number; runsPerDay: number; seed: string; end?: number; append?: boolean; reset?: boolean; ifEmpty?: boolean; spans?: boolean }) => {
       const modes: SeedMode[] = [...(o.append ? (['append'] as const) : []), ...(o.reset ? (['reset'] as const) : []), ...(o.ifEmpty ? (['if-empty'] as const) : [])];
       if (modes.length > 1) throw new UsageError(`--${modes.join(' and --')} exclude each other`);
       const config = await resolveConfig(o);
       const ch = await openStore(config);
       try {
         const names = storeNames(config);
-        await migrate(ch, names, { ttlDays: config.ttlDays ?? undefined });
+        const steps = await migrate(ch, names, { ttlDays: config.ttlDays ?? undefined });
+        reportSteps(steps.filter((s) => s.problem !== undefined), err);
+        if (process.exitCode === 1) return;
         const held = await storeContents(ch, names);
         const holds = `${describeTarget(config.clickhouse.target)} already holds ${held.runs} runs (${names.agentRuns}) and ${held.spans} spans (${names.otelTraces})`;
         switch (seedDecision(held, modes[0] ?? 'refuse')) {
@@ -110,8 +127,16 @@ export function buildProgram(): Command {
           case 'seed':
             break;
         }
-        const r = await seedDemo(ch, names, { days: o.days, runsPerDay: o.runsPerDay, seed: o.seed, endMs: o.end ?? Date.now() }, terminalProgress());
-        out(`seeded ${r.inserted} runs from ${new Date(r.plan.startMs).toISOString()} to ${new Date(r.plan.endMs).toISOString()} in ${(r.elapsedMs / 1000).toFixed(1)}s`);
+        const r = await seedDemo(
+          ch,
+          names,
+          { days: o.days, runsPerDay: o.runsPerDay, seed: o.seed, endMs: o.end ?? Date.now(), form: o.spans ? 'spans' : 'summary' },
+          terminalProgress(),
+          hoursProgress(terminalProgress(process.stderr, 'rolling up', 'hours')),
+        );
+        const form = o.spans ? `as ${r.spans} plain GenAI spans ` : '';
+        out(`seeded ${r.inserted} runs ${form}from ${new Date(r.plan.startMs).toISOString()} to ${new Date(r.plan.endMs).toISOString()} in ${(r.elapsedMs / 1000).toFixed(1)}s`);
+        if (r.rollup) out(`rolled up in ${(r.rollup.elapsedMs / 1000).toFixed(1)}s: ${describeCounters(r.rollup.counters)}`);
         out('injected drifts:');
         for (const d of r.plan.drifts) {
           const when = new Date(d.startsAt);
@@ -119,6 +144,42 @@ export function buildProgram(): Command {
           out(`  ${d.signal.padEnd(22)} ${d.workflowId.padEnd(19)} from ${when.toISOString()} (${day}): ${d.description}`);
         }
         out('workflows that never drift: lead_scoring, email_drafting');
+      } finally {
+        await ch.close();
+      }
+    });
+
+  dataOptions(
+    program
+      .command('rollup')
+      .description('roll plain GenAI spans up into agent_runs rows: one per agent run whose span ended in [--from, --to) (backfill; the daemon does the same on a schedule)'),
+  )
+    .requiredOption('--from <iso>', 'first run end to roll up', isoTime)
+    .requiredOption('--to <iso>', 'roll up runs that ended before this time', isoTime)
+    .option('--chunk <duration>', 'longest interval of one pass: bounds memory, shows progress', durationArg, 6 * 3_600_000)
+    .action(async (o: GlobalOptions & { from: number; to: number; chunk: number }) => {
+      if (!(o.to > o.from)) throw new UsageError('--to must be after --from');
+      const config = await resolveConfig(o);
+      const ch = await openStore(config);
+      try {
+        // No migrate here: a backfill needs INSERT rights, not DDL ones. A store migrate has not
+        // prepared fails with ClickHouse's "unknown table" and the hint to run it.
+        const r = await rollupRange(
+          ch,
+          storeNames(config),
+          {
+            fromMs: o.from,
+            toMs: o.to,
+            chunkMs: o.chunk,
+            mode: 'backfill',
+            at: systemClock.now(),
+            lookbackMs: config.rollup.maxRunDurationMs,
+            prices: config.rollup.prices,
+          },
+          hoursProgress(terminalProgress(process.stderr, 'rolling up', 'hours')),
+        );
+        out(`rolled up runs that ended from ${new Date(o.from).toISOString()} to ${new Date(o.to).toISOString()} in ${r.passes} passes (${(r.elapsedMs / 1000).toFixed(1)}s)`);
+        out(describeCounters(r.counters));
       } finally {
         await ch.close();
       }
@@ -154,11 +215,14 @@ export function buildProgram(): Command {
       }
     });
 
-  dataOptions(program.command('status').description('row counts, time range and malformed rows of the store')).action(async (o: GlobalOptions) => {
+  dataOptions(program.command('status').description('row counts, time range and malformed rows of the store; spans, and what the rollup saw and skipped')).action(async (o: GlobalOptions) => {
     const config = await resolveConfig(o);
     const ch = await openStore(config);
     try {
-      out(formatStatus(await storeStatus(ch, storeNames(config)), describeTarget(config.clickhouse.target)));
+      const status = await storeStatus(ch, storeNames(config));
+      out(formatStatus(status, describeTarget(config.clickhouse.target)));
+      // A traces table agentdrift cannot read is a finding, not a quiet zero.
+      if (status.spanTable.problem !== null) process.exitCode = 1;
     } finally {
       await ch.close();
     }
@@ -178,7 +242,7 @@ export function buildProgram(): Command {
       if (!loaded.ruleSet) throw new UsageError(formatProblems(loaded.problems).join('\n'));
       const ch = await openStore(config);
       try {
-        const progress = terminalProgress(process.stderr, 'group evaluations', 'backtesting');
+        const progress = terminalProgress(process.stderr, 'backtesting', 'group evaluations');
         let started = false;
         const result = await backtest({
           query: (sql, params, signal) => ch.query(sql, params, { signal }),
@@ -315,7 +379,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       err(`agentdrift: ${e.message}`);
       return 2;
     }
-    if (e instanceof ClickHouseAccessError || e instanceof InvalidRulesError || e instanceof StateFileError) {
+    if (e instanceof ClickHouseAccessError || e instanceof InvalidRulesError || e instanceof StateFileError || e instanceof RollupUnavailableError) {
       err(`agentdrift: ${e.message}`);
       return 1;
     }

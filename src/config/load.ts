@@ -13,6 +13,7 @@ import { maskSecrets } from '../util/secrets.js';
 import { fileProblem, parseYaml, plainValue, readSourceFile, sortProblems, type Path, type YamlSource } from '../yaml/source.js';
 import { substituteEnv, type Env } from './env.js';
 import { LOG_LEVELS, type Config, type ListenAddress } from './types.js';
+import { ROLLUP_DEFAULTS, type ModelPrice, type RollupSettings } from '../rollup/types.js';
 
 export type { Config } from './types.js';
 
@@ -27,11 +28,13 @@ export interface ConfigLoadResult {
   readonly source: YamlSource | null;
 }
 
-const TOP_KEYS = ['clickhouse', 'tables', 'ttl_days', 'rules', 'state_file', 'listen', 'external_url', 'log_level', 'evaluation', 'receivers', 'route', 'demo'] as const;
+const TOP_KEYS = ['clickhouse', 'tables', 'ttl_days', 'rules', 'state_file', 'listen', 'external_url', 'log_level', 'evaluation', 'receivers', 'route', 'demo', 'rollup'] as const;
 const CLICKHOUSE_KEYS = ['target', 'database', 'user', 'password'] as const;
 const TABLE_KEYS = ['agent_runs', 'otel_traces', 'view'] as const;
 const EVALUATION_KEYS = ['timeout', 'max_series_per_rule'] as const;
 const DEMO_KEYS = ['seed_if_empty'] as const;
+const ROLLUP_KEYS = ['enabled', 'interval', 'lateness', 'max_run_duration', 'prices'] as const;
+const PRICE_KEYS = ['input', 'output', 'cache_read'] as const;
 
 /**
  * The default rules shipped in the package (its rules/ directory), found from this module's own
@@ -70,6 +73,7 @@ export function defaultConfig(env: Env = process.env): Config {
     receivers: [],
     route: {},
     demo: { seedIfEmpty: false },
+    rollup: { ...ROLLUP_DEFAULTS, prices: [] },
   });
 }
 
@@ -223,6 +227,16 @@ function readConfig(c: Checker, value: unknown, file: string, env: Env): Config 
   const dm = section(c, top, 'demo', DEMO_KEYS) ?? {};
   const seedIfEmpty = c.field(dm, ['demo'], 'seed_if_empty', bool) ?? false;
 
+  const ru = section(c, top, 'rollup', ROLLUP_KEYS) ?? {};
+  const rollup: RollupSettings = {
+    enabled: c.field(ru, ['rollup'], 'enabled', bool) ?? ROLLUP_DEFAULTS.enabled,
+    intervalMs: c.field(ru, ['rollup'], 'interval', duration({ min: [1000, '1s'], max: [86_400_000, '1d'] })) ?? ROLLUP_DEFAULTS.intervalMs,
+    latenessMs: c.field(ru, ['rollup'], 'lateness', duration({ max: [7 * 86_400_000, '7d'] })) ?? ROLLUP_DEFAULTS.latenessMs,
+    maxRunDurationMs:
+      c.field(ru, ['rollup'], 'max_run_duration', duration({ min: [60_000, '1m'], max: [7 * 86_400_000, '7d'] })) ?? ROLLUP_DEFAULTS.maxRunDurationMs,
+    prices: c.field(ru, ['rollup'], 'prices', priceTable) ?? [],
+  };
+
   return {
     file,
     clickhouse: {
@@ -241,8 +255,37 @@ function readConfig(c: Checker, value: unknown, file: string, env: Env): Config 
     receivers,
     route,
     demo: { seedIfEmpty },
+    rollup,
   };
 }
+
+/** USD per million tokens: a number, at least 0. */
+const usdPerMillion: Reader<number> = (c, v, p) => {
+  if (typeof v === 'string' && c.fromEnv(p) && v.trim() !== '' && Number.isFinite(Number(v))) v = Number(v);
+  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
+  c.report(p, `${labelOf(p)}: expected USD per million tokens (a number, 0 or more), got ${typeof v === 'number' ? String(v) : describe(v)}`);
+  return undefined;
+};
+
+/** `prices: { <model>: { input: 2.0, output: 8.0, cache_read: 0.5 } }` (USD per million tokens). */
+const priceTable: Reader<ModelPrice[]> = (c, v, p) => {
+  if (!isObj(v)) {
+    c.report(p, `${labelOf(p)}: expected a mapping of model names to prices, got ${describe(v)}`);
+    return undefined;
+  }
+  const out: ModelPrice[] = [];
+  for (const [model, entry] of Object.entries(v)) {
+    const at: Path = [...p, model];
+    const e = c.mapping(entry, at, `price of ${quote(model)}`, PRICE_KEYS);
+    if (e === undefined) continue;
+    const what = `price of ${quote(model)}`;
+    const input = c.field(e, at, 'input', usdPerMillion, what);
+    const output = c.field(e, at, 'output', usdPerMillion, what);
+    const cacheRead = c.field(e, at, 'cache_read', usdPerMillion) ?? null;
+    if (input !== undefined && output !== undefined) out.push({ model, inputPerMillion: input, outputPerMillion: output, cacheReadPerMillion: cacheRead });
+  }
+  return out;
+};
 
 /** Like `str`, but a wrong type is reported without any hint derived from the value. */
 const secretString: Reader<string> = (c, v, p) => {

@@ -1,5 +1,6 @@
 /** The daemon's configuration (agentdrift.yaml) after validation: typed, defaults filled, paths resolved. */
 import type { Target } from '../clickhouse/target.js';
+import type { RollupSettings } from '../rollup/types.js';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -52,4 +53,6 @@ export interface Config {
   readonly receivers: readonly Readonly<Record<string, unknown>>[];
   readonly route: Readonly<Record<string, unknown>>;
   readonly demo: { readonly seedIfEmpty: boolean };
+  /** The rollup of plain GenAI spans into agent_runs (src/rollup). */
+  readonly rollup: RollupSettings;
 }

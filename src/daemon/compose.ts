@@ -22,6 +22,7 @@ import type { NotifyConfig } from '../notify/config.js';
 import { Dispatcher } from '../notify/dispatcher.js';
 import { buildNotifiers } from '../notify/factory.js';
 import { dispatchAlerts } from '../notify/fromAlerts.js';
+import { RollupJob } from '../rollup/job.js';
 import type { RuleSet } from '../rules/types.js';
 import { qualified, type StoreNames } from '../store/schema.js';
 import { malformedRunCount } from '../store/status.js';
@@ -177,8 +178,10 @@ export function composeDaemon(o: ComposeOptions): Daemon {
     return server;
   };
 
-  // 7. The daemon: schedules, reloads, shutdown.
+  // 7. The daemon: schedules (the rules', and the span rollup's on the same clock), reloads, shutdown.
+  const rollup = config.rollup.enabled ? new RollupJob({ ch, names, clock, logger, settings: config.rollup }) : null;
   const daemon = new Daemon({
+    rollup,
     config,
     ch,
     names,

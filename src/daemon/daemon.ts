@@ -44,6 +44,8 @@ export interface DaemonParts {
   readonly migrate: boolean;
   /** End of the seeded demo period (default: the clock's now). */
   readonly demoEndMs?: number;
+  /** The span rollup's schedule (rollup/job.ts); null when `rollup.enabled` is false. */
+  readonly rollup?: { start(): void; stop(): Promise<void> } | null;
 }
 
 export class InvalidRulesError extends Error {
@@ -90,6 +92,7 @@ export class Daemon {
     metrics.recordReload(true);
     this.http = await this.parts.startHttp();
     this.startRunners(this.ruleSet);
+    this.parts.rollup?.start();
     this.watchRules();
     logger.info({ groups: this.ruleSet.groups.length, rules: countRules(this.ruleSet) }, 'agentdrift started');
   }
@@ -185,6 +188,7 @@ export class Daemon {
           await this.reloads;
           await Promise.all(this.runners.map((r) => r.stop(true)));
         }],
+        ['stop rollup', () => this.parts.rollup?.stop() ?? Promise.resolve()],
         // Notifications get a chance to flush; what is still pending after that is in the snapshot
         // the persist step writes.
         ['flush notifications', async () => {

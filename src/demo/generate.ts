@@ -1,7 +1,8 @@
 /**
- * Synthetic agent runs written as OpenTelemetry root spans, exactly as the Collector's ClickHouse
- * exporter stores them (every attribute a string), so seeding exercises the materialized view.
- * Deterministic for a given seed and end time.
+ * Synthetic agent runs written as OpenTelemetry spans, exactly as the Collector's ClickHouse exporter
+ * stores them (every attribute a string): as root spans with a run summary (the materialized view's
+ * path), or as plain GenAI traces (the rollup's path). Each run is drawn once and then written in
+ * either form, so both carry the same runs. Deterministic for a given seed and end time.
  */
 import { createRandom, type Random } from './random.js';
 import {
@@ -26,6 +27,11 @@ export interface DemoOptions {
   readonly endMs: number;
   /** Share of spans given one unreadable attribute, to show the malformed-row counter at work. */
   readonly malformedShare?: number;
+  /**
+   * `summary` (default): one root span per run carrying the agent.run.* summary (the view's path);
+   * `spans`: plain GenAI traces without a summary (the rollup's path).
+   */
+  readonly form?: 'summary' | 'spans';
 }
 
 export interface DemoPlan {
@@ -66,16 +72,69 @@ function rounded(r: Random, mean: number): number {
   return base + (r.next() < mean - base ? 1 : 0);
 }
 
-const attrIndex = (k: (typeof DEMO_ATTRIBUTE_KEYS)[number]) => DEMO_ATTRIBUTE_KEYS.indexOf(k);
-/** What a buggy harness does now and then; each one must become a counted malformed row, not a lost batch. */
-const CORRUPTIONS: readonly ((a: string[]) => void)[] = [
-  (a) => (a[attrIndex('agent.run.token_cost_usd')] = 'n/a'),
-  (a) => (a[attrIndex('agent.run.tool_calls')] = (a[attrIndex('agent.run.tool_calls')] ?? '{}').slice(0, -3)),
-  (a) => (a[attrIndex('agent.run.policy.denials')] = 'one'),
-];
+/** One run as the demo draws it, before it is written in either form. */
+interface RunDraw {
+  readonly wf: WorkflowProfile;
+  readonly t: number;
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly runId: string;
+  readonly outcome: 'success' | 'failure' | 'error';
+  readonly inTok: number;
+  readonly outTok: number;
+  readonly tokenCost: number;
+  /** Tool names in call order, one entry per call. */
+  readonly calls: readonly string[];
+  readonly toolCost: number;
+  /** Policy decisions in order, with the rule of each deny / escalate. */
+  readonly decisions: readonly (readonly ['allow' | 'deny' | 'escalate', string])[];
+  readonly sideEffect: string | null;
+  readonly tenant: string;
+  readonly environment: string;
+  readonly durationMs: number;
+  readonly fingerprint: string;
+  /** Which corruption this run gets (an index into the form's list), or -1. */
+  readonly corruption: number;
+}
+
+function drawRun(r: Random, wf: WorkflowProfile, t: number, malformedShare: number): RunDraw {
+  const traceId = r.hex8() + r.hex8() + r.hex8() + r.hex8();
+  const spanId = r.hex8() + r.hex8();
+  const success = r.next() < wf.successRate;
+  const outcome = success ? 'success' : r.next() < 0.7 ? 'failure' : 'error';
+  // Failed runs tend to retry: they burn more tokens.
+  const effort = success ? 1 : 1.3;
+  const inTok = Math.max(50, Math.round(r.normal(wf.inputTokens, wf.inputTokens * 0.2) * effort));
+  const outTok = Math.max(10, Math.round(r.normal(wf.outputTokens, wf.outputTokens * 0.25) * effort));
+  const tokenCost = (inTok / 1000) * wf.pricePer1k[0] + (outTok / 1000) * wf.pricePer1k[1];
+  const calls: string[] = [];
+  let toolCost = 0;
+  for (const tool of wf.tools) {
+    const n = rounded(r, tool.callsPerRun);
+    for (let i = 0; i < n; i++) calls.push(tool.name);
+    toolCost += n * tool.costPerCallUsd;
+  }
+  const decisions: ['allow' | 'deny' | 'escalate', string][] = [];
+  for (let i = 0; i < wf.policyDecisionsPerRun; i++) {
+    const x = r.next();
+    if (x < wf.denyProbability) decisions.push(['deny', wf.deniedRules[Math.floor(r.next() * wf.deniedRules.length)]!]);
+    else if (x < wf.denyProbability + wf.escalateProbability) decisions.push(['escalate', wf.deniedRules[0]!]);
+    else decisions.push(['allow', '']);
+  }
+  const tenant = r.weighted(TENANTS);
+  const environment = r.next() < 0.9 ? 'prod' : 'staging';
+  const durationMs = Math.max(200, r.normal(3500, 1000) * effort);
+  const runId = `run-${r.hex8()}${r.hex8()}`;
+  const fingerprint = r.weighted(wf.fingerprints);
+  const corruption = r.next() < malformedShare ? Math.floor(r.next() * 3) : -1;
+  return {
+    wf, t, traceId, spanId, runId, outcome, inTok, outTok, tokenCost, calls, toolCost, decisions,
+    sideEffect: success ? wf.sideEffect : null, tenant, environment, durationMs, fingerprint, corruption,
+  };
+}
 
 /** Span attributes the demo harness sets on every root span, in the order of the flat rows. */
-export const DEMO_ATTRIBUTE_KEYS = [
+export const SUMMARY_ATTRIBUTE_KEYS = [
   'gen_ai.operation.name',
   'gen_ai.agent.id',
   'gen_ai.agent.name',
@@ -100,106 +159,191 @@ export const DEMO_ATTRIBUTE_KEYS = [
   'agent.run.output_schema_fingerprint',
 ] as const;
 
+/** Span attributes of the plain GenAI form (`demo seed --spans`); each span sets the ones it needs. */
+export const TRACE_ATTRIBUTE_KEYS = [
+  'gen_ai.operation.name',
+  'gen_ai.agent.id',
+  'gen_ai.agent.name',
+  'gen_ai.agent.version',
+  'gen_ai.request.model',
+  'gen_ai.provider.name',
+  'agent.run_id',
+  'agent.workflow_id',
+  'agent.tenant_id',
+  'agent.prompt_version',
+  'agent.policy_version',
+  'agent.output_schema_fingerprint',
+  'error.type',
+  'gen_ai.usage.input_tokens',
+  'gen_ai.usage.output_tokens',
+  'gen_ai.tool.name',
+  'tool.cost_usd',
+  'tool.side_effect_type',
+  'policy_decision',
+  'policy_rule',
+  'http.request.method',
+  'http.route',
+] as const;
+
 /**
- * One root span as a flat row: Timestamp (ISO, UTC), TraceId, SpanId, ServiceName, environment,
- * Duration (ns), StatusCode, StatusMessage, then the string values of DEMO_ATTRIBUTE_KEYS.
- * Flat rows are cheap to parse; the INSERT ... SELECT in seed.ts builds the exporter's Map columns.
+ * One span as a flat row: Timestamp (ISO, UTC), TraceId, SpanId, ParentSpanId, SpanName, SpanKind,
+ * ServiceName, environment, Duration (ns), StatusCode, StatusMessage, then the string values of the
+ * form's attribute keys ('' = not set). Flat rows are cheap to parse; the staging view in seed.ts
+ * builds the exporter's Map columns from them.
  */
 export type SpanRow = (string | number)[];
 
-function makeRun(r: Random, wf: WorkflowProfile, t: number, malformedShare: number): SpanRow {
-  const traceId = r.hex8() + r.hex8() + r.hex8() + r.hex8();
-  const spanId = r.hex8() + r.hex8();
-  const success = r.next() < wf.successRate;
-  const outcome = success ? 'success' : r.next() < 0.7 ? 'failure' : 'error';
-  // Failed runs tend to retry: they burn more tokens.
-  const effort = success ? 1 : 1.3;
-  const inTok = Math.max(50, Math.round(r.normal(wf.inputTokens, wf.inputTokens * 0.2) * effort));
-  const outTok = Math.max(10, Math.round(r.normal(wf.outputTokens, wf.outputTokens * 0.25) * effort));
-  const tokenCost = (inTok / 1000) * wf.pricePer1k[0] + (outTok / 1000) * wf.pricePer1k[1];
+function summaryRow(d: RunDraw): SpanRow {
+  const { wf } = d;
   const calls: Record<string, number> = {};
-  let toolCost = 0;
-  for (const tool of wf.tools) {
-    const n = rounded(r, tool.callsPerRun);
-    if (n > 0) {
-      calls[tool.name] = n;
-      toolCost += n * tool.costPerCallUsd;
-    }
-  }
-  let allows = 0, denials = 0, escalations = 0;
-  const denied: string[] = [];
-  for (let i = 0; i < wf.policyDecisionsPerRun; i++) {
-    const x = r.next();
-    if (x < wf.denyProbability) {
-      denials++;
-      denied.push(wf.deniedRules[Math.floor(r.next() * wf.deniedRules.length)]!);
-    } else if (x < wf.denyProbability + wf.escalateProbability) {
-      escalations++;
-      denied.push(wf.deniedRules[0]!);
-    } else allows++;
-  }
-  const tenant = r.weighted(TENANTS);
-  const environment = r.next() < 0.9 ? 'prod' : 'staging';
-  const durationMs = Math.max(200, r.normal(3500, 1000) * effort);
+  for (const c of d.calls) calls[c] = (calls[c] ?? 0) + 1;
+  const count = (k: string) => d.decisions.filter(([x]) => x === k).length;
   const attrs: string[] = [
     'invoke_agent',
     wf.agentId,
     wf.agentId,
     wf.agentVersion,
     wf.model,
-    `run-${r.hex8()}${r.hex8()}`,
+    d.runId,
     wf.workflowId,
-    tenant,
+    d.tenant,
     wf.promptVersion,
     wf.policyVersion,
-    outcome,
-    String(inTok),
-    String(outTok),
-    tokenCost.toFixed(6),
-    toolCost.toFixed(6),
+    d.outcome,
+    String(d.inTok),
+    String(d.outTok),
+    d.tokenCost.toFixed(6),
+    d.toolCost.toFixed(6),
     JSON.stringify(calls),
-    JSON.stringify(success && wf.sideEffect ? { [wf.sideEffect]: 1 } : {}),
-    String(allows),
-    String(denials),
-    String(escalations),
-    JSON.stringify(denied),
-    r.weighted(wf.fingerprints),
+    JSON.stringify(d.sideEffect ? { [d.sideEffect]: 1 } : {}),
+    String(count('allow')),
+    String(count('deny')),
+    String(count('escalate')),
+    JSON.stringify(d.decisions.filter(([x]) => x !== 'allow').map(([, rule]) => rule)),
+    d.fingerprint,
   ];
-  if (r.next() < malformedShare) CORRUPTIONS[Math.floor(r.next() * CORRUPTIONS.length)]!(attrs);
+  // What a buggy harness does now and then; each one must become a counted malformed row, not a lost batch.
+  const at = (k: (typeof SUMMARY_ATTRIBUTE_KEYS)[number]) => SUMMARY_ATTRIBUTE_KEYS.indexOf(k);
+  if (d.corruption === 0) attrs[at('agent.run.token_cost_usd')] = 'n/a';
+  if (d.corruption === 1) attrs[at('agent.run.tool_calls')] = attrs[at('agent.run.tool_calls')]!.slice(0, -3);
+  if (d.corruption === 2) attrs[at('agent.run.policy.denials')] = 'one';
+  const failed = d.outcome === 'error';
   return [
-    new Date(t).toISOString(),
-    traceId,
-    spanId,
-    wf.serviceName,
-    environment,
-    Math.round(durationMs * 1e6),
-    outcome === 'error' ? 'Error' : 'Ok',
-    outcome === 'error' ? 'agent run failed' : '',
-    ...attrs,
+    new Date(d.t).toISOString(), d.traceId, d.spanId, '', `invoke_agent ${wf.agentId}`, 'Internal', wf.serviceName, d.environment,
+    Math.round(d.durationMs * 1e6), failed ? 'Error' : 'Ok', failed ? 'agent run failed' : '', ...attrs,
   ];
 }
 
-/** Spans in batches of at most `batchSize`, in time order, hour by hour. */
-export function* generateSpans(o: DemoOptions, plan: DemoPlan, batchSize = 50_000): Generator<SpanRow[]> {
+const providerOf = (model: string) => (model.startsWith('claude') ? 'anthropic' : 'openai');
+
+/**
+ * The same run as a plain GenAI trace, as an instrumentation library writes it (no summary): an HTTP
+ * server span, the invoke_agent span under it, two chat spans sharing the tokens, one execute_tool
+ * span per call, and the policy decisions on the tool spans (on extra guardrail spans when there are
+ * more decisions than calls). Token cost is left to the rollup's price table.
+ */
+function traceRows(r: Random, d: RunDraw): SpanRow[] {
+  const { wf } = d;
+  const keys = TRACE_ATTRIBUTE_KEYS;
+  const rows: SpanRow[] = [];
+  const ns = (ms: number) => Math.max(1, Math.round(ms * 1e6));
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const failed = d.outcome !== 'success';
+  const span = (id: string, parent: string, name: string, kind: string, start: number, durMs: number, error: string, attrs: Partial<Record<(typeof keys)[number], string>>) => {
+    rows.push([iso(start), d.traceId, id, parent, name, kind, wf.serviceName, d.environment, ns(durMs), error ? 'Error' : 'Unset', error, ...keys.map((k) => attrs[k] ?? '')]);
+  };
+  const httpId = r.hex8() + r.hex8();
+  span(httpId, '', `POST /v1/${wf.workflowId}`, 'Server', d.t - 4, d.durationMs + 9, '', { 'http.request.method': 'POST', 'http.route': `/v1/${wf.workflowId}` });
+  span(d.spanId, httpId, `invoke_agent ${wf.agentId}`, 'Internal', d.t, d.durationMs, failed ? 'agent run failed' : '', {
+    'gen_ai.operation.name': 'invoke_agent',
+    'gen_ai.agent.id': wf.agentId,
+    'gen_ai.agent.name': wf.agentId,
+    'gen_ai.agent.version': wf.agentVersion,
+    'gen_ai.request.model': wf.model,
+    'gen_ai.provider.name': providerOf(wf.model),
+    'agent.run_id': d.runId,
+    'agent.workflow_id': wf.workflowId,
+    'agent.tenant_id': d.tenant,
+    'agent.prompt_version': wf.promptVersion,
+    'agent.policy_version': wf.policyVersion,
+    'agent.output_schema_fingerprint': d.fingerprint,
+    'error.type': failed ? (d.outcome === 'error' ? 'AgentError' : 'TaskFailed') : '',
+  });
+  // Spans inside the run share its duration in order: two model calls around the tool calls.
+  const steps = 2 + d.calls.length + Math.max(0, d.decisions.length - d.calls.length);
+  const slot = d.durationMs / (steps + 1);
+  let at = d.t + slot / 2;
+  const next = () => {
+    const start = at;
+    at += slot;
+    return start;
+  };
+  const firstIn = Math.round(d.inTok * 0.6);
+  const firstOut = Math.round(d.outTok * 0.3);
+  const chat = (inTok: number, outTok: number, bad: boolean) =>
+    span(r.hex8() + r.hex8(), d.spanId, `chat ${wf.model}`, 'Client', next(), slot * 0.9, '', {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': wf.model,
+      'gen_ai.provider.name': providerOf(wf.model),
+      'gen_ai.usage.input_tokens': bad ? `${inTok}abc` : String(inTok),
+      'gen_ai.usage.output_tokens': String(outTok),
+    });
+  chat(firstIn, firstOut, d.corruption === 1);
+  const policyAttrs = (i: number) => {
+    const p = d.decisions[i];
+    if (p === undefined) return {};
+    return { policy_decision: d.corruption === 2 && i === 0 ? 'maybe' : p[0], policy_rule: p[1] };
+  };
+  d.calls.forEach((tool, i) => {
+    const cost = wf.tools.find((x) => x.name === tool)?.costPerCallUsd ?? 0;
+    const sideEffect = d.sideEffect !== null && i === d.calls.length - 1 ? d.sideEffect : '';
+    span(r.hex8() + r.hex8(), d.spanId, `execute_tool ${tool}`, 'Internal', next(), slot * 0.9, '', {
+      'gen_ai.operation.name': 'execute_tool',
+      'gen_ai.tool.name': tool,
+      'tool.cost_usd': d.corruption === 0 && i === 0 ? 'n/a' : cost > 0 ? String(cost) : '',
+      'tool.side_effect_type': sideEffect,
+      ...policyAttrs(i),
+    });
+  });
+  for (let i = d.calls.length; i < d.decisions.length; i++) {
+    span(r.hex8() + r.hex8(), d.spanId, 'guardrail check', 'Internal', next(), slot * 0.9, '', policyAttrs(i));
+  }
+  chat(d.inTok - firstIn, d.outTok - firstOut, false);
+  return rows;
+}
+
+/** A batch of span rows and how many runs they hold. */
+export interface SpanBatch {
+  readonly rows: SpanRow[];
+  readonly runs: number;
+}
+
+/** Span rows in batches of about `batchSize` rows (whole runs), in time order, hour by hour. */
+export function* generateSpans(o: DemoOptions, plan: DemoPlan, batchSize = 50_000): Generator<SpanBatch> {
   const r = createRandom(`${o.seed}:runs`);
   const malformed = o.malformedShare ?? 0.0005;
-  let batch: SpanRow[] = [];
+  const traces = o.form === 'spans';
+  let rows: SpanRow[] = [];
+  let runs = 0;
   for (let h = 0; h < plan.hours; h++) {
     const hourStart = plan.startMs + h * HOUR;
     for (let i = 0; i < WORKFLOWS.length; i++) {
       const n = plan.counts[h * WORKFLOWS.length + i]!;
       for (let k = 0; k < n; k++) {
         const t = hourStart + Math.floor(r.next() * HOUR);
-        const wf = profileAt(WORKFLOWS[i]!, t, plan.drifts);
-        batch.push(makeRun(r, wf, t, malformed));
-        if (batch.length >= batchSize) {
-          yield batch;
-          batch = [];
+        const d = drawRun(r, profileAt(WORKFLOWS[i]!, t, plan.drifts), t, malformed);
+        if (traces) rows.push(...traceRows(r, d));
+        else rows.push(summaryRow(d));
+        runs++;
+        if (rows.length >= batchSize) {
+          yield { rows, runs };
+          rows = [];
+          runs = 0;
         }
       }
     }
   }
-  if (batch.length > 0) yield batch;
+  if (rows.length > 0) yield { rows, runs };
 }
 
 export { DAY as DEMO_DAY_MS };

@@ -123,6 +123,16 @@ export const WORKFLOWS: readonly WorkflowProfile[] = [
   },
 ];
 
+/**
+ * The demo models' token prices as a rollup price table (USD per million tokens), for the plain-span
+ * form, whose model spans carry tokens but no cost. A model switch there changes the price too.
+ */
+export function demoPrices(): { model: string; inputPerMillion: number; outputPerMillion: number; cacheReadPerMillion: null }[] {
+  const seen = new Map<string, readonly [number, number]>();
+  for (const wf of WORKFLOWS) if (!seen.has(wf.model)) seen.set(wf.model, wf.pricePer1k);
+  return [...seen].map(([model, [input, output]]) => ({ model, inputPerMillion: input * 1000, outputPerMillion: output * 1000, cacheReadPerMillion: null }));
+}
+
 /** Workflows the scenario never changes: an evaluation must fire on none of them. */
 export const STABLE_WORKFLOWS = ['lead_scoring', 'email_drafting'] as const;
 

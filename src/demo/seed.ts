@@ -1,13 +1,36 @@
-/** `agentdrift demo seed`: write the demo spans into otel_traces with a progress bar. */
+/**
+ * `agentdrift demo seed`: write the demo spans into otel_traces with a progress bar; with `--spans`,
+ * as plain GenAI traces that the rollup then turns into agent_runs rows.
+ */
 import type { ClickHouse } from '../clickhouse/client.js';
+import { rollupRange, type RangeProgress, type RangeResult } from '../rollup/pass.js';
+import { ROLLUP_DEFAULTS } from '../rollup/types.js';
 import { silentProgress, type Progress } from '../util/progress.js';
 import { qualified, type StoreNames } from '../store/schema.js';
-import { DEMO_ATTRIBUTE_KEYS, generateSpans, planDemo, type DemoOptions, type DemoPlan } from './generate.js';
+import { generateSpans, planDemo, SUMMARY_ATTRIBUTE_KEYS, TRACE_ATTRIBUTE_KEYS, type DemoOptions, type DemoPlan } from './generate.js';
+import { demoPrices } from './scenario.js';
 
 export interface SeedResult {
   readonly plan: DemoPlan;
+  /** Runs written. */
   readonly inserted: number;
+  /** Spans written (as many as runs in the summary form). */
+  readonly spans: number;
+  /** For the plain-span form: the rollup that turned the traces into agent_runs rows. */
+  readonly rollup: RangeResult | null;
   readonly elapsedMs: number;
+}
+
+/** The rollup of a `--spans` demo: a pass per day, from the first run to an hour after the last. */
+export const DEMO_ROLLUP_CHUNK_MS = 24 * 3_600_000;
+
+/** A rollup's progress in hours of the range, on a Progress. */
+export function hoursProgress(p: Progress): RangeProgress {
+  return {
+    start: (totalMs) => p.start(Math.ceil(totalMs / 3_600_000)),
+    update: (doneMs) => p.update(Math.ceil(doneMs / 3_600_000)),
+    stop: () => p.stop(),
+  };
 }
 
 const STAGE = 'agentdrift_demo_spans';
@@ -16,16 +39,17 @@ const STAGE_VIEW = 'agentdrift_demo_spans_to_otel';
 /**
  * Flat rows in, exporter-shaped spans out. ClickHouse parses flat JSON arrays several times faster
  * than rows with Map columns, so the demo inserts flat rows into a Null-engine table whose
- * materialized view builds the exporter's Map columns and writes real spans into otel_traces (every
- * attribute a string), where agentdrift's own view turns them into agent_runs rows.
+ * materialized view builds the exporter's Map columns (attributes left empty are not set) and writes
+ * real spans into otel_traces, every attribute a string.
  */
-function stageSql(names: StoreNames): { create: string[]; drop: string[] } {
+function stageSql(names: StoreNames, keys: readonly string[]): { create: string[]; drop: string[] } {
   const stage = qualified(names.database, STAGE);
   const view = qualified(names.database, STAGE_VIEW);
   const structure =
-    'ts String, trace_id String, span_id String, service String, env String, duration UInt64, status String, status_message String, ' +
-    DEMO_ATTRIBUTE_KEYS.map((_, i) => `a${i} String`).join(', ');
-  const attrMap = DEMO_ATTRIBUTE_KEYS.map((k, i) => `'${k}', a${i}`).join(', ');
+    'ts String, trace_id String, span_id String, parent_span_id String, span_name String, span_kind String, service String, env String, ' +
+    'duration UInt64, status String, status_message String, ' +
+    keys.map((_, i) => `a${i} String`).join(', ');
+  const attrMap = keys.map((k, i) => `'${k}', a${i}`).join(', ');
   return {
     create: [
       `CREATE TABLE IF NOT EXISTS ${stage} (${structure}) ENGINE = Null`,
@@ -34,10 +58,10 @@ function stageSql(names: StoreNames): { create: string[]; drop: string[] } {
          TraceState String, SpanName String, SpanKind String, ServiceName String, ResourceAttributes Map(String, String),
          ScopeName String, ScopeVersion String, SpanAttributes Map(String, String), Duration UInt64, StatusCode String, StatusMessage String)
        AS SELECT parseDateTime64BestEffort(ts, 9, 'UTC') AS Timestamp, trace_id AS TraceId, span_id AS SpanId,
-         '' AS ParentSpanId, '' AS TraceState, concat('invoke_agent ', a1) AS SpanName, 'Internal' AS SpanKind,
+         parent_span_id AS ParentSpanId, '' AS TraceState, span_name AS SpanName, span_kind AS SpanKind,
          service AS ServiceName,
          map('service.name', service, 'deployment.environment.name', env, 'telemetry.sdk.language', 'python') AS ResourceAttributes,
-         'agentdrift-demo' AS ScopeName, '1' AS ScopeVersion, map(${attrMap}) AS SpanAttributes,
+         'agentdrift-demo' AS ScopeName, '1' AS ScopeVersion, mapFilter((k, v) -> v != '', map(${attrMap})) AS SpanAttributes,
          duration AS Duration, status AS StatusCode, status_message AS StatusMessage
        FROM ${stage}`,
     ],
@@ -45,21 +69,30 @@ function stageSql(names: StoreNames): { create: string[]; drop: string[] } {
   };
 }
 
-export async function seedDemo(ch: ClickHouse, names: StoreNames, o: DemoOptions, progress: Progress = silentProgress): Promise<SeedResult> {
+export async function seedDemo(
+  ch: ClickHouse,
+  names: StoreNames,
+  o: DemoOptions,
+  progress: Progress = silentProgress,
+  rollupProgress?: RangeProgress,
+): Promise<SeedResult> {
   const t0 = Date.now();
   const plan = planDemo(o);
-  const stage = stageSql(names);
+  const spansForm = o.form === 'spans';
+  const stage = stageSql(names, spansForm ? TRACE_ATTRIBUTE_KEYS : SUMMARY_ATTRIBUTE_KEYS);
   for (const sql of stage.drop) await ch.command(sql); // leftovers of an interrupted seed
   for (const sql of stage.create) await ch.command(sql);
   progress.start(plan.totalRuns);
   let inserted = 0;
+  let spans = 0;
   try {
     // Generate the next batch while the engine parses the previous one.
     let inFlight: Promise<void> | null = null;
     for (const batch of generateSpans(o, plan)) {
       if (inFlight) await inFlight;
-      inFlight = ch.insert(qualified(names.database, STAGE), batch, 'JSONCompactEachRow').then(() => {
-        inserted += batch.length;
+      inFlight = ch.insert(qualified(names.database, STAGE), batch.rows, 'JSONCompactEachRow').then(() => {
+        inserted += batch.runs;
+        spans += batch.rows.length;
         progress.update(inserted);
       });
     }
@@ -68,7 +101,23 @@ export async function seedDemo(ch: ClickHouse, names: StoreNames, o: DemoOptions
     progress.stop();
     for (const sql of stage.drop) await ch.command(sql).catch(() => undefined);
   }
-  return { plan, inserted, elapsedMs: Date.now() - t0 };
+  const rollup = spansForm
+    ? await rollupRange(
+        ch,
+        names,
+        {
+          fromMs: plan.startMs,
+          toMs: plan.endMs + ROLLUP_DEFAULTS.maxRunDurationMs,
+          chunkMs: DEMO_ROLLUP_CHUNK_MS,
+          mode: 'backfill',
+          at: plan.endMs,
+          lookbackMs: ROLLUP_DEFAULTS.maxRunDurationMs,
+          prices: demoPrices(),
+        },
+        rollupProgress,
+      )
+    : null;
+  return { plan, inserted, spans, rollup, elapsedMs: Date.now() - t0 };
 }
 
 /** True when agent_runs has no row yet (the daemon seeds the demo only then). */

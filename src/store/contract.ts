@@ -38,7 +38,12 @@ export const AGENT_RUNS_COLUMNS: readonly ColumnSpec[] = [
   { name: 'output_schema_fingerprint', type: 'String', doc: 'hash of the structural skeleton of the output (keys and types, not values)' },
   // Not part of DESIGN.md's table but needed by its quality bar: how many attributes of the source span
   // could not be read (non-numeric cost, broken JSON). 0 for clean rows and for rows inserted directly.
-  { name: 'malformed_fields', type: 'UInt8', doc: 'number of root-span attributes that could not be parsed and were replaced by 0 / empty (0 for direct inserts)' },
+  { name: 'malformed_fields', type: 'UInt8', doc: 'number of span attributes that could not be parsed and were replaced by 0 / empty (0 for direct inserts)' },
+  // Added with the span rollup (read from plain GenAI spans; the root-span view fills them too). Last,
+  // so `migrate` can append them to a table created before them and the column order stays the same.
+  { name: 'provider', type: 'LowCardinality(String)', doc: "model provider of the run (gen_ai.provider.name, older gen_ai.system), '' if unknown" },
+  { name: 'conversation_id', type: 'String', doc: "gen_ai.conversation.id of the run, '' if none" },
+  { name: 'tool_errors', type: 'Map(LowCardinality(String), UInt32)', doc: 'failed calls per tool name (error.type set or status Error); also counted in tool_calls' },
 ];
 
 /** Columns a rule may filter on (`where`) and group by (`group_by`): the low-cardinality dimensions. */

@@ -1,19 +1,55 @@
-/** `agentdrift migrate`: create what is missing, touch nothing that exists (idempotent). */
+/**
+ * `agentdrift migrate`: create what is missing and bring agentdrift's own objects up to date, touching
+ * no data (idempotent). agent_runs gains contract columns it lacks (appended, as ClickHouse adds them
+ * cheaply); the view and the rollup's views are updated when their version comment differs. A traces
+ * table agentdrift cannot read (the exporter's JSON mode) is reported, and the view is not created on it.
+ */
 import type { ClickHouse } from '../clickhouse/client.js';
-import { createAgentRunsSql, createDatabaseSql, createOtelTracesSql, createViewSql, type StoreNames } from './schema.js';
+import { AGENT_RUNS_COLUMNS } from './contract.js';
+import { createRollupLogSql, rollupNames, rollupPipelineSql, ROLLUP_VERSION } from './rollupSchema.js';
+import {
+  addColumnSql,
+  createAgentRunsSql,
+  createDatabaseSql,
+  createOtelTracesSql,
+  createViewSql,
+  qualified,
+  updateViewSql,
+  VIEW_VERSION,
+  type StoreNames,
+} from './schema.js';
+import { inspectSpanTable } from './spanTable.js';
 
 export interface MigrationStep {
   readonly object: string;
   readonly kind: 'database' | 'table' | 'materialized view';
-  readonly action: 'created' | 'exists';
+  readonly action: 'created' | 'exists' | 'updated' | 'skipped';
+  /** What an update changed. */
+  readonly detail?: string;
+  /** Why a step was skipped and what to change: agentdrift will not read this store as it is. */
+  readonly problem?: string;
 }
 
-async function exists(ch: ClickHouse, database: string, name: string): Promise<boolean> {
-  const rows = await ch.query<{ n: number | string }>(
-    'SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = {name:String}',
+interface TableInfo {
+  readonly exists: boolean;
+  readonly comment: string;
+}
+
+async function tableInfo(ch: ClickHouse, database: string, name: string): Promise<TableInfo> {
+  const rows = await ch.query<{ comment: string }>(
+    'SELECT comment FROM system.tables WHERE database = {db:String} AND name = {name:String}',
     { db: database, name },
   );
-  return Number(rows[0]?.n ?? 0) > 0;
+  return { exists: rows.length > 0, comment: rows[0]?.comment ?? '' };
+}
+
+async function missingColumns(ch: ClickHouse, names: StoreNames): Promise<typeof AGENT_RUNS_COLUMNS> {
+  const rows = await ch.query<{ name: string }>('SELECT name FROM system.columns WHERE database = {db:String} AND table = {table:String}', {
+    db: names.database,
+    table: names.agentRuns,
+  });
+  const have = new Set(rows.map((r) => r.name));
+  return AGENT_RUNS_COLUMNS.filter((c) => !have.has(c.name));
 }
 
 export async function migrate(ch: ClickHouse, names: StoreNames, opts: { ttlDays?: number } = {}): Promise<MigrationStep[]> {
@@ -24,17 +60,65 @@ export async function migrate(ch: ClickHouse, names: StoreNames, opts: { ttlDays
   const dbExists = Number(dbRows[0]?.n ?? 0) > 0;
   if (!dbExists) await ch.command(createDatabaseSql(names));
   steps.push({ object: names.database, kind: 'database', action: dbExists ? 'exists' : 'created' });
+  const at = (name: string) => `${names.database}.${name}`;
 
-  // Order matters: the view needs both tables.
-  const objects: [string, MigrationStep['kind'], string][] = [
-    [names.agentRuns, 'table', createAgentRunsSql(names, opts.ttlDays)],
-    [names.otelTraces, 'table', createOtelTracesSql(names, opts.ttlDays)],
-    [names.view, 'materialized view', createViewSql(names)],
-  ];
-  for (const [name, kind, sql] of objects) {
-    const had = await exists(ch, names.database, name);
-    if (!had) await ch.command(sql);
-    steps.push({ object: `${names.database}.${name}`, kind, action: had ? 'exists' : 'created' });
+  // agent_runs first: the views write into it.
+  if (!(await tableInfo(ch, names.database, names.agentRuns)).exists) {
+    await ch.command(createAgentRunsSql(names, opts.ttlDays));
+    steps.push({ object: at(names.agentRuns), kind: 'table', action: 'created' });
+  } else {
+    const missing = await missingColumns(ch, names);
+    for (const c of missing) await ch.command(addColumnSql(names, c));
+    steps.push(
+      missing.length === 0
+        ? { object: at(names.agentRuns), kind: 'table', action: 'exists' }
+        : { object: at(names.agentRuns), kind: 'table', action: 'updated', detail: `added columns ${missing.map((c) => c.name).join(', ')}` },
+    );
   }
+
+  const hadTraces = (await tableInfo(ch, names.database, names.otelTraces)).exists;
+  if (!hadTraces) await ch.command(createOtelTracesSql(names, opts.ttlDays));
+  steps.push({ object: at(names.otelTraces), kind: 'table', action: hadTraces ? 'exists' : 'created' });
+
+  const spans = await inspectSpanTable(ch, names);
+  const view = await tableInfo(ch, names.database, names.view);
+  if (spans.problem !== null) {
+    steps.push({ object: at(names.view), kind: 'materialized view', action: 'skipped', problem: spans.problem });
+  } else if (!view.exists) {
+    await ch.command(createViewSql(names));
+    steps.push({ object: at(names.view), kind: 'materialized view', action: 'created' });
+  } else if (view.comment !== VIEW_VERSION) {
+    await updateView(ch, names);
+    steps.push({ object: at(names.view), kind: 'materialized view', action: 'updated', detail: VIEW_VERSION });
+  } else {
+    steps.push({ object: at(names.view), kind: 'materialized view', action: 'exists' });
+  }
+
+  const r = rollupNames(names);
+  const hadLog = (await tableInfo(ch, r.database, r.log)).exists;
+  if (!hadLog) await ch.command(createRollupLogSql(r, opts.ttlDays));
+  steps.push({ object: at(r.log), kind: 'table', action: hadLog ? 'exists' : 'created' });
+
+  // The input table and its views hold no data: rebuild them whole when their version differs.
+  const pipeline = rollupPipelineSql(r, names);
+  const present = await Promise.all(pipeline.map((p) => tableInfo(ch, r.database, p.object)));
+  const current = present.every((p) => p.exists) && present[1]!.comment === ROLLUP_VERSION;
+  if (!current) {
+    for (const p of [...pipeline].reverse()) await ch.command(p.drop);
+    for (const p of pipeline) await ch.command(p.create);
+  }
+  pipeline.forEach((p, i) =>
+    steps.push({ object: at(p.object), kind: p.kind, action: current ? 'exists' : present[i]!.exists ? 'updated' : 'created' }),
+  );
   return steps;
+}
+
+/** In place where the server can (no gap for the exporter's inserts); else drop and create. */
+async function updateView(ch: ClickHouse, names: StoreNames): Promise<void> {
+  try {
+    for (const sql of updateViewSql(names)) await ch.command(sql);
+  } catch {
+    await ch.command(`DROP VIEW IF EXISTS ${qualified(names.database, names.view)}`);
+    await ch.command(createViewSql(names));
+  }
 }

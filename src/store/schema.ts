@@ -1,10 +1,12 @@
 /**
  * DDL owned by agentdrift: the agent_runs table of the data contract, the OpenTelemetry Collector
  * exporter's otel_traces table (created only when absent, with the exporter's own Map-typed DDL), and
- * the materialized view that turns each root span into one agent_runs row as it is inserted.
+ * the materialized view that turns each root span carrying a run summary into one agent_runs row as
+ * it is inserted (traces without a summary are rolled up from their spans: see rollupSchema.ts).
  * Table names come from configuration and are checked to be plain identifiers before use.
  */
-import { AGENT_RUNS_COLUMNS, checkTableName } from './contract.js';
+import { badCount, countMap, firstOf, num, resourceAttr as res, ROOT_SUMMARY, spanAttr as attr, STATUS_IS_ERROR, stringArray } from './attributes.js';
+import { AGENT_RUNS_COLUMNS, checkTableName, type ColumnSpec } from './contract.js';
 
 export interface StoreNames {
   readonly database: string;
@@ -33,11 +35,13 @@ export function createDatabaseSql(n: StoreNames): string {
   return `CREATE DATABASE IF NOT EXISTS \`${checkTableName(n.database, 'database')}\``;
 }
 
+function columnDdl(c: ColumnSpec): string {
+  const def = c.name === 'malformed_fields' ? ' DEFAULT 0' : '';
+  return `\`${c.name}\` ${c.type}${def} COMMENT '${c.doc.replace(/'/g, "\\'")}'`;
+}
+
 export function createAgentRunsSql(n: StoreNames, ttlDays?: number): string {
-  const cols = AGENT_RUNS_COLUMNS.map((c) => {
-    const def = c.name === 'malformed_fields' ? ' DEFAULT 0' : '';
-    return `    \`${c.name}\` ${c.type}${def} COMMENT '${c.doc.replace(/'/g, "\\'")}'`;
-  }).join(',\n');
+  const cols = AGENT_RUNS_COLUMNS.map((c) => `    ${columnDdl(c)}`).join(',\n');
   return `CREATE TABLE IF NOT EXISTS ${qualified(n.database, n.agentRuns)}
 (
 ${cols}
@@ -97,35 +101,6 @@ SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`;
 // 0 / empty and are counted in malformed_fields: an odd span must never fail the exporter's batch,
 // so nothing in this SELECT may throw (only *OrZero / *OrNull / JSONExtract forms are used).
 
-const attr = (k: string) => `SpanAttributes['${k}']`;
-const res = (k: string) => `ResourceAttributes['${k}']`;
-/** First non-empty of several string expressions. */
-const firstOf = (...xs: string[]): string => (xs.length === 1 ? xs[0]! : `if(${xs[0]} != '', ${xs[0]}, ${firstOf(...xs.slice(1))})`);
-
-/** A numeric attribute: value, and whether it was present but unreadable (or negative / not finite). */
-function num(expr: string, type: 'Float64' | 'UInt64' | 'UInt32'): { value: string; bad: string } {
-  const parsed = `toFloat64OrNull(trimBoth(${expr}))`;
-  const ok = `(${parsed} IS NOT NULL AND isFinite(assumeNotNull(${parsed})) AND assumeNotNull(${parsed}) >= 0)`;
-  const value =
-    type === 'Float64'
-      ? `if(${ok}, assumeNotNull(${parsed}), 0.)`
-      : `if(${ok}, to${type}(floor(assumeNotNull(${parsed}))), to${type}(0))`;
-  return { value, bad: `(${expr} != '' AND NOT ${ok})` };
-}
-
-/** A JSON object of counts ({"tool": 2}) -> Map; bad when present and not a JSON object. */
-function countMap(expr: string): { value: string; bad: string } {
-  const isObj = `(isValidJSON(${expr}) AND JSONType(${expr}) = 'Object')`;
-  const value = `CAST(if(${isObj}, mapFilter((k, v) -> v > 0, JSONExtract(${expr}, 'Map(String, UInt32)')), map()), 'Map(LowCardinality(String), UInt32)')`;
-  return { value, bad: `(${expr} != '' AND NOT ${isObj})` };
-}
-
-function stringArray(expr: string): { value: string; bad: string } {
-  const isArr = `(isValidJSON(${expr}) AND JSONType(${expr}) = 'Array')`;
-  const value = `CAST(if(${isArr}, JSONExtract(${expr}, 'Array(String)'), []), 'Array(LowCardinality(String))')`;
-  return { value, bad: `(${expr} != '' AND NOT ${isArr})` };
-}
-
 export function rootSpanSelectSql(source: string): string {
   const inTok = num(firstOf(attr('agent.run.input_tokens'), attr('gen_ai.usage.input_tokens')), 'UInt64');
   const outTok = num(firstOf(attr('agent.run.output_tokens'), attr('gen_ai.usage.output_tokens')), 'UInt64');
@@ -137,9 +112,8 @@ export function rootSpanSelectSql(source: string): string {
   const toolCalls = countMap(attr('agent.run.tool_calls'));
   const sideEffects = countMap(attr('agent.run.side_effects'));
   const denied = stringArray(attr('agent.run.policy.denied_rules'));
-  const bad = [inTok, outTok, tokenCost, toolCost, allows, denials, escalations, toolCalls, sideEffects, denied]
-    .map((x) => `toUInt8(${x.bad})`)
-    .join(' + ');
+  const toolErrors = countMap(attr('agent.run.tool_errors'));
+  const bad = badCount([inTok, outTok, tokenCost, toolCost, allows, denials, escalations, toolCalls, sideEffects, denied, toolErrors]);
   return `SELECT
     Timestamp AS timestamp,
     TraceId AS trace_id,
@@ -153,7 +127,7 @@ export function rootSpanSelectSql(source: string): string {
     ${attr('gen_ai.request.model')} AS model,
     ${attr('agent.prompt_version')} AS prompt_version,
     ${attr('agent.policy_version')} AS policy_version,
-    ${firstOf(attr('agent.run.outcome'), `if(StatusCode IN ('Error', 'STATUS_CODE_ERROR'), 'error', 'success')`)} AS outcome,
+    ${firstOf(attr('agent.run.outcome'), `if(${STATUS_IS_ERROR}, 'error', 'success')`)} AS outcome,
     Duration / 1e6 AS duration_ms,
     ${inTok.value} AS input_tokens,
     ${outTok.value} AS output_tokens,
@@ -166,13 +140,38 @@ export function rootSpanSelectSql(source: string): string {
     ${escalations.value} AS policy_escalations,
     ${denied.value} AS denied_rules,
     ${attr('agent.run.output_schema_fingerprint')} AS output_schema_fingerprint,
-    toUInt8(${bad}) AS malformed_fields
+    toUInt8(${bad}) AS malformed_fields,
+    ${firstOf(attr('gen_ai.provider.name'), attr('gen_ai.system'))} AS provider,
+    ${attr('gen_ai.conversation.id')} AS conversation_id,
+    ${toolErrors.value} AS tool_errors
 FROM ${source}
-WHERE ParentSpanId = '' AND ${attr('gen_ai.operation.name')} = 'invoke_agent'`;
+WHERE ${ROOT_SUMMARY}`;
 }
+
+/**
+ * Stored as the view's comment: `migrate` replaces the query of a view whose comment differs. Change
+ * it whenever rootSpanSelectSql changes what it selects or which spans it takes.
+ * Version 2: only root spans with an `agent.run.*` summary (the rollup takes the others), and the
+ * provider, conversation_id and tool_errors columns.
+ */
+export const VIEW_VERSION = 'agentdrift root-span view v2';
 
 export function createViewSql(n: StoreNames): string {
   return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${qualified(n.database, n.view)}
 TO ${qualified(n.database, n.agentRuns)}
+COMMENT '${VIEW_VERSION}'
 AS ${rootSpanSelectSql(qualified(n.database, n.otelTraces))}`;
+}
+
+/** Brings an existing view to VIEW_VERSION in place (ClickHouse 23.x needs DROP and CREATE instead). */
+export function updateViewSql(n: StoreNames): string[] {
+  return [
+    `ALTER TABLE ${qualified(n.database, n.view)} MODIFY QUERY ${rootSpanSelectSql(qualified(n.database, n.otelTraces))}`,
+    `ALTER TABLE ${qualified(n.database, n.view)} MODIFY COMMENT '${VIEW_VERSION}'`,
+  ];
+}
+
+/** Appends one contract column to an agent_runs table created before it existed. */
+export function addColumnSql(n: StoreNames, column: ColumnSpec): string {
+  return `ALTER TABLE ${qualified(n.database, n.agentRuns)} ADD COLUMN IF NOT EXISTS ${columnDdl(column)}`;
 }

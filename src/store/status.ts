@@ -1,6 +1,21 @@
-/** `agentdrift status`: what is in the store, including how many runs came from malformed spans. */
+/**
+ * `agentdrift status`: what is in the store, how many runs came from malformed spans, whether the
+ * traces table can be read at all, and what the span rollup saw, wrote and skipped, and why.
+ */
 import type { ClickHouse } from '../clickhouse/client.js';
+import { PASS_COUNTERS, rollupNames, type PassCounter } from './rollupSchema.js';
 import { qualified, type StoreNames } from './schema.js';
+import { inspectSpanTable, type SpanTable } from './spanTable.js';
+
+export interface RollupStatus {
+  readonly passes: number;
+  /** End of the daemon's last scheduled pass (its watermark), ISO; null before the first. */
+  readonly scheduledUpTo: string | null;
+  /** When the last pass of any kind ran, ISO. */
+  readonly lastPassAt: string | null;
+  /** Summed over every pass. */
+  readonly counters: Readonly<Record<PassCounter, number>>;
+}
 
 export interface StoreStatus {
   readonly runs: number;
@@ -9,6 +24,9 @@ export interface StoreStatus {
   readonly lastRun: string | null;
   readonly workflows: number;
   readonly spans: number | null;
+  readonly spanTable: SpanTable;
+  /** Null when the rollup's log table does not exist (migrate has not run since it was added). */
+  readonly rollup: RollupStatus | null;
 }
 
 export async function storeStatus(ch: ClickHouse, names: StoreNames): Promise<StoreStatus> {
@@ -32,6 +50,32 @@ export async function storeStatus(ch: ClickHouse, names: StoreNames): Promise<St
     lastRun: runs > 0 ? String(r?.last_run) : null,
     workflows: Number(r?.workflows ?? 0),
     spans,
+    spanTable: await inspectSpanTable(ch, names),
+    rollup: await rollupStatus(ch, names),
+  };
+}
+
+async function rollupStatus(ch: ClickHouse, names: StoreNames): Promise<RollupStatus | null> {
+  const r = rollupNames(names);
+  const [has] = await ch.query<{ n: number | string }>('SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = {name:String}', {
+    db: r.database,
+    name: r.log,
+  });
+  if (Number(has?.n ?? 0) === 0) return null;
+  const [row] = await ch.query<Record<string, unknown>>(
+    `SELECT count() AS passes,
+            countIf(mode = 'schedule') AS scheduled,
+            toString(maxIf(to_time, mode = 'schedule')) AS scheduled_up_to,
+            toString(max(at)) AS last_at,
+            ${PASS_COUNTERS.map((c) => `sum(${c}) AS ${c}`).join(', ')}
+     FROM ${qualified(r.database, r.log)} WHERE kind = 'pass'`,
+  );
+  const passes = Number(row?.passes ?? 0);
+  return {
+    passes,
+    scheduledUpTo: Number(row?.scheduled ?? 0) > 0 ? String(row?.scheduled_up_to) : null,
+    lastPassAt: passes > 0 ? String(row?.last_at) : null,
+    counters: Object.fromEntries(PASS_COUNTERS.map((c) => [c, Number(row?.[c] ?? 0)])) as Record<PassCounter, number>,
   };
 }
 
@@ -42,10 +86,27 @@ export async function malformedRunCount(ch: ClickHouse, names: StoreNames): Prom
 }
 
 export function formatStatus(s: StoreStatus, target: string): string {
-  return [
+  const lines = [
     `store:          ${target}`,
     `agent runs:     ${s.runs}${s.runs > 0 ? ` (${s.firstRun} .. ${s.lastRun} UTC, ${s.workflows} workflows)` : ''}`,
     `malformed runs: ${s.malformedRuns} (spans with unreadable attributes, kept with 0 / empty values; see column malformed_fields)`,
     `otel spans:     ${s.spans === null ? 'no otel_traces table' : s.spans}`,
-  ].join('\n');
+  ];
+  if (s.spanTable.problem !== null) lines.push(`otel_traces:    NOT READ: ${s.spanTable.problem}`);
+  lines.push(...formatRollup(s.rollup));
+  return lines.join('\n');
+}
+
+function formatRollup(r: RollupStatus | null): string[] {
+  if (r === null) return ['span rollup:    not set up (run agentdrift migrate)'];
+  if (r.passes === 0) return ['span rollup:    no pass yet (the daemon runs it every rollup.interval; backfill with agentdrift rollup --from ISO --to ISO)'];
+  const c = r.counters;
+  const upTo = r.scheduledUpTo === null ? 'no scheduled pass yet' : `scheduled up to ${r.scheduledUpTo} UTC`;
+  return [
+    `span rollup:    ${r.passes} passes, ${upTo}, last pass at ${r.lastPassAt} UTC`,
+    `  seen:         ${c.spans} spans, ${c.runs} runs; written: ${c.runs_written} runs (${c.nested_agents} nested agents counted in their outer run)`,
+    `  skipped:      ${c.runs_already_present} runs already in agent_runs; ${c.runs_summarized} runs summarized on their root span (the view wrote them)`,
+    `                ${c.spans_outside_runs} spans outside any invoke_agent/invoke_workflow span; ${c.spans_without_run} GenAI spans in traces without one (no run to roll them into)`,
+    `  unreadable:   ${c.malformed_runs} runs with malformed attributes; ${c.unpriced_model_calls} model calls without a price (not in rollup.prices, no gen_ai.usage.cost)`,
+  ];
 }

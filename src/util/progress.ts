@@ -10,11 +10,11 @@ export interface Progress {
   stop(): void;
 }
 
-/** A bar on a terminal; on a pipe, a line every 10% so logs stay readable. `what` names the units. */
-export function terminalProgress(stream: NodeJS.WriteStream = process.stderr, what = 'runs', verb = 'seeding'): Progress {
+/** A bar on a terminal; on a pipe, a line every 10% so logs stay readable: "<label>: 10/100 <unit> (10%)". */
+export function terminalProgress(stream: NodeJS.WriteStream = process.stderr, label = 'seeding', unit = 'runs'): Progress {
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
-      { format: `${verb} [{bar}] {percentage}% | {value}/{total} ${what} | {eta_formatted} left`, stream, hideCursor: true },
+      { format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | {eta_formatted} left`, stream, hideCursor: true },
       cliProgress.Presets.shades_classic,
     );
     return { start: (t) => bar.start(t, 0), update: (d) => bar.update(d), stop: () => bar.stop() };
@@ -29,7 +29,7 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr, wh
     update: (d) => {
       const pct = total === 0 ? 100 : Math.floor((d / total) * 100);
       if (pct >= nextMark) {
-        stream.write(`${verb}: ${d}/${total} ${what} (${pct}%)\n`);
+        stream.write(`${label}: ${d}/${total} ${unit} (${pct}%)\n`);
         nextMark = pct - (pct % 10) + 10;
       }
     },

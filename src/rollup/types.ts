@@ -1,0 +1,29 @@
+/** The rollup's settings (`rollup:` in agentdrift.yaml), as the config layer validates them. */
+
+/** USD per million tokens for one model; cache reads at the input price unless given. */
+export interface ModelPrice {
+  readonly model: string;
+  readonly inputPerMillion: number;
+  readonly outputPerMillion: number;
+  readonly cacheReadPerMillion: number | null;
+}
+
+export interface RollupSettings {
+  /** Whether the daemon runs the rollup on its schedule. */
+  readonly enabled: boolean;
+  /** How often the daemon runs a pass. */
+  readonly intervalMs: number;
+  /** How long after a run's span ended its late spans may still arrive: a run is rolled up only then. */
+  readonly latenessMs: number;
+  /** The longest run expected: spans are read this far around a pass's interval. */
+  readonly maxRunDurationMs: number;
+  /** Token prices for model spans that carry no cost attribute. */
+  readonly prices: readonly ModelPrice[];
+}
+
+export const ROLLUP_DEFAULTS: Omit<RollupSettings, 'prices'> = {
+  enabled: true,
+  intervalMs: 60_000,
+  latenessMs: 10 * 60_000,
+  maxRunDurationMs: 3_600_000,
+};

@@ -1,0 +1,94 @@
+/**
+ * SQL fragments that read the OpenTelemetry Collector ClickHouse exporter's span columns. Every
+ * attribute value is a string there (`SpanAttributes`, `ResourceAttributes`: Map(String, String)).
+ * Shared by the root-span view and the span rollup, so both read an attribute, a number, a status
+ * word or a run summary the same way.
+ *
+ * Nothing built here may throw on odd data: an unreadable value becomes 0 / empty and a `bad`
+ * expression says so, for the caller to count in malformed_fields. Attribute keys are constants of
+ * this code base, checked before they are written into SQL.
+ */
+
+const KEY = /^[A-Za-z0-9_.]+$/;
+
+function key(k: string): string {
+  if (!KEY.test(k)) throw new Error(`not an attribute key agentdrift reads: ${JSON.stringify(k)}`);
+  return k;
+}
+
+/** A span attribute ('' when absent). */
+export const spanAttr = (k: string): string => `SpanAttributes['${key(k)}']`;
+/** A resource attribute ('' when absent). */
+export const resourceAttr = (k: string): string => `ResourceAttributes['${key(k)}']`;
+
+/** First non-empty of several string expressions. */
+export const firstOf = (...xs: string[]): string => (xs.length === 1 ? xs[0]! : `if(${xs[0]} != '', ${xs[0]}, ${firstOf(...xs.slice(1))})`);
+
+/** A value read from an attribute, and whether it was present but unreadable. */
+export interface ReadValue {
+  readonly value: string;
+  readonly bad: string;
+}
+
+/** A non-negative number: unreadable, negative or non-finite text is 0 and `bad`. */
+export function num(expr: string, type: 'Float64' | 'UInt64' | 'UInt32'): ReadValue {
+  const parsed = `toFloat64OrNull(trimBoth(${expr}))`;
+  const ok = `(${parsed} IS NOT NULL AND isFinite(assumeNotNull(${parsed})) AND assumeNotNull(${parsed}) >= 0)`;
+  const value =
+    type === 'Float64'
+      ? `if(${ok}, assumeNotNull(${parsed}), 0.)`
+      : `if(${ok}, to${type}(floor(assumeNotNull(${parsed}))), to${type}(0))`;
+  return { value, bad: `(${expr} != '' AND NOT ${ok})` };
+}
+
+/** A JSON object of counts ({"tool": 2}) -> Map; bad when present and not a JSON object. */
+export function countMap(expr: string): ReadValue {
+  const isObj = `(isValidJSON(${expr}) AND JSONType(${expr}) = 'Object')`;
+  const value = `CAST(if(${isObj}, mapFilter((k, v) -> v > 0, JSONExtract(${expr}, 'Map(String, UInt32)')), map()), 'Map(LowCardinality(String), UInt32)')`;
+  return { value, bad: `(${expr} != '' AND NOT ${isObj})` };
+}
+
+/** A JSON array of strings; bad when present and not a JSON array. */
+export function stringArray(expr: string): ReadValue {
+  const isArr = `(isValidJSON(${expr}) AND JSONType(${expr}) = 'Array')`;
+  const value = `CAST(if(${isArr}, JSONExtract(${expr}, 'Array(String)'), []), 'Array(LowCardinality(String))')`;
+  return { value, bad: `(${expr} != '' AND NOT ${isArr})` };
+}
+
+/** Sum of the `bad` flags, as the UInt8 malformed_fields column holds it. */
+export function badCount(values: readonly ReadValue[]): string {
+  return values.map((x) => `toUInt8(${x.bad})`).join(' + ');
+}
+
+/** The exporter writes `Error`; older versions wrote the protobuf name `STATUS_CODE_ERROR`. */
+export const STATUS_IS_ERROR = `StatusCode IN ('Error', 'STATUS_CODE_ERROR')`;
+
+/** The span ended in error: its status, or `error.type` (the GenAI conventions' failure attribute). */
+export const SPAN_FAILED = `(${STATUS_IS_ERROR} OR ${spanAttr('error.type')} != '')`;
+
+/** The GenAI operations agentdrift tells apart (`gen_ai.operation.name`). */
+export const AGENT_OPERATIONS = ['invoke_agent', 'invoke_workflow'] as const;
+export const TOOL_OPERATION = 'execute_tool';
+export const MODEL_OPERATIONS = ['chat', 'generate_content', 'text_completion'] as const;
+
+const sqlList = (xs: readonly string[]) => xs.map((x) => `'${key(x)}'`).join(', ');
+const KNOWN_OPERATIONS = sqlList([...AGENT_OPERATIONS, TOOL_OPERATION, ...MODEL_OPERATIONS]);
+
+/**
+ * The span's GenAI operation: `gen_ai.operation.name`, else the first word of a span name the
+ * conventions prescribe (`execute_tool get_weather`, `chat gpt-4.1`) when it is a known operation.
+ */
+export const OPERATION = firstOf(
+  spanAttr('gen_ai.operation.name'),
+  `if(splitByChar(' ', SpanName)[1] IN (${KNOWN_OPERATIONS}), splitByChar(' ', SpanName)[1], '')`,
+);
+
+/** `OPERATION IN (...)` for one group of operations. */
+export const operationIn = (ops: readonly string[]): string => `${OPERATION} IN (${sqlList(ops)})`;
+
+/**
+ * A run summary on the trace's root: an `invoke_agent` root span carrying at least one attribute in
+ * the `agent.run.*` namespace. The view turns such spans into rows; the rollup leaves their traces
+ * alone, so no run is counted twice.
+ */
+export const ROOT_SUMMARY = `(ParentSpanId = '' AND ${spanAttr('gen_ai.operation.name')} = 'invoke_agent' AND arrayExists(k -> startsWith(k, 'agent.run.'), mapKeys(SpanAttributes)))`;

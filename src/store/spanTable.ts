@@ -1,0 +1,63 @@
+/**
+ * What kind of otel_traces table the store holds. The Collector's ClickHouse exporter writes span and
+ * resource attributes to Map(String, String) columns by default; with `json: true` (formerly the
+ * `clickhouse.json` feature gate) it writes JSON columns instead, which neither the view nor the
+ * rollup can read. `migrate`, `status` and the rollup ask here and say so, in the same words, rather
+ * than reading nothing.
+ */
+import type { ClickHouse } from '../clickhouse/client.js';
+import type { StoreNames } from './schema.js';
+
+export type SpanTableKind =
+  /** The exporter's default: attributes in Map columns; what agentdrift reads. */
+  | 'map'
+  /** The exporter's `json: true` mode. */
+  | 'json'
+  /** No such table (rows are inserted into agent_runs directly, or migrate has not run). */
+  | 'absent'
+  /** A table without the exporter's attribute columns. */
+  | 'other';
+
+export interface SpanTable {
+  readonly kind: SpanTableKind;
+  /** What to change, for 'json' and 'other'; null when agentdrift can read the table. */
+  readonly problem: string | null;
+}
+
+/** The exact message for a JSON-mode table: what is wrong and what to change. */
+export function jsonModeMessage(n: StoreNames): string {
+  return (
+    `${n.database}.${n.otelTraces} stores span attributes in JSON columns (the Collector's ClickHouse exporter with json: true), ` +
+    `which agentdrift cannot read: no runs are taken from it. In the Collector config, remove json: true from the clickhouse exporter ` +
+    `(and the clickhouse.json feature gate, if set) and set traces_table_name to a new table, e.g. otel_traces_map; ` +
+    `set tables.otel_traces: otel_traces_map in agentdrift.yaml; then run agentdrift migrate, and agentdrift rollup --from --to ` +
+    `for the period already exported.`
+  );
+}
+
+function otherMessage(n: StoreNames, type: string): string {
+  return (
+    `${n.database}.${n.otelTraces} has no SpanAttributes Map(String, String) column (found ${type || 'none'}), so it is not ` +
+    `the ClickHouse exporter's traces table: no runs are taken from it. Point tables.otel_traces at the exporter's traces_table_name.`
+  );
+}
+
+export async function inspectSpanTable(ch: ClickHouse, n: StoreNames): Promise<SpanTable> {
+  const rows = await ch.query<{ name: string; type: string }>(
+    `SELECT name, type FROM system.columns
+     WHERE database = {db:String} AND table = {table:String} AND name IN ('SpanAttributes', 'ResourceAttributes')`,
+    { db: n.database, table: n.otelTraces },
+  );
+  if (rows.length === 0) {
+    const [t] = await ch.query<{ n: number | string }>(
+      'SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = {table:String}',
+      { db: n.database, table: n.otelTraces },
+    );
+    return Number(t?.n ?? 0) === 0 ? { kind: 'absent', problem: null } : { kind: 'other', problem: otherMessage(n, '') };
+  }
+  const type = rows.find((r) => r.name === 'SpanAttributes')?.type ?? '';
+  if (type.startsWith('Map(')) return { kind: 'map', problem: null };
+  // JSON is the current type; Object('json') the experimental one before it.
+  if (/^(JSON|Object\(|Nullable\(Object)/.test(type)) return { kind: 'json', problem: jsonModeMessage(n) };
+  return { kind: 'other', problem: otherMessage(n, type) };
+}
