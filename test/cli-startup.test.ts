@@ -91,6 +91,20 @@ describe('startup failures are one line and an exit code', () => {
     );
   });
 
+  it('invalid rules: the first 100 problems, then how many more, exit 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentdrift-manyproblems-'));
+    const rules = Array.from({ length: 250 }, (_, i) => `      - alert: A${i}\n        signal: nope\n        threshold: 20%\n`).join('');
+    writeFileSync(join(dir, 'r.yaml'), `groups:\n  - name: g\n    interval: 5m\n    rules:\n${rules}`);
+    writeFileSync(join(cwd, 'many.yaml'), `rules: [${JSON.stringify(dir)}]\nlisten: 127.0.0.1:0\nstate_file: ./many-state.json\n`);
+    const r = runCli(['start', '--config', 'many.yaml'], cwd);
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trimEnd().split('\n').filter((l) => !l.startsWith('{"level":'));
+    expect(lines[0]).toBe('agentdrift: invalid rules, not starting:');
+    expect(lines.slice(1, -1)).toHaveLength(100);
+    for (const l of lines.slice(1, -1)) expect(l).toMatch(new RegExp(`^${dir}/r\\.yaml:\\d+:17: signal: unknown signal "nope"`));
+    expect(lines.at(-1)).toBe('... and 150 more problems');
+  });
+
   it('a port in use: one line, exit 1', async () => {
     const { createServer } = await import('node:net');
     const server = createServer();

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ClickHouseAccessError, credentialsFromEnv, openClickHouse, type ClickHouse } from '../src/clickhouse/client.js';
 import { describeTarget, parseTarget } from '../src/clickhouse/target.js';
 import { createLogger } from '../src/log.js';
-import { clickhouseSkip, startClickHouseServer, type ClickHouseServer } from './helpers/clickhouseServer.js';
+import { clickHouseFailure, clickhouseSkip, startClickHouseServer, type ClickHouseServer } from './helpers/clickhouseServer.js';
 
 const { skip, reason } = clickhouseSkip();
 if (skip) console.warn(`[clickhouse-http] SKIPPED: ${reason}`);
@@ -39,16 +39,6 @@ function env(user: string, password: string): NodeJS.ProcessEnv {
   return { AGENTDRIFT_CLICKHOUSE_USER: user, AGENTDRIFT_CLICKHOUSE_PASSWORD: password };
 }
 
-async function captureError(p: Promise<unknown>): Promise<ClickHouseAccessError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ClickHouseAccessError);
-    return err as ClickHouseAccessError;
-  }
-  throw new Error('expected the call to fail');
-}
-
 describe.skipIf(skip)(skip ? `ClickHouse over HTTP (skipped: ${reason})` : 'ClickHouse over HTTP (real clickhouse-server)', () => {
   let server: ClickHouseServer;
   let serverMajor = 0;
@@ -64,7 +54,7 @@ describe.skipIf(skip)(skip ? `ClickHouse over HTTP (skipped: ${reason})` : 'Clic
     return ch;
   };
   const failure = async (p: Promise<unknown>) => {
-    const err = await captureError(p);
+    const err = await clickHouseFailure(p);
     errors.push(err);
     return err;
   };

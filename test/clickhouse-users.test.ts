@@ -11,12 +11,12 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClickHouseAccessError, openClickHouse, type ClickHouse } from '../src/clickhouse/client.js';
+import { openClickHouse, type ClickHouse } from '../src/clickhouse/client.js';
 import { parseTarget } from '../src/clickhouse/target.js';
 import { resetStore, storeContents } from '../src/demo/seed.js';
 import { storeStatus } from '../src/store/status.js';
 import { DEFAULT_NAMES, type StoreNames } from '../src/store/schema.js';
-import { clickhouseSkip, startClickHouseServer, type ClickHouseServer } from './helpers/clickhouseServer.js';
+import { clickHouseFailure, clickhouseSkip, startClickHouseServer, type ClickHouseServer } from './helpers/clickhouseServer.js';
 
 const { skip, reason } = clickhouseSkip();
 if (skip) console.warn(`[clickhouse-users] SKIPPED: ${reason}`);
@@ -33,16 +33,6 @@ const PASSWORDS = {
   grafana: pw('grafana'),
 } as const;
 type User = keyof typeof PASSWORDS;
-
-async function failure(p: Promise<unknown>): Promise<ClickHouseAccessError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ClickHouseAccessError);
-    return err as ClickHouseAccessError;
-  }
-  throw new Error('expected the call to be refused');
-}
 
 describe.skipIf(skip)(skip ? `ClickHouse users of the compose stack (skipped: ${reason})` : 'ClickHouse users of the compose stack (real clickhouse-server)', () => {
   let server: ClickHouseServer;
@@ -124,7 +114,7 @@ describe.skipIf(skip)(skip ? `ClickHouse users of the compose stack (skipped: ${
   describe.each([['agentdrift'], ['grafana']] as const)('%s: any write is refused, clearly', (user) => {
     it.each(WRITES)('%s', async (_what, write) => {
       const ch = await as(user);
-      const err = await failure(write(ch));
+      const err = await clickHouseFailure(write(ch));
       expect(err.kind).toBe('query');
       expect(err.message).toMatch(/^ClickHouse at http:\/\/127\.0\.0\.1:\d+\/agentdrift rejected a write \(read-only user\): /);
       expect(err.message).toMatch(/readonly mode/);
@@ -142,14 +132,14 @@ describe.skipIf(skip)(skip ? `ClickHouse users of the compose stack (skipped: ${
 
   it('agentdrift may not even change a setting (readonly = 1); Grafana may (readonly = 2: its plugin sets max_execution_time)', async () => {
     const sql = 'SELECT 1 AS one SETTINGS max_execution_time = 30';
-    const err = await failure((await as('agentdrift')).query(sql));
+    const err = await clickHouseFailure((await as('agentdrift')).query(sql));
     expect(err.message).toMatch(/readonly mode/);
     expect(await (await as('grafana')).query(sql)).toEqual([{ one: 1 }]);
   });
 
   it.each(Object.keys(PASSWORDS) as User[])('%s needs its password from the environment: a wrong or empty one is refused', async (user) => {
     for (const wrong of ['wrong', '']) {
-      const err = await failure((await as(user, wrong)).query('SELECT 1 AS one'));
+      const err = await clickHouseFailure((await as(user, wrong)).query('SELECT 1 AS one'));
       expect(err.kind).toBe('auth');
     }
   });
@@ -164,8 +154,8 @@ describe.skipIf(skip)(skip ? `ClickHouse users of the compose stack (skipped: ${
     const collector = await as('otel_collector');
     await collector.insert('otel_traces', [{ Timestamp: '2026-11-22T05:00:00Z', TraceId: 't', SpanName: 'invoke_agent' }]);
     for (const sql of ['SELECT count() FROM otel_traces', `CREATE TABLE ${DB}.evil (a UInt8) ENGINE = Memory`, `DROP TABLE ${DB}.otel_traces`]) {
-      expect((await failure(collector.command(sql))).message).toMatch(/ACCESS_DENIED|Not enough privileges/);
+      expect((await clickHouseFailure(collector.command(sql))).message).toMatch(/ACCESS_DENIED|Not enough privileges/);
     }
-    await failure((await as('agentdrift', PASSWORDS.agentdrift, 'default')).query('SELECT count() AS n FROM system.users'));
+    await clickHouseFailure((await as('agentdrift', PASSWORDS.agentdrift, 'default')).query('SELECT count() AS n FROM system.users'));
   });
 });

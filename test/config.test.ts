@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandEnv } from '../src/config/env.js';
 import { defaultConfig, loadConfig, parseConfigText, SHIPPED_RULES_DIR } from '../src/config/load.js';
@@ -17,11 +19,19 @@ function config(text: string, env: Record<string, string> = {}, file = 'c.yaml')
 }
 
 describe('defaults', () => {
-  it('the default rules are the package\'s own rules/ directory, wherever the process starts', () => {
+  it.each([
+    // where the config file is, whether rules/ exists there, what the config says -> the rules used
+    ['rules/ next to the config', true, '# nothing\n', (d: string) => [join(d, 'rules')]],
+    ['no rules/ next to the config: the rules shipped in the package', false, '# nothing\n', () => [SHIPPED_RULES_DIR]],
+    ['named rules win, even when missing (the loader then says so)', false, 'rules: [mine]\n', (d: string) => [join(d, 'mine')]],
+  ])('default rules: %s', (_name, withRules, text, expected) => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentdrift-config-rules-'));
+    if (withRules) mkdirSync(join(dir, 'rules'));
+    expect(config(text, {}, join(dir, 'agentdrift.yaml')).rules).toEqual(expected(dir));
+  });
+
+  it('the shipped rules are the package\'s own rules/ directory', () => {
     expect(SHIPPED_RULES_DIR).toBe(resolve(__dirname, '../rules'));
-    expect(defaultConfig({}).rules).toEqual([SHIPPED_RULES_DIR]);
-    expect(config('# nothing\n', {}, '/somewhere/else/agentdrift.yaml').rules).toEqual([SHIPPED_RULES_DIR]);
-    expect(config('rules: [rules]\n', {}, '/somewhere/else/agentdrift.yaml').rules).toEqual(['/somewhere/else/rules']);
   });
 
   it('defaultConfig() has every default, relative to the working directory', () => {
@@ -30,7 +40,7 @@ describe('defaults', () => {
       clickhouse: { target: { kind: 'chdb', path: 'data', database: 'default' }, targetSpec: 'chdb:data', user: null, password: null },
       tables: { agentRuns: 'agent_runs', otelTraces: 'otel_traces', view: 'agent_runs_from_otel' },
       ttlDays: null,
-      rules: [SHIPPED_RULES_DIR],
+      rules: ['rules'],
       stateFile: 'data/agentdrift-state.json',
       listen: { host: '127.0.0.1', port: 9464 },
       externalUrl: null,
@@ -55,6 +65,7 @@ describe('defaults', () => {
       ...defaultConfig({}),
       file: 'etc/agentdrift.yaml',
       clickhouse: { target: { kind: 'chdb', path: 'etc/data', database: 'default' }, targetSpec: 'chdb:etc/data', user: null, password: null },
+      rules: [SHIPPED_RULES_DIR], // there is no etc/rules
       stateFile: 'etc/data/agentdrift-state.json',
     });
   });

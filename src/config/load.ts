@@ -2,6 +2,7 @@
  * agentdrift.yaml -> Config. Validated as strictly as rule files: unknown keys and bad values are
  * problems with positions, all reported at once; a config with any problem is not returned.
  */
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,15 +39,23 @@ const PRICE_KEYS = ['input', 'output', 'cache_read'] as const;
 
 /**
  * The default rules shipped in the package (its rules/ directory), found from this module's own
- * location (src/config or dist/config), never from the working directory: an installed agentdrift
- * started anywhere without `rules` in its config evaluates them.
+ * location (src/config or dist/config), never from the working directory.
  */
 export const SHIPPED_RULES_DIR = fileURLToPath(new URL('../../rules', import.meta.url));
+
+/**
+ * `rules` when the config names none: a rules/ directory next to the config file (in the working
+ * directory without one) when there is one, as always; else the rules shipped in the package, so an
+ * installed agentdrift started anywhere still has rules to run.
+ */
+export function defaultRules(dir: string): string[] {
+  const local = relativeTo(dir, 'rules');
+  return [existsSync(local) ? local : SHIPPED_RULES_DIR];
+}
 
 export const DEFAULTS = {
   target: DEFAULT_TARGET,
   tables: { agentRuns: 'agent_runs', otelTraces: 'otel_traces', view: 'agent_runs_from_otel' },
-  rules: [SHIPPED_RULES_DIR],
   stateFile: './data/agentdrift-state.json',
   listen: '127.0.0.1:9464',
   logLevel: 'info',
@@ -64,7 +73,7 @@ export function defaultConfig(env: Env = process.env): Config {
     clickhouse: { ...resolveTarget(parseTarget(DEFAULT_TARGET), '.'), user: env[USER_ENV] ?? null, password: env[PASSWORD_ENV] ?? null },
     tables: { ...DEFAULTS.tables },
     ttlDays: null,
-    rules: DEFAULTS.rules.map((r) => relativeTo('.', r)),
+    rules: defaultRules('.'),
     stateFile: relativeTo('.', DEFAULTS.stateFile),
     listen: parseListen(DEFAULTS.listen) as ListenAddress,
     externalUrl: null,
@@ -207,7 +216,7 @@ function readConfig(c: Checker, value: unknown, file: string, env: Env): Config 
   };
 
   const ttlDays = c.field(top, [], 'ttl_days', int(1, 100 * 365, 'a positive whole number of days')) ?? null;
-  const rules = c.field(top, [], 'rules', list(nonEmptyStr)) ?? [...DEFAULTS.rules];
+  const rules = c.field(top, [], 'rules', list(nonEmptyStr))?.map((r) => relativeTo(dir, r)) ?? defaultRules(dir);
   const stateFile = c.field(top, [], 'state_file', nonEmptyStr) ?? DEFAULTS.stateFile;
   const listen = c.field(top, [], 'listen', listenReader) ?? (parseListen(DEFAULTS.listen) as ListenAddress);
   const logLevel = c.field(top, [], 'log_level', oneOf(LOG_LEVELS)) ?? DEFAULTS.logLevel;
@@ -246,7 +255,7 @@ function readConfig(c: Checker, value: unknown, file: string, env: Env): Config 
     },
     tables,
     ttlDays,
-    rules: rules.map((r) => relativeTo(dir, r)),
+    rules,
     stateFile: relativeTo(dir, stateFile),
     listen,
     externalUrl,

@@ -18,6 +18,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { expect } from 'vitest';
+import { ClickHouseAccessError } from '../../src/clickhouse/client.js';
 import {
   WaitTimeoutError,
   findExecutable,
@@ -290,4 +292,15 @@ export async function startClickHouseServer(opts: ClickHouseServerOptions = {}):
   }
   rmSync(dir, { recursive: true, force: true });
   throw lastError instanceof Error ? lastError : new Error(String(lastError));
+}
+
+/** The ClickHouseAccessError a call fails with; the test fails if the call succeeds or throws something else. */
+export async function clickHouseFailure(p: Promise<unknown>): Promise<ClickHouseAccessError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ClickHouseAccessError);
+    return err as ClickHouseAccessError;
+  }
+  throw new Error('expected the call to fail');
 }
