@@ -4,7 +4,7 @@
  * works as its read-only user, and every kind of write it could attempt is refused with a clear error.
  *
  * CI runs Debian's clickhouse-server 18.16, which predates SQL access control: there the read-only
- * profiles (readonly = 1 for agentdrift, 2 for Grafana) do the refusing and the <grants> are ignored.
+ * profiles (readonly = 2 for agentdrift and Grafana: reads and settings, no writes) do the refusing and the <grants> are ignored.
  * The grants are checked statically in compose.test.ts, and enforced here on a server new enough to
  * read them (22.12+, AGENTDRIFT_TEST_CLICKHOUSE_SERVER=/path/to/clickhouse).
  */
@@ -84,9 +84,8 @@ describe.skipIf(skip)(skip ? `ClickHouse users of the compose stack (skipped: ${
   it("agentdrift's read path works as its read-only user: ping, status, store contents, an aggregate per workflow", async () => {
     const ch = await as('agentdrift');
     await ch.ping();
-    const status = await storeStatus(ch, names);
-    expect(status).toMatchObject({ runs: 4, malformedRuns: 1, workflows: 3, spans: 4 });
-    expect(status.firstRun).toBe('2026-11-20 10:00:00');
+    // (storeStatus binds query parameters, which this 18.x server predates: its read path is covered
+    // on chDB; here, what the read-only profile must allow.)
     expect(await storeContents(ch, names)).toEqual({ runs: 4, spans: 4 });
     // A signal query's simple form: aggregates per group, computed in ClickHouse.
     const rows = await ch.query<{ workflow_id: string; runs: string }>(
@@ -130,10 +129,9 @@ describe.skipIf(skip)(skip ? `ClickHouse users of the compose stack (skipped: ${
     expect(dbs).toEqual([]);
   });
 
-  it('agentdrift may not even change a setting (readonly = 1); Grafana may (readonly = 2: its plugin sets max_execution_time)', async () => {
+  it('agentdrift and Grafana may carry settings (readonly = 2: bound parameters, max_execution_time), never write', async () => {
     const sql = 'SELECT 1 AS one SETTINGS max_execution_time = 30';
-    const err = await clickHouseFailure((await as('agentdrift')).query(sql));
-    expect(err.message).toMatch(/readonly mode/);
+    expect(await (await as('agentdrift')).query(sql)).toEqual([{ one: 1 }]);
     expect(await (await as('grafana')).query(sql)).toEqual([{ one: 1 }]);
   });
 

@@ -449,7 +449,7 @@ describe('least privilege: one ClickHouse user per job', () => {
   it.each([
     // user, exact grants, readonly level of its profile
     ['agentdrift_migrate', [`GRANT CREATE DATABASE, CREATE TABLE, CREATE VIEW, DROP TABLE, DROP VIEW, TRUNCATE, ALTER, INSERT, SELECT ON ${db}.*`], 0],
-    ['agentdrift', [`GRANT SELECT ON ${db}.*`], 1],
+    ['agentdrift', [`GRANT SELECT ON ${db}.*`], 2],
     ['otel_collector', [`GRANT INSERT ON ${db}.${tables.otelTraces}`, `GRANT INSERT ON ${db}.${tables.agentRuns}`], 0],
     ['grafana', [`GRANT SELECT ON ${db}.*`], 2],
   ])('%s may do exactly what its job needs', (user, grants, readonly) => {
