@@ -134,14 +134,17 @@ describe('agentdrift CLI on the embedded default store', () => {
     const from = new Date(Date.parse(END) - 2 * 86_400_000).toISOString();
     const r = runCli(['backtest', '--from', from, '--to', END, '--step', '6h', '--format', 'json'], cwd);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/backtesting: 9\/9 group evaluations \(100%\)/);
+    expect(r.stderr).toMatch(/backtesting: 18\/18 group evaluations \(100%\)/);
     const out = JSON.parse(r.stdout) as { evaluations: number; transitions: Record<string, unknown>[]; summary: { rule: string; alerts: number }[] };
-    expect(out.evaluations).toBe(9);
+    expect(out.evaluations).toBe(18);
     expect(Object.keys(out.transitions[0]!).sort()).toEqual(['at', 'baseline', 'current', 'deviation', 'from', 'labels', 'p_value', 'reason', 'rule', 'signal', 'to'].sort());
     // The first evaluation already finds the drifts firing (warm start over `for`, as a daemon would).
     const firstFiring = out.transitions.filter((t) => t.to === 'firing' && t.at === from).map((t) => `${t.rule}/${(t.labels as Record<string, string>).workflow_id}`);
     expect(firstFiring).toEqual(expect.arrayContaining(['ToolCallsPerRunUp/invoice_enrichment', 'OutputSchemaShift/report_generation']));
-    expect(out.summary.map((s) => s.rule)).toEqual(['ToolCallsPerRunUp', 'PolicyActivationRateChanged', 'CostPerSuccessUp', 'OutputSchemaShift']);
+    expect(out.summary.map((s) => s.rule)).toEqual([
+      'ToolCallsPerRunUp', 'PolicyActivationRateChanged', 'CostPerSuccessUp', 'OutputSchemaShift',
+      'ToolCallsPerRunUpFast', 'PolicyActivationRateChangedFast', 'CostPerSuccessUpFast', 'OutputSchemaShiftFast',
+    ]);
     expect(out.summary.every((s) => s.alerts >= 1)).toBe(true);
     const bad = runCli(['backtest', '--from', END, '--to', from], cwd);
     expect(bad.code).toBe(2);

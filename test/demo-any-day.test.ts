@@ -61,8 +61,8 @@ describe('the demo on any day', () => {
     expect(hours.some((h) => h >= 10 && h <= 18)).toBe(true);
   });
 
-  it('lists five alerts in the README', () => {
-    expect(readmeDemoAlerts()).toHaveLength(5);
+  it('lists ten alerts in the README: five drifts, each from a 7-day and a 1-day rule', () => {
+    expect(readmeDemoAlerts()).toHaveLength(10);
   });
 
   it.each(END_TIMES)('ending %s fires exactly the README table', (iso) => {

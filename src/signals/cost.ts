@@ -5,7 +5,7 @@
  */
 import type { Rule } from '../rules/types.js';
 import { ratioZTest, type RatioSums } from '../stats/index.js';
-import { baselinePick, baselineValue } from './baseline.js';
+import { baselinePick, baselineValue, medianValueWindow } from './baseline.js';
 import { scalarMeasurement, type Measurement } from './result.js';
 import { groupColumns, GroupTable, num, runsSubquery, type BuiltQuery } from './sql.js';
 import type { WindowBounds } from './types.js';
@@ -58,7 +58,7 @@ export function costMeasure(rule: Rule, windows: readonly WindowBounds[], rows: 
     const per = (w: number, f: (x: CostWindow) => number) => (g.win[w]!.sumY > 0 ? f(g.win[w]!) / g.win[w]!.sumY : null);
     const current = per(0, (x) => x.sumX);
     const baseline = baselineValue(pick, (w) => per(w, (x) => x.sumX));
-    const test = ratioZTest(g.win[0]!, g.win[pick.testWindow]!);
+    const test = ratioZTest(g.win[0]!, g.win[medianValueWindow(pick, (w) => per(w, (x) => x.sumX))]!);
     const successRate = (w: number) => (g.win[w]!.n > 0 ? g.win[w]!.sumY / g.win[w]!.n : null);
     out.push(scalarMeasurement({
       labels: g.labels,

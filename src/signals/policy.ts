@@ -11,7 +11,7 @@
  */
 import type { Rule } from '../rules/types.js';
 import { ratioZTest, twoProportionZTest, type RatioSums } from '../stats/index.js';
-import { baselinePick, baselineValue } from './baseline.js';
+import { baselinePick, baselineValue, medianValueWindow } from './baseline.js';
 import { scalarMeasurement, type Measurement } from './result.js';
 import { groupColumns, GroupTable, num, runsSubquery, type BuiltQuery } from './sql.js';
 import type { WindowBounds } from './types.js';
@@ -89,7 +89,7 @@ export function policyMeasure(rule: Rule, windows: readonly WindowBounds[], rows
     const current = rate(0);
     const baseline = baselineValue(pick, rate);
     const cur = g.win[0]!;
-    const base = g.win[pick.testWindow]!;
+    const base = g.win[medianValueWindow(pick, rate)]!;
     const test = perRun
       ? twoProportionZTest({ successes: cur.successes, trials: cur.trials }, { successes: base.successes, trials: base.trials })
       : ratioZTest(cur.perDecision, base.perDecision);

@@ -12,7 +12,7 @@
 import type { Rule } from '../rules/types.js';
 import { MIX_KEY } from '../store/contract.js';
 import { jensenShannonDistance, median, raoScottChiSquareTest, welchTTest, type CategorySums, type MixSums, type MomentSums } from '../stats/index.js';
-import { baselinePick } from './baseline.js';
+import { baselinePick, medianValueWindow } from './baseline.js';
 import { scalarMeasurement, type Measurement } from './result.js';
 import { groupColumns, GroupTable, num, runsSubquery, type BuiltQuery } from './sql.js';
 import type { WindowBounds } from './types.js';
@@ -119,7 +119,7 @@ export function toolCallsMeasure(rule: Rule, windows: readonly WindowBounds[], r
       const current = currentRuns > 0 ? cur.calls / currentRuns : null;
       const baseVals = baseIdx.windows.map((w) => (g.runs[w]! > 0 ? t.win[w]!.calls / g.runs[w]! : null)).filter((v): v is number => v !== null);
       const baseline = median(baseVals);
-      const bw = baseIdx.testWindow;
+      const bw = medianValueWindow(baseIdx, (w) => (g.runs[w]! > 0 ? t.win[w]!.calls / g.runs[w]! : null));
       const a: MomentSums = { n: currentRuns, sum: cur.calls, sumSq: cur.callsSq };
       const b: MomentSums = { n: g.runs[bw] ?? 0, sum: t.win[bw]!.calls, sumSq: t.win[bw]!.callsSq };
       const test = welchTTest(a, b);
