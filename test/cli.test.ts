@@ -154,7 +154,7 @@ describe('agentdrift CLI on the embedded default store', () => {
   it('check: exit 0 and one summary line for good rules, exit 1 and file:line:col for bad ones', () => {
     const ok = runCli(['check', 'rules'], cwd);
     expect(ok.code).toBe(0);
-    expect(ok.stdout.trim()).toMatch(/^SUCCESS: 1 file, 1 group, 4 rules$/);
+    expect(ok.stdout.trim()).toMatch(/^SUCCESS: 1 file, 2 groups, 8 rules$/);
     writeFileSync(join(cwd, 'bad.yaml'), 'groups:\n  - name: g\n    interval: 5 minutes\n    rules:\n      - alert: A\n        signal: tool_calls\n        threshold: 20%\n');
     const bad = runCli(['check', 'bad.yaml'], cwd);
     expect(bad.code).toBe(1);
