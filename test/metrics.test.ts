@@ -1,16 +1,15 @@
-import { Writable } from 'node:stream';
 import { Gauge, register as globalRegister } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { carryOver, newAlertStates, type AlertStates } from '../src/alerting/state.js';
 import { applyRuleEvaluation } from '../src/engine/engine.js';
 import type { RuleEvaluation, SeriesEvaluation } from '../src/engine/types.js';
-import { createLogger } from '../src/log.js';
 import { capSeries, magnitudeOf } from '../src/metrics/cap.js';
 import { SERIES_LABEL_NAMES, type SeriesLabelName } from '../src/metrics/labels.js';
 import { NOTIFICATION_FAILURE_REASONS } from '../src/metrics/reasons.js';
 import { DriftMetrics } from '../src/metrics/registry.js';
 import type { Rule, RuleSet, SignalName } from '../src/rules/types.js';
 import { DIMENSION_COLUMNS } from '../src/store/contract.js';
+import { captureLogs } from './helpers/logs.js';
 import { prometheusSkip, promtoolCheckMetrics } from './helpers/prometheus.js';
 
 const MIN = 60_000;
@@ -140,26 +139,6 @@ const VALUE_METRICS = [
   'agentdrift_signal_runs',
   'agentdrift_signal_p_value',
 ];
-
-function captureLogs(): { logger: ReturnType<typeof createLogger>; lines: () => Record<string, unknown>[] } {
-  const chunks: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      chunks.push(chunk.toString('utf8'));
-      cb();
-    },
-  });
-  const logger = createLogger({ level: 'info', destination });
-  return {
-    logger,
-    lines: () =>
-      chunks
-        .join('')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-  };
-}
 
 describe('per-series metrics', () => {
   it('exports values with the fixed label set: every dimension column, key, signal and severity', async () => {

@@ -4,13 +4,13 @@
  * survives failures; after a pause resumes at the next slot without a burst; stops cleanly. Times
  * are exact: every `at` is a grid slot or a cron match, every abort lands at run start + timeout.
  */
-import { Writable } from 'node:stream';
 import cron from 'node-cron';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { compileCron, GroupRunner, slotOffset, type RunnerDeps } from '../src/engine/scheduler.js';
-import { createLogger, silentLogger, type Logger } from '../src/log.js';
+import { silentLogger, type Logger } from '../src/log.js';
 import type { RuleGroup } from '../src/rules/types.js';
 import { ManualClock, type Clock, type TimerHandle } from '../src/util/clock.js';
+import { captureLogs } from './helpers/logs.js';
 
 const START = Date.parse('2026-01-01T00:00:00Z'); // a Thursday
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -39,25 +39,6 @@ class SuspendableClock implements Clock {
   suspend(ms: number): void {
     this.skew += ms;
   }
-}
-
-function captureLogs(): { logger: Logger; lines: () => Record<string, unknown>[] } {
-  const chunks: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      chunks.push(chunk.toString('utf8'));
-      cb();
-    },
-  });
-  return {
-    logger: createLogger({ level: 'info', destination }),
-    lines: () =>
-      chunks
-        .join('')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-  };
 }
 
 const runners: GroupRunner[] = [];
