@@ -89,14 +89,23 @@ export class Engine implements AlertStateView {
     }
     this.report(rule, null, events);
     if (events.length > 0) {
-      try {
-        this.ports.notify?.({ at, transitions: events, firing: this.firing() });
-      } catch (err) {
-        this.ports.logger.error({ err }, 'handing alerts to the notification pipeline failed');
-      }
-      await this.ports.persist?.().catch((err) => this.ports.logger.error({ err }, 'could not persist alert state'));
+      this.publish(at, events, { rule: alert });
+      await this.persist();
     }
     return events;
+  }
+
+  /** Hands transitions and the firing set to the notify port; a failing port is logged, never fatal. */
+  private publish(at: number, transitions: readonly TransitionEvent[], context: Record<string, string>): void {
+    try {
+      this.ports.notify?.({ at, transitions, firing: this.firing() });
+    } catch (err) {
+      this.ports.logger.error({ err, ...context }, 'handing alerts to the notification pipeline failed');
+    }
+  }
+
+  private async persist(): Promise<void> {
+    await this.ports.persist?.().catch((err) => this.ports.logger.error({ err }, 'could not persist alert state'));
   }
 
   /** Every series firing now, with its rule. */
@@ -110,7 +119,7 @@ export class Engine implements AlertStateView {
   }
 
   async evaluateGroup(group: RuleGroup, at: number, signal?: AbortSignal): Promise<GroupResult> {
-    const { clock, logger } = this.ports;
+    const { clock } = this.ports;
     const started = clock.now();
     const evaluations: RuleEvaluation[] = [];
     const transitions: TransitionEvent[] = [];
@@ -131,13 +140,9 @@ export class Engine implements AlertStateView {
     }
     if (ok) this.lastOkAt = at;
     const result: GroupResult = { group: group.name, at, ok, durationMs: clock.now() - started, evaluations };
-    try {
-      this.ports.notify?.({ at, transitions, firing: this.firing() });
-    } catch (err) {
-      logger.error({ err, group: group.name }, 'handing alerts to the notification pipeline failed');
-    }
+    this.publish(at, transitions, { group: group.name });
     this.ports.record?.group(result);
-    await this.ports.persist?.().catch((err) => logger.error({ err }, 'could not persist alert state'));
+    await this.persist();
     return result;
   }
 
