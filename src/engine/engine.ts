@@ -11,7 +11,7 @@ import type { Evidence } from '../alerting/types.js';
 import { renderTemplate } from '../rules/template.js';
 import { formatPercentChange, humanize } from '../util/format.js';
 import type { Rule, RuleGroup, RuleSet } from '../rules/types.js';
-import { SIGNAL_IMPLS } from '../signals/index.js';
+import { SIGNAL_IMPLS, windowsFor } from '../signals/index.js';
 import { evaluateRule, type QueryFn } from './evaluate.js';
 import type { AlertStateView, EnginePorts, FiringAlert, GroupResult, RuleEvaluation, SeriesEvaluation, TransitionEvent } from './types.js';
 
@@ -82,7 +82,7 @@ export class Engine implements AlertStateView {
         ...rest,
         record: { ...s.record, state: 'resolved', resolvedAt: at, keepFiringSince: null },
         annotations: { ...(s.annotations ?? {}), accepted: `${reason} (accepted ${new Date(at).toISOString()})` },
-        accepted: { at, reason, baseline: value, until: at + rule.windowMs + baselineSpan(rule) },
+        accepted: { at, reason, baseline: value, until: at + lookback(rule, at) },
       };
       this.states.set(s.id, series);
       events.push({ rule, series, transition });
@@ -228,10 +228,9 @@ export class UnknownRuleError extends Error {
   override readonly name = 'UnknownRuleError';
 }
 
-/** How far back a rule's baseline reaches behind its current window. */
-function baselineSpan(rule: Rule): number {
-  const b = rule.baseline;
-  return b.kind === 'previous' ? b.lengthMs + b.offsetMs : b.weeks * 7 * 86_400_000;
+/** How far back an evaluation at `at` reads: from the start of its earliest window (current or baseline). */
+function lookback(rule: Rule, at: number): number {
+  return at - Math.min(...windowsFor(rule.windowMs, rule.baseline, at).map((w) => w.startMs));
 }
 
 function evidenceOf(s: SeriesEvaluation): Evidence {
