@@ -97,10 +97,8 @@ describe('output_schema_shift: a fingerprint absent from the baseline', () => {
     expect(fpB!.baseline).toBeCloseTo(0.4, 10);
     expect(fpA!.current).toBeCloseTo(0.5, 10);
     expect(fpA!.baseline).toBeCloseTo(0.6, 10);
-    // examples are runs of the top contributor (fp_new)
-    expect(s.exampleRunIds).toHaveLength(3);
-    const ids = new Set(DATA.filter((r) => r.output_schema_fingerprint === 'fp_new').map((r) => r.run_id));
-    for (const id of s.exampleRunIds) expect(ids.has(id)).toBe(true);
+    // Example runs are not the signal's: they are fetched after the verdict, for pending and firing series only.
+    expect(s.exampleRunIds).toEqual([]);
   });
 });
 

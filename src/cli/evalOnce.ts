@@ -1,5 +1,6 @@
 /** `agentdrift eval --once`: every rule evaluated once as of a time, one result per rule, group and key. */
 import { seriesId } from '../alerting/types.js';
+import type { AggregateSource } from '../signals/index.js';
 import type { ClickHouse } from '../clickhouse/client.js';
 import { Engine } from '../engine/engine.js';
 import { silentLogger } from '../log.js';
@@ -28,9 +29,9 @@ export interface EvalRow {
  * Runs like a daemon's first evaluation with no stored state: a rule with `for` replays `at - for`
  * first (see Engine.warmStart), so the state shown is the one a daemon started at `at` would reach.
  */
-export async function evalOnce(ch: ClickHouse, table: string, rules: RuleSet, at: number): Promise<EvalRow[]> {
+export async function evalOnce(ch: ClickHouse, table: string, rules: RuleSet, at: number, aggregates: AggregateSource | null = null): Promise<EvalRow[]> {
   // No notify, record or persist port: an evaluation that changes nothing outside.
-  const engine = new Engine({ query: (sql, params) => ch.query(sql, params), table, clock: systemClock, logger: silentLogger });
+  const engine = new Engine({ query: (sql, params) => ch.query(sql, params), table, aggregates: () => aggregates, clock: systemClock, logger: silentLogger });
   engine.adoptRuleSet(rules);
   const rows: EvalRow[] = [];
   for (const group of rules.groups) {

@@ -12,6 +12,7 @@ import { loadRuleFiles } from '../rules/load.js';
 import { checkPaths } from '../rules/check.js';
 import { formatProblems } from '../yaml/problem.js';
 import { migrate } from '../store/migrate.js';
+import { findAggregates } from '../store/aggregatesMigrate.js';
 import { storeStatus, formatStatus } from '../store/status.js';
 import { agentRunsTable, describeTarget, externalUrl, loggerFor, openStore, resolveConfig, resolveSettings, storeNames, UsageError, type GlobalOptions } from './context.js';
 import { buildNotifiers, closeNotifiers } from '../notify/factory.js';
@@ -83,7 +84,7 @@ export function buildProgram(): Command {
       const config = await resolveConfig(o);
       const ch = await openStore(config);
       try {
-        const steps = await migrate(ch, storeNames(config), { ttlDays: config.ttlDays ?? undefined });
+        const steps = await migrate(ch, storeNames(config), { ttlDays: config.ttlDays ?? undefined, aggregates: config.aggregates, progress: terminalProgress(process.stderr, 'aggregating', 'runs') });
         out(`ClickHouse ${describeTarget(config.clickhouse.target)}`);
         reportSteps(steps, out);
       } finally {
@@ -109,7 +110,7 @@ export function buildProgram(): Command {
       const ch = await openStore(config);
       try {
         const names = storeNames(config);
-        const steps = await migrate(ch, names, { ttlDays: config.ttlDays ?? undefined });
+        const steps = await migrate(ch, names, { ttlDays: config.ttlDays ?? undefined, aggregates: config.aggregates, progress: terminalProgress(process.stderr, 'aggregating', 'runs') });
         reportSteps(steps.filter((s) => s.problem !== undefined), err);
         if (process.exitCode === 1) return;
         const held = await storeContents(ch, names);
@@ -207,7 +208,7 @@ export function buildProgram(): Command {
       if (!loaded.ruleSet) throw new UsageError(formatProblems(loaded.problems).join('\n'));
       const ch = await openStore(config);
       try {
-        const rows = await evalOnce(ch, agentRunsTable(config), loaded.ruleSet, o.at ?? Date.now());
+        const rows = await evalOnce(ch, agentRunsTable(config), loaded.ruleSet, o.at ?? Date.now(), await findAggregates(ch, storeNames(config), config.aggregates));
         out(o.format === 'json' ? JSON.stringify(rows, null, 2) : formatEvalTable(rows));
         if (rows.some((r) => r.error)) process.exitCode = 1;
       } finally {
@@ -247,6 +248,7 @@ export function buildProgram(): Command {
         const result = await backtest({
           query: (sql, params, signal) => ch.query(sql, params, { signal }),
           table: agentRunsTable(config),
+          aggregates: await findAggregates(ch, storeNames(config), config.aggregates),
           rules: loaded.ruleSet,
           fromMs: o.from,
           toMs: o.to,

@@ -15,6 +15,8 @@ import { fileProblem, parseYaml, plainValue, readSourceFile, sortProblems, type 
 import { substituteEnv, type Env } from './env.js';
 import { LOG_LEVELS, type Config, type ListenAddress } from './types.js';
 import { ROLLUP_DEFAULTS, type ModelPrice, type RollupSettings } from '../rollup/types.js';
+import { AGGREGATE_DEFAULTS, normalizeDimensions, type AggregateSettings } from '../store/aggregates.js';
+import { DIMENSION_COLUMNS, isDimensionColumn, type DimensionColumn } from '../store/contract.js';
 
 export type { Config } from './types.js';
 
@@ -29,13 +31,14 @@ export interface ConfigLoadResult {
   readonly source: YamlSource | null;
 }
 
-const TOP_KEYS = ['clickhouse', 'tables', 'ttl_days', 'rules', 'state_file', 'listen', 'external_url', 'log_level', 'evaluation', 'receivers', 'route', 'demo', 'rollup'] as const;
+const TOP_KEYS = ['clickhouse', 'tables', 'ttl_days', 'rules', 'state_file', 'listen', 'external_url', 'log_level', 'evaluation', 'receivers', 'route', 'demo', 'rollup', 'aggregates'] as const;
 const CLICKHOUSE_KEYS = ['target', 'database', 'user', 'password'] as const;
 const TABLE_KEYS = ['agent_runs', 'otel_traces', 'view'] as const;
 const EVALUATION_KEYS = ['timeout', 'max_series_per_rule'] as const;
 const DEMO_KEYS = ['seed_if_empty'] as const;
 const ROLLUP_KEYS = ['enabled', 'interval', 'lateness', 'max_run_duration', 'prices'] as const;
 const PRICE_KEYS = ['input', 'output', 'cache_read'] as const;
+const AGGREGATE_KEYS = ['enabled', 'dimensions'] as const;
 
 /**
  * The default rules shipped in the package (its rules/ directory), found from this module's own
@@ -83,6 +86,7 @@ export function defaultConfig(env: Env = process.env): Config {
     route: {},
     demo: { seedIfEmpty: false },
     rollup: { ...ROLLUP_DEFAULTS, prices: [] },
+    aggregates: AGGREGATE_DEFAULTS,
   });
 }
 
@@ -246,6 +250,12 @@ function readConfig(c: Checker, value: unknown, file: string, env: Env): Config 
     prices: c.field(ru, ['rollup'], 'prices', priceTable) ?? [],
   };
 
+  const ag = section(c, top, 'aggregates', AGGREGATE_KEYS) ?? {};
+  const aggregates: AggregateSettings = {
+    enabled: c.field(ag, ['aggregates'], 'enabled', bool) ?? AGGREGATE_DEFAULTS.enabled,
+    dimensions: c.field(ag, ['aggregates'], 'dimensions', list(dimensionColumn)) ?? AGGREGATE_DEFAULTS.dimensions,
+  };
+
   return {
     file,
     clickhouse: {
@@ -265,8 +275,16 @@ function readConfig(c: Checker, value: unknown, file: string, env: Env): Config 
     route,
     demo: { seedIfEmpty },
     rollup,
+    aggregates: { ...aggregates, dimensions: normalizeDimensions(aggregates.dimensions) },
   };
 }
+
+/** A column of the contract a rule may filter or group on. */
+const dimensionColumn: Reader<DimensionColumn> = (c, v, p) => {
+  if (typeof v === 'string' && isDimensionColumn(v)) return v;
+  c.report(p, `${labelOf(p)}: expected a dimension column of agent_runs (${DIMENSION_COLUMNS.join(', ')}), got ${typeof v === 'string' ? quote(v) : describe(v)}`);
+  return undefined;
+};
 
 /** USD per million tokens: a number, at least 0. */
 const usdPerMillion: Reader<number> = (c, v, p) => {

@@ -1,6 +1,7 @@
 /** The daemon's configuration (agentdrift.yaml) after validation: typed, defaults filled, paths resolved. */
 import type { Target } from '../clickhouse/target.js';
 import type { RollupSettings } from '../rollup/types.js';
+import type { AggregateSettings } from '../store/aggregates.js';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -55,4 +56,6 @@ export interface Config {
   readonly demo: { readonly seedIfEmpty: boolean };
   /** The rollup of plain GenAI spans into agent_runs (src/rollup). */
   readonly rollup: RollupSettings;
+  /** The pre-aggregated tables the signals read where they can (src/store/aggregates.ts). */
+  readonly aggregates: AggregateSettings;
 }

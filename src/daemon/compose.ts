@@ -27,6 +27,7 @@ import type { RuleSet } from '../rules/types.js';
 import { qualified, type StoreNames } from '../store/schema.js';
 import { malformedRunCount } from '../store/status.js';
 import type { Clock } from '../util/clock.js';
+import { AggregatesLookup } from './aggregatesLookup.js';
 import { Daemon } from './daemon.js';
 
 export interface ComposeOptions {
@@ -99,9 +100,11 @@ export function composeDaemon(o: ComposeOptions): Daemon {
     },
   };
   const saveState = () => state.save({ version: 2, savedAt: clock.now(), alerts: engine.snapshot(), notifications: dispatcher.snapshot() });
+  const aggregates = new AggregatesLookup(ch, names, config.aggregates, clock, logger);
   const engine: Engine = new Engine({
     query: (sql, params, signal) => ch.query(sql, params, { signal }),
     table: qualified(names.database, names.agentRuns),
+    aggregates: () => aggregates.current(),
     clock,
     logger,
     notify: dispatchAlerts(dispatcher, o.externalUrl),
@@ -182,6 +185,7 @@ export function composeDaemon(o: ComposeOptions): Daemon {
   const rollup = config.rollup.enabled ? new RollupJob({ ch, names, clock, logger, settings: config.rollup }) : null;
   const daemon = new Daemon({
     rollup,
+    aggregates,
     config,
     ch,
     names,

@@ -46,6 +46,8 @@ export interface DaemonParts {
   readonly demoEndMs?: number;
   /** The span rollup's schedule (rollup/job.ts); null when `rollup.enabled` is false. */
   readonly rollup?: { start(): void; stop(): Promise<void> } | null;
+  /** Finds the aggregate tables once the store is prepared (then again in the background). */
+  readonly aggregates?: { refresh(): Promise<void> };
 }
 
 export class InvalidRulesError extends Error {
@@ -81,7 +83,8 @@ export class Daemon {
     logger.info({ target: describeTarget(config.clickhouse.target), files: loaded.files }, 'agentdrift starting');
 
     if (this.parts.demo || config.demo.seedIfEmpty) await this.prepareDemo();
-    else if (this.parts.migrate) await migrate(ch, names, { ttlDays: config.ttlDays ?? undefined });
+    else if (this.parts.migrate) await migrate(ch, names, { ttlDays: config.ttlDays ?? undefined, aggregates: config.aggregates, progress: terminalProgress(process.stderr, 'aggregating', 'runs') });
+    await this.parts.aggregates?.refresh();
 
     const snapshot = await this.parts.state.load();
     engine.restore(snapshot.alerts);
@@ -99,7 +102,7 @@ export class Daemon {
 
   private async prepareDemo(): Promise<void> {
     const { ch, names, logger, clock, config } = this.parts;
-    await migrate(ch, names, { ttlDays: config.ttlDays ?? undefined });
+    await migrate(ch, names, { ttlDays: config.ttlDays ?? undefined, aggregates: config.aggregates, progress: terminalProgress(process.stderr, 'aggregating', 'runs') });
     if (!(await storeIsEmpty(ch, names))) return;
     logger.info('agent_runs is empty: seeding 28 days of demo runs with four injected drifts');
     const endMs = this.parts.demoEndMs ?? clock.now();

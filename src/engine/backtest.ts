@@ -8,6 +8,7 @@ import { silentLogger, type Logger } from '../log.js';
 import type { Rule, RuleGroup, RuleSet } from '../rules/types.js';
 import { ManualClock } from '../util/clock.js';
 import { formatP, humanize } from '../util/format.js';
+import type { AggregateSource } from '../signals/index.js';
 import { Engine } from './engine.js';
 import { scheduleTimes } from './scheduler.js';
 import type { QueryPort, TransitionEvent } from './types.js';
@@ -18,6 +19,8 @@ export interface BacktestOptions {
   readonly query: QueryPort;
   /** Fully qualified agent_runs table. */
   readonly table: string;
+  /** The store's aggregate tables, if ready. */
+  readonly aggregates?: AggregateSource | null;
   readonly rules: RuleSet;
   readonly fromMs: number;
   readonly toMs: number;
@@ -79,7 +82,7 @@ export async function backtest(o: BacktestOptions): Promise<BacktestResult> {
   if (!(o.toMs > o.fromMs)) throw new RangeError('backtest: --to must be after --from');
   const clock = new ManualClock(o.fromMs);
   const events: TransitionEvent[] = [];
-  const engine = new Engine({ query: o.query, table: o.table, clock, logger: o.logger ?? silentLogger, notify: (u) => events.push(...u.transitions) });
+  const engine = new Engine({ query: o.query, table: o.table, aggregates: () => o.aggregates ?? null, clock, logger: o.logger ?? silentLogger, notify: (u) => events.push(...u.transitions) });
   engine.adoptRuleSet(o.rules);
   const plan = backtestPlan(o.rules, o.fromMs, o.toMs, o.stepMs);
   for (const [i, { at, group }] of plan.entries()) {

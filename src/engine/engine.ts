@@ -12,7 +12,7 @@ import { renderTemplate } from '../rules/template.js';
 import { formatPercentChange, humanize } from '../util/format.js';
 import type { Rule, RuleGroup, RuleSet } from '../rules/types.js';
 import { SIGNAL_IMPLS, windowsFor } from '../signals/index.js';
-import { evaluateRule, type QueryFn } from './evaluate.js';
+import { evaluateRule, sharedQueries, type QueryFn } from './evaluate.js';
 import type { AlertStateView, EnginePorts, FiringAlert, GroupResult, RuleEvaluation, SeriesEvaluation, TransitionEvent } from './types.js';
 
 export class Engine implements AlertStateView {
@@ -124,13 +124,15 @@ export class Engine implements AlertStateView {
     const evaluations: RuleEvaluation[] = [];
     const transitions: TransitionEvent[] = [];
     let ok = true;
+    // Rules of the group that need the same aggregates at the same time share one query.
+    const shared = new Map<string, Promise<Record<string, unknown>[]>>();
     for (const rule of group.rules) {
       if (signal?.aborted) {
         ok = false;
         break;
       }
-      await this.warmStart(rule, at, signal);
-      const ev = await this.evaluate(rule, at, signal);
+      await this.warmStart(rule, at, signal, shared);
+      const ev = await this.evaluate(rule, at, signal, shared);
       evaluations.push(ev);
       if (ev.error) ok = false;
       const events = this.apply(rule, ev).map((c) => this.event(rule, c));
@@ -152,24 +154,25 @@ export class Engine implements AlertStateView {
    * instead of waiting `for` after every fresh start; a condition that only just became true stays
    * pending, as it should.
    */
-  private async warmStart(rule: Rule, at: number, signal?: AbortSignal): Promise<void> {
+  private async warmStart(rule: Rule, at: number, signal?: AbortSignal, shared?: Map<string, Promise<Record<string, unknown>[]>>): Promise<void> {
     if (this.warmed.has(rule.alert)) return;
     this.warmed.add(rule.alert);
     if (rule.forMs <= 0 || seriesOf(this.states, rule.alert).length > 0) return;
-    const past = await this.evaluate(rule, at - rule.forMs, signal);
+    const past = await this.evaluate(rule, at - rule.forMs, signal, shared);
     if (past.error) return;
     this.apply(rule, past);
   }
 
-  private async evaluate(rule: Rule, at: number, signal?: AbortSignal): Promise<RuleEvaluation> {
-    const query: QueryFn = (sql, params) => this.ports.query(sql, params, signal);
+  private async evaluate(rule: Rule, at: number, signal?: AbortSignal, shared?: Map<string, Promise<Record<string, unknown>[]>>): Promise<RuleEvaluation> {
+    const direct: QueryFn = (sql, params) => this.ports.query(sql, params, signal);
+    const query = shared ? sharedQueries(direct, shared) : direct;
     const frozen = new Map<string, number>();
     for (const s of seriesOf(this.states, rule.alert)) {
       if (s.record.state === 'firing' && s.frozenBaseline !== undefined) frozen.set(s.id, s.frozenBaseline);
       else if (s.accepted !== undefined && s.accepted.until > at) frozen.set(s.id, s.accepted.baseline);
     }
     try {
-      return await evaluateRule(query, this.ports.table, rule, at, () => this.ports.clock.now(), signal, frozen);
+      return await evaluateRule(query, this.ports.table, rule, at, () => this.ports.clock.now(), signal, frozen, this.ports.aggregates?.() ?? null);
     } catch (err) {
       // Not a ClickHouse failure (those are outcomes): a bug. Said as one, then the group stops.
       this.ports.logger.error({ err, rule: rule.alert }, `rule ${rule.alert}: evaluation failed with an unexpected error (a bug in agentdrift, not a ClickHouse problem)`);

@@ -9,6 +9,7 @@
  */
 import { ClickHouseAccessError } from '../clickhouse/client.js';
 import type { Rule } from '../rules/types.js';
+import type { AggregateSource } from '../signals/index.js';
 import { SIGNAL_IMPLS, windowsFor } from '../signals/index.js';
 import type { RuleEvaluation } from './types.js';
 import { verdicts } from './verdict.js';
@@ -29,13 +30,15 @@ export async function evaluateRule(
   signal?: AbortSignal,
   /** Frozen baselines of the rule's firing series, by series id (see verdict.ts). */
   frozen?: ReadonlyMap<string, number>,
+  /** The store's aggregate tables, if ready (null or absent: agent_runs only). */
+  source?: AggregateSource | null,
 ): Promise<RuleEvaluation> {
   const started = now();
   const windows = windowsFor(rule.windowMs, rule.baseline, at);
   const impl = SIGNAL_IMPLS[rule.signal];
   let rows: Record<string, unknown>[][];
   try {
-    rows = await Promise.all(impl.queries(rule, table, windows).map((q) => query(q.sql, q.params)));
+    rows = await Promise.all(impl.queries(rule, table, windows, source).map((q) => query(q.sql, q.params)));
   } catch (err) {
     if (!isStoreFailure(err, signal)) throw err;
     return { rule, at, windows, series: [], error: (err as Error)?.message ?? String(err), durationMs: now() - started };
@@ -43,4 +46,18 @@ export async function evaluateRule(
   // Measuring and judging are pure: a throw here is a bug and propagates.
   const series = verdicts(rule, impl, impl.measure(rule, windows, rows), frozen);
   return { rule, at, windows, series, error: null, durationMs: now() - started };
+}
+
+/**
+ * A query function that runs each distinct query (SQL and parameters) once and hands every caller
+ * the same rows: the rules of a group evaluated at one time ask for the same aggregates (every signal
+ * reads the totals), and this makes that one query. `cache` lives for one group evaluation.
+ */
+export function sharedQueries(query: QueryFn, cache: Map<string, Promise<Record<string, unknown>[]>>): QueryFn {
+  return (sql, params) => {
+    const key = `${sql}\u0000${JSON.stringify(params)}`;
+    let rows = cache.get(key);
+    if (rows === undefined) cache.set(key, (rows = query(sql, params)));
+    return rows;
+  };
 }

@@ -7,6 +7,7 @@ import type { AlertSeries } from '../alerting/state.js';
 import type { Outcome, Transition } from '../alerting/types.js';
 import type { Logger } from '../log.js';
 import type { Rule, SignalName } from '../rules/types.js';
+import type { AggregateSource } from '../signals/aggregateQuery.js';
 import type { Measurement } from '../signals/result.js';
 import type { WindowBounds } from '../signals/types.js';
 import type { Clock } from '../util/clock.js';
@@ -70,6 +71,8 @@ export interface EnginePorts {
   readonly query: QueryPort;
   /** Fully qualified agent_runs table. */
   readonly table: string;
+  /** The aggregate tables found ready in the store now (absent or null: agent_runs only). */
+  readonly aggregates?: () => AggregateSource | null;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly notify?: NotifyPort;

@@ -7,49 +7,49 @@ import type { Rule } from '../rules/types.js';
 import { ratioZTest, type RatioSums } from '../stats/index.js';
 import { baselinePick, baselineValue, medianValueWindow } from './baseline.js';
 import { scalarMeasurement, type Measurement } from './result.js';
-import { groupColumns, GroupTable, num, runsSubquery, type BuiltQuery } from './sql.js';
+import { kindQuery, type AggregateSource } from './aggregateQuery.js';
+import { GroupTable, num, type BuiltQuery } from './sql.js';
 import type { WindowBounds } from './types.js';
 
-const COST_EXPR = { token: 'token_cost_usd', tool: 'tool_cost_usd', total: '(token_cost_usd + tool_cost_usd)' } as const;
+export function costQueries(rule: Rule, table: string, windows: readonly WindowBounds[], source?: AggregateSource | null): BuiltQuery[] {
+  return [kindQuery('totals', rule, table, windows, source)];
+}
 
-export function costQueries(rule: Rule, table: string, windows: readonly WindowBounds[]): BuiltQuery[] {
-  const groups = groupColumns(rule);
-  const byGroup = [...groups, 'w'].join(', ');
-  const cost = COST_EXPR[rule.options.cost ?? 'total'];
-  const params: Record<string, unknown> = {};
-  const sql = `SELECT ${byGroup}, count() AS runs,
-  sum(${cost}) AS sum_x, sum(${cost} * ${cost}) AS sum_x_sq,
-  countIf(outcome = 'success') AS sum_y,
-  sumIf(${cost}, outcome = 'success') AS sum_xy,
-  sum(token_cost_usd) AS token_cost, sum(tool_cost_usd) AS tool_cost,
-  arrayMap(x -> x.2, arraySlice(arrayReverseSort(groupArrayIf(1000)((${cost}, run_id), w = 0)), 1, 3)) AS examples
-FROM (${runsSubquery(rule, table, windows, params, ['token_cost_usd', 'tool_cost_usd', 'outcome'])})
-GROUP BY ${byGroup}`;
-  return [{ sql, params }];
+/**
+ * The delta method's sums for the cost the rule measures, from the totals' per-component sums:
+ * X = the run's cost, Y = 1 for a successful run. For the total, Σx² = Σtoken² + 2Σtoken·tool + Σtool².
+ */
+function costSums(r: Record<string, unknown>, cost: 'token' | 'tool' | 'total'): { sumX: number; sumXSq: number; sumXY: number } {
+  const token = { sumX: num(r.token_cost), sumXSq: num(r.token_cost_sq), sumXY: num(r.success_token_cost) };
+  const tool = { sumX: num(r.tool_cost), sumXSq: num(r.tool_cost_sq), sumXY: num(r.success_tool_cost) };
+  if (cost === 'token') return token;
+  if (cost === 'tool') return tool;
+  return {
+    sumX: token.sumX + tool.sumX,
+    sumXSq: token.sumXSq + 2 * num(r.token_x_tool_cost) + tool.sumXSq,
+    sumXY: token.sumXY + tool.sumXY,
+  };
 }
 
 interface CostWindow extends RatioSums {
   tokenCost: number;
   toolCost: number;
-  examples: string[];
 }
 
 export function costMeasure(rule: Rule, windows: readonly WindowBounds[], rows: readonly (readonly Record<string, unknown>[])[]): Measurement[] {
-  const empty = (): CostWindow => ({ n: 0, sumX: 0, sumXSq: 0, sumY: 0, sumYSq: 0, sumXY: 0, tokenCost: 0, toolCost: 0, examples: [] });
+  const empty = (): CostWindow => ({ n: 0, sumX: 0, sumXSq: 0, sumY: 0, sumYSq: 0, sumXY: 0, tokenCost: 0, toolCost: 0 });
   const groups = new GroupTable(rule, (labels) => ({ labels, win: windows.map(empty) }));
+  const cost = rule.options.cost ?? 'total';
   for (const r of rows[0] ?? []) {
     const g = groups.of(r);
-    const successes = num(r.sum_y);
+    const successes = num(r.successes);
     g.win[num(r.w)] = {
       n: num(r.runs),
-      sumX: num(r.sum_x),
-      sumXSq: num(r.sum_x_sq),
+      ...costSums(r, cost),
       sumY: successes,
       sumYSq: successes, // the success indicator is 0/1
-      sumXY: num(r.sum_xy),
       tokenCost: num(r.token_cost),
       toolCost: num(r.tool_cost),
-      examples: (r.examples as string[]) ?? [],
     };
   }
   const out: Measurement[] = [];
@@ -74,7 +74,7 @@ export function costMeasure(rule: Rule, windows: readonly WindowBounds[], rows: 
         { name: 'tool_cost_per_success_usd', current: per(0, (x) => x.toolCost), baseline: baselineValue(pick, (w) => per(w, (x) => x.toolCost)) },
         { name: 'success_rate', current: successRate(0), baseline: baselineValue(pick, successRate) },
       ],
-      exampleRunIds: g.win[0]!.examples,
+      exampleRunIds: [],
     }));
   }
   return out;

@@ -1,5 +1,6 @@
 /** The four signals behind one interface: queries to run (pure), and how to read their rows (pure). */
 import type { Rule, SignalName } from '../rules/types.js';
+import type { AggregateSource } from './aggregateQuery.js';
 import { MIX_KEY } from '../store/contract.js';
 import { costMeasure, costQueries } from './cost.js';
 import { policyMeasure, policyQueries } from './policy.js';
@@ -12,7 +13,8 @@ import type { WindowBounds } from './types.js';
 export interface Signal {
   /** Whether the value is an effect size (>= 0, no direction) rather than a relative change. */
   readonly effectSize: (key: string) => boolean;
-  queries(rule: Rule, table: string, windows: readonly WindowBounds[]): BuiltQuery[];
+  /** `source`: the aggregate tables, if the store has them ready; the signal reads agent_runs where they cannot answer. */
+  queries(rule: Rule, table: string, windows: readonly WindowBounds[], source?: AggregateSource | null): BuiltQuery[];
   measure(rule: Rule, windows: readonly WindowBounds[], rows: readonly (readonly Record<string, unknown>[])[]): Measurement[];
 }
 
@@ -25,3 +27,4 @@ export const SIGNAL_IMPLS: Readonly<Record<SignalName, Signal>> = {
 
 export type { Measurement, Contributor } from './result.js';
 export { windowsFor, describeBaseline } from './windows.js';
+export { aggregatesCover, type AggregateSource } from './aggregateQuery.js';

@@ -13,27 +13,27 @@ import type { Rule } from '../rules/types.js';
 import { ratioZTest, twoProportionZTest, type RatioSums } from '../stats/index.js';
 import { baselinePick, baselineValue, medianValueWindow } from './baseline.js';
 import { scalarMeasurement, type Measurement } from './result.js';
-import { groupColumns, GroupTable, num, runsSubquery, type BuiltQuery } from './sql.js';
+import { kindQuery, type AggregateSource } from './aggregateQuery.js';
+import { GroupTable, num, type BuiltQuery } from './sql.js';
 import type { WindowBounds } from './types.js';
 
-export function policyQueries(rule: Rule, table: string, windows: readonly WindowBounds[]): BuiltQuery[] {
-  const groups = groupColumns(rule);
-  const byGroup = [...groups, 'w'].join(', ');
-  const act = rule.options.escalations === false ? 'policy_denials' : '(policy_denials + policy_escalations)';
-  const dec = '(toUInt64(policy_allows) + policy_denials + policy_escalations)';
-  const params: Record<string, unknown> = {};
-  const sql = `SELECT ${byGroup}, count() AS runs,
-  sum(${dec}) AS decisions,
-  sum(toUInt64(${act})) AS activations,
-  sum(${dec} * ${dec}) AS decisions_sq,
-  sum(toUInt64(${act}) * ${act}) AS activations_sq,
-  sum(toUInt64(${act}) * ${dec}) AS activations_x_decisions,
-  countIf(${act} > 0) AS runs_with_activation,
-  sumMap(CAST(denied_rules, 'Array(String)'), arrayMap(x -> toUInt64(1), denied_rules)) AS rules_hit,
-  groupArrayIf(3)(run_id, ${act} > 0 AND w = 0) AS examples
-FROM (${runsSubquery(rule, table, windows, params, ['policy_allows', 'policy_denials', 'policy_escalations', 'denied_rules'])})
-GROUP BY ${byGroup}`;
-  return [{ sql, params }];
+export function policyQueries(rule: Rule, table: string, windows: readonly WindowBounds[], source?: AggregateSource | null): BuiltQuery[] {
+  return [kindQuery('totals', rule, table, windows, source), kindQuery('denied_rules', rule, table, windows, source)];
+}
+
+/**
+ * Per run, X = activations and Y = decisions, from the totals' second moments of (allows a, denials
+ * d, escalations e): Y = a + d + e, X = d + e (or d without escalations).
+ */
+export function perDecisionSums(r: Record<string, unknown>, escalations: boolean): RatioSums & { runsWithActivation: number } {
+  const [a, d, e] = [num(r.allows), num(r.denials), num(r.escalations)];
+  const [aa, dd, ee] = [num(r.allows_sq), num(r.denials_sq), num(r.escalations_sq)];
+  const [ad, ae, de] = [num(r.allows_x_denials), num(r.allows_x_escalations), num(r.denials_x_escalations)];
+  const sumY = a + d + e;
+  const sumYSq = aa + dd + ee + 2 * (ad + ae + de);
+  return escalations
+    ? { n: num(r.runs), sumX: d + e, sumXSq: dd + 2 * de + ee, sumY, sumYSq, sumXY: ad + ae + dd + ee + 2 * de, runsWithActivation: num(r.runs_activated) }
+    : { n: num(r.runs), sumX: d, sumXSq: dd, sumY, sumYSq, sumXY: ad + dd + de, runsWithActivation: num(r.runs_denied) };
 }
 
 interface PolicyWindow {
@@ -43,7 +43,6 @@ interface PolicyWindow {
   /** Per run, X = activations and Y = decisions (the per-decision test's unit is the run). */
   perDecision: RatioSums;
   rules: Map<string, number>;
-  examples: string[];
 }
 
 export function policyMeasure(rule: Rule, windows: readonly WindowBounds[], rows: readonly (readonly Record<string, unknown>[])[]): Measurement[] {
@@ -56,32 +55,19 @@ export function policyMeasure(rule: Rule, windows: readonly WindowBounds[], rows
       successes: 0,
       perDecision: { n: 0, sumX: 0, sumXSq: 0, sumY: 0, sumYSq: 0, sumXY: 0 },
       rules: new Map(),
-      examples: [],
     })),
   }));
+  const escalations = rule.options.escalations !== false;
   for (const r of rows[0] ?? []) {
-    const g = groups.of(r);
-    const hit = r.rules_hit as [string[], (number | string)[]] | Record<string, unknown>;
-    const ruleCounts = new Map<string, number>();
-    // sumMap returns a tuple (keys, values): JSON gives it as a 2-element array or an object.
-    const [keys, vals] = Array.isArray(hit) ? hit : [Object.values(hit)[0] as string[], Object.values(hit)[1] as number[]];
-    (keys ?? []).forEach((key, i) => ruleCounts.set(key, num(vals?.[i])));
-    g.win[num(r.w)] = {
-      runs: num(r.runs),
-      trials: perRun ? num(r.runs) : num(r.decisions),
-      successes: perRun ? num(r.runs_with_activation) : num(r.activations),
-      perDecision: {
-        n: num(r.runs),
-        sumX: num(r.activations),
-        sumXSq: num(r.activations_sq),
-        sumY: num(r.decisions),
-        sumYSq: num(r.decisions_sq),
-        sumXY: num(r.activations_x_decisions),
-      },
-      rules: ruleCounts,
-      examples: (r.examples as string[]) ?? [],
-    };
+    const win = groups.of(r).win[num(r.w)]!;
+    const sums = perDecisionSums(r, escalations);
+    const { runsWithActivation, ...perDecision } = sums;
+    win.runs = sums.n;
+    win.trials = perRun ? sums.n : sums.sumY;
+    win.successes = perRun ? runsWithActivation : sums.sumX;
+    win.perDecision = perDecision;
   }
+  for (const r of rows[1] ?? []) groups.of(r).win[num(r.w)]!.rules.set(String(r.rule_name), num(r.hits));
   const out: Measurement[] = [];
   for (const g of groups.values()) {
     const pick = baselinePick(g.win.map((w) => w.runs));
@@ -109,7 +95,7 @@ export function policyMeasure(rule: Rule, windows: readonly WindowBounds[], rows
       test,
       testName: perRun ? 'two_proportion_z' : 'ratio_z_delta',
       contributors,
-      exampleRunIds: cur.examples,
+      exampleRunIds: [],
       extra: { activations: cur.successes, decisions_or_runs: cur.trials },
     }));
   }

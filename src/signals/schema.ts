@@ -14,27 +14,21 @@ import type { Rule } from '../rules/types.js';
 import { chiSquareTest, jensenShannonDistance, poolSparseCategories, unseenShare } from '../stats/index.js';
 import { baselinePick } from './baseline.js';
 import type { Measurement } from './result.js';
-import { groupColumns, GroupTable, num, runsSubquery, type BuiltQuery } from './sql.js';
+import { kindQuery, type AggregateSource } from './aggregateQuery.js';
+import { GroupTable, num, type BuiltQuery } from './sql.js';
 import type { WindowBounds } from './types.js';
 
 /** Fingerprints beyond the top ones per group and window are pooled, so cardinality stays bounded. */
 export const TOP_FINGERPRINTS = 100;
 export const OTHER = '__other__';
 
-export function schemaQueries(rule: Rule, table: string, windows: readonly WindowBounds[]): BuiltQuery[] {
-  const groups = groupColumns(rule);
-  const byGroup = [...groups, 'w'].join(', ');
-  const params: Record<string, unknown> = { top: TOP_FINGERPRINTS };
-  const sql = `SELECT ${byGroup}, output_schema_fingerprint AS fp, count() AS runs, groupArray(3)(run_id) AS examples
-FROM (${runsSubquery(rule, table, windows, params, ['output_schema_fingerprint'])})
-GROUP BY ${byGroup}, fp
-ORDER BY runs DESC
-LIMIT {top:UInt32} BY ${byGroup}`;
-  const p2: Record<string, unknown> = {};
-  const totals = `SELECT ${byGroup}, count() AS runs
-FROM (${runsSubquery(rule, table, windows, p2, [])})
-GROUP BY ${byGroup}`;
-  return [{ sql, params }, { sql: totals, params: p2 }];
+export function schemaQueries(rule: Rule, table: string, windows: readonly WindowBounds[], source?: AggregateSource | null): BuiltQuery[] {
+  // The fingerprint breaks ties, so which ones make the top N does not depend on the read path.
+  const top = kindQuery('fingerprints', rule, table, windows, source, {
+    params: { top: TOP_FINGERPRINTS },
+    tail: (by) => `ORDER BY runs DESC, fingerprint\nLIMIT {top:UInt32} BY ${by}`,
+  });
+  return [top, kindQuery('totals', rule, table, windows, source)];
 }
 
 export function schemaMeasure(rule: Rule, windows: readonly WindowBounds[], rows: readonly (readonly Record<string, unknown>[])[]): Measurement[] {
@@ -43,15 +37,12 @@ export function schemaMeasure(rule: Rule, windows: readonly WindowBounds[], rows
     labels,
     runs: windows.map(() => 0),
     fps: windows.map((): Record<string, number> => ({})),
-    examples: new Map<string, string[]>(),
   }));
   for (const r of totalRows) groups.of(r).runs[num(r.w)] = num(r.runs);
   for (const r of fpRows) {
     const g = groups.of(r);
     const w = num(r.w);
-    const fp = String(r.fp);
-    g.fps[w]![fp] = num(r.runs);
-    if (w === 0) g.examples.set(fp, (r.examples as string[]) ?? []);
+    g.fps[w]![String(r.fingerprint)] = num(r.runs);
   }
   const measure = rule.options.measure ?? 'js_distance';
   const out: Measurement[] = [];
@@ -79,7 +70,6 @@ export function schemaMeasure(rule: Rule, windows: readonly WindowBounds[], rows
       .sort((a, b) => Math.abs((b.current ?? 0) - (b.baseline ?? 0)) - Math.abs((a.current ?? 0) - (a.baseline ?? 0)))
       .slice(0, 5);
     const value = measure === 'js_distance' ? jsd : unseen;
-    const top = contributors.find((c) => c.name !== OTHER);
     out.push({
       labels: g.labels,
       key: '',
@@ -91,7 +81,7 @@ export function schemaMeasure(rule: Rule, windows: readonly WindowBounds[], rows
       baselineRuns: pick.runs,
       test: chi ? { name: 'chi_square', ...chi } : null,
       contributors,
-      exampleRunIds: top ? (g.examples.get(top.name) ?? []) : [],
+      exampleRunIds: [],
       extra: { measure, js_distance: jsd, unseen_share: unseen },
     });
   }

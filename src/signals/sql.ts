@@ -18,12 +18,17 @@ export function globToLike(glob: string): string {
 
 /** The WHERE conditions of a rule: its `where` filters and the overall time range of all windows. */
 export function filterClause(rule: Pick<Rule, 'where'>, windows: readonly WindowBounds[], params: Record<string, unknown>): string {
-  const conds: string[] = [];
   const lo = Math.min(...windows.map((w) => w.startMs));
   const hi = Math.max(...windows.map((w) => w.endMs));
   params.lo = lo;
   params.hi = hi;
-  conds.push('timestamp >= fromUnixTimestamp64Milli({lo:Int64})', 'timestamp < fromUnixTimestamp64Milli({hi:Int64})');
+  const conds = ['timestamp >= fromUnixTimestamp64Milli({lo:Int64})', 'timestamp < fromUnixTimestamp64Milli({hi:Int64})', ...whereConditions(rule, params)];
+  return conds.join('\n  AND ');
+}
+
+/** A rule's `where` as SQL conditions on contract columns, values bound as `w0`, `w1`, ... in `params`. */
+export function whereConditions(rule: Pick<Rule, 'where'>, params: Record<string, unknown>): string[] {
+  const conds: string[] = [];
   let i = 0;
   for (const [col, value] of Object.entries(rule.where) as [string, WhereValue][]) {
     const ident = dimensionIdentifier(col);
@@ -39,7 +44,7 @@ export function filterClause(rule: Pick<Rule, 'where'>, windows: readonly Window
     });
     conds.push(alternatives.length === 1 ? alternatives[0]! : `(${alternatives.join(' OR ')})`);
   }
-  return conds.join('\n  AND ');
+  return conds;
 }
 
 /**

@@ -14,33 +14,12 @@ import { MIX_KEY } from '../store/contract.js';
 import { jensenShannonDistance, median, raoScottChiSquareTest, welchTTest, type CategorySums, type MixSums, type MomentSums } from '../stats/index.js';
 import { baselinePick, medianValueWindow } from './baseline.js';
 import { scalarMeasurement, type Measurement } from './result.js';
-import { groupColumns, GroupTable, num, runsSubquery, type BuiltQuery } from './sql.js';
+import { kindQuery, type AggregateSource } from './aggregateQuery.js';
+import { GroupTable, num, type BuiltQuery } from './sql.js';
 import type { WindowBounds } from './types.js';
 
-export function toolCallsQueries(rule: Rule, table: string, windows: readonly WindowBounds[]): BuiltQuery[] {
-  const groups = groupColumns(rule);
-  const byGroup = [...groups, 'w'].join(', ');
-  // m: the run's calls over all tools, for the mix test's per-run variance.
-  const withTotal = (params: Record<string, unknown>) =>
-    `SELECT *, arraySum(mapValues(tool_calls)) AS m FROM (${runsSubquery(rule, table, windows, params, ['tool_calls'])})`;
-  const p1: Record<string, unknown> = {};
-  const runs = `SELECT ${byGroup}, count() AS runs, sum(m) AS calls, sum(m * m) AS calls_sq
-FROM (${withTotal(p1)})
-GROUP BY ${byGroup}`;
-  const p2: Record<string, unknown> = {};
-  // Examples: the current-window runs that called the tool most.
-  const tools = `SELECT ${byGroup}, tool, sum(c) AS calls, sum(c * c) AS calls_sq, sum(c * m) AS calls_x_total,
-  arrayMap(x -> x.2, arraySlice(arrayReverseSort(groupArrayIf(1000)((c, run_id), w = 0)), 1, 3)) AS examples
-FROM (${withTotal(p2)})
-ARRAY JOIN mapKeys(tool_calls) AS tool, mapValues(tool_calls) AS c
-GROUP BY ${byGroup}, tool`;
-  const p3: Record<string, unknown> = {};
-  // Every ordered pair (a < b) of the tools one run called, with the product of their calls.
-  const pairs = `SELECT ${byGroup}, pair.1 AS tool_a, pair.2 AS tool_b, sum(pair.3) AS calls_product
-FROM (${runsSubquery(rule, table, windows, p3, ['tool_calls'])})
-ARRAY JOIN arrayFilter(x -> x.1 < x.2, arrayFlatten(arrayMap((a, ca) -> arrayMap((b, cb) -> (a, b, toUInt64(ca) * cb), mapKeys(tool_calls), mapValues(tool_calls)), mapKeys(tool_calls), mapValues(tool_calls)))) AS pair
-GROUP BY ${byGroup}, tool_a, tool_b`;
-  return [{ sql: runs, params: p1 }, { sql: tools, params: p2 }, { sql: pairs, params: p3 }];
+export function toolCallsQueries(rule: Rule, table: string, windows: readonly WindowBounds[], source?: AggregateSource | null): BuiltQuery[] {
+  return [kindQuery('totals', rule, table, windows, source), kindQuery('tools', rule, table, windows, source), kindQuery('tool_pairs', rule, table, windows, source)];
 }
 
 interface ToolWindow {
@@ -64,7 +43,7 @@ export function toolCallsMeasure(rule: Rule, windows: readonly WindowBounds[], r
     labels,
     runs: new Array<number>(nWin).fill(0),
     totals: Array.from({ length: nWin }, (): RunWindow => ({ runs: 0, calls: 0, callsSq: 0 })),
-    tools: new Map<string, { win: ToolWindow[]; examples: string[] }>(),
+    tools: new Map<string, { win: ToolWindow[] }>(),
     // Σ c_a·c_b per window, products[w][a][b]
     products: Array.from({ length: nWin }, (): Record<string, Record<string, number>> => ({})),
   }));
@@ -78,10 +57,9 @@ export function toolCallsMeasure(rule: Rule, windows: readonly WindowBounds[], r
     const g = groups.of(r);
     const name = String(r.tool);
     let t = g.tools.get(name);
-    if (!t) g.tools.set(name, (t = { win: Array.from({ length: nWin }, () => ({ calls: 0, callsSq: 0, callsXTotal: 0 })), examples: [] }));
+    if (!t) g.tools.set(name, (t = { win: Array.from({ length: nWin }, () => ({ calls: 0, callsSq: 0, callsXTotal: 0 })) }));
     const w = num(r.w);
     t.win[w] = { calls: num(r.calls), callsSq: num(r.calls_sq), callsXTotal: num(r.calls_x_total) };
-    if (w === 0) t.examples = (r.examples as string[]) ?? [];
   }
   for (const r of pairRows) {
     const row = (groups.of(r).products[num(r.w)]![String(r.tool_a)] ??= {});
@@ -141,7 +119,7 @@ export function toolCallsMeasure(rule: Rule, windows: readonly WindowBounds[], r
         test,
         testName: 'welch_t',
         contributors: [{ name: tool, current, baseline }],
-        exampleRunIds: t.examples,
+        exampleRunIds: [],
       }));
     }
     // Contributors of each tool's alert: the other tools' moves, biggest first, so a message shows the mix.
@@ -161,7 +139,7 @@ export function toolCallsMeasure(rule: Rule, windows: readonly WindowBounds[], r
       baselineRuns,
       test: mixTest ? { name: 'rao_scott_chi_square', ...mixTest } : null,
       contributors: mixContributors,
-      exampleRunIds: byMove[0]?.exampleRunIds ?? [],
+      exampleRunIds: [],
     });
   }
   return out;

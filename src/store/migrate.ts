@@ -5,6 +5,9 @@
  * table agentdrift cannot read (the exporter's JSON mode) is reported, and the view is not created on it.
  */
 import type { ClickHouse } from '../clickhouse/client.js';
+import type { Progress } from '../util/progress.js';
+import { AGGREGATE_DEFAULTS, type AggregateSettings } from './aggregates.js';
+import { migrateAggregates } from './aggregatesMigrate.js';
 import { AGENT_RUNS_COLUMNS } from './contract.js';
 import { createRollupLogSql, rollupNames, rollupPipelineSql, ROLLUP_VERSION } from './rollupSchema.js';
 import {
@@ -52,7 +55,15 @@ async function missingColumns(ch: ClickHouse, names: StoreNames): Promise<typeof
   return AGENT_RUNS_COLUMNS.filter((c) => !have.has(c.name));
 }
 
-export async function migrate(ch: ClickHouse, names: StoreNames, opts: { ttlDays?: number } = {}): Promise<MigrationStep[]> {
+export interface MigrateOptions {
+  readonly ttlDays?: number;
+  /** The aggregate tables (default: enabled, default dimensions). */
+  readonly aggregates?: AggregateSettings;
+  /** Progress of a backfill of the aggregates from existing runs. */
+  readonly progress?: Progress;
+}
+
+export async function migrate(ch: ClickHouse, names: StoreNames, opts: MigrateOptions = {}): Promise<MigrationStep[]> {
   const steps: MigrationStep[] = [];
   const dbRows = await ch.query<{ n: number | string }>('SELECT count() AS n FROM system.databases WHERE name = {db:String}', {
     db: names.database,
@@ -110,6 +121,8 @@ export async function migrate(ch: ClickHouse, names: StoreNames, opts: { ttlDays
   pipeline.forEach((p, i) =>
     steps.push({ object: at(p.object), kind: p.kind, action: current ? 'exists' : present[i]!.exists ? 'updated' : 'created' }),
   );
+
+  steps.push(...(await migrateAggregates(ch, names, opts.aggregates ?? AGGREGATE_DEFAULTS, { ttlDays: opts.ttlDays, progress: opts.progress })));
   return steps;
 }
 

@@ -1,0 +1,124 @@
+/**
+ * One aggregate kind (store/aggregates.ts) for a rule's windows, per group and window (and key):
+ * the sums of the kind's measures over the runs of each window. Read from the aggregate tables where
+ * the rule's columns are among their dimensions (whole hours, then whole 5-minute buckets) and from
+ * agent_runs for the rest; a rule the aggregates cannot answer, or a store without them, reads
+ * agent_runs for the whole windows through the same per-run expressions. Either way the result has
+ * the same columns and, to floating-point summation order, the same numbers.
+ *
+ * The SQL depends only on the kind, the rule's `where` and `group_by`, its windows and the source,
+ * never on a rule's options: rules of a group with the same filter and windows ask for identical
+ * queries, which the engine runs once per evaluation (shared work).
+ */
+import type { Rule } from '../rules/types.js';
+import { KIND_SPECS, TIERS, type AggregateKind, aggregateTableName } from '../store/aggregates.js';
+import type { DimensionColumn } from '../store/contract.js';
+import { qualified } from '../store/schema.js';
+import { coverWindows, mergedRanges, type Interval } from './cover.js';
+import { groupColumns, whereConditions, type BuiltQuery } from './sql.js';
+import type { WindowBounds } from './types.js';
+
+/** The aggregate tables a daemon found ready in its store (null: read agent_runs only). */
+export interface AggregateSource {
+  readonly database: string;
+  /** agent_runs' name: the aggregate tables are named after it. */
+  readonly agentRuns: string;
+  readonly dimensions: readonly DimensionColumn[];
+}
+
+/** Whether the aggregates can answer a rule: every column it filters or groups on is a dimension of theirs. */
+export function aggregatesCover(rule: Pick<Rule, 'where' | 'groupBy'>, source: AggregateSource | null | undefined): source is AggregateSource {
+  if (!source) return false;
+  const dims = new Set<string>(source.dimensions);
+  return [...Object.keys(rule.where), ...rule.groupBy].every((c) => dims.has(c));
+}
+
+export interface KindQueryOptions {
+  /** Appended after GROUP BY (the fingerprints' top-N per group and window). */
+  readonly tail?: (groupBy: string) => string;
+  readonly params?: Record<string, unknown>;
+}
+
+/**
+ * A row's window from the pieces of a part: multiIf when the pieces are disjoint (the usual case: a
+ * row is in at most one), arrayJoin when windows overlap (a row counts in each of its windows).
+ */
+function windowOf(t: string, pieces: readonly Interval[], params: Record<string, unknown>, p: string, unit: 'ms' | 's'): string {
+  const scale = unit === 'ms' ? 1 : 1000;
+  const sorted = [...pieces].sort((a, b) => a.startMs - b.startMs);
+  const disjoint = sorted.every((x, i) => i === 0 || x.startMs >= sorted[i - 1]!.endMs);
+  const type = unit === 'ms' ? 'Int64' : 'UInt32';
+  if (disjoint) {
+    const arms = sorted.map((x, i) => {
+      params[`${p}s${i}`] = x.startMs / scale;
+      params[`${p}e${i}`] = x.endMs / scale;
+      return `${t} >= {${p}s${i}:${type}} AND ${t} < {${p}e${i}:${type}}, ${x.window}`;
+    });
+    return arms.length === 1 ? String(sorted[0]!.window) : `multiIf(${arms.join(', ')}, -1)`;
+  }
+  params[`${p}s`] = sorted.map((x) => x.startMs / scale);
+  params[`${p}e`] = sorted.map((x) => x.endMs / scale);
+  params[`${p}w`] = sorted.map((x) => x.window);
+  return `arrayJoin(arrayMap(j -> {${p}w:Array(Int32)}[j], arrayFilter(j -> ${t} >= {${p}s:Array(${type})}[j] AND ${t} < {${p}e:Array(${type})}[j], arrayEnumerate({${p}s:Array(${type})}))))`;
+}
+
+/** `(col >= a AND col < b) OR ...` over the merged ranges of the pieces, bound as parameters. */
+function rangeCondition(col: string, pieces: readonly Interval[], params: Record<string, unknown>, p: string, bound: (name: string) => string, scale: number): string {
+  const ranges = mergedRanges(pieces).map((r, i) => {
+    params[`${p}lo${i}`] = r.startMs / scale;
+    params[`${p}hi${i}`] = r.endMs / scale;
+    return `(${col} >= ${bound(`${p}lo${i}`)} AND ${col} < ${bound(`${p}hi${i}`)})`;
+  });
+  return ranges.length === 1 ? ranges[0]! : `(${ranges.join(' OR ')})`;
+}
+
+export function kindQuery(
+  kind: AggregateKind,
+  rule: Pick<Rule, 'where' | 'groupBy'>,
+  table: string,
+  windows: readonly WindowBounds[],
+  source: AggregateSource | null | undefined,
+  o: KindQueryOptions = {},
+): BuiltQuery {
+  const spec = KIND_SPECS[kind];
+  const params: Record<string, unknown> = { ...o.params };
+  const groups = groupColumns(rule);
+  const where = whereConditions(rule, params);
+  const keyNames = spec.keys.map((k) => k.name);
+  const outKeys = [...groups, 'w', ...keyNames];
+  const covered = aggregatesCover(rule, source);
+  const cover = coverWindows(windows, covered ? TIERS.map((t) => t.ms) : []);
+  const parts: string[] = [];
+
+  cover.tiers.forEach((pieces, i) => {
+    if (pieces.length === 0 || !source) return;
+    const tier = TIERS[i]!;
+    const p = `t${tier.name}_`;
+    const t = 'toInt64(toUnixTimestamp(bucket))';
+    const conds = [rangeCondition('bucket', pieces, params, p, (n) => `toDateTime({${n}:UInt32}, 'UTC')`, 1000), ...where];
+    parts.push(`SELECT ${[...groups, 'w', ...keyNames, ...spec.measures.map((m) => `sum(${m.name}) AS ${m.name}`)].join(', ')}
+FROM (SELECT *, ${windowOf(t, pieces, params, p, 's')} AS w FROM ${qualified(source.database, aggregateTableName(source, tier, kind))}
+      WHERE ${conds.join(' AND ')})
+GROUP BY ${outKeys.join(', ')}`);
+  });
+
+  if (cover.raw.length > 0) {
+    const p = 'raw_';
+    const t = 'toUnixTimestamp64Milli(timestamp)';
+    const conds = [rangeCondition('timestamp', cover.raw, params, p, (n) => `fromUnixTimestamp64Milli({${n}:Int64})`, 1), ...where];
+    const keys = spec.keys.map((k) => (k.raw === k.name ? k.name : `${k.raw} AS ${k.name}`));
+    parts.push(`SELECT ${[...groups, 'w', ...keys, ...spec.measures.map((m) => `${m.raw} AS ${m.name}`)].join(', ')}
+FROM (SELECT ${[...groups, ...spec.columns].join(', ')}, ${windowOf(t, cover.raw, params, p, 'ms')} AS w FROM ${table}
+      WHERE ${conds.join(' AND ')})${spec.arrayJoin ? `\n${spec.arrayJoin}` : ''}
+GROUP BY ${outKeys.join(', ')}`);
+  }
+
+  const body =
+    parts.length === 1
+      ? parts[0]!
+      : `SELECT ${[...outKeys, ...spec.measures.map((m) => `sum(${m.name}) AS ${m.name}`)].join(', ')}
+FROM (${parts.join('\nUNION ALL\n')})
+GROUP BY ${outKeys.join(', ')}`;
+  const sql = o.tail ? `SELECT * FROM (${body})\n${o.tail([...groups, 'w'].join(', '))}` : body;
+  return { sql, params };
+}

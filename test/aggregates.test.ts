@@ -1,0 +1,218 @@
+/**
+ * The aggregate tables never change a result: every signal, read through the aggregates (whole hours,
+ * whole 5-minute buckets, raw edges) and read from agent_runs alone, gives the same numbers at
+ * evaluation times on and off the bucket grid, for rules the aggregates cover and rules they do not.
+ * Also: the backfill of runs that predate the tables, readiness, rebuilds on a dimension change, and
+ * `status`'s report of their size and lag.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClickHouse } from '../src/clickhouse/client.js';
+import { evaluateRule } from '../src/engine/evaluate.js';
+import type { Rule } from '../src/rules/types.js';
+import { coverWindows, type Interval } from '../src/signals/cover.js';
+import { SIGNAL_IMPLS, windowsFor, type AggregateSource } from '../src/signals/index.js';
+import type { WindowBounds } from '../src/signals/types.js';
+import { KIND_SPECS, AGGREGATE_KINDS } from '../src/store/aggregates.js';
+import { aggregatesStatus, findAggregates } from '../src/store/aggregatesMigrate.js';
+import { kindQuery } from '../src/signals/aggregateQuery.js';
+import { migrate } from '../src/store/migrate.js';
+import { createRandom } from '../src/demo/random.js';
+import { openTempStore, type TempStore } from './helpers/chdb.js';
+import { DAY, HOUR, rule, run, type AgentRunRow } from './helpers/runs.js';
+
+const MIN = 60_000;
+const END = Date.parse('2026-03-15T00:00:00Z');
+
+describe('coverWindows', () => {
+  const total = (xs: readonly Interval[]) => xs.reduce((s, x) => s + x.endMs - x.startMs, 0);
+  const cases: { name: string; windows: WindowBounds[]; hours: number; fives: number; raw: number }[] = [
+    { name: 'aligned to the hour', windows: [{ index: 0, startMs: END - DAY, endMs: END }], hours: 1, fives: 0, raw: 0 },
+    { name: 'off the grid: hours inside, 5-minute stretches and raw edges', windows: [{ index: 0, startMs: END - DAY + 7 * MIN + 13_000, endMs: END + 22 * MIN + 5 }], hours: 1, fives: 2, raw: 2 },
+    { name: 'shorter than an hour', windows: [{ index: 0, startMs: END + 3 * MIN, endMs: END + 41 * MIN }], hours: 0, fives: 1, raw: 2 },
+    { name: 'shorter than 5 minutes', windows: [{ index: 0, startMs: END + 61_000, endMs: END + 4 * MIN }], hours: 0, fives: 0, raw: 1 },
+  ];
+  it.each(cases)('$name', ({ windows, hours, fives, raw }) => {
+    const c = coverWindows(windows, [HOUR, 5 * MIN]);
+    expect([c.tiers[0]!.length, c.tiers[1]!.length, c.raw.length]).toEqual([hours, fives, raw]);
+    // The pieces are the window exactly: disjoint, inside it, summing to its length.
+    const all = [...c.tiers.flat(), ...c.raw].sort((a, b) => a.startMs - b.startMs);
+    expect(total(all)).toBe(windows[0]!.endMs - windows[0]!.startMs);
+    expect(all[0]!.startMs).toBe(windows[0]!.startMs);
+    expect(all[all.length - 1]!.endMs).toBe(windows[0]!.endMs);
+    for (let i = 1; i < all.length; i++) expect(all[i]!.startMs).toBe(all[i - 1]!.endMs);
+    for (const p of c.tiers[0]!) expect([p.startMs % HOUR, p.endMs % HOUR]).toEqual([0, 0]);
+    for (const p of c.tiers[1]!) expect([p.startMs % (5 * MIN), p.endMs % (5 * MIN)]).toEqual([0, 0]);
+  });
+  it('without tiers everything is raw', () => {
+    const w = windowsFor(7 * DAY, { kind: 'seasonal', weeks: 3 }, END + 17 * MIN);
+    const c = coverWindows(w, []);
+    expect(c.raw).toHaveLength(4);
+  });
+});
+
+/** Runs over 5 weeks before END with timestamps at any millisecond, many values per dimension. */
+function generatedRuns(n: number, seed: string): AgentRunRow[] {
+  const random = createRandom(seed);
+  const rnd = () => random.next();
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
+  const tools = ['search', 'enrich', 'fetch', 'write', 'lookup'];
+  const out: AgentRunRow[] = [];
+  for (let i = 0; i < n; i++) {
+    const ts = END + 3 * HOUR - Math.floor(rnd() * 36 * DAY);
+    const calls: Record<string, number> = {};
+    for (const t of tools) if (rnd() < 0.5) calls[t] = 1 + Math.floor(rnd() * (t === 'enrich' && ts > END - 3 * DAY ? 6 : 3));
+    const allows = Math.floor(rnd() * 5);
+    const denials = rnd() < 0.3 ? Math.floor(rnd() * 3) : 0;
+    const escalations = rnd() < 0.1 ? 1 : 0;
+    out.push(
+      run({
+        ts: new Date(ts).toISOString(),
+        workflow_id: pick(['wf_a', 'wf_b', 'wf_c']),
+        agent_id: pick(['agent_1', 'agent_2']),
+        environment: pick(['prod', 'prod', 'staging']),
+        service_name: pick(['svc_x', 'svc_y']),
+        tenant_id: pick(['t1', 't2', 't3']),
+        model: pick(['m1', 'm2']),
+        outcome: pick(['success', 'success', 'success', 'failure', 'error']),
+        token_cost_usd: Math.round(rnd() * 1e6) / 1e7,
+        tool_cost_usd: rnd() < 0.5 ? 0 : Math.round(rnd() * 1e5) / 1e6,
+        tool_calls: calls,
+        policy_allows: allows,
+        policy_denials: denials,
+        policy_escalations: escalations,
+        denied_rules: denials + escalations > 0 ? Array.from({ length: denials + escalations }, () => pick(['no_pii', 'spend_cap', 'rate'])) : [],
+        output_schema_fingerprint: ts > END - 2 * DAY && rnd() < 0.2 ? 'fp_new' : pick(['fp_1', 'fp_2', 'fp_3']),
+      }),
+    );
+  }
+  return out;
+}
+
+/** Rows of a kind's query keyed by everything but the measures, numbers compared with a relative tolerance. */
+function keyed(kind: (typeof AGGREGATE_KINDS)[number], rows: readonly Record<string, unknown>[]): Map<string, number[]> {
+  const measures = KIND_SPECS[kind].measures.map((m) => m.name);
+  return new Map(
+    rows.map((r) => {
+      const key = JSON.stringify(Object.entries(r).filter(([k]) => !measures.includes(k)).sort());
+      return [key, measures.map((m) => Number(r[m]))];
+    }),
+  );
+}
+
+function expectSameNumbers(a: Map<string, number[]>, b: Map<string, number[]>, what: string): void {
+  expect([...a.keys()].sort(), what).toEqual([...b.keys()].sort());
+  for (const [k, xs] of a) {
+    const ys = b.get(k)!;
+    xs.forEach((x, i) => expect(Math.abs(x - ys[i]!), `${what} ${k} measure ${i}: ${x} vs ${ys[i]}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(x))));
+  }
+}
+
+let store: TempStore;
+let source: AggregateSource;
+const TABLE = 'agent_runs';
+const RUNS = generatedRuns(40_000, 'aggregates');
+
+beforeAll(async () => {
+  store = await openTempStore();
+  // Half the runs before the tables exist (the backfill's), half after (the views').
+  await migrate(store.ch, store.names, { aggregates: { enabled: false, dimensions: [] } });
+  await store.ch.insert(TABLE, RUNS.slice(0, 20_000));
+  const steps = await migrate(store.ch, store.names);
+  expect(steps.filter((s) => s.object.includes('_1h_') || s.object.includes('_5m_')).every((s) => s.action !== 'exists')).toBe(true);
+  await store.ch.insert(TABLE, RUNS.slice(20_000));
+  source = (await findAggregates(store.ch, store.names, { enabled: true, dimensions: ['workflow_id', 'agent_id', 'environment', 'service_name'] }))!;
+  expect(source).not.toBeNull();
+}, 240_000);
+afterAll(async () => {
+  await store?.ch.close();
+});
+
+const ch = (): ClickHouse => store.ch;
+const query = (sql: string, params: Record<string, unknown>) => ch().query(sql, params);
+
+const RULES: { name: string; over: Partial<Rule> }[] = [
+  { name: '7d vs previous 7d, where environment, by workflow', over: { where: { environment: 'prod' }, groupBy: ['workflow_id'] } },
+  { name: '1d vs 3 seasonal weeks, glob where, by agent and service', over: { windowMs: DAY, baseline: { kind: 'seasonal', weeks: 3 }, where: { workflow_id: 'wf_*' }, groupBy: ['agent_id', 'service_name'] } },
+  { name: '90 minutes vs previous 6h offset 1h, no filter', over: { windowMs: 90 * MIN, baseline: { kind: 'previous', lengthMs: 6 * HOUR, offsetMs: HOUR } } },
+  { name: '4 minutes vs previous 4 minutes (raw only)', over: { windowMs: 4 * MIN, baseline: { kind: 'previous', lengthMs: 4 * MIN, offsetMs: 0 } } },
+  { name: 'overlapping seasonal windows: 10d vs 2 weeks back', over: { windowMs: 10 * DAY, baseline: { kind: 'seasonal', weeks: 2 }, groupBy: ['environment'] } },
+  { name: 'not covered: group_by tenant_id reads agent_runs', over: { groupBy: ['tenant_id'], where: { model: 'm1' } } },
+];
+const TIMES = [END, END + 17 * MIN + 123, END - 2 * DAY + 5 * MIN, END - 3 * DAY - 59 * MIN - 59_999];
+
+describe('the aggregates never change a result', () => {
+  for (const r of RULES) {
+    it(`every kind, every time: ${r.name}`, async () => {
+      const rl = rule('tool_calls_per_run', r.over);
+      for (const at of TIMES) {
+        const windows = windowsFor(rl.windowMs, rl.baseline, at);
+        for (const kind of AGGREGATE_KINDS) {
+          const viaAggregates = kindQuery(kind, rl, TABLE, windows, source);
+          const raw = kindQuery(kind, rl, TABLE, windows, null);
+          if (r.name.startsWith('not covered')) expect(viaAggregates.sql).toBe(raw.sql);
+          else if (rl.windowMs >= HOUR) expect(viaAggregates.sql).not.toBe(raw.sql);
+          const [a, b] = await Promise.all([query(viaAggregates.sql, viaAggregates.params), query(raw.sql, raw.params)]);
+          expect(a.length, `${kind} at ${new Date(at).toISOString()}`).toBeGreaterThan(0);
+          expectSameNumbers(keyed(kind, a), keyed(kind, b), `${kind} at ${new Date(at).toISOString()}`);
+        }
+      }
+    });
+  }
+
+  it.each(Object.keys(SIGNAL_IMPLS) as (keyof typeof SIGNAL_IMPLS)[])('%s: the same measurements and verdicts', async (signal) => {
+    for (const r of RULES) {
+      const rl = rule(signal, { ...r.over, significance: 0.05, threshold: 0.1, direction: 'both' });
+      for (const at of TIMES) {
+        const [a, b] = await Promise.all([
+          evaluateRule(query, TABLE, rl, at, Date.now, undefined, undefined, source),
+          evaluateRule(query, TABLE, rl, at, Date.now, undefined, undefined, null),
+        ]);
+        expect(a.error).toBeNull();
+        expect(a.series.length).toBe(b.series.length);
+        const byLabels = new Map(b.series.map((s) => [JSON.stringify(s.labels), s]));
+        for (const s of a.series) {
+          const t = byLabels.get(JSON.stringify(s.labels))!;
+          expect(t, JSON.stringify(s.labels)).toBeDefined();
+          expect(s.outcome).toEqual(t.outcome);
+          for (const [x, y] of [[s.current, t.current], [s.baseline, t.baseline], [s.test?.pValue ?? null, t.test?.pValue ?? null]] as const) {
+            if (x === null || y === null) expect(x).toBe(y);
+            else expect(Math.abs(x - y)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(x)));
+          }
+          expect([s.currentRuns, s.baselineRuns]).toEqual([t.currentRuns, t.baselineRuns]);
+        }
+      }
+    }
+  });
+});
+
+describe('migrate and status', () => {
+  it('status reports each table, its rows and bytes, and no lag once the views keep up', async () => {
+    const st = (await aggregatesStatus(ch(), store.names))!;
+    expect(st.ready).toBe(true);
+    expect(st.dimensions).toBe('workflow_id,agent_id,environment,service_name');
+    expect(st.tables).toHaveLength(10);
+    for (const t of st.tables) expect(t.rows, t.table).toBeGreaterThan(0);
+    expect(st.lagSeconds).toBe(0);
+  });
+
+  it('a change of dimensions rebuilds and backfills the tables; findAggregates answers only for the configured set', async () => {
+    expect(await findAggregates(ch(), store.names, { enabled: true, dimensions: ['workflow_id'] })).toBeNull();
+    expect(await findAggregates(ch(), store.names, { enabled: false, dimensions: ['workflow_id', 'agent_id', 'environment', 'service_name'] })).toBeNull();
+    const steps = await migrate(ch(), store.names, { aggregates: { enabled: true, dimensions: ['workflow_id', 'tenant_id'] } });
+    expect(steps.find((s) => s.object.endsWith('agent_runs_1h_totals'))?.action).toBe('updated');
+    const narrow = (await findAggregates(ch(), store.names, { enabled: true, dimensions: ['tenant_id', 'workflow_id'] }))!;
+    expect(narrow.dimensions).toEqual(['workflow_id', 'tenant_id']);
+    const [n] = await ch().query<{ runs: number | string }>('SELECT sum(runs) AS runs FROM agent_runs_1h_totals');
+    expect(Number(n!.runs)).toBe(RUNS.length);
+    // Now tenant_id is covered and the old default group_by (agent_id) is not: both read correctly.
+    for (const over of [{ groupBy: ['tenant_id'] }, { groupBy: ['agent_id'] }] as Partial<Rule>[]) {
+      const rl = rule('cost_per_success', over);
+      const windows = windowsFor(rl.windowMs, rl.baseline, END + 7 * MIN);
+      const q1 = kindQuery('totals', rl, TABLE, windows, narrow);
+      const q2 = kindQuery('totals', rl, TABLE, windows, null);
+      expectSameNumbers(keyed('totals', await query(q1.sql, q1.params)), keyed('totals', await query(q2.sql, q2.params)), JSON.stringify(over));
+    }
+    // Back to the default set for the rest of the file.
+    await migrate(ch(), store.names);
+  }, 240_000);
+});
