@@ -1,133 +1,259 @@
 #!/usr/bin/env node
-// `npm run bench`: seeding throughput, evaluation latency and daemon memory versus the number of runs,
-// and the span rollup's throughput (plain GenAI spans into agent_runs rows). Each measurement runs in
-// a child process of its own (one chDB engine per process); figures go to bench/results.json and are
-// printed.
+// `npm run bench`: evaluation cost against the number of runs. For each size (1M, 10M, 100M runs over
+// 28 days; BENCH_SIZES to change) a store is generated once (bench/generate.js, kept under BENCH_DIR
+// and reused), the aggregate tables are backfilled by `migrate`, and then, in one process per size,
+// interleaved over BENCH_REPS repetitions:
+//   floor            a scan of one Float64 column over the 14 days the 7-day rules read
+//   cycle            one full cycle of the default rules (both groups), reading the aggregates
+//   cycle_raw        the same cycle with the aggregates disabled (agent_runs only)
+// plus the first cycle of a fresh process (cold: the `for` replays a new daemon does included), a
+// 14-day backtest at a 1 h step, peak RSS and JS heap, and the rows ClickHouse's index analysis says
+// a cycle reads (EXPLAIN ESTIMATE; chDB reports no bytes read). A separate process per measurement
+// set keeps one chDB engine per process. Insert throughput with and without the aggregates' views is
+// measured on fresh stores. Figures go to bench/results.json and are printed as a table.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, cpus, totalmem } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GENERATOR_VERSION, generateRuns } from './generate.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const sizes = (process.env.BENCH_RUNS_PER_DAY ?? '6000,36000').split(',').map(Number);
-const rollupRunsPerDay = Number(process.env.BENCH_ROLLUP_RUNS_PER_DAY ?? '6000');
+const SIZES = (process.env.BENCH_SIZES ?? '1000000,10000000,100000000').split(',').map(Number);
+const REPS = Number(process.env.BENCH_REPS ?? 5);
+const BENCH_DIR = process.env.BENCH_DIR ?? join(tmpdir(), 'agentdrift-bench');
+const INSERT_RUNS = Number(process.env.BENCH_INSERT_RUNS ?? 2_000_000);
+// Off the hour and the 5-minute grid, as a daemon's evaluation times are.
+const AT = Date.parse('2026-11-22T03:17:42Z');
+const END = Date.parse('2026-11-22T03:00:00Z') + 3_600_000;
+const DAY = 86_400_000;
 
-/** A fresh embedded store in `dir`, migrated. */
-async function openBenchStore(dir) {
+async function open(dir) {
   const { openClickHouse } = await import('../dist/clickhouse/client.js');
   const { parseTarget } = await import('../dist/clickhouse/target.js');
-  const { migrate } = await import('../dist/store/migrate.js');
-  const { DEFAULT_NAMES } = await import('../dist/store/schema.js');
+  const { DEFAULT_NAMES, qualified } = await import('../dist/store/schema.js');
   const ch = await openClickHouse(parseTarget(`chdb:${dir}`), {});
   const names = { database: 'default', ...DEFAULT_NAMES };
-  await migrate(ch, names);
-  return { ch, names };
+  return { ch, names, table: qualified('default', 'agent_runs') };
 }
 
-if (process.argv[2] === '--rollup') {
-  // The demo as plain GenAI traces (about 7 spans a run), then the rollup timed on its own: a backfill
-  // of the 28 days in one-day passes (what `agentdrift rollup` does), and the daemon's idle pass.
-  const runsPerDay = Number(process.argv[3]);
-  const { seedDemo } = await import('../dist/demo/seed.js');
-  const { planDemo } = await import('../dist/demo/generate.js');
-  const { rollupRange, runPass } = await import('../dist/rollup/pass.js');
-  const { demoPrices } = await import('../dist/demo/scenario.js');
-  const { ch, names } = await openBenchStore(process.argv[4]);
-  const end = Date.parse('2026-11-22T03:00:00Z');
-  const demo = { days: 28, runsPerDay, seed: 'bench', endMs: end, form: 'spans' };
-  const plan = planDemo(demo);
-  // seedDemo writes the spans, then rolls them up in one-day passes (what `agentdrift rollup` does):
-  // it times the two apart.
-  const seed = await seedDemo(ch, names, demo);
-  const seedSeconds = (seed.elapsedMs - seed.rollup.elapsedMs) / 1000;
-  // The same backfill again (every run already present: the anti-join path), and an idle daemon pass.
-  const again = await rollupRange(ch, names, { fromMs: plan.startMs, toMs: end + 3_600_000, chunkMs: 86_400_000, mode: 'backfill', at: end, lookbackMs: 3_600_000, prices: demoPrices() });
-  const idle = await runPass(ch, names, { fromMs: end + 7_200_000, toMs: end + 7_260_000, mode: 'schedule', at: end, lookbackMs: 3_600_000, prices: [] });
+const stderr = (s) => process.stderr.write(`${s}\n`);
+const mb = (x) => +(x / 1048576).toFixed(1);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+function peakRssBytes() {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) * 1024 : process.memoryUsage().rss;
+}
+
+// --- child: generate a store of N runs (raw only), then migrate = backfill the aggregates ---------
+if (process.argv[2] === '--generate') {
+  const [total, dir] = [Number(process.argv[3]), process.argv[4]];
+  const { migrate } = await import('../dist/store/migrate.js');
+  const { terminalProgress } = await import('../dist/util/progress.js');
+  const { ch, names, table } = await open(dir);
+  await migrate(ch, names, { aggregates: { enabled: false, dimensions: [] } });
+  const t0 = performance.now();
+  const p = terminalProgress(process.stderr, `generating ${total} runs`, 'runs');
+  p.start(total);
+  await generateRuns(ch, table, total, END, (done) => p.update(done));
+  p.stop();
+  const generateSeconds = (performance.now() - t0) / 1000;
+  const t1 = performance.now();
+  await migrate(ch, names, { progress: terminalProgress(process.stderr, 'backfilling the aggregates', 'runs') });
+  const backfillSeconds = (performance.now() - t1) / 1000;
+  const { aggregatesStatus } = await import('../dist/store/aggregatesMigrate.js');
+  const st = await aggregatesStatus(ch, names);
   await ch.close();
-  const r = seed.rollup;
-  process.stdout.write(
-    JSON.stringify({
-      runs_per_day: runsPerDay,
-      runs: seed.inserted,
-      spans: seed.spans,
-      seed_spans_seconds: +seedSeconds.toFixed(2),
-      rollup_passes: r.passes,
-      rollup_seconds: +(r.elapsedMs / 1000).toFixed(2),
-      rollup_spans_per_second: Math.round(seed.spans / (r.elapsedMs / 1000)),
-      rollup_runs_per_second: Math.round(seed.inserted / (r.elapsedMs / 1000)),
-      rerun_seconds_all_present: +(again.elapsedMs / 1000).toFixed(2),
-      idle_pass_ms: Math.round(idle.elapsedMs),
-    }),
-  );
+  writeFileSync(join(dir, 'bench-store.json'), JSON.stringify({
+    version: GENERATOR_VERSION, runs: total, generate_seconds: +generateSeconds.toFixed(1), backfill_seconds: +backfillSeconds.toFixed(1),
+    aggregate_rows: st.tables.reduce((s, t) => s + t.rows, 0), aggregate_mb: mb(st.tables.reduce((s, t) => s + t.bytes, 0)),
+  }));
   process.exit(0);
 }
 
-if (process.argv[2] === '--one') {
-  const runsPerDay = Number(process.argv[3]);
-  const { qualified } = await import('../dist/store/schema.js');
-  const { seedDemo } = await import('../dist/demo/seed.js');
+// --- child: measure one size --------------------------------------------------------------------
+if (process.argv[2] === '--measure') {
+  const dir = process.argv[3];
   const { loadRuleFiles } = await import('../dist/rules/load.js');
-  const { evalOnce } = await import('../dist/cli/evalOnce.js');
-  const { ch, names } = await openBenchStore(process.argv[4]);
-  const end = Date.parse('2026-11-22T03:00:00Z');
-  const seeded = await seedDemo(ch, names, { days: 28, runsPerDay, seed: 'bench', endMs: end });
-  const { ruleSet } = await loadRuleFiles([join(here, '../rules')]);
-  const table = qualified('default', 'agent_runs');
-  await evalOnce(ch, table, ruleSet, end); // warm-up
-  if (global.gc) global.gc();
-  const heapBefore = process.memoryUsage().heapUsed;
-  const times = [];
-  let results = 0;
-  for (let i = 0; i < 5; i++) {
+  const { Engine } = await import('../dist/engine/engine.js');
+  const { backtest } = await import('../dist/engine/backtest.js');
+  const { findAggregates } = await import('../dist/store/aggregatesMigrate.js');
+  const { AGGREGATE_DEFAULTS } = await import('../dist/store/aggregates.js');
+  const { ManualClock } = await import('../dist/util/clock.js');
+  const { silentLogger } = await import('../dist/log.js');
+  const { ch, names, table } = await open(dir);
+  const { ruleSet } = await loadRuleFiles([join(here, '../rules/default.yaml')]);
+  const source = await findAggregates(ch, names, AGGREGATE_DEFAULTS);
+  if (!source) throw new Error('bench store has no ready aggregates');
+  let heapPeak = 0;
+  const sampleHeap = () => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed));
+  const heapTimer = setInterval(sampleHeap, 20);
+
+  const seen = new Map();
+  const engineWith = (aggregates) =>
+    new Engine({
+      query: (sql, params) => {
+        seen.set(`${sql}\u0000${JSON.stringify(params)}`, { sql, params });
+        return ch.query(sql, params);
+      },
+      table,
+      aggregates: () => aggregates,
+      clock: new ManualClock(AT),
+      logger: silentLogger,
+    });
+  const cycle = async (engine) => {
     const t0 = performance.now();
-    results = (await evalOnce(ch, table, ruleSet, end)).length;
-    times.push(performance.now() - t0);
+    for (const g of ruleSet.groups) await engine.evaluateGroup(g, AT);
+    sampleHeap();
+    return performance.now() - t0;
+  };
+  const floor = async () => {
+    const t0 = performance.now();
+    await ch.query(`SELECT sum(token_cost_usd) AS s FROM ${table} WHERE timestamp >= fromUnixTimestamp64Milli({lo:Int64}) AND timestamp < fromUnixTimestamp64Milli({hi:Int64})`, {
+      lo: AT - 14 * DAY,
+      hi: AT,
+    });
+    return performance.now() - t0;
+  };
+
+  const withAgg = engineWith(source);
+  withAgg.adoptRuleSet(ruleSet);
+  const cold = await cycle(withAgg); // a fresh process: includes the `for` replays a new daemon does
+  const raw = engineWith(null);
+  raw.adoptRuleSet(ruleSet);
+  await cycle(raw); // its replays, untimed
+  const t = { floor: [], cycle: [], cycle_raw: [] };
+  for (let i = 0; i < REPS; i++) {
+    t.floor.push(await floor());
+    seen.clear();
+    t.cycle.push(await cycle(withAgg));
+    const cycleQueries = [...seen.values()];
+    t.cycle_raw.push(await cycle(raw));
+    if (i === 0) t.queries = cycleQueries;
   }
-  if (global.gc) global.gc();
-  const heapAfter = process.memoryUsage().heapUsed;
-  times.sort((a, b) => a - b);
+  // What the index analysis says a cycle reads, with and without the aggregates.
+  const estimate = async (qs) => {
+    let rows = 0;
+    for (const q of qs) {
+      for (const r of await ch.query(`EXPLAIN ESTIMATE ${q.sql}`, q.params)) rows += Number(r.rows);
+    }
+    return rows;
+  };
+  seen.clear();
+  await cycle(raw);
+  const rawQueries = [...seen.values()];
+  const rowsRead = await estimate(t.queries);
+  const rowsReadRaw = await estimate(rawQueries);
+
+  // A 14-day backtest of the default rules at a 1 h step, on the aggregates.
+  const b0 = performance.now();
+  const bt = await backtest({ query: (sql, params) => ch.query(sql, params), table, aggregates: source, rules: ruleSet, fromMs: AT - 14 * DAY, toMs: AT, stepMs: 3_600_000 });
+  const backtestSeconds = (performance.now() - b0) / 1000;
+  sampleHeap();
+  clearInterval(heapTimer);
+  const [{ runs }] = await ch.query(`SELECT count() AS runs FROM ${table}`);
   await ch.close();
-  process.stdout.write(
-    JSON.stringify({
-      runs: seeded.inserted,
-      seed_seconds: +(seeded.elapsedMs / 1000).toFixed(2),
-      seed_runs_per_second: Math.round(seeded.inserted / (seeded.elapsedMs / 1000)),
-      eval_all_rules_ms_median: +times[2].toFixed(1),
-      eval_all_rules_ms_max: +times[4].toFixed(1),
-      eval_results: results,
-      js_heap_mb_after_eval: +(heapAfter / 1048576).toFixed(1),
-      js_heap_growth_mb_over_5_evals: +((heapAfter - heapBefore) / 1048576).toFixed(2),
-    }),
-  );
+  process.stdout.write(JSON.stringify({
+    runs: Number(runs),
+    floor_ms: +median(t.floor).toFixed(1),
+    cycle_ms: +median(t.cycle).toFixed(1),
+    cycle_cold_ms: +cold.toFixed(1),
+    cycle_raw_ms: +median(t.cycle_raw).toFixed(1),
+    cycle_to_floor: +(median(t.cycle) / median(t.floor)).toFixed(3),
+    raw_to_floor: +(median(t.cycle_raw) / median(t.floor)).toFixed(2),
+    queries_per_cycle: t.queries.length,
+    rows_read_per_cycle: rowsRead,
+    rows_read_per_cycle_raw: rowsReadRaw,
+    backtest_14d_1h_seconds: +backtestSeconds.toFixed(2),
+    backtest_group_evaluations: bt.evaluations ?? null,
+    heap_peak_mb: mb(heapPeak),
+    rss_peak_mb: mb(peakRssBytes()),
+    samples: { floor_ms: t.floor.map((x) => +x.toFixed(1)), cycle_ms: t.cycle.map((x) => +x.toFixed(1)), cycle_raw_ms: t.cycle_raw.map((x) => +x.toFixed(1)) },
+  }));
   process.exit(0);
 }
 
-const rows = [];
-for (const rpd of sizes) {
-  const dir = mkdtempSync(join(tmpdir(), 'agentdrift-bench-'));
-  process.stderr.write(`bench: ${rpd} runs/day x 28 days ...\n`);
-  const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--one', String(rpd), dir], { encoding: 'utf8' });
-  rmSync(dir, { recursive: true, force: true });
-  if (r.status !== 0) {
-    process.stderr.write(r.stderr);
-    process.exit(1);
-  }
-  rows.push({ runs_per_day: rpd, ...JSON.parse(r.stdout) });
+// --- child: insert throughput on a fresh store, with or without the aggregates' views ------------
+if (process.argv[2] === '--insert') {
+  const [withViews, dir] = [process.argv[3] === 'views', process.argv[4]];
+  const { migrate } = await import('../dist/store/migrate.js');
+  const { ch, names, table } = await open(dir);
+  await migrate(ch, names, withViews ? {} : { aggregates: { enabled: false, dimensions: [] } });
+  const t0 = performance.now();
+  await generateRuns(ch, table, INSERT_RUNS, END, () => undefined, 500_000);
+  const seconds = (performance.now() - t0) / 1000;
+  await ch.close();
+  process.stdout.write(JSON.stringify({ views: withViews, runs: INSERT_RUNS, seconds: +seconds.toFixed(2), runs_per_second: Math.round(INSERT_RUNS / seconds) }));
+  process.exit(0);
 }
-let rollup = null;
-if (rollupRunsPerDay > 0) {
-  const dir = mkdtempSync(join(tmpdir(), 'agentdrift-bench-'));
-  process.stderr.write(`bench: rollup of ${rollupRunsPerDay} runs/day x 28 days as plain GenAI spans ...\n`);
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--rollup', String(rollupRunsPerDay), dir], { encoding: 'utf8' });
-  rmSync(dir, { recursive: true, force: true });
+
+// --- parent ---------------------------------------------------------------------------------------
+function child(args, { quiet = false } = {}) {
+  const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', quiet ? 'pipe' : 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (r.status !== 0) {
-    process.stderr.write(r.stderr);
-    process.exit(1);
+    if (quiet) process.stderr.write(r.stderr ?? '');
+    throw new Error(`bench child ${args.join(' ')} failed (${r.status ?? r.signal})`);
   }
-  rollup = JSON.parse(r.stdout);
+  return r.stdout.trim() ? JSON.parse(r.stdout) : null;
 }
-const report = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, mem_gb: Math.round(totalmem() / 2 ** 30), results: rows, rollup };
+
+mkdirSync(BENCH_DIR, { recursive: true });
+const stores = [];
+for (const size of SIZES) {
+  const dir = join(BENCH_DIR, `runs-${size}`);
+  const meta = join(dir, 'bench-store.json');
+  const ok = existsSync(meta) && JSON.parse(readFileSync(meta, 'utf8')).version === GENERATOR_VERSION;
+  if (!ok) {
+    rmSync(dir, { recursive: true, force: true });
+    stderr(`bench: generating ${size} runs in ${dir} (kept for the next run) ...`);
+    child(['--generate', String(size), dir]);
+  } else stderr(`bench: reusing ${dir}`);
+  stores.push({ size, dir, meta: JSON.parse(readFileSync(meta, 'utf8')) });
+}
+
+const results = [];
+for (const s of stores) {
+  stderr(`bench: measuring ${s.size} runs (${REPS} interleaved repetitions) ...`);
+  const m = child(['--measure', s.dir]);
+  results.push({ ...m, generate_seconds: s.meta.generate_seconds, backfill_seconds: s.meta.backfill_seconds, aggregate_rows: s.meta.aggregate_rows, aggregate_mb: s.meta.aggregate_mb });
+}
+
+stderr(`bench: insert throughput, ${INSERT_RUNS} runs, without and with the aggregates' views ...`);
+const inserts = [];
+for (const views of ['none', 'views', 'none', 'views']) {
+  const dir = mkdtempSync(join(tmpdir(), 'agentdrift-bench-insert-'));
+  try {
+    inserts.push(child(['--insert', views, dir]));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+const rate = (v) => median(inserts.filter((x) => x.views === v).map((x) => x.runs_per_second));
+const insert = { runs: INSERT_RUNS, runs_per_second_without_views: rate(false), runs_per_second_with_views: rate(true) };
+insert.with_to_without = +(insert.runs_per_second_with_views / insert.runs_per_second_without_views).toFixed(2);
+
+const largest = results[results.length - 1];
+const smallest = results[0];
+const report = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpus: cpus().length,
+  mem_gb: Math.round(totalmem() / 2 ** 30),
+  evaluated_at: new Date(AT).toISOString(),
+  repetitions: REPS,
+  cycle_to_floor: largest.cycle_to_floor,
+  cycle_growth_smallest_to_largest: +(largest.cycle_ms / smallest.cycle_ms).toFixed(2),
+  results,
+  insert,
+};
 writeFileSync(join(here, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
-console.table(rows);
-if (rollup) console.table([rollup]);
+console.table(results.map(({ samples, ...r }) => r));
+console.table([insert]);
+console.log(`cycle_to_floor at ${largest.runs} runs: ${report.cycle_to_floor}; cycle growth ${smallest.runs} -> ${largest.runs}: ${report.cycle_growth_smallest_to_largest}x`);

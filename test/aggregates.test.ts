@@ -12,9 +12,9 @@ import type { Rule } from '../src/rules/types.js';
 import { coverWindows, type Interval } from '../src/signals/cover.js';
 import { SIGNAL_IMPLS, windowsFor, type AggregateSource } from '../src/signals/index.js';
 import type { WindowBounds } from '../src/signals/types.js';
-import { KIND_SPECS, AGGREGATE_KINDS } from '../src/store/aggregates.js';
+import { KEYED_MEASURES, SCALAR_MEASURES } from '../src/store/aggregates.js';
 import { aggregatesStatus, findAggregates } from '../src/store/aggregatesMigrate.js';
-import { kindQuery } from '../src/signals/aggregateQuery.js';
+import { fingerprintRuns, keyedSums, runAggregatesQuery } from '../src/signals/aggregateQuery.js';
 import { migrate } from '../src/store/migrate.js';
 import { createRandom } from '../src/demo/random.js';
 import { openTempStore, type TempStore } from './helpers/chdb.js';
@@ -88,22 +88,30 @@ function generatedRuns(n: number, seed: string): AgentRunRow[] {
   return out;
 }
 
-/** Rows of a kind's query keyed by everything but the measures, numbers compared with a relative tolerance. */
-function keyed(kind: (typeof AGGREGATE_KINDS)[number], rows: readonly Record<string, unknown>[]): Map<string, number[]> {
-  const measures = KIND_SPECS[kind].measures.map((m) => m.name);
-  return new Map(
-    rows.map((r) => {
-      const key = JSON.stringify(Object.entries(r).filter(([k]) => !measures.includes(k)).sort());
-      return [key, measures.map((m) => Number(r[m]))];
-    }),
-  );
+/** Rows keyed by group and window: every sum flattened to name -> number (keyed sums as name[key]). */
+function keyed(rows: readonly Record<string, unknown>[]): Map<string, Map<string, number>> {
+  const scalars = SCALAR_MEASURES.map((m) => m.name);
+  const out = new Map<string, Map<string, number>>();
+  for (const r of rows) {
+    const key = JSON.stringify(Object.entries(r).filter(([k]) => !scalars.includes(k) && !KEYED_MEASURES.some((m) => m.name === k) && k !== 'fingerprint_count' && k !== 'top_fingerprints').sort());
+    const sums = new Map<string, number>(scalars.map((m) => [m, Number(r[m])]));
+    for (const m of KEYED_MEASURES) for (const [k, v] of keyedSums(r[m.name])) sums.set(`${m.name}[${k}]`, v);
+    for (const [k, v] of fingerprintRuns(r.top_fingerprints)) sums.set(`top_fingerprints[${k}]`, v);
+    sums.set('fingerprint_count', Number(r.fingerprint_count));
+    out.set(key, sums);
+  }
+  return out;
 }
 
-function expectSameNumbers(a: Map<string, number[]>, b: Map<string, number[]>, what: string): void {
+function expectSameNumbers(a: Map<string, Map<string, number>>, b: Map<string, Map<string, number>>, what: string): void {
   expect([...a.keys()].sort(), what).toEqual([...b.keys()].sort());
   for (const [k, xs] of a) {
     const ys = b.get(k)!;
-    xs.forEach((x, i) => expect(Math.abs(x - ys[i]!), `${what} ${k} measure ${i}: ${x} vs ${ys[i]}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(x))));
+    expect([...xs.keys()].sort(), `${what} ${k}`).toEqual([...ys.keys()].sort());
+    for (const [m, x] of xs) {
+      const y = ys.get(m)!;
+      expect(Math.abs(x - y), `${what} ${k} ${m}: ${x} vs ${y}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(x)));
+    }
   }
 }
 
@@ -118,7 +126,7 @@ beforeAll(async () => {
   await migrate(store.ch, store.names, { aggregates: { enabled: false, dimensions: [] } });
   await store.ch.insert(TABLE, RUNS.slice(0, 20_000));
   const steps = await migrate(store.ch, store.names);
-  expect(steps.filter((s) => s.object.includes('_1h_') || s.object.includes('_5m_')).every((s) => s.action !== 'exists')).toBe(true);
+  expect(steps.filter((s) => s.object.includes('_agg_')).every((s) => s.action !== 'exists')).toBe(true);
   await store.ch.insert(TABLE, RUNS.slice(20_000));
   source = (await findAggregates(store.ch, store.names, { enabled: true, dimensions: ['workflow_id', 'agent_id', 'environment', 'service_name'] }))!;
   expect(source).not.toBeNull();
@@ -142,19 +150,17 @@ const TIMES = [END, END + 17 * MIN + 123, END - 2 * DAY + 5 * MIN, END - 3 * DAY
 
 describe('the aggregates never change a result', () => {
   for (const r of RULES) {
-    it(`every kind, every time: ${r.name}`, async () => {
+    it(`every sum, every time: ${r.name}`, async () => {
       const rl = rule('tool_calls_per_run', r.over);
       for (const at of TIMES) {
         const windows = windowsFor(rl.windowMs, rl.baseline, at);
-        for (const kind of AGGREGATE_KINDS) {
-          const viaAggregates = kindQuery(kind, rl, TABLE, windows, source);
-          const raw = kindQuery(kind, rl, TABLE, windows, null);
-          if (r.name.startsWith('not covered')) expect(viaAggregates.sql).toBe(raw.sql);
-          else if (rl.windowMs >= HOUR) expect(viaAggregates.sql).not.toBe(raw.sql);
-          const [a, b] = await Promise.all([query(viaAggregates.sql, viaAggregates.params), query(raw.sql, raw.params)]);
-          expect(a.length, `${kind} at ${new Date(at).toISOString()}`).toBeGreaterThan(0);
-          expectSameNumbers(keyed(kind, a), keyed(kind, b), `${kind} at ${new Date(at).toISOString()}`);
-        }
+        const viaAggregates = runAggregatesQuery(rl, TABLE, windows, source);
+        const raw = runAggregatesQuery(rl, TABLE, windows, null);
+        if (r.name.startsWith('not covered')) expect(viaAggregates.sql).toBe(raw.sql);
+        else if (rl.windowMs >= HOUR) expect(viaAggregates.sql).not.toBe(raw.sql);
+        const [a, b] = await Promise.all([query(viaAggregates.sql, viaAggregates.params), query(raw.sql, raw.params)]);
+        expect(a.length, `at ${new Date(at).toISOString()}`).toBeGreaterThan(0);
+        expectSameNumbers(keyed(a), keyed(b), `at ${new Date(at).toISOString()}`);
       }
     });
   }
@@ -190,7 +196,7 @@ describe('migrate and status', () => {
     const st = (await aggregatesStatus(ch(), store.names))!;
     expect(st.ready).toBe(true);
     expect(st.dimensions).toBe('workflow_id,agent_id,environment,service_name');
-    expect(st.tables).toHaveLength(10);
+    expect(st.tables).toHaveLength(2);
     for (const t of st.tables) expect(t.rows, t.table).toBeGreaterThan(0);
     expect(st.lagSeconds).toBe(0);
   });
@@ -199,18 +205,18 @@ describe('migrate and status', () => {
     expect(await findAggregates(ch(), store.names, { enabled: true, dimensions: ['workflow_id'] })).toBeNull();
     expect(await findAggregates(ch(), store.names, { enabled: false, dimensions: ['workflow_id', 'agent_id', 'environment', 'service_name'] })).toBeNull();
     const steps = await migrate(ch(), store.names, { aggregates: { enabled: true, dimensions: ['workflow_id', 'tenant_id'] } });
-    expect(steps.find((s) => s.object.endsWith('agent_runs_1h_totals'))?.action).toBe('updated');
+    expect(steps.find((s) => s.object.endsWith('agent_runs_agg_1h'))?.action).toBe('updated');
     const narrow = (await findAggregates(ch(), store.names, { enabled: true, dimensions: ['tenant_id', 'workflow_id'] }))!;
     expect(narrow.dimensions).toEqual(['workflow_id', 'tenant_id']);
-    const [n] = await ch().query<{ runs: number | string }>('SELECT sum(runs) AS runs FROM agent_runs_1h_totals');
+    const [n] = await ch().query<{ runs: number | string }>('SELECT sum(runs) AS runs FROM agent_runs_agg_1h');
     expect(Number(n!.runs)).toBe(RUNS.length);
     // Now tenant_id is covered and the old default group_by (agent_id) is not: both read correctly.
     for (const over of [{ groupBy: ['tenant_id'] }, { groupBy: ['agent_id'] }] as Partial<Rule>[]) {
       const rl = rule('cost_per_success', over);
       const windows = windowsFor(rl.windowMs, rl.baseline, END + 7 * MIN);
-      const q1 = kindQuery('totals', rl, TABLE, windows, narrow);
-      const q2 = kindQuery('totals', rl, TABLE, windows, null);
-      expectSameNumbers(keyed('totals', await query(q1.sql, q1.params)), keyed('totals', await query(q2.sql, q2.params)), JSON.stringify(over));
+      const q1 = runAggregatesQuery(rl, TABLE, windows, narrow);
+      const q2 = runAggregatesQuery(rl, TABLE, windows, null);
+      expectSameNumbers(keyed(await query(q1.sql, q1.params)), keyed(await query(q2.sql, q2.params)), JSON.stringify(over));
     }
     // Back to the default set for the rest of the file.
     await migrate(ch(), store.names);

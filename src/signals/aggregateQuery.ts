@@ -1,17 +1,17 @@
 /**
- * One aggregate kind (store/aggregates.ts) for a rule's windows, per group and window (and key):
- * the sums of the kind's measures over the runs of each window. Read from the aggregate tables where
+ * Every signal's sums (store/aggregates.ts) for a rule's windows, per group and window: sums over
+ * the runs of each window. Read from the aggregate tables where
  * the rule's columns are among their dimensions (whole hours, then whole 5-minute buckets) and from
  * agent_runs for the rest; a rule the aggregates cannot answer, or a store without them, reads
  * agent_runs for the whole windows through the same per-run expressions. Either way the result has
  * the same columns and, to floating-point summation order, the same numbers.
  *
- * The SQL depends only on the kind, the rule's `where` and `group_by`, its windows and the source,
- * never on a rule's options: rules of a group with the same filter and windows ask for identical
- * queries, which the engine runs once per evaluation (shared work).
+ * The SQL depends only on the rule's `where` and `group_by`, its windows and the source, never on
+ * its signal or options: the rules of a group with the same filter and windows ask for one identical
+ * query, which the engine runs once per evaluation (shared work).
  */
 import type { Rule } from '../rules/types.js';
-import { KIND_SPECS, TIERS, type AggregateKind, aggregateTableName } from '../store/aggregates.js';
+import { aggregateTableName, mergedMeasuresSql, rawMeasuresSql, runRowsSql, TIERS } from '../store/aggregates.js';
 import type { DimensionColumn } from '../store/contract.js';
 import { qualified } from '../store/schema.js';
 import { coverWindows, mergedRanges, type Interval } from './cover.js';
@@ -33,11 +33,8 @@ export function aggregatesCover(rule: Pick<Rule, 'where' | 'groupBy'>, source: A
   return [...Object.keys(rule.where), ...rule.groupBy].every((c) => dims.has(c));
 }
 
-export interface KindQueryOptions {
-  /** Appended after GROUP BY (the fingerprints' top-N per group and window). */
-  readonly tail?: (groupBy: string) => string;
-  readonly params?: Record<string, unknown>;
-}
+/** Fingerprints beyond the top ones per group and window are pooled, so the rows stay bounded. */
+export const TOP_FINGERPRINTS = 100;
 
 /**
  * A row's window from the pieces of a part: multiIf when the pieces are disjoint (the usual case: a
@@ -72,20 +69,16 @@ function rangeCondition(col: string, pieces: readonly Interval[], params: Record
   return ranges.length === 1 ? ranges[0]! : `(${ranges.join(' OR ')})`;
 }
 
-export function kindQuery(
-  kind: AggregateKind,
-  rule: Pick<Rule, 'where' | 'groupBy'>,
-  table: string,
-  windows: readonly WindowBounds[],
-  source: AggregateSource | null | undefined,
-  o: KindQueryOptions = {},
-): BuiltQuery {
-  const spec = KIND_SPECS[kind];
-  const params: Record<string, unknown> = { ...o.params };
+/**
+ * Every signal's sums for a rule's windows, one row per group and window (see store/aggregates.ts for
+ * the columns; `top_fingerprints` holds the top TOP_FINGERPRINTS by runs, ties broken by name, and
+ * `fingerprint_count` how many there were).
+ */
+export function runAggregatesQuery(rule: Pick<Rule, 'where' | 'groupBy'>, table: string, windows: readonly WindowBounds[], source: AggregateSource | null | undefined): BuiltQuery {
+  const params: Record<string, unknown> = { top: TOP_FINGERPRINTS };
   const groups = groupColumns(rule);
   const where = whereConditions(rule, params);
-  const keyNames = spec.keys.map((k) => k.name);
-  const outKeys = [...groups, 'w', ...keyNames];
+  const outKeys = [...groups, 'w'];
   const covered = aggregatesCover(rule, source);
   const cover = coverWindows(windows, covered ? TIERS.map((t) => t.ms) : []);
   const parts: string[] = [];
@@ -96,8 +89,8 @@ export function kindQuery(
     const p = `t${tier.name}_`;
     const t = 'toInt64(toUnixTimestamp(bucket))';
     const conds = [rangeCondition('bucket', pieces, params, p, (n) => `toDateTime({${n}:UInt32}, 'UTC')`, 1000), ...where];
-    parts.push(`SELECT ${[...groups, 'w', ...keyNames, ...spec.measures.map((m) => `sum(${m.name}) AS ${m.name}`)].join(', ')}
-FROM (SELECT *, ${windowOf(t, pieces, params, p, 's')} AS w FROM ${qualified(source.database, aggregateTableName(source, tier, kind))}
+    parts.push(`SELECT ${[...outKeys, ...mergedMeasuresSql()].join(', ')}
+FROM (SELECT *, ${windowOf(t, pieces, params, p, 's')} AS w FROM ${qualified(source.database, aggregateTableName(source, tier))}
       WHERE ${conds.join(' AND ')})
 GROUP BY ${outKeys.join(', ')}`);
   });
@@ -106,19 +99,39 @@ GROUP BY ${outKeys.join(', ')}`);
     const p = 'raw_';
     const t = 'toUnixTimestamp64Milli(timestamp)';
     const conds = [rangeCondition('timestamp', cover.raw, params, p, (n) => `fromUnixTimestamp64Milli({${n}:Int64})`, 1), ...where];
-    const keys = spec.keys.map((k) => (k.raw === k.name ? k.name : `${k.raw} AS ${k.name}`));
-    parts.push(`SELECT ${[...groups, 'w', ...keys, ...spec.measures.map((m) => `${m.raw} AS ${m.name}`)].join(', ')}
-FROM (SELECT ${[...groups, ...spec.columns].join(', ')}, ${windowOf(t, cover.raw, params, p, 'ms')} AS w FROM ${table}
-      WHERE ${conds.join(' AND ')})${spec.arrayJoin ? `\n${spec.arrayJoin}` : ''}
+    const rows = runRowsSql(table, [...groups, `${windowOf(t, cover.raw, params, p, 'ms')} AS w`], conds.join(' AND '));
+    parts.push(`SELECT ${[...outKeys, ...rawMeasuresSql()].join(', ')}
+FROM (${rows})
 GROUP BY ${outKeys.join(', ')}`);
   }
 
-  const body =
+  const merged =
     parts.length === 1
       ? parts[0]!
-      : `SELECT ${[...outKeys, ...spec.measures.map((m) => `sum(${m.name}) AS ${m.name}`)].join(', ')}
+      : `SELECT ${[...outKeys, ...mergedMeasuresSql()].join(', ')}
 FROM (${parts.join('\nUNION ALL\n')})
 GROUP BY ${outKeys.join(', ')}`;
-  const sql = o.tail ? `SELECT * FROM (${body})\n${o.tail([...groups, 'w'].join(', '))}` : body;
+  // The fingerprints' top N by runs (ties by name, so both read paths keep the same ones).
+  const sql = `SELECT * EXCEPT (runs_by_fingerprint), length(runs_by_fingerprint.1) AS fingerprint_count,
+  arraySlice(arraySort(x -> (-toInt64(x.2), x.1), arrayZip(runs_by_fingerprint.1, runs_by_fingerprint.2)), 1, {top:UInt32}) AS top_fingerprints
+FROM (${merged})`;
   return { sql, params };
+}
+
+/** sumMap's (keys, values) from a JSON row: a 2-element array (or an object with two fields). */
+export function keyedSums(v: unknown): Map<string, number> {
+  const out = new Map<string, number>();
+  const [keys, vals] = (Array.isArray(v) ? v : v && typeof v === 'object' ? Object.values(v) : [[], []]) as [unknown[], unknown[]];
+  (keys ?? []).forEach((k, i) => out.set(String(k), Number(vals?.[i] ?? 0)));
+  return out;
+}
+
+/** The top fingerprints column: [[fingerprint, runs], ...]. */
+export function fingerprintRuns(v: unknown): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const e of (Array.isArray(v) ? v : []) as unknown[]) {
+    const [k, n] = (Array.isArray(e) ? e : Object.values(e as object)) as [unknown, unknown];
+    out.set(String(k), Number(n));
+  }
+  return out;
 }

@@ -14,35 +14,28 @@ import type { Rule } from '../rules/types.js';
 import { chiSquareTest, jensenShannonDistance, poolSparseCategories, unseenShare } from '../stats/index.js';
 import { baselinePick } from './baseline.js';
 import type { Measurement } from './result.js';
-import { kindQuery, type AggregateSource } from './aggregateQuery.js';
+import { fingerprintRuns, runAggregatesQuery, TOP_FINGERPRINTS, type AggregateSource } from './aggregateQuery.js';
 import { GroupTable, num, type BuiltQuery } from './sql.js';
 import type { WindowBounds } from './types.js';
 
-/** Fingerprints beyond the top ones per group and window are pooled, so cardinality stays bounded. */
-export const TOP_FINGERPRINTS = 100;
+export { TOP_FINGERPRINTS };
 export const OTHER = '__other__';
 
 export function schemaQueries(rule: Rule, table: string, windows: readonly WindowBounds[], source?: AggregateSource | null): BuiltQuery[] {
-  // The fingerprint breaks ties, so which ones make the top N does not depend on the read path.
-  const top = kindQuery('fingerprints', rule, table, windows, source, {
-    params: { top: TOP_FINGERPRINTS },
-    tail: (by) => `ORDER BY runs DESC, fingerprint\nLIMIT {top:UInt32} BY ${by}`,
-  });
-  return [top, kindQuery('totals', rule, table, windows, source)];
+  return [runAggregatesQuery(rule, table, windows, source)];
 }
 
 export function schemaMeasure(rule: Rule, windows: readonly WindowBounds[], rows: readonly (readonly Record<string, unknown>[])[]): Measurement[] {
-  const [fpRows = [], totalRows = []] = rows;
   const groups = new GroupTable(rule, (labels) => ({
     labels,
     runs: windows.map(() => 0),
     fps: windows.map((): Record<string, number> => ({})),
   }));
-  for (const r of totalRows) groups.of(r).runs[num(r.w)] = num(r.runs);
-  for (const r of fpRows) {
+  for (const r of rows[0] ?? []) {
     const g = groups.of(r);
     const w = num(r.w);
-    g.fps[w]![String(r.fingerprint)] = num(r.runs);
+    g.runs[w] = num(r.runs);
+    for (const [fp, n] of fingerprintRuns(r.top_fingerprints)) g.fps[w]![fp] = n;
   }
   const measure = rule.options.measure ?? 'js_distance';
   const out: Measurement[] = [];

@@ -14,12 +14,13 @@ import { MIX_KEY } from '../store/contract.js';
 import { jensenShannonDistance, median, raoScottChiSquareTest, welchTTest, type CategorySums, type MixSums, type MomentSums } from '../stats/index.js';
 import { baselinePick, medianValueWindow } from './baseline.js';
 import { scalarMeasurement, type Measurement } from './result.js';
-import { kindQuery, type AggregateSource } from './aggregateQuery.js';
+import { keyedSums, runAggregatesQuery, type AggregateSource } from './aggregateQuery.js';
+import { PAIR_SEPARATOR } from '../store/aggregates.js';
 import { GroupTable, num, type BuiltQuery } from './sql.js';
 import type { WindowBounds } from './types.js';
 
 export function toolCallsQueries(rule: Rule, table: string, windows: readonly WindowBounds[], source?: AggregateSource | null): BuiltQuery[] {
-  return [kindQuery('totals', rule, table, windows, source), kindQuery('tools', rule, table, windows, source), kindQuery('tool_pairs', rule, table, windows, source)];
+  return [runAggregatesQuery(rule, table, windows, source)];
 }
 
 interface ToolWindow {
@@ -37,7 +38,7 @@ interface RunWindow {
 }
 
 export function toolCallsMeasure(rule: Rule, windows: readonly WindowBounds[], rows: readonly (readonly Record<string, unknown>[])[]): Measurement[] {
-  const [runRows = [], toolRows = [], pairRows = []] = rows;
+  const runRows = rows[0] ?? [];
   const nWin = windows.length;
   const groups = new GroupTable(rule, (labels) => ({
     labels,
@@ -53,17 +54,19 @@ export function toolCallsMeasure(rule: Rule, windows: readonly WindowBounds[], r
     g.runs[w] = num(r.runs);
     g.totals[w] = { runs: num(r.runs), calls: num(r.calls), callsSq: num(r.calls_sq) };
   }
-  for (const r of toolRows) {
+  for (const r of runRows) {
     const g = groups.of(r);
-    const name = String(r.tool);
-    let t = g.tools.get(name);
-    if (!t) g.tools.set(name, (t = { win: Array.from({ length: nWin }, () => ({ calls: 0, callsSq: 0, callsXTotal: 0 })) }));
     const w = num(r.w);
-    t.win[w] = { calls: num(r.calls), callsSq: num(r.calls_sq), callsXTotal: num(r.calls_x_total) };
-  }
-  for (const r of pairRows) {
-    const row = (groups.of(r).products[num(r.w)]![String(r.tool_a)] ??= {});
-    row[String(r.tool_b)] = num(r.calls_product);
+    const [calls, callsSq, callsXTotal] = [keyedSums(r.calls_by_tool), keyedSums(r.calls_sq_by_tool), keyedSums(r.calls_x_total_by_tool)];
+    for (const [name, c] of calls) {
+      let t = g.tools.get(name);
+      if (!t) g.tools.set(name, (t = { win: Array.from({ length: nWin }, () => ({ calls: 0, callsSq: 0, callsXTotal: 0 })) }));
+      t.win[w] = { calls: c, callsSq: callsSq.get(name) ?? 0, callsXTotal: callsXTotal.get(name) ?? 0 };
+    }
+    for (const [pair, product] of keyedSums(r.calls_product_by_pair)) {
+      const [a = '', b = ''] = pair.split(PAIR_SEPARATOR);
+      (g.products[w]![a] ??= {})[b] = product;
+    }
   }
 
   const out: Measurement[] = [];

@@ -2,23 +2,20 @@
  * Pre-aggregated agent_runs: what every signal needs, summed per time bucket and per dimension value,
  * so an evaluation reads a few thousand bucket rows instead of re-reading every run of its windows.
  *
- * Five kinds of aggregate, each a set of sums over runs keyed by the rule dimensions (and a key):
+ * One row per bucket and value of the aggregates' dimensions holds every signal's sums at once:
+ * runs, successes, cost sums with their squares and products (cost per success's delta-method test),
+ * calls per run and their squares (the tool mix test), policy decisions with every second moment
+ * (the per-decision ratio test, with and without escalations), runs with an activation; and, as
+ * sumMap's (keys, values), per tool the calls, calls² and calls x the run's total, per pair of tools
+ * called in one run Σ c_a·c_b, runs per output fingerprint, hits per denied policy rule. So the rules
+ * of a group that share a filter and windows need one query for all four signals.
  *
- *   totals          runs, successes, cost sums and sums of squares and products (cost per success's
- *                   delta-method test), calls per run and their squares (the tool mix test), policy
- *                   decisions with every second moment (the per-decision ratio test, both with and
- *                   without escalations), runs with an activation
- *   tools           per tool: calls, calls², calls x the run's total calls
- *   tool_pairs      per pair of tools called in the same run: Σ c_a·c_b (the mix test's covariances)
- *   fingerprints    per output_schema_fingerprint: runs
- *   denied_rules    per denied policy rule: hits
- *
- * Each kind comes in two tiers: 5-minute buckets, filled by a materialized view on agent_runs as rows
- * are inserted, and hourly buckets, filled by a view on the 5-minute table (so the hourly views read
- * already aggregated rows, which keeps the insert cost low). A window is read from hourly buckets for
- * its whole hours, from 5-minute buckets for its whole 5-minute stretches at the edges and from
- * agent_runs for the rest (at most 5 minutes at each end; see signals/cover.ts), so the answer is the
- * same as a scan of agent_runs, to floating-point summation order, for any evaluation time.
+ * Two tiers: 5-minute buckets, filled by a materialized view on agent_runs as rows are inserted, and
+ * hourly buckets, filled by a view on the 5-minute table (it reads already aggregated rows, which
+ * keeps the insert cost low). A window is read from hourly buckets for its whole hours, from 5-minute
+ * buckets for its whole 5-minute stretches at the edges and from agent_runs for the rest (at most 5
+ * minutes at each end; see signals/cover.ts), so the answer is the same as a scan of agent_runs, to
+ * floating-point summation order, for any evaluation time.
  *
  * Every sum is over runs of per-run quantities, so the buckets can be added in any grouping: a rule's
  * `where` and `group_by` may use any column in the aggregates' dimensions. Which dimensions those
@@ -26,14 +23,11 @@
  * of its values seen in that bucket, so a high-cardinality column (a tenant id with thousands of
  * values) belongs there only if rules need it; rules on other columns read agent_runs.
  *
- * The raw tier of a query uses the same per-run expressions as the views (`rawSelect`), so the two
- * paths cannot drift apart.
+ * The raw part of a query uses the same per-run expressions as the views (`rawMeasuresSql`), so the
+ * two paths cannot drift apart.
  */
 import { AGENT_RUNS_COLUMNS, checkTableName, DIMENSION_COLUMNS, dimensionIdentifier, type DimensionColumn } from './contract.js';
 import { qualified, type StoreNames } from './schema.js';
-
-export const AGGREGATE_KINDS = ['totals', 'tools', 'tool_pairs', 'fingerprints', 'denied_rules'] as const;
-export type AggregateKind = (typeof AGGREGATE_KINDS)[number];
 
 /** Bucket tiers, widest first: the cover of a window takes the widest whole buckets it can. */
 export interface Tier {
@@ -45,99 +39,80 @@ export const TIERS: readonly Tier[] = [
   { name: '5m', ms: 300_000 },
 ];
 
-/** One summed column: its name in the aggregate tables and query results, its aggregate over runs. */
-export interface Measure {
+/** One summed number per bucket: its column, its type, its aggregate over agent_runs rows. */
+export interface ScalarMeasure {
   readonly name: string;
   readonly type: 'UInt64' | 'Float64';
-  /** Over agent_runs rows (after the kind's ARRAY JOIN). `m` is the run's calls over all tools. */
   readonly raw: string;
 }
 
-export interface KindSpec {
-  readonly kind: AggregateKind;
-  /** Key columns beyond the dimensions: name, type, expression over the (array-joined) run row. */
-  readonly keys: readonly { readonly name: string; readonly type: string; readonly raw: string }[];
-  /** ARRAY JOIN clause applied to run rows, if the kind is per element of a map or array. */
-  readonly arrayJoin: string | null;
-  /** agent_runs columns the raw expressions read. */
-  readonly columns: readonly string[];
-  readonly measures: readonly Measure[];
+/**
+ * Sums per key (a tool, a pair of tools, a fingerprint, a denied rule), kept as sumMap's
+ * (keys, values) tuple: one row per bucket and dimension values carries every key, so one query
+ * answers every signal. `keys` and `values` are per-run arrays over the run's row.
+ */
+export interface KeyedMeasure {
+  readonly name: string;
+  readonly keys: string;
+  readonly values: string;
 }
 
-const u = (name: string, raw: string): Measure => ({ name, type: 'UInt64', raw });
-const f = (name: string, raw: string): Measure => ({ name, type: 'Float64', raw });
+const u = (name: string, raw: string): ScalarMeasure => ({ name, type: 'UInt64', raw });
+const f = (name: string, raw: string): ScalarMeasure => ({ name, type: 'Float64', raw });
 const A = 'toUInt64(policy_allows)';
 const D = 'toUInt64(policy_denials)';
 const E = 'toUInt64(policy_escalations)';
+/** The run's calls over all tools. */
 const M = 'arraySum(mapValues(tool_calls))';
 
-export const KIND_SPECS: Readonly<Record<AggregateKind, KindSpec>> = {
-  totals: {
-    kind: 'totals',
-    keys: [],
-    arrayJoin: null,
-    columns: ['outcome', 'token_cost_usd', 'tool_cost_usd', 'tool_calls', 'policy_allows', 'policy_denials', 'policy_escalations'],
-    measures: [
-      u('runs', 'count()'),
-      u('successes', "countIf(outcome = 'success')"),
-      f('token_cost', 'sum(token_cost_usd)'),
-      f('tool_cost', 'sum(tool_cost_usd)'),
-      f('token_cost_sq', 'sum(token_cost_usd * token_cost_usd)'),
-      f('tool_cost_sq', 'sum(tool_cost_usd * tool_cost_usd)'),
-      f('token_x_tool_cost', 'sum(token_cost_usd * tool_cost_usd)'),
-      f('success_token_cost', "sumIf(token_cost_usd, outcome = 'success')"),
-      f('success_tool_cost', "sumIf(tool_cost_usd, outcome = 'success')"),
-      u('calls', `sum(${M})`),
-      u('calls_sq', `sum(${M} * ${M})`),
-      u('allows', `sum(${A})`),
-      u('denials', `sum(${D})`),
-      u('escalations', `sum(${E})`),
-      u('allows_sq', `sum(${A} * ${A})`),
-      u('denials_sq', `sum(${D} * ${D})`),
-      u('escalations_sq', `sum(${E} * ${E})`),
-      u('allows_x_denials', `sum(${A} * ${D})`),
-      u('allows_x_escalations', `sum(${A} * ${E})`),
-      u('denials_x_escalations', `sum(${D} * ${E})`),
-      u('runs_denied', 'countIf(policy_denials > 0)'),
-      u('runs_activated', 'countIf(policy_denials + policy_escalations > 0)'),
-    ],
-  },
-  tools: {
-    kind: 'tools',
-    keys: [{ name: 'tool', type: 'LowCardinality(String)', raw: 'tool' }],
-    arrayJoin: 'ARRAY JOIN mapKeys(tool_calls) AS tool, mapValues(tool_calls) AS c',
-    columns: ['tool_calls'],
-    measures: [u('calls', 'sum(toUInt64(c))'), u('calls_sq', 'sum(toUInt64(c) * c)'), u('calls_x_total', `sum(toUInt64(c) * ${M})`)],
-  },
-  tool_pairs: {
-    kind: 'tool_pairs',
-    keys: [
-      { name: 'tool_a', type: 'LowCardinality(String)', raw: 'pair.1' },
-      { name: 'tool_b', type: 'LowCardinality(String)', raw: 'pair.2' },
-    ],
-    // Every ordered pair (a < b) of the tools one run called, with the product of their calls: a run
-    // contributes the pairs of the tools it called, a few rows, not tools².
-    arrayJoin:
-      'ARRAY JOIN arrayFilter(x -> x.1 < x.2, arrayFlatten(arrayMap((a, ca) -> arrayMap((b, cb) -> (a, b, toUInt64(ca) * cb), ' +
-      'mapKeys(tool_calls), mapValues(tool_calls)), mapKeys(tool_calls), mapValues(tool_calls)))) AS pair',
-    columns: ['tool_calls'],
-    measures: [u('calls_product', 'sum(pair.3)')],
-  },
-  fingerprints: {
-    kind: 'fingerprints',
-    keys: [{ name: 'fingerprint', type: 'String', raw: 'output_schema_fingerprint' }],
-    arrayJoin: null,
-    columns: ['output_schema_fingerprint'],
-    measures: [u('runs', 'count()')],
-  },
-  denied_rules: {
-    kind: 'denied_rules',
-    keys: [{ name: 'rule_name', type: 'LowCardinality(String)', raw: 'rule_name' }],
-    arrayJoin: 'ARRAY JOIN denied_rules AS rule_name',
-    columns: ['denied_rules'],
-    measures: [u('hits', 'count()')],
-  },
-};
+export const SCALAR_MEASURES: readonly ScalarMeasure[] = [
+  u('runs', 'count()'),
+  u('successes', "countIf(outcome = 'success')"),
+  f('token_cost', 'sum(token_cost_usd)'),
+  f('tool_cost', 'sum(tool_cost_usd)'),
+  f('token_cost_sq', 'sum(token_cost_usd * token_cost_usd)'),
+  f('tool_cost_sq', 'sum(tool_cost_usd * tool_cost_usd)'),
+  f('token_x_tool_cost', 'sum(token_cost_usd * tool_cost_usd)'),
+  f('success_token_cost', "sumIf(token_cost_usd, outcome = 'success')"),
+  f('success_tool_cost', "sumIf(tool_cost_usd, outcome = 'success')"),
+  u('calls', `sum(${M})`),
+  u('calls_sq', `sum(${M} * ${M})`),
+  u('allows', `sum(${A})`),
+  u('denials', `sum(${D})`),
+  u('escalations', `sum(${E})`),
+  u('allows_sq', `sum(${A} * ${A})`),
+  u('denials_sq', `sum(${D} * ${D})`),
+  u('escalations_sq', `sum(${E} * ${E})`),
+  u('allows_x_denials', `sum(${A} * ${D})`),
+  u('allows_x_escalations', `sum(${A} * ${E})`),
+  u('denials_x_escalations', `sum(${D} * ${E})`),
+  u('runs_denied', 'countIf(policy_denials > 0)'),
+  u('runs_activated', 'countIf(policy_denials + policy_escalations > 0)'),
+];
+
+/** Separates the two tools of a pair key ("a<US>b"); a control character no tool name carries. */
+export const PAIR_SEPARATOR = '\x1f';
+
+export const KEYED_MEASURES: readonly KeyedMeasure[] = [
+  { name: 'calls_by_tool', keys: "CAST(mapKeys(tool_calls), 'Array(String)')", values: 'arrayMap(c -> toUInt64(c), mapValues(tool_calls))' },
+  { name: 'calls_sq_by_tool', keys: "CAST(mapKeys(tool_calls), 'Array(String)')", values: 'arrayMap(c -> toUInt64(c) * c, mapValues(tool_calls))' },
+  { name: 'calls_x_total_by_tool', keys: "CAST(mapKeys(tool_calls), 'Array(String)')", values: `arrayMap(c -> toUInt64(c) * ${M}, mapValues(tool_calls))` },
+  // Every pair (a < b) of tools one run called, with the product of their calls: the mix test's
+  // covariances. A run contributes the pairs of the tools it called, a few, not tools².
+  { name: 'calls_product_by_pair', keys: "arrayMap(x -> concat(x.1, '\\x1f', x.2), tool_pairs_of_run)", values: 'arrayMap(x -> x.3, tool_pairs_of_run)' },
+  { name: 'runs_by_fingerprint', keys: '[output_schema_fingerprint]', values: '[toUInt64(1)]' },
+  { name: 'hits_by_denied_rule', keys: "CAST(denied_rules, 'Array(String)')", values: 'arrayMap(x -> toUInt64(1), denied_rules)' },
+];
+
+/** Per-run columns the keyed measures read besides the contract's (computed in a subquery). */
+export const RUN_EXTRAS =
+  'arrayFilter(x -> x.1 < x.2, arrayFlatten(arrayMap((a, ca) -> arrayMap((b, cb) -> (CAST(a, \'String\'), CAST(b, \'String\'), toUInt64(ca) * cb), ' +
+  'mapKeys(tool_calls), mapValues(tool_calls)), mapKeys(tool_calls), mapValues(tool_calls)))) AS tool_pairs_of_run';
+
+/** agent_runs columns the measures read. */
+export const MEASURE_COLUMNS = ['outcome', 'token_cost_usd', 'tool_cost_usd', 'tool_calls', 'policy_allows', 'policy_denials', 'policy_escalations', 'denied_rules', 'output_schema_fingerprint'];
+
+const KEYED_TYPE = 'Tuple(Array(String), Array(UInt64))';
 
 /** What `aggregates:` in agentdrift.yaml configures. */
 export interface AggregateSettings {
@@ -162,26 +137,24 @@ export function normalizeDimensions(dims: readonly string[]): DimensionColumn[] 
 }
 
 /** Bump when a table's columns, key or a view's expression change: migrate rebuilds and backfills. */
-export const AGGREGATES_VERSION = 'agentdrift aggregates v1';
+export const AGGREGATES_VERSION = 'agentdrift aggregates v2';
 
 /** The comment a table carries: version and dimensions, and `ready` once its backfill completed. */
 export function aggregatesComment(dims: readonly DimensionColumn[], ready: boolean): string {
   return `${AGGREGATES_VERSION}; dimensions=${dims.join(',')}${ready ? '; ready' : ''}`;
 }
 
-export function aggregateTableName(n: Pick<StoreNames, 'agentRuns'>, tier: Tier, kind: AggregateKind): string {
-  return checkTableName(`${n.agentRuns}_${tier.name}_${kind}`);
+export function aggregateTableName(n: Pick<StoreNames, 'agentRuns'>, tier: Tier): string {
+  return checkTableName(`${n.agentRuns}_agg_${tier.name}`);
 }
 
-export function aggregateViewName(n: Pick<StoreNames, 'agentRuns'>, tier: Tier, kind: AggregateKind): string {
-  return checkTableName(`${n.agentRuns}_${tier.name}_${kind}_mv`);
+export function aggregateViewName(n: Pick<StoreNames, 'agentRuns'>, tier: Tier): string {
+  return checkTableName(`${n.agentRuns}_agg_${tier.name}_mv`);
 }
 
-/** Every aggregate table with its view, the 5-minute tier first (the hourly views read it). */
-export function aggregateObjects(n: StoreNames): { tier: Tier; kind: AggregateKind; table: string; view: string }[] {
-  return [...TIERS].reverse().flatMap((tier) =>
-    AGGREGATE_KINDS.map((kind) => ({ tier, kind, table: aggregateTableName(n, tier, kind), view: aggregateViewName(n, tier, kind) })),
-  );
+/** Every aggregate table with its view, the 5-minute tier first (the hourly view reads it). */
+export function aggregateObjects(n: Pick<StoreNames, 'agentRuns'>): { tier: Tier; table: string; view: string }[] {
+  return [...TIERS].reverse().map((tier) => ({ tier, table: aggregateTableName(n, tier), view: aggregateViewName(n, tier) }));
 }
 
 const FINEST = TIERS[TIERS.length - 1]!;
@@ -213,62 +186,70 @@ function columnType(name: string): string {
   return c.type;
 }
 
-export function createAggregateTableSql(n: StoreNames, tier: Tier, kind: AggregateKind, dims: readonly DimensionColumn[], o: DdlOptions = {}): string {
-  const spec = KIND_SPECS[kind];
-  const table = qualified(n.database, aggregateTableName(n, tier, kind));
+export function createAggregateTableSql(n: StoreNames, tier: Tier, dims: readonly DimensionColumn[], o: DdlOptions = {}): string {
+  const name = aggregateTableName(n, tier);
   const cols = [
     "    bucket DateTime('UTC') COMMENT 'start of the bucket'",
     ...dims.map((d) => `    ${dimensionIdentifier(d)} ${columnType(d)}`),
-    ...spec.keys.map((k) => `    ${k.name} ${k.type}`),
-    ...spec.measures.map((m) => `    ${m.name} SimpleAggregateFunction(sum, ${m.type})`),
+    ...SCALAR_MEASURES.map((m) => `    ${m.name} SimpleAggregateFunction(sum, ${m.type})`),
+    ...KEYED_MEASURES.map((m) => `    ${m.name} SimpleAggregateFunction(sumMap, ${KEYED_TYPE})`),
   ];
-  const key = ['bucket', ...dims.map((d) => dimensionIdentifier(d)), ...spec.keys.map((k) => k.name)].join(', ');
-  const engine = o.engine ? o.engine(aggregateTableName(n, tier, kind)) : 'AggregatingMergeTree';
-  return `CREATE TABLE IF NOT EXISTS ${table}${o.onCluster ? ` ON CLUSTER ${checkTableName(o.onCluster, 'cluster')}` : ''}
+  const key = ['bucket', ...dims.map((d) => dimensionIdentifier(d))].join(', ');
+  return `CREATE TABLE IF NOT EXISTS ${qualified(n.database, name)}${o.onCluster ? ` ON CLUSTER ${checkTableName(o.onCluster, 'cluster')}` : ''}
 (
 ${cols.join(',\n')}
 )
-ENGINE = ${engine}
+ENGINE = ${o.engine ? o.engine(name) : 'AggregatingMergeTree'}
 PARTITION BY toYYYYMM(bucket)
 ORDER BY (${key})${ttlClause(o.ttlDays)}
 COMMENT '${aggregatesComment(dims, o.ready ?? false)}'`;
 }
 
-/**
- * The SELECT that aggregates run rows of `source` into buckets of `tier` (the 5-minute views and the
- * backfill). `where` narrows the rows (the backfill's parts and day).
- */
-export function bucketSelectSql(source: string, tier: Tier, kind: AggregateKind, dims: readonly DimensionColumn[], where = ''): string {
-  const spec = KIND_SPECS[kind];
-  const keyCols = ['bucket', ...dims.map((d) => dimensionIdentifier(d)), ...spec.keys.map((k) => k.name)];
-  return `SELECT ${bucketExpr(tier, 'timestamp')} AS bucket, ${[...dims.map((d) => dimensionIdentifier(d)), ...spec.keys.map((k) => `${k.raw} AS ${k.name}`)].join(', ')}${
-    dims.length + spec.keys.length > 0 ? ', ' : ''
-  }${spec.measures.map((m) => `${m.raw} AS ${m.name}`).join(', ')}
-FROM ${source}${spec.arrayJoin ? `\n${spec.arrayJoin}` : ''}${where ? `\nWHERE ${where}` : ''}
-GROUP BY ${keyCols.join(', ')}`;
+/** The aggregates of `measures` over run rows (a GROUP BY's SELECT list): the view's and a query's raw part. */
+export function rawMeasuresSql(): string[] {
+  return [...SCALAR_MEASURES.map((m) => `${m.raw} AS ${m.name}`), ...KEYED_MEASURES.map((m) => `sumMap(${m.keys}, ${m.values}) AS ${m.name}`)];
 }
 
-/** The SELECT that adds finer buckets of `from` into the wider buckets of `tier` (the hourly views). */
-export function rebucketSelectSql(fromTable: string, tier: Tier, kind: AggregateKind, dims: readonly DimensionColumn[]): string {
-  const spec = KIND_SPECS[kind];
-  const passthrough = [...dims.map((d) => dimensionIdentifier(d)), ...spec.keys.map((k) => k.name)];
-  return `SELECT ${bucketExpr(tier, 'bucket')} AS bucket, ${[...passthrough, ...spec.measures.map((m) => `sum(${m.name}) AS ${m.name}`)].join(', ')}
+/** Sums of already aggregated rows (wider buckets, or the parts of a query). */
+export function mergedMeasuresSql(): string[] {
+  return [...SCALAR_MEASURES.map((m) => `sum(${m.name}) AS ${m.name}`), ...KEYED_MEASURES.map((m) => `sumMap(${m.name}) AS ${m.name}`)];
+}
+
+/** Run rows of `source` with the columns the measures read (`where` narrows them: the backfill's parts). */
+export function runRowsSql(source: string, columns: readonly string[], where = ''): string {
+  const named = new Set(columns.map((c) => c.replace(/`/g, '')));
+  return `SELECT ${[...columns, ...MEASURE_COLUMNS.filter((c) => !named.has(c))].join(', ')}, ${RUN_EXTRAS} FROM ${source}${where ? ` WHERE ${where}` : ''}`;
+}
+
+/** The SELECT that aggregates run rows of `source` into buckets of `tier` (the 5-minute view and the backfill). */
+export function bucketSelectSql(source: string, tier: Tier, dims: readonly DimensionColumn[], where = ''): string {
+  const dimCols = dims.map((d) => dimensionIdentifier(d));
+  return `SELECT ${bucketExpr(tier, 'timestamp')} AS bucket, ${[...dimCols, ...rawMeasuresSql()].join(', ')}
+FROM (${runRowsSql(source, ['timestamp', ...dimCols], where)})
+GROUP BY ${['bucket', ...dimCols].join(', ')}`;
+}
+
+/** The SELECT that adds finer buckets of `from` into the wider buckets of `tier` (the hourly view). */
+export function rebucketSelectSql(fromTable: string, tier: Tier, dims: readonly DimensionColumn[]): string {
+  const dimCols = dims.map((d) => dimensionIdentifier(d));
+  return `SELECT ${bucketExpr(tier, 'bucket')} AS bucket, ${[...dimCols, ...mergedMeasuresSql()].join(', ')}
 FROM ${fromTable}
-GROUP BY ${['bucket', ...passthrough].join(', ')}`;
+GROUP BY ${['bucket', ...dimCols].join(', ')}`;
 }
 
-export function createAggregateViewSql(n: StoreNames, tier: Tier, kind: AggregateKind, dims: readonly DimensionColumn[], o: DdlOptions & { readonly sourceRuns?: string; readonly sourceTable?: (t: string) => string } = {}): string {
-  const target = qualified(n.database, aggregateTableName(n, tier, kind));
-  const view = qualified(n.database, aggregateViewName(n, tier, kind));
+export function createAggregateViewSql(
+  n: StoreNames,
+  tier: Tier,
+  dims: readonly DimensionColumn[],
+  o: DdlOptions & { readonly sourceRuns?: string; readonly sourceTable?: (t: string) => string } = {},
+): string {
+  const target = qualified(n.database, o.sourceTable ? o.sourceTable(aggregateTableName(n, tier)) : aggregateTableName(n, tier));
+  const view = qualified(n.database, aggregateViewName(n, tier));
+  const finer = aggregateTableName(n, FINEST);
   const select =
     tier === FINEST
-      ? bucketSelectSql(o.sourceRuns ?? qualified(n.database, n.agentRuns), tier, kind, dims)
-      : rebucketSelectSql(
-          qualified(n.database, o.sourceTable ? o.sourceTable(aggregateTableName(n, FINEST, kind)) : aggregateTableName(n, FINEST, kind)),
-          tier,
-          kind,
-          dims,
-        );
+      ? bucketSelectSql(o.sourceRuns ?? qualified(n.database, n.agentRuns), tier, dims)
+      : rebucketSelectSql(qualified(n.database, o.sourceTable ? o.sourceTable(finer) : finer), tier, dims);
   return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${view}${o.onCluster ? ` ON CLUSTER ${checkTableName(o.onCluster, 'cluster')}` : ''} TO ${target}
 AS ${select}`;
 }

@@ -1,0 +1,11 @@
+const { openClickHouse } = await import('./dist/clickhouse/client.js');
+const { parseTarget } = await import('./dist/clickhouse/target.js');
+const ch = await openClickHouse(parseTarget(`chdb:${process.argv[2]}`), {});
+const time = async (label, sql, params={}) => { const xs=[]; for (let i=0;i<5;i++){const t0=performance.now(); await ch.query(sql, params); xs.push(performance.now()-t0);} xs.sort((a,b)=>a-b); console.log(label, xs.map(x=>x.toFixed(1)).join(' ')); };
+await time('select 1', 'SELECT 1');
+await time('count 1h totals', 'SELECT count() FROM agent_runs_1h_totals');
+await time('sum 1h totals grouped', 'SELECT workflow_id, sum(runs), sum(token_cost) FROM agent_runs_1h_totals GROUP BY workflow_id');
+await time('sum 1h totals all measures', 'SELECT workflow_id, sum(runs), sum(successes), sum(token_cost), sum(tool_cost), sum(token_cost_sq), sum(tool_cost_sq), sum(calls), sum(calls_sq), sum(allows), sum(denials), sum(escalations),sum(allows_sq),sum(denials_sq),sum(escalations_sq),sum(allows_x_denials),sum(allows_x_escalations),sum(denials_x_escalations),sum(runs_denied),sum(runs_activated) FROM agent_runs_1h_totals GROUP BY workflow_id');
+await time('sum 5m totals all', 'SELECT workflow_id, sum(runs) FROM agent_runs_5m_totals GROUP BY workflow_id');
+await time('raw sum', 'SELECT workflow_id, sum(token_cost_usd) FROM agent_runs GROUP BY workflow_id');
+await ch.close();
