@@ -12,9 +12,9 @@ import type { Rule } from '../src/rules/types.js';
 import { coverWindows, type Interval } from '../src/signals/cover.js';
 import { SIGNAL_IMPLS, windowsFor, type AggregateSource } from '../src/signals/index.js';
 import type { WindowBounds } from '../src/signals/types.js';
-import { KEYED_MEASURES, SCALAR_MEASURES } from '../src/store/aggregates.js';
+import { AGGREGATE_KINDS, AGGREGATE_SPECS, type AggregateKind } from '../src/store/aggregates.js';
 import { aggregatesStatus, findAggregates } from '../src/store/aggregatesMigrate.js';
-import { fingerprintRuns, keyedSums, runAggregatesQuery } from '../src/signals/aggregateQuery.js';
+import { aggregateQuery } from '../src/signals/aggregateQuery.js';
 import { migrate } from '../src/store/migrate.js';
 import { createRandom } from '../src/demo/random.js';
 import { openTempStore, type TempStore } from './helpers/chdb.js';
@@ -88,19 +88,15 @@ function generatedRuns(n: number, seed: string): AgentRunRow[] {
   return out;
 }
 
-/** Rows keyed by group and window: every sum flattened to name -> number (keyed sums as name[key]). */
-function keyed(rows: readonly Record<string, unknown>[]): Map<string, Map<string, number>> {
-  const scalars = SCALAR_MEASURES.map((m) => m.name);
-  const out = new Map<string, Map<string, number>>();
-  for (const r of rows) {
-    const key = JSON.stringify(Object.entries(r).filter(([k]) => !scalars.includes(k) && !KEYED_MEASURES.some((m) => m.name === k) && k !== 'fingerprint_count' && k !== 'top_fingerprints').sort());
-    const sums = new Map<string, number>(scalars.map((m) => [m, Number(r[m])]));
-    for (const m of KEYED_MEASURES) for (const [k, v] of keyedSums(r[m.name])) sums.set(`${m.name}[${k}]`, v);
-    for (const [k, v] of fingerprintRuns(r.top_fingerprints)) sums.set(`top_fingerprints[${k}]`, v);
-    sums.set('fingerprint_count', Number(r.fingerprint_count));
-    out.set(key, sums);
-  }
-  return out;
+/** Rows keyed by everything but the measures: measure name -> number. */
+function keyed(kind: AggregateKind, rows: readonly Record<string, unknown>[]): Map<string, Map<string, number>> {
+  const measures = AGGREGATE_SPECS[kind].measures.map((m) => m.name);
+  return new Map(
+    rows.map((r) => [
+      JSON.stringify(Object.entries(r).filter(([k]) => !measures.includes(k)).sort()),
+      new Map(measures.map((m) => [m, Number(r[m])])),
+    ]),
+  );
 }
 
 function expectSameNumbers(a: Map<string, Map<string, number>>, b: Map<string, Map<string, number>>, what: string): void {
@@ -154,13 +150,15 @@ describe('the aggregates never change a result', () => {
       const rl = rule('tool_calls_per_run', r.over);
       for (const at of TIMES) {
         const windows = windowsFor(rl.windowMs, rl.baseline, at);
-        const viaAggregates = runAggregatesQuery(rl, TABLE, windows, source);
-        const raw = runAggregatesQuery(rl, TABLE, windows, null);
-        if (r.name.startsWith('not covered')) expect(viaAggregates.sql).toBe(raw.sql);
-        else if (rl.windowMs >= HOUR) expect(viaAggregates.sql).not.toBe(raw.sql);
-        const [a, b] = await Promise.all([query(viaAggregates.sql, viaAggregates.params), query(raw.sql, raw.params)]);
-        expect(a.length, `at ${new Date(at).toISOString()}`).toBeGreaterThan(0);
-        expectSameNumbers(keyed(a), keyed(b), `at ${new Date(at).toISOString()}`);
+        for (const kind of AGGREGATE_KINDS) {
+          const viaAggregates = aggregateQuery(kind, rl, TABLE, windows, source);
+          const raw = aggregateQuery(kind, rl, TABLE, windows, null);
+          if (r.name.startsWith('not covered')) expect(viaAggregates.sql).toBe(raw.sql);
+          else if (rl.windowMs >= HOUR) expect(viaAggregates.sql).not.toBe(raw.sql);
+          const [a, b] = await Promise.all([query(viaAggregates.sql, viaAggregates.params), query(raw.sql, raw.params)]);
+          expect(a.length, `${kind} at ${new Date(at).toISOString()}`).toBeGreaterThan(0);
+          expectSameNumbers(keyed(kind, a), keyed(kind, b), `${kind} at ${new Date(at).toISOString()}`);
+        }
       }
     });
   }
@@ -196,7 +194,7 @@ describe('migrate and status', () => {
     const st = (await aggregatesStatus(ch(), store.names))!;
     expect(st.ready).toBe(true);
     expect(st.dimensions).toBe('workflow_id,agent_id,environment,service_name');
-    expect(st.tables).toHaveLength(2);
+    expect(st.tables).toHaveLength(4);
     for (const t of st.tables) expect(t.rows, t.table).toBeGreaterThan(0);
     expect(st.lagSeconds).toBe(0);
   });
@@ -205,18 +203,20 @@ describe('migrate and status', () => {
     expect(await findAggregates(ch(), store.names, { enabled: true, dimensions: ['workflow_id'] })).toBeNull();
     expect(await findAggregates(ch(), store.names, { enabled: false, dimensions: ['workflow_id', 'agent_id', 'environment', 'service_name'] })).toBeNull();
     const steps = await migrate(ch(), store.names, { aggregates: { enabled: true, dimensions: ['workflow_id', 'tenant_id'] } });
-    expect(steps.find((s) => s.object.endsWith('agent_runs_agg_1h'))?.action).toBe('updated');
+    expect(steps.find((s) => s.object.endsWith('agent_runs_agg_1h_totals'))?.action).toBe('updated');
     const narrow = (await findAggregates(ch(), store.names, { enabled: true, dimensions: ['tenant_id', 'workflow_id'] }))!;
     expect(narrow.dimensions).toEqual(['workflow_id', 'tenant_id']);
-    const [n] = await ch().query<{ runs: number | string }>('SELECT sum(runs) AS runs FROM agent_runs_agg_1h');
+    const [n] = await ch().query<{ runs: number | string }>('SELECT sum(runs) AS runs FROM agent_runs_agg_1h_totals');
     expect(Number(n!.runs)).toBe(RUNS.length);
     // Now tenant_id is covered and the old default group_by (agent_id) is not: both read correctly.
     for (const over of [{ groupBy: ['tenant_id'] }, { groupBy: ['agent_id'] }] as Partial<Rule>[]) {
       const rl = rule('cost_per_success', over);
       const windows = windowsFor(rl.windowMs, rl.baseline, END + 7 * MIN);
-      const q1 = runAggregatesQuery(rl, TABLE, windows, narrow);
-      const q2 = runAggregatesQuery(rl, TABLE, windows, null);
-      expectSameNumbers(keyed(await query(q1.sql, q1.params)), keyed(await query(q2.sql, q2.params)), JSON.stringify(over));
+      for (const kind of AGGREGATE_KINDS) {
+        const q1 = aggregateQuery(kind, rl, TABLE, windows, narrow);
+        const q2 = aggregateQuery(kind, rl, TABLE, windows, null);
+        expectSameNumbers(keyed(kind, await query(q1.sql, q1.params)), keyed(kind, await query(q2.sql, q2.params)), `${kind} ${JSON.stringify(over)}`);
+      }
     }
     // Back to the default set for the rest of the file.
     await migrate(ch(), store.names);

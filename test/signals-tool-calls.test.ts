@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTempStore, type TempStore } from './helpers/chdb.js';
 import { toolCallsQueries } from '../src/signals/toolCalls.js';
-import { keyedSums } from '../src/signals/aggregateQuery.js';
 import { PAIR_SEPARATOR } from '../src/store/aggregates.js';
 import { windowsFor } from '../src/signals/windows.js';
 import { AT, DAY, TABLE, WEEK, base, cur, evaluate, resetRuns, rule, run, series, verdict, weeksBack } from './helpers/runs.js';
@@ -189,21 +188,14 @@ describe('tool_calls_per_run: the tool mix (__mix__)', () => {
       run({ ts: base(2), tool_calls: { b: 1 } }),
     ]);
     const r = toolRule();
-    const [q] = toolCallsQueries(r, TABLE, windowsFor(r.windowMs, r.baseline, AT));
-    const rows = await store.ch.query<Record<string, unknown>>(q!.sql, q!.params);
-    const byW = (x: Record<string, unknown>[], key: (x: Record<string, unknown>) => string) => Object.fromEntries(x.map((e) => [`${Number(e.w)}:${key(e)}`, e]));
-    const runRows = rows;
-    // The keyed sums (sumMap's keys and values) as one row per window and key.
-    const keyedRows = (column: string, keyName: string) =>
-      rows.flatMap((row) => [...keyedSums(row[column])].map(([k, v]) => ({ w: row.w, [keyName]: k, value: v })));
-    const toolRows = keyedRows('calls_by_tool', 'tool').map((x) => ({
-      ...x,
-      calls: x.value,
-      calls_sq: keyedSums(rows.find((r0) => r0.w === x.w)!.calls_sq_by_tool).get(String(x.tool)),
-      calls_x_total: keyedSums(rows.find((r0) => r0.w === x.w)!.calls_x_total_by_tool).get(String(x.tool)),
-    }));
-    const pairRows = keyedRows('calls_product_by_pair', 'pair').map((x) => {
-      const [a, b] = String(x.pair).split(PAIR_SEPARATOR);
+    const queries = toolCallsQueries(r, TABLE, windowsFor(r.windowMs, r.baseline, AT));
+    const [runRows, keyedRows] = await Promise.all(queries.map((q) => store.ch.query<Record<string, unknown>>(q.sql, q.params)));
+    const byW = (rows: Record<string, unknown>[] | undefined, key: (x: Record<string, unknown>) => string) =>
+      Object.fromEntries((rows ?? []).map((x) => [`${Number(x.w)}:${key(x)}`, x]));
+    // The keyed sums: per tool value = Σc, value_sq = Σc², value_x_total = Σc·m; per pair value = Σc_a·c_b.
+    const toolRows = keyedRows!.filter((x) => x.key_kind === 'tool').map((x) => ({ ...x, tool: x.key, calls: x.value, calls_sq: x.value_sq, calls_x_total: x.value_x_total }));
+    const pairRows = keyedRows!.filter((x) => x.key_kind === 'pair').map((x) => {
+      const [a, b] = String(x.key).split(PAIR_SEPARATOR);
       return { ...x, tool_a: a, tool_b: b, calls_product: x.value };
     });
     // per window: runs, Σm, Σm²: current 4, 3+2+3+3 = 11, 9+4+9+9 = 31; baseline 3, 3+2+1 = 6, 9+4+1 = 14

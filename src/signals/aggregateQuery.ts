@@ -7,11 +7,11 @@
  * the same columns and, to floating-point summation order, the same numbers.
  *
  * The SQL depends only on the rule's `where` and `group_by`, its windows and the source, never on
- * its signal or options: the rules of a group with the same filter and windows ask for one identical
- * query, which the engine runs once per evaluation (shared work).
+ * its signal or options: the rules of a group with the same filter and windows ask for identical
+ * queries (totals and keyed), which the engine runs once per evaluation (shared work).
  */
 import type { Rule } from '../rules/types.js';
-import { aggregateTableName, mergedMeasuresSql, rawMeasuresSql, runRowsSql, TIERS } from '../store/aggregates.js';
+import { AGGREGATE_SPECS, aggregateTableName, mergedMeasuresSql, runsAggregateSql, TIERS, type AggregateKind } from '../store/aggregates.js';
 import type { DimensionColumn } from '../store/contract.js';
 import { qualified } from '../store/schema.js';
 import { coverWindows, mergedRanges, type Interval } from './cover.js';
@@ -70,15 +70,23 @@ function rangeCondition(col: string, pieces: readonly Interval[], params: Record
 }
 
 /**
- * Every signal's sums for a rule's windows, one row per group and window (see store/aggregates.ts for
- * the columns; `top_fingerprints` holds the top TOP_FINGERPRINTS by runs, ties broken by name, and
- * `fingerprint_count` how many there were).
+ * One kind of aggregate (store/aggregates.ts) for a rule's windows: `totals`, one row per group and
+ * window; `keyed`, one row per group, window, key kind and key, the fingerprints cut to the top
+ * TOP_FINGERPRINTS per group and window by runs (ties by name, so both read paths keep the same ones).
  */
-export function runAggregatesQuery(rule: Pick<Rule, 'where' | 'groupBy'>, table: string, windows: readonly WindowBounds[], source: AggregateSource | null | undefined): BuiltQuery {
-  const params: Record<string, unknown> = { top: TOP_FINGERPRINTS };
+export function aggregateQuery(
+  kind: AggregateKind,
+  rule: Pick<Rule, 'where' | 'groupBy'>,
+  table: string,
+  windows: readonly WindowBounds[],
+  source: AggregateSource | null | undefined,
+): BuiltQuery {
+  const spec = AGGREGATE_SPECS[kind];
+  const params: Record<string, unknown> = {};
   const groups = groupColumns(rule);
   const where = whereConditions(rule, params);
-  const outKeys = [...groups, 'w'];
+  const keyNames = spec.keys.map((k) => k.name);
+  const outKeys = [...groups, 'w', ...keyNames];
   const covered = aggregatesCover(rule, source);
   const cover = coverWindows(windows, covered ? TIERS.map((t) => t.ms) : []);
   const parts: string[] = [];
@@ -89,8 +97,8 @@ export function runAggregatesQuery(rule: Pick<Rule, 'where' | 'groupBy'>, table:
     const p = `t${tier.name}_`;
     const t = 'toInt64(toUnixTimestamp(bucket))';
     const conds = [rangeCondition('bucket', pieces, params, p, (n) => `toDateTime({${n}:UInt32}, 'UTC')`, 1000), ...where];
-    parts.push(`SELECT ${[...outKeys, ...mergedMeasuresSql()].join(', ')}
-FROM (SELECT *, ${windowOf(t, pieces, params, p, 's')} AS w FROM ${qualified(source.database, aggregateTableName(source, tier))}
+    parts.push(`SELECT ${[...outKeys, ...mergedMeasuresSql(kind)].join(', ')}
+FROM (SELECT *, ${windowOf(t, pieces, params, p, 's')} AS w FROM ${qualified(source.database, aggregateTableName(source, tier, kind))}
       WHERE ${conds.join(' AND ')})
 GROUP BY ${outKeys.join(', ')}`);
   });
@@ -99,39 +107,28 @@ GROUP BY ${outKeys.join(', ')}`);
     const p = 'raw_';
     const t = 'toUnixTimestamp64Milli(timestamp)';
     const conds = [rangeCondition('timestamp', cover.raw, params, p, (n) => `fromUnixTimestamp64Milli({${n}:Int64})`, 1), ...where];
-    const rows = runRowsSql(table, [...groups, `${windowOf(t, cover.raw, params, p, 'ms')} AS w`], conds.join(' AND '));
-    parts.push(`SELECT ${[...outKeys, ...rawMeasuresSql()].join(', ')}
-FROM (${rows})
-GROUP BY ${outKeys.join(', ')}`);
+    const named = new Set(groups.map((g) => g.replace(/`/g, '')));
+    const rows = `(SELECT ${[...groups, ...spec.columns.filter((c) => !named.has(c))].join(', ')}, ${windowOf(t, cover.raw, params, p, 'ms')} AS w
+      FROM ${table} WHERE ${conds.join(' AND ')})`;
+    parts.push(runsAggregateSql(rows, kind, [...groups, 'w'], [...groups, 'w']));
   }
 
   const merged =
     parts.length === 1
       ? parts[0]!
-      : `SELECT ${[...outKeys, ...mergedMeasuresSql()].join(', ')}
+      : `SELECT ${[...outKeys, ...mergedMeasuresSql(kind)].join(', ')}
 FROM (${parts.join('\nUNION ALL\n')})
 GROUP BY ${outKeys.join(', ')}`;
-  // The fingerprints' top N by runs (ties by name, so both read paths keep the same ones).
-  const sql = `SELECT * EXCEPT (runs_by_fingerprint), length(runs_by_fingerprint.1) AS fingerprint_count,
-  arraySlice(arraySort(x -> (-toInt64(x.2), x.1), arrayZip(runs_by_fingerprint.1, runs_by_fingerprint.2)), 1, {top:UInt32}) AS top_fingerprints
-FROM (${merged})`;
+  if (kind !== 'keyed') return { sql: merged, params };
+  params.top = TOP_FINGERPRINTS;
+  const by = [...groups, 'w', 'key_kind'].join(', ');
+  const sql = `SELECT * EXCEPT (rank) FROM (
+  SELECT *, row_number() OVER (PARTITION BY ${by} ORDER BY value DESC, key) AS rank FROM (${merged})
+) WHERE key_kind != 'fingerprint' OR rank <= {top:UInt32}`;
   return { sql, params };
 }
 
-/** sumMap's (keys, values) from a JSON row: a 2-element array (or an object with two fields). */
-export function keyedSums(v: unknown): Map<string, number> {
-  const out = new Map<string, number>();
-  const [keys, vals] = (Array.isArray(v) ? v : v && typeof v === 'object' ? Object.values(v) : [[], []]) as [unknown[], unknown[]];
-  (keys ?? []).forEach((k, i) => out.set(String(k), Number(vals?.[i] ?? 0)));
-  return out;
-}
-
-/** The top fingerprints column: [[fingerprint, runs], ...]. */
-export function fingerprintRuns(v: unknown): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const e of (Array.isArray(v) ? v : []) as unknown[]) {
-    const [k, n] = (Array.isArray(e) ? e : Object.values(e as object)) as [unknown, unknown];
-    out.set(String(k), Number(n));
-  }
-  return out;
+/** The rows of every signal: totals and keyed sums for the rule's windows. */
+export function signalQueries(rule: Pick<Rule, 'where' | 'groupBy'>, table: string, windows: readonly WindowBounds[], source: AggregateSource | null | undefined): BuiltQuery[] {
+  return [aggregateQuery('totals', rule, table, windows, source), aggregateQuery('keyed', rule, table, windows, source)];
 }

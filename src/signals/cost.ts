@@ -7,12 +7,12 @@ import type { Rule } from '../rules/types.js';
 import { ratioZTest, type RatioSums } from '../stats/index.js';
 import { baselinePick, baselineValue, medianValueWindow } from './baseline.js';
 import { scalarMeasurement, type Measurement } from './result.js';
-import { runAggregatesQuery, type AggregateSource } from './aggregateQuery.js';
+import { signalQueries, type AggregateSource } from './aggregateQuery.js';
 import { GroupTable, num, type BuiltQuery } from './sql.js';
 import type { WindowBounds } from './types.js';
 
 export function costQueries(rule: Rule, table: string, windows: readonly WindowBounds[], source?: AggregateSource | null): BuiltQuery[] {
-  return [runAggregatesQuery(rule, table, windows, source)];
+  return signalQueries(rule, table, windows, source);
 }
 
 /**

@@ -13,12 +13,12 @@ import type { Rule } from '../rules/types.js';
 import { ratioZTest, twoProportionZTest, type RatioSums } from '../stats/index.js';
 import { baselinePick, baselineValue, medianValueWindow } from './baseline.js';
 import { scalarMeasurement, type Measurement } from './result.js';
-import { keyedSums, runAggregatesQuery, type AggregateSource } from './aggregateQuery.js';
+import { signalQueries, type AggregateSource } from './aggregateQuery.js';
 import { GroupTable, num, type BuiltQuery } from './sql.js';
 import type { WindowBounds } from './types.js';
 
 export function policyQueries(rule: Rule, table: string, windows: readonly WindowBounds[], source?: AggregateSource | null): BuiltQuery[] {
-  return [runAggregatesQuery(rule, table, windows, source)];
+  return signalQueries(rule, table, windows, source);
 }
 
 /**
@@ -66,8 +66,8 @@ export function policyMeasure(rule: Rule, windows: readonly WindowBounds[], rows
     win.trials = perRun ? sums.n : sums.sumY;
     win.successes = perRun ? runsWithActivation : sums.sumX;
     win.perDecision = perDecision;
-    win.rules = keyedSums(r.hits_by_denied_rule);
   }
+  for (const r of rows[1] ?? []) if (r.key_kind === 'denied_rule') groups.of(r).win[num(r.w)]!.rules.set(String(r.key), num(r.value));
   const out: Measurement[] = [];
   for (const g of groups.values()) {
     const pick = baselinePick(g.win.map((w) => w.runs));

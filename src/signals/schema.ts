@@ -14,7 +14,7 @@ import type { Rule } from '../rules/types.js';
 import { chiSquareTest, jensenShannonDistance, poolSparseCategories, unseenShare } from '../stats/index.js';
 import { baselinePick } from './baseline.js';
 import type { Measurement } from './result.js';
-import { fingerprintRuns, runAggregatesQuery, TOP_FINGERPRINTS, type AggregateSource } from './aggregateQuery.js';
+import { signalQueries, TOP_FINGERPRINTS, type AggregateSource } from './aggregateQuery.js';
 import { GroupTable, num, type BuiltQuery } from './sql.js';
 import type { WindowBounds } from './types.js';
 
@@ -22,7 +22,7 @@ export { TOP_FINGERPRINTS };
 export const OTHER = '__other__';
 
 export function schemaQueries(rule: Rule, table: string, windows: readonly WindowBounds[], source?: AggregateSource | null): BuiltQuery[] {
-  return [runAggregatesQuery(rule, table, windows, source)];
+  return signalQueries(rule, table, windows, source);
 }
 
 export function schemaMeasure(rule: Rule, windows: readonly WindowBounds[], rows: readonly (readonly Record<string, unknown>[])[]): Measurement[] {
@@ -31,12 +31,8 @@ export function schemaMeasure(rule: Rule, windows: readonly WindowBounds[], rows
     runs: windows.map(() => 0),
     fps: windows.map((): Record<string, number> => ({})),
   }));
-  for (const r of rows[0] ?? []) {
-    const g = groups.of(r);
-    const w = num(r.w);
-    g.runs[w] = num(r.runs);
-    for (const [fp, n] of fingerprintRuns(r.top_fingerprints)) g.fps[w]![fp] = n;
-  }
+  for (const r of rows[0] ?? []) groups.of(r).runs[num(r.w)] = num(r.runs);
+  for (const r of rows[1] ?? []) if (r.key_kind === 'fingerprint') groups.of(r).fps[num(r.w)]![String(r.key)] = num(r.value);
   const measure = rule.options.measure ?? 'js_distance';
   const out: Measurement[] = [];
   for (const g of groups.values()) {

@@ -14,13 +14,13 @@ import { MIX_KEY } from '../store/contract.js';
 import { jensenShannonDistance, median, raoScottChiSquareTest, welchTTest, type CategorySums, type MixSums, type MomentSums } from '../stats/index.js';
 import { baselinePick, medianValueWindow } from './baseline.js';
 import { scalarMeasurement, type Measurement } from './result.js';
-import { keyedSums, runAggregatesQuery, type AggregateSource } from './aggregateQuery.js';
+import { signalQueries, type AggregateSource } from './aggregateQuery.js';
 import { PAIR_SEPARATOR } from '../store/aggregates.js';
 import { GroupTable, num, type BuiltQuery } from './sql.js';
 import type { WindowBounds } from './types.js';
 
 export function toolCallsQueries(rule: Rule, table: string, windows: readonly WindowBounds[], source?: AggregateSource | null): BuiltQuery[] {
-  return [runAggregatesQuery(rule, table, windows, source)];
+  return signalQueries(rule, table, windows, source);
 }
 
 interface ToolWindow {
@@ -54,18 +54,17 @@ export function toolCallsMeasure(rule: Rule, windows: readonly WindowBounds[], r
     g.runs[w] = num(r.runs);
     g.totals[w] = { runs: num(r.runs), calls: num(r.calls), callsSq: num(r.calls_sq) };
   }
-  for (const r of runRows) {
+  for (const r of rows[1] ?? []) {
     const g = groups.of(r);
     const w = num(r.w);
-    const [calls, callsSq, callsXTotal] = [keyedSums(r.calls_by_tool), keyedSums(r.calls_sq_by_tool), keyedSums(r.calls_x_total_by_tool)];
-    for (const [name, c] of calls) {
-      let t = g.tools.get(name);
-      if (!t) g.tools.set(name, (t = { win: Array.from({ length: nWin }, () => ({ calls: 0, callsSq: 0, callsXTotal: 0 })) }));
-      t.win[w] = { calls: c, callsSq: callsSq.get(name) ?? 0, callsXTotal: callsXTotal.get(name) ?? 0 };
-    }
-    for (const [pair, product] of keyedSums(r.calls_product_by_pair)) {
-      const [a = '', b = ''] = pair.split(PAIR_SEPARATOR);
-      (g.products[w]![a] ??= {})[b] = product;
+    const key = String(r.key);
+    if (r.key_kind === 'tool') {
+      let t = g.tools.get(key);
+      if (!t) g.tools.set(key, (t = { win: Array.from({ length: nWin }, () => ({ calls: 0, callsSq: 0, callsXTotal: 0 })) }));
+      t.win[w] = { calls: num(r.value), callsSq: num(r.value_sq), callsXTotal: num(r.value_x_total) };
+    } else if (r.key_kind === 'pair') {
+      const [a = '', b = ''] = key.split(PAIR_SEPARATOR);
+      (g.products[w]![a] ??= {})[b] = num(r.value);
     }
   }
 

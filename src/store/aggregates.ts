@@ -2,16 +2,16 @@
  * Pre-aggregated agent_runs: what every signal needs, summed per time bucket and per dimension value,
  * so an evaluation reads a few thousand bucket rows instead of re-reading every run of its windows.
  *
- * One row per bucket and value of the aggregates' dimensions holds every signal's sums at once:
- * runs, successes, cost sums with their squares and products (cost per success's delta-method test),
- * calls per run and their squares (the tool mix test), policy decisions with every second moment
- * (the per-decision ratio test, with and without escalations), runs with an activation; and, as
- * sumMap's (keys, values), per tool the calls, calls² and calls x the run's total, per pair of tools
- * called in one run Σ c_a·c_b, runs per output fingerprint, hits per denied policy rule. So the rules
- * of a group that share a filter and windows need one query for all four signals.
+ * Two kinds of rows per bucket and value of the aggregates' dimensions. `totals`: runs, successes,
+ * cost sums with their squares and products (cost per success's delta-method test), calls per run
+ * and their squares (the tool mix test), policy decisions with every second moment (the per-decision
+ * ratio test, with and without escalations), runs with an activation. `keyed`: one row per key, per
+ * tool its calls, calls² and calls x the run's total; per pair of tools called in one run Σ c_a·c_b;
+ * runs per output fingerprint; hits per denied policy rule. Every signal reads from these two, so the
+ * rules of a group that share a filter and windows need two queries for all four signals.
  *
- * Two tiers: 5-minute buckets, filled by a materialized view on agent_runs as rows are inserted, and
- * hourly buckets, filled by a view on the 5-minute table (it reads already aggregated rows, which
+ * Two tiers: 5-minute buckets, filled by materialized views on agent_runs as rows are inserted, and
+ * hourly buckets, filled by views on the 5-minute tables (they read already aggregated rows, which
  * keeps the insert cost low). A window is read from hourly buckets for its whole hours, from 5-minute
  * buckets for its whole 5-minute stretches at the edges and from agent_runs for the rest (at most 5
  * minutes at each end; see signals/cover.ts), so the answer is the same as a scan of agent_runs, to
@@ -44,17 +44,6 @@ export interface ScalarMeasure {
   readonly name: string;
   readonly type: 'UInt64' | 'Float64';
   readonly raw: string;
-}
-
-/**
- * Sums per key (a tool, a pair of tools, a fingerprint, a denied rule), kept as sumMap's
- * (keys, values) tuple: one row per bucket and dimension values carries every key, so one query
- * answers every signal. `keys` and `values` are per-run arrays over the run's row.
- */
-export interface KeyedMeasure {
-  readonly name: string;
-  readonly keys: string;
-  readonly values: string;
 }
 
 const u = (name: string, raw: string): ScalarMeasure => ({ name, type: 'UInt64', raw });
@@ -90,29 +79,57 @@ export const SCALAR_MEASURES: readonly ScalarMeasure[] = [
   u('runs_activated', 'countIf(policy_denials + policy_escalations > 0)'),
 ];
 
-/** Separates the two tools of a pair key ("a<US>b"); a control character no tool name carries. */
+/** Separates the two tools of a pair key ("a<US>b"): a control character no tool name carries. */
 export const PAIR_SEPARATOR = '\x1f';
 
-export const KEYED_MEASURES: readonly KeyedMeasure[] = [
-  { name: 'calls_by_tool', keys: "CAST(mapKeys(tool_calls), 'Array(String)')", values: 'arrayMap(c -> toUInt64(c), mapValues(tool_calls))' },
-  { name: 'calls_sq_by_tool', keys: "CAST(mapKeys(tool_calls), 'Array(String)')", values: 'arrayMap(c -> toUInt64(c) * c, mapValues(tool_calls))' },
-  { name: 'calls_x_total_by_tool', keys: "CAST(mapKeys(tool_calls), 'Array(String)')", values: `arrayMap(c -> toUInt64(c) * ${M}, mapValues(tool_calls))` },
-  // Every pair (a < b) of tools one run called, with the product of their calls: the mix test's
-  // covariances. A run contributes the pairs of the tools it called, a few, not tools².
-  { name: 'calls_product_by_pair', keys: "arrayMap(x -> concat(x.1, '\\x1f', x.2), tool_pairs_of_run)", values: 'arrayMap(x -> x.3, tool_pairs_of_run)' },
-  { name: 'runs_by_fingerprint', keys: '[output_schema_fingerprint]', values: '[toUInt64(1)]' },
-  { name: 'hits_by_denied_rule', keys: "CAST(denied_rules, 'Array(String)')", values: 'arrayMap(x -> toUInt64(1), denied_rules)' },
-];
+/**
+ * The keyed sums of a run, one element per key: (kind, key, value, value², value x the run's total
+ * calls). Kinds: `tool` (its calls; the square and product feed the mix test), `pair` (two tools
+ * called in one run, a < b: Σ c_a·c_b, the mix test's covariances; a run contributes the pairs of
+ * the tools it called, a few, not tools²), `fingerprint` (1 per run), `denied_rule` (1 per hit).
+ */
+const KEYED_ELEMENTS = `arrayConcat(
+    arrayMap((k, c) -> ('tool', CAST(k, 'String'), toUInt64(c), toUInt64(c) * c, toUInt64(c) * ${M}), mapKeys(tool_calls), mapValues(tool_calls)),
+    arrayMap(x -> ('pair', concat(x.1, '\\x1f', x.2), x.3, toUInt64(0), toUInt64(0)),
+      arrayFilter(x -> x.1 < x.2, arrayFlatten(arrayMap((a, ca) -> arrayMap((b, cb) -> (CAST(a, 'String'), CAST(b, 'String'), toUInt64(ca) * cb),
+        mapKeys(tool_calls), mapValues(tool_calls)), mapKeys(tool_calls), mapValues(tool_calls))))),
+    [('fingerprint', output_schema_fingerprint, toUInt64(1), toUInt64(0), toUInt64(0))],
+    arrayMap(r -> ('denied_rule', CAST(r, 'String'), toUInt64(1), toUInt64(0), toUInt64(0)), denied_rules))`;
 
-/** Per-run columns the keyed measures read besides the contract's (computed in a subquery). */
-export const RUN_EXTRAS =
-  'arrayFilter(x -> x.1 < x.2, arrayFlatten(arrayMap((a, ca) -> arrayMap((b, cb) -> (CAST(a, \'String\'), CAST(b, \'String\'), toUInt64(ca) * cb), ' +
-  'mapKeys(tool_calls), mapValues(tool_calls)), mapKeys(tool_calls), mapValues(tool_calls)))) AS tool_pairs_of_run';
+export const AGGREGATE_KINDS = ['totals', 'keyed'] as const;
+export type AggregateKind = (typeof AGGREGATE_KINDS)[number];
+export const KEY_KINDS = ['tool', 'pair', 'fingerprint', 'denied_rule'] as const;
+export type KeyKind = (typeof KEY_KINDS)[number];
 
-/** agent_runs columns the measures read. */
-export const MEASURE_COLUMNS = ['outcome', 'token_cost_usd', 'tool_cost_usd', 'tool_calls', 'policy_allows', 'policy_denials', 'policy_escalations', 'denied_rules', 'output_schema_fingerprint'];
+export interface AggregateSpec {
+  readonly kind: AggregateKind;
+  /** Key columns beyond bucket and dimensions: name, type, expression over the (array-joined) run row. */
+  readonly keys: readonly { readonly name: string; readonly type: string; readonly raw: string }[];
+  readonly arrayJoin: string | null;
+  /** agent_runs columns the expressions read. */
+  readonly columns: readonly string[];
+  readonly measures: readonly ScalarMeasure[];
+}
 
-const KEYED_TYPE = 'Tuple(Array(String), Array(UInt64))';
+export const AGGREGATE_SPECS: Readonly<Record<AggregateKind, AggregateSpec>> = {
+  totals: {
+    kind: 'totals',
+    keys: [],
+    arrayJoin: null,
+    columns: ['outcome', 'token_cost_usd', 'tool_cost_usd', 'tool_calls', 'policy_allows', 'policy_denials', 'policy_escalations'],
+    measures: SCALAR_MEASURES,
+  },
+  keyed: {
+    kind: 'keyed',
+    keys: [
+      { name: 'key_kind', type: 'LowCardinality(String)', raw: 'e.1' },
+      { name: 'key', type: 'String', raw: 'e.2' },
+    ],
+    arrayJoin: `ARRAY JOIN ${KEYED_ELEMENTS} AS e`,
+    columns: ['tool_calls', 'output_schema_fingerprint', 'denied_rules'],
+    measures: [u('value', 'sum(e.3)'), u('value_sq', 'sum(e.4)'), u('value_x_total', 'sum(e.5)')],
+  },
+};
 
 /** What `aggregates:` in agentdrift.yaml configures. */
 export interface AggregateSettings {
@@ -137,24 +154,26 @@ export function normalizeDimensions(dims: readonly string[]): DimensionColumn[] 
 }
 
 /** Bump when a table's columns, key or a view's expression change: migrate rebuilds and backfills. */
-export const AGGREGATES_VERSION = 'agentdrift aggregates v2';
+export const AGGREGATES_VERSION = 'agentdrift aggregates v3';
 
 /** The comment a table carries: version and dimensions, and `ready` once its backfill completed. */
 export function aggregatesComment(dims: readonly DimensionColumn[], ready: boolean): string {
   return `${AGGREGATES_VERSION}; dimensions=${dims.join(',')}${ready ? '; ready' : ''}`;
 }
 
-export function aggregateTableName(n: Pick<StoreNames, 'agentRuns'>, tier: Tier): string {
-  return checkTableName(`${n.agentRuns}_agg_${tier.name}`);
+export function aggregateTableName(n: Pick<StoreNames, 'agentRuns'>, tier: Tier, kind: AggregateKind): string {
+  return checkTableName(`${n.agentRuns}_agg_${tier.name}_${kind}`);
 }
 
-export function aggregateViewName(n: Pick<StoreNames, 'agentRuns'>, tier: Tier): string {
-  return checkTableName(`${n.agentRuns}_agg_${tier.name}_mv`);
+export function aggregateViewName(n: Pick<StoreNames, 'agentRuns'>, tier: Tier, kind: AggregateKind): string {
+  return checkTableName(`${n.agentRuns}_agg_${tier.name}_${kind}_mv`);
 }
 
-/** Every aggregate table with its view, the 5-minute tier first (the hourly view reads it). */
-export function aggregateObjects(n: Pick<StoreNames, 'agentRuns'>): { tier: Tier; table: string; view: string }[] {
-  return [...TIERS].reverse().map((tier) => ({ tier, table: aggregateTableName(n, tier), view: aggregateViewName(n, tier) }));
+/** Every aggregate table with its view, the 5-minute tier first (the hourly views read it). */
+export function aggregateObjects(n: Pick<StoreNames, 'agentRuns'>): { tier: Tier; kind: AggregateKind; table: string; view: string }[] {
+  return [...TIERS].reverse().flatMap((tier) =>
+    AGGREGATE_KINDS.map((kind) => ({ tier, kind, table: aggregateTableName(n, tier, kind), view: aggregateViewName(n, tier, kind) })),
+  );
 }
 
 const FINEST = TIERS[TIERS.length - 1]!;
@@ -186,15 +205,16 @@ function columnType(name: string): string {
   return c.type;
 }
 
-export function createAggregateTableSql(n: StoreNames, tier: Tier, dims: readonly DimensionColumn[], o: DdlOptions = {}): string {
-  const name = aggregateTableName(n, tier);
+export function createAggregateTableSql(n: StoreNames, tier: Tier, kind: AggregateKind, dims: readonly DimensionColumn[], o: DdlOptions = {}): string {
+  const spec = AGGREGATE_SPECS[kind];
+  const name = aggregateTableName(n, tier, kind);
   const cols = [
     "    bucket DateTime('UTC') COMMENT 'start of the bucket'",
     ...dims.map((d) => `    ${dimensionIdentifier(d)} ${columnType(d)}`),
-    ...SCALAR_MEASURES.map((m) => `    ${m.name} SimpleAggregateFunction(sum, ${m.type})`),
-    ...KEYED_MEASURES.map((m) => `    ${m.name} SimpleAggregateFunction(sumMap, ${KEYED_TYPE})`),
+    ...spec.keys.map((k) => `    ${k.name} ${k.type}`),
+    ...spec.measures.map((m) => `    ${m.name} SimpleAggregateFunction(sum, ${m.type})`),
   ];
-  const key = ['bucket', ...dims.map((d) => dimensionIdentifier(d))].join(', ');
+  const key = ['bucket', ...dims.map((d) => dimensionIdentifier(d)), ...spec.keys.map((k) => k.name)].join(', ');
   return `CREATE TABLE IF NOT EXISTS ${qualified(n.database, name)}${o.onCluster ? ` ON CLUSTER ${checkTableName(o.onCluster, 'cluster')}` : ''}
 (
 ${cols.join(',\n')}
@@ -205,51 +225,61 @@ ORDER BY (${key})${ttlClause(o.ttlDays)}
 COMMENT '${aggregatesComment(dims, o.ready ?? false)}'`;
 }
 
-/** The aggregates of `measures` over run rows (a GROUP BY's SELECT list): the view's and a query's raw part. */
-export function rawMeasuresSql(): string[] {
-  return [...SCALAR_MEASURES.map((m) => `${m.raw} AS ${m.name}`), ...KEYED_MEASURES.map((m) => `sumMap(${m.keys}, ${m.values}) AS ${m.name}`)];
+/** Key columns of a kind as a SELECT list over run rows (after its ARRAY JOIN). */
+export function rawKeysSql(kind: AggregateKind): string[] {
+  return AGGREGATE_SPECS[kind].keys.map((k) => `${k.raw} AS ${k.name}`);
+}
+
+/** The aggregates of a kind over run rows (a GROUP BY's SELECT list): the views' and a query's raw part. */
+export function rawMeasuresSql(kind: AggregateKind): string[] {
+  return AGGREGATE_SPECS[kind].measures.map((m) => `${m.raw} AS ${m.name}`);
 }
 
 /** Sums of already aggregated rows (wider buckets, or the parts of a query). */
-export function mergedMeasuresSql(): string[] {
-  return [...SCALAR_MEASURES.map((m) => `sum(${m.name}) AS ${m.name}`), ...KEYED_MEASURES.map((m) => `sumMap(${m.name}) AS ${m.name}`)];
+export function mergedMeasuresSql(kind: AggregateKind): string[] {
+  return AGGREGATE_SPECS[kind].measures.map((m) => `sum(${m.name}) AS ${m.name}`);
 }
 
-/** Run rows of `source` with the columns the measures read (`where` narrows them: the backfill's parts). */
-export function runRowsSql(source: string, columns: readonly string[], where = ''): string {
-  const named = new Set(columns.map((c) => c.replace(/`/g, '')));
-  return `SELECT ${[...columns, ...MEASURE_COLUMNS.filter((c) => !named.has(c))].join(', ')}, ${RUN_EXTRAS} FROM ${source}${where ? ` WHERE ${where}` : ''}`;
+/**
+ * `SELECT <select> FROM <source> [ARRAY JOIN ...] [WHERE ...] GROUP BY <groupBy>` for run rows: the
+ * kind's keys and measures after `select`. The views and the backfill group by bucket; a query's raw
+ * part by its groups and window.
+ */
+export function runsAggregateSql(source: string, kind: AggregateKind, select: readonly string[], groupBy: readonly string[], where = ''): string {
+  const spec = AGGREGATE_SPECS[kind];
+  return `SELECT ${[...select, ...rawKeysSql(kind), ...rawMeasuresSql(kind)].join(', ')}
+FROM ${source}${spec.arrayJoin ? `\n${spec.arrayJoin}` : ''}${where ? `\nWHERE ${where}` : ''}
+GROUP BY ${[...groupBy, ...spec.keys.map((k) => k.name)].join(', ')}`;
 }
 
-/** The SELECT that aggregates run rows of `source` into buckets of `tier` (the 5-minute view and the backfill). */
-export function bucketSelectSql(source: string, tier: Tier, dims: readonly DimensionColumn[], where = ''): string {
+/** The SELECT that aggregates run rows of `source` into buckets of `tier` (the 5-minute views and the backfill). */
+export function bucketSelectSql(source: string, tier: Tier, kind: AggregateKind, dims: readonly DimensionColumn[], where = ''): string {
   const dimCols = dims.map((d) => dimensionIdentifier(d));
-  return `SELECT ${bucketExpr(tier, 'timestamp')} AS bucket, ${[...dimCols, ...rawMeasuresSql()].join(', ')}
-FROM (${runRowsSql(source, ['timestamp', ...dimCols], where)})
-GROUP BY ${['bucket', ...dimCols].join(', ')}`;
+  return runsAggregateSql(source, kind, [`${bucketExpr(tier, 'timestamp')} AS bucket`, ...dimCols], ['bucket', ...dimCols], where);
 }
 
-/** The SELECT that adds finer buckets of `from` into the wider buckets of `tier` (the hourly view). */
-export function rebucketSelectSql(fromTable: string, tier: Tier, dims: readonly DimensionColumn[]): string {
-  const dimCols = dims.map((d) => dimensionIdentifier(d));
-  return `SELECT ${bucketExpr(tier, 'bucket')} AS bucket, ${[...dimCols, ...mergedMeasuresSql()].join(', ')}
+/** The SELECT that adds finer buckets of `from` into the wider buckets of `tier` (the hourly views). */
+export function rebucketSelectSql(fromTable: string, tier: Tier, kind: AggregateKind, dims: readonly DimensionColumn[]): string {
+  const passthrough = [...dims.map((d) => dimensionIdentifier(d)), ...AGGREGATE_SPECS[kind].keys.map((k) => k.name)];
+  return `SELECT ${bucketExpr(tier, 'bucket')} AS bucket, ${[...passthrough, ...mergedMeasuresSql(kind)].join(', ')}
 FROM ${fromTable}
-GROUP BY ${['bucket', ...dimCols].join(', ')}`;
+GROUP BY ${['bucket', ...passthrough].join(', ')}`;
 }
 
 export function createAggregateViewSql(
   n: StoreNames,
   tier: Tier,
+  kind: AggregateKind,
   dims: readonly DimensionColumn[],
   o: DdlOptions & { readonly sourceRuns?: string; readonly sourceTable?: (t: string) => string } = {},
 ): string {
-  const target = qualified(n.database, o.sourceTable ? o.sourceTable(aggregateTableName(n, tier)) : aggregateTableName(n, tier));
-  const view = qualified(n.database, aggregateViewName(n, tier));
-  const finer = aggregateTableName(n, FINEST);
+  const local = (t: string) => (o.sourceTable ? o.sourceTable(t) : t);
+  const target = qualified(n.database, local(aggregateTableName(n, tier, kind)));
+  const view = qualified(n.database, aggregateViewName(n, tier, kind));
   const select =
     tier === FINEST
-      ? bucketSelectSql(o.sourceRuns ?? qualified(n.database, n.agentRuns), tier, dims)
-      : rebucketSelectSql(qualified(n.database, o.sourceTable ? o.sourceTable(finer) : finer), tier, dims);
+      ? bucketSelectSql(o.sourceRuns ?? qualified(n.database, n.agentRuns), tier, kind, dims)
+      : rebucketSelectSql(qualified(n.database, local(aggregateTableName(n, FINEST, kind))), tier, kind, dims);
   return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${view}${o.onCluster ? ` ON CLUSTER ${checkTableName(o.onCluster, 'cluster')}` : ''} TO ${target}
 AS ${select}`;
 }

@@ -69,8 +69,8 @@ export async function migrateAggregates(ch: ClickHouse, names: StoreNames, setti
 
   const existed = objects.some((x) => present.has(x.table));
   await dropAll();
-  for (const x of objects) await ch.command(createAggregateTableSql(names, x.tier, dims, { ttlDays: o.ttlDays }));
-  for (const x of objects) await ch.command(createAggregateViewSql(names, x.tier, dims));
+  for (const x of objects) await ch.command(createAggregateTableSql(names, x.tier, x.kind, dims, { ttlDays: o.ttlDays }));
+  for (const x of objects) await ch.command(createAggregateViewSql(names, x.tier, x.kind, dims));
   const backfilled = await backfill(ch, names, dims, o.progress ?? silentProgress);
   // A comment cannot be a bound parameter; it is built from the version and contract column names only.
   for (const x of objects) await ch.command(`ALTER TABLE ${qualified(names.database, x.table)} MODIFY COMMENT '${readyComment.replace(/[\\']/g, '')}'`);
@@ -105,11 +105,12 @@ async function backfill(
     progress.start(total);
     let done = 0;
     for (const p of parts) {
-      const finest = aggregateObjects(names).find((x) => x.tier === FINEST_TIER)!;
-      await ch.command(
-        `INSERT INTO ${qualified(names.database, finest.table)}\n${bucketSelectSql(runs, FINEST_TIER, dims, '_part IN {parts:Array(String)}')}`,
-        { parts: p.parts },
-      );
+      for (const x of aggregateObjects(names).filter((o) => o.tier === FINEST_TIER)) {
+        await ch.command(
+          `INSERT INTO ${qualified(names.database, x.table)}\n${bucketSelectSql(runs, FINEST_TIER, x.kind, dims, '_part IN {parts:Array(String)}')}`,
+          { parts: p.parts },
+        );
+      }
       done += Number(p.rows);
       progress.update(done);
     }
@@ -162,7 +163,7 @@ export async function aggregatesStatus(ch: ClickHouse, names: StoreNames): Promi
   const byTable = new Map(sizes.map((s) => [s.table, s]));
   const comments = [...present.values()].map((p) => p.comment);
   const ready = objects.every((x) => present.get(x.table)?.comment.endsWith('; ready'));
-  const totals = objects.find((x) => x.tier === FINEST_TIER)!;
+  const totals = objects.find((x) => x.tier === FINEST_TIER && x.kind === 'totals')!;
   let lagSeconds: number | null = null;
   if (present.has(totals.table)) {
     const [r] = await ch.query<{ newest_run: number | string | null; newest_bucket: number | string | null; runs: number | string }>(
