@@ -1,0 +1,11 @@
+const { openClickHouse } = await import('./dist/clickhouse/client.js');
+const { parseTarget } = await import('./dist/clickhouse/target.js');
+const { bucketSelectSql, TIERS } = await import('./dist/store/aggregates.js');
+const ch = await openClickHouse(parseTarget(`chdb:${process.argv[2]}`), {});
+const dims = ['workflow_id','agent_id','environment','service_name'];
+const time = async (label, sql) => { const t0=performance.now(); await ch.query(sql); console.log(label, (performance.now()-t0).toFixed(0),'ms'); };
+await time('scan', 'SELECT count() FROM (SELECT * FROM agent_runs)');
+for (const tier of TIERS) for (const kind of ['totals','keyed']) await time(`${tier.name} ${kind}`, `SELECT count() FROM (${bucketSelectSql('agent_runs', tier, kind, dims)})`);
+await time('keyed no pairs', `SELECT count() FROM (SELECT toStartOfHour(timestamp) b, workflow_id, agent_id, environment, service_name, e.1 k, e.2 key, sum(e.3) FROM agent_runs ARRAY JOIN arrayConcat(arrayMap((k, c) -> ('tool', CAST(k, 'String'), toUInt64(c)), mapKeys(tool_calls), mapValues(tool_calls)), [('fingerprint', output_schema_fingerprint, toUInt64(1))]) AS e GROUP BY b, workflow_id, agent_id, environment, service_name, k, key)`);
+await time('pairs only arrays', `SELECT sum(length(arrayFilter(x -> x.1 < x.2, arrayFlatten(arrayMap((a, ca) -> arrayMap((b, cb) -> (CAST(a, 'String'), CAST(b, 'String'), toUInt64(ca) * cb), mapKeys(tool_calls), mapValues(tool_calls)), mapKeys(tool_calls), mapValues(tool_calls)))))) FROM agent_runs`);
+await ch.close();

@@ -1,0 +1,12 @@
+const { openClickHouse } = await import('./dist/clickhouse/client.js');
+const { parseTarget } = await import('./dist/clickhouse/target.js');
+const ch = await openClickHouse(parseTarget(`chdb:${process.argv[2]}`), {});
+const D = 'workflow_id, agent_id, environment, service_name';
+const B = "toDateTime(toStartOfInterval(timestamp, INTERVAL 60 MINUTE, 'UTC'), 'UTC')";
+const time = async (label, sql) => { const t0=performance.now(); await ch.query(sql); console.log(label, (performance.now()-t0).toFixed(0),'ms'); };
+await time('tools', `SELECT count() FROM (SELECT ${B} AS b, ${D}, tool, sum(toUInt64(c)), sum(toUInt64(c)*c), sum(toUInt64(c)*arraySum(mapValues(tool_calls))) FROM agent_runs ARRAY JOIN mapKeys(tool_calls) AS tool, mapValues(tool_calls) AS c GROUP BY b, ${D}, tool)`);
+await time('pairs double join', `SELECT count() FROM (SELECT ${B} AS b, ${D}, ta, tb, sum(toUInt64(ca)*cb) FROM agent_runs ARRAY JOIN mapKeys(tool_calls) AS ta, mapValues(tool_calls) AS ca ARRAY JOIN mapKeys(tool_calls) AS tb, mapValues(tool_calls) AS cb WHERE ta < tb GROUP BY b, ${D}, ta, tb)`);
+await time('pairs nested', `SELECT count() FROM (SELECT ${B} AS b, ${D}, pair.1 AS ta, pair.2 AS tb, sum(pair.3) FROM agent_runs ARRAY JOIN arrayFilter(x -> x.1 < x.2, arrayFlatten(arrayMap((a, ca) -> arrayMap((b, cb) -> (a, b, toUInt64(ca) * cb), mapKeys(tool_calls), mapValues(tool_calls)), mapKeys(tool_calls), mapValues(tool_calls)))) AS pair GROUP BY b, ${D}, ta, tb)`);
+await time('fps', `SELECT count() FROM (SELECT ${B} AS b, ${D}, output_schema_fingerprint, count() FROM agent_runs GROUP BY b, ${D}, output_schema_fingerprint)`);
+await time('denied', `SELECT count() FROM (SELECT ${B} AS b, ${D}, r, count() FROM agent_runs ARRAY JOIN denied_rules AS r GROUP BY b, ${D}, r)`);
+await ch.close();
