@@ -43,7 +43,7 @@ export interface ExplainTarget {
 
 export interface ExplainOptions {
   /** Turns a trace id into a link (config `trace_url`). */
-  readonly traceUrl?: ((traceId: string) => string | null) | null;
+  readonly traceUrl?: ((traceId: string, runId: string) => string | null) | null;
   readonly examples?: number;
 }
 
@@ -198,8 +198,9 @@ export async function explainSeries(query: ExplainQuery, table: string, target: 
     const rows = await query(eq.sql, eq.params);
     examples = rows.map((r) => {
       const traceId = String(r.trace_id);
-      const url = o.traceUrl?.(traceId) ?? null;
-      return { runId: String(r.run_id), traceId, timestamp: num(r.ts_ms), value: num(r.x), ...(url ? { url } : {}) };
+      const runId = String(r.run_id);
+      const url = o.traceUrl?.(traceId, runId) ?? null;
+      return { runId, traceId, timestamp: num(r.ts_ms), value: num(r.x), ...(url ? { url } : {}) };
     });
   }
   return { ...base, quantity: { name: spec.name, baseline, current }, onset, attribution, examples };
