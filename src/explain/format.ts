@@ -116,9 +116,12 @@ export function formatExplanation(e: Explanation): string {
   out.push('Which change caused it');
   if (e.attribution.causes.length === 0) out.push(`  ${causesLine(e)}`);
   for (const c of e.attribution.causes) out.push(`  ${causeLine(c)}`);
-  for (const d of e.attribution.dimensions) {
+  // Pinned dimensions first, then those whose values share the change, then single-valued ones.
+  const order = (d: Explanation['attribution']['dimensions'][number]) => (!d.spread ? 0 : d.values.length > 1 ? 1 : 2);
+  for (const d of [...e.attribution.dimensions].sort((a, b) => order(a) - order(b))) {
     const top = d.values.map((v) => `${v.value} ${pct(v.explained)}`).join(', ');
-    out.push(`  ${d.dimension.padEnd(15)} ${d.spread ? 'spread ' : 'pinned '} ${top}`);
+    const how = !d.spread ? 'pinned' : d.values.length > 1 ? 'spread' : 'one value';
+    out.push(`  ${d.dimension.padEnd(15)} ${how.padEnd(9)} ${top}`);
   }
   out.push('');
   out.push('Runs that show it');
