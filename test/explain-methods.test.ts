@@ -126,6 +126,10 @@ describe('attribution: which values the change is pinned on', () => {
     const far = attribute([share('prompt_version', 'v13', 1, 1, 0, onset - 3 * 24 * HOUR, true)], onset);
     expect(far.causes[0]!.leadMs).toBeNull();
   });
+
+  it('without a change to explain (no active alert, no step) nothing is pinned', () => {
+    expect(attribute([share('tenant_id', 'acme', 1.03, 0.52, 0.51)], null, false).causes).toEqual([]);
+  });
 });
 
 describe('trace links and summaries', () => {

@@ -36,6 +36,9 @@ export async function explainRule(
   const active = matching.filter((s) => s.outcome.kind === 'ok' && s.outcome.active);
   const chosen = (active.length > 0 ? active : matching).slice(0, MAX_SERIES);
   const out: Explanation[] = [];
-  for (const s of chosen) out.push(await explainSeries(query, table, { rule, labels: s.labels, key: s.key, at }, { traceUrl: o.traceUrl ?? null }));
+  for (const s of chosen) {
+    const active = s.outcome.kind === 'ok' && s.outcome.active;
+    out.push(await explainSeries(query, table, { rule, labels: s.labels, key: s.key, at, active }, { traceUrl: o.traceUrl ?? null }));
+  }
   return out;
 }

@@ -36,7 +36,12 @@ export function isCause(v: ValueShare): boolean {
   return v.explained - v.currentShare >= MIN_CONCENTRATION || v.currentShare - v.baselineShare >= MIN_SHARE_GROWTH;
 }
 
-export function attribute(values: readonly ValueShare[], onsetAt: number | null): Attribution {
+/**
+ * `changed`: whether there is a change to explain at all (the alert's condition holds, or the hourly
+ * series has a clear step). Without one the explained shares are ratios of noise to noise, and
+ * nothing is pinned.
+ */
+export function attribute(values: readonly ValueShare[], onsetAt: number | null, changed = true): Attribution {
   const byDim = new Map<string, ValueShare[]>();
   for (const v of values) {
     if (!Number.isFinite(v.explained)) continue;
@@ -47,7 +52,7 @@ export function attribute(values: readonly ValueShare[], onsetAt: number | null)
   const causes: Cause[] = [];
   const dimensions = [...byDim].map(([dimension, list]) => {
     const ranked = [...list].sort((a, b) => b.explained - a.explained || a.value.localeCompare(b.value));
-    const pinned = ranked.filter(isCause);
+    const pinned = changed ? ranked.filter(isCause) : [];
     for (const v of pinned) {
       const near = onsetAt !== null && v.appeared && v.firstSeen !== null && Math.abs(onsetAt - v.firstSeen) <= NEAR_ONSET_MS;
       causes.push({ ...v, leadMs: near ? onsetAt! - v.firstSeen! : null });

@@ -59,7 +59,7 @@ export class SeriesExplainer {
       }
       try {
         const q: ExplainQuery = (sql, params) => this.o.query(sql, params, signal);
-        const e = await explainSeries(q, this.o.table, { rule, labels: s.labels, key: s.key, at }, this.o);
+        const e = await explainSeries(q, this.o.table, { rule, labels: s.labels, key: s.key, at, active: true }, this.o);
         this.computed++;
         const value: SeriesExplanation = { summary: summarize(e), exampleRunIds: e.examples.map((x) => x.runId) };
         this.cache.set(s.id, { episode: s.record.activeAt, at, evaluations: 0, value });

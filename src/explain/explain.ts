@@ -39,6 +39,11 @@ export interface ExplainTarget {
   /** The signal's key: a tool, `__mix__`, or ''. */
   readonly key: string;
   readonly at: number;
+  /**
+   * Whether the rule's condition holds for the series (the daemon explains pending and firing series
+   * only: true). Without it, a change is pinned on a value only when the hourly series shows a clear step.
+   */
+  readonly active?: boolean;
 }
 
 export interface ExplainOptions {
@@ -181,7 +186,7 @@ export async function explainSeries(query: ExplainQuery, table: string, target: 
       return { ...v, firstSeen, appeared: firstSeen !== null && firstSeen - range.startMs > APPEARED_AFTER_MS };
     });
   }
-  const attribution = attribute(values, onset?.at ?? null);
+  const attribution = attribute(values, onset?.at ?? null, target.active === true || onset !== null);
 
   // The quantity in each window, from any one dimension's values (they partition the rows).
   const oneDim = attrRows.filter((r) => r.dim === attrRows[0]?.dim);
