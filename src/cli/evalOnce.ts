@@ -39,8 +39,11 @@ export async function evalOnce(
   rules: RuleSet,
   at: number,
   aggregates: AggregateSource | null = null,
-  /** Explain pending and firing series (as the daemon does); `traceUrl` turns trace ids into links. */
-  explain: { readonly traceUrl?: ((traceId: string, runId: string) => string | null) | null } | false = {},
+  /**
+   * Explain pending and firing series as the daemon does (`agentdrift eval` does; off by default, so
+   * callers that time evaluations, like the benchmark, time the evaluation alone).
+   */
+  explain: { readonly traceUrl?: ((traceId: string, runId: string) => string | null) | null } | false = false,
 ): Promise<EvalRow[]> {
   const query = (sql: string, params: Record<string, unknown>) => ch.query(sql, params);
   const explainer = explain === false ? null : new SeriesExplainer({ query, table, logger: silentLogger, traceUrl: explain.traceUrl ?? null });
