@@ -2,7 +2,7 @@
  * An explanation as people read it: the full text of `agentdrift explain`, and the few lines every
  * notification carries (summarize). Plain text: escaping is each renderer's job.
  */
-import { humanize, usd } from '../util/format.js';
+import { humanize } from '../util/format.js';
 import type { Cause, Explanation, ExplanationSummary, Part, WhatMoved } from './types.js';
 
 const HOUR = 3_600_000;
@@ -26,10 +26,13 @@ export function span(ms: number): string {
   return m === 0 ? `${h} h` : `${h} h ${m} min`;
 }
 
+/** Dollars with three significant digits, so small per-run costs that moved still differ: "$0.0174 → $0.0190". */
+const usd3 = (x: number | null) => (x === null || !Number.isFinite(x) ? 'n/a' : `${x < 0 ? '-' : ''}$${Number(Math.abs(x).toPrecision(3))}`);
+
 const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? 'n/a' : `${Math.round(x * 100)}%`);
 
 function valueFmt(m: WhatMoved): (x: number | null) => string {
-  if (m.kind === 'cost') return (x) => (x === null ? 'n/a' : usd(x));
+  if (m.kind === 'cost') return usd3;
   if (m.kind === 'fingerprints' || m.kind === 'policy_rules') return (x) => (x === null ? 'n/a' : `${Number((x * 100).toPrecision(3))}%`);
   return humanize;
 }
@@ -47,7 +50,7 @@ export function onsetLine(e: Pick<Explanation, 'onset'>): string | null {
 function partLine(p: Part, m: WhatMoved): string {
   const fmt = valueFmt(m);
   if (m.kind === 'cost') {
-    const factor = p.name === 'success rate' ? pct : usd;
+    const factor = p.name === 'success rate' ? pct : usd3;
     return `${p.name} ${factor(p.baseline)} → ${factor(p.current)}: ${signed(p.contribution, fmt)} per success (${pct(p.share)} of the change)`;
   }
   if (m.kind === 'fingerprints') return `${p.name} (${p.status}) ${fmt(p.baseline)} → ${fmt(p.current)} of runs`;
@@ -75,8 +78,9 @@ export function causeLine(c: Cause): string {
 export function causesLine(e: Pick<Explanation, 'attribution'>): string {
   const [first, ...rest] = e.attribution.causes;
   if (first === undefined) {
-    const dims = e.attribution.dimensions.map((d) => d.dimension);
-    return dims.length === 0 ? 'no dimension data' : `no single value: spread over the values of ${dims.join(', ')}`;
+    // Dimensions with one value in the windows cannot carry a change; those with several share it.
+    const shared = e.attribution.dimensions.filter((d) => d.values.length > 1).map((d) => d.dimension);
+    return shared.length === 0 ? 'no dimension value changed with it' : `no single value: the change is spread over the values of ${shared.join(', ')}`;
   }
   return [causeLine(first), ...rest.slice(0, 1).map((c) => `also ${c.dimension} ${c.value} (${pct(c.explained)})`)].join('; ');
 }
@@ -98,7 +102,7 @@ export function formatExplanation(e: Explanation): string {
   out.push(`${e.rule} ${where} as of ${new Date(e.at).toISOString()}`);
   const q = e.quantity;
   const change = q.baseline !== null && q.current !== null && q.baseline !== 0 ? ` (${q.current >= q.baseline ? '+' : ''}${((q.current / q.baseline - 1) * 100).toFixed(1)}%)` : '';
-  const fmt = e.signal === 'cost_per_success' ? usd : (x: number | null) => (x === null ? 'n/a' : humanize(x));
+  const fmt = e.signal === 'cost_per_success' ? usd3 : (x: number | null) => (x === null ? 'n/a' : humanize(x));
   out.push(`${q.name}: ${fmt(q.baseline)} → ${fmt(q.current)}${change}, current window since ${utcMinute(e.windowStart)}`);
   out.push('');
   out.push('When it started');
