@@ -7,7 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { attribute, isCause } from '../src/explain/attribution.js';
 import { estimateOnset, type HourlyPoint } from '../src/explain/changepoint.js';
 import { costParts, fingerprintParts, policyRuleParts, shapley, toolCallParts } from '../src/explain/decompose.js';
+import { SeriesExplainer } from '../src/explain/enrich.js';
 import { summarize } from '../src/explain/format.js';
+import { silentLogger } from '../src/log.js';
+import { rule } from './helpers/runs.js';
 import { traceLink, traceUrlProblem } from '../src/explain/traceUrl.js';
 import type { Explanation, ValueShare } from '../src/explain/types.js';
 
@@ -157,5 +160,44 @@ describe('trace links and summaries', () => {
     expect(s.moved).toBe('t 1.1 → 2 (+0.9, 100% of the change)');
     expect(s.cause).toBe('prompt_version v13 explains 92% of the change (on 70% of current runs, 0% before; first seen 2026-11-17 08:49 UTC, 11 minutes before the onset)');
     expect(s.examples).toEqual([{ runId: 'r1', traceId: 'tr1', url: 'https://x/tr1' }]);
+  });
+});
+
+describe('the explain port: which series, and how often', () => {
+  const r = rule('tool_calls_per_run', { alert: 'R', groupBy: ['workflow_id'] });
+  const series = (state: 'pending' | 'firing' | 'resolved' | 'inactive', activeAt = 1000) => ({
+    id: 'R{tool="t",workflow_id="w"}',
+    alert: 'R',
+    key: 't',
+    labels: { workflow_id: 'w', tool: 't' },
+    measured: true,
+    record: { state, activeAt, firedAt: null, resolvedAt: null, lastEvalAt: 0, health: 'ok' as const, lastError: null },
+  });
+
+  it('explains pending and firing series only, then serves the cache until N evaluations, a moved window or a new episode', async () => {
+    let queries = 0;
+    const x = new SeriesExplainer({ query: async () => (queries++, []), table: 't', logger: silentLogger, refreshEvery: 3 });
+    const at = T0;
+    expect((await x.port(r, [series('inactive'), series('resolved')], at)).size).toBe(0);
+    expect(queries).toBe(0);
+    expect((await x.port(r, [series('pending')], at)).size).toBe(1);
+    expect(x.computed).toBe(1);
+    await x.port(r, [series('firing')], at + 300_000); // same episode: cached
+    await x.port(r, [series('firing')], at + 600_000);
+    expect(x.computed).toBe(1);
+    await x.port(r, [series('firing')], at + 900_000); // the third evaluation since: recomputed
+    expect(x.computed).toBe(2);
+    await x.port(r, [series('firing')], at + 900_000 + r.windowMs / 10); // the window moved a tenth
+    expect(x.computed).toBe(3);
+    await x.port(r, [series('pending', 5000)], at + 900_000 + r.windowMs / 10); // a new episode
+    expect(x.computed).toBe(4);
+  });
+
+  it('a failing explanation is logged and the alert goes on without it', async () => {
+    const warned: string[] = [];
+    const logger = { ...silentLogger, warn: (_o: unknown, m?: string) => void warned.push(String(m)) } as typeof silentLogger;
+    const x = new SeriesExplainer({ query: async () => Promise.reject(new Error('boom')), table: 't', logger });
+    expect((await x.port(r, [series('firing')], T0)).size).toBe(0);
+    expect(warned[0]).toMatch(/explaining the alert failed/);
   });
 });
