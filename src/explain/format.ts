@@ -54,7 +54,9 @@ function partLine(p: Part, m: WhatMoved): string {
     return `${p.name} ${factor(p.baseline)} → ${factor(p.current)}: ${signed(p.contribution, fmt)} per success (${pct(p.share)} of the change)`;
   }
   if (m.kind === 'fingerprints') return `${p.name} (${p.status}) ${fmt(p.baseline)} → ${fmt(p.current)} of runs`;
-  return `${p.name} ${fmt(p.baseline)} → ${fmt(p.current)} (${signed(p.contribution, fmt)}, ${pct(p.share)} of the change)`;
+  // A change in a rate is said in percentage points, so it does not read as a relative change.
+  const delta = m.kind === 'policy_rules' ? `${p.contribution >= 0 ? '+' : '-'}${Number((Math.abs(p.contribution) * 100).toPrecision(3))} pp` : signed(p.contribution, fmt);
+  return `${p.name} ${fmt(p.baseline)} → ${fmt(p.current)} (${delta}, ${pct(p.share)} of the change)`;
 }
 
 /** The parts that matter: those carrying at least 5% of the change, at most three. */
