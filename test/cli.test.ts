@@ -95,7 +95,7 @@ describe('agentdrift CLI on the embedded default store', () => {
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.stdout) as Record<string, unknown>[];
     expect(Object.keys(rows[0]!).sort()).toEqual(
-      ['baseline', 'baseline_runs', 'current', 'current_runs', 'deviation', 'error', 'example_run_ids', 'is_new', 'key', 'labels', 'p_value', 'rule', 'signal', 'state'].sort(),
+      ['baseline', 'baseline_runs', 'current', 'current_runs', 'deviation', 'error', 'example_run_ids', 'explanation', 'is_new', 'key', 'labels', 'p_value', 'rule', 'signal', 'state'].sort(),
     );
     const firing = rows.filter((x) => x.state === 'firing').map((x) => `${x.signal}:${(x.labels as Record<string, string>).workflow_id}:${x.key}`);
     expect(firing).toEqual(
@@ -109,6 +109,31 @@ describe('agentdrift CLI on the embedded default store', () => {
     const tool = rows.find((x) => x.key === 'enrich_company')!;
     expect(tool.p_value).not.toBeNull();
     expect(tool.deviation as number).toBeGreaterThan(0.2);
+    // Firing series come with their explanation and example runs.
+    expect((tool.explanation as { cause: string }).cause).toMatch(/^prompt_version enrich-v13 explains/);
+    expect(tool.example_run_ids as string[]).toHaveLength(5);
+    expect(rows.find((x) => x.state === 'inactive')!.explanation).toBeNull();
+  });
+
+  it('explain prints when, what moved, which change and which runs; --format json; usage errors', () => {
+    const args = ['explain', 'ToolCallsPerRunUp', '--group', 'workflow_id=invoice_enrichment', 'tool=enrich_company', '--at', END];
+    const r = runCli(args, cwd);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ToolCallsPerRunUp workflow_id=invoice_enrichment tool=enrich_company as of 2026-11-22T03:00:00.000Z$/m);
+    expect(r.stdout).toMatch(/^ {2}started 2026-11-17 09:00 UTC ± 1 h \(Tuesday\)$/m);
+    expect(r.stdout).toMatch(/^ {2}enrich_company 1\.1 → 1\.7\d \(\+0\.6\d+, 100% of the change\)$/m);
+    expect(r.stdout).toMatch(/^ {2}prompt_version enrich-v13 explains 100% of the change/m);
+    expect(r.stdout.match(/^ {2}run-\S+ {2}trace [0-9a-f]{32} /gm)).toHaveLength(5);
+    const json = JSON.parse(runCli([...args, '--format', 'json'], cwd).stdout) as { attribution: { causes: { value: string }[] }; examples: unknown[] }[];
+    expect(json).toHaveLength(1);
+    expect(json[0]!.attribution.causes[0]!.value).toBe('enrich-v13');
+    const unknown = runCli(['explain', 'NoSuchRule', '--at', END], cwd);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^agentdrift: no rule named "NoSuchRule"/);
+    const none = runCli(['explain', 'ToolCallsPerRunUp', '--group', 'workflow_id=nope', '--at', END], cwd);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/^agentdrift: no series of ToolCallsPerRunUp matches workflow_id=nope/);
   });
 
   it('eval prints a table by default, with or without --once (it always evaluates once)', () => {

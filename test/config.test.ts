@@ -44,12 +44,14 @@ describe('defaults', () => {
       stateFile: 'data/agentdrift-state.json',
       listen: { host: '127.0.0.1', port: 9464 },
       externalUrl: null,
+      traceUrl: null,
       logLevel: 'info',
       evaluation: { timeoutMs: null, maxSeriesPerRule: 500 },
       receivers: [],
       route: {},
       demo: { seedIfEmpty: false },
       rollup: { enabled: true, intervalMs: 60_000, latenessMs: 600_000, maxRunDurationMs: 3_600_000, prices: [] },
+      aggregates: defaultConfig({}).aggregates,
     });
   });
 
@@ -106,12 +108,14 @@ describe('a full config with environment variables', () => {
       stateFile: `${FIX}/sub/state/agentdrift.json`,
       listen: { host: '::1', port: 9999 },
       externalUrl: null,
+      traceUrl: null,
       logLevel: 'warn',
       evaluation: { timeoutMs: 60_000, maxSeriesPerRule: 50 },
       receivers: [{ name: 'slack', slack: { webhook_url: 'https://hooks.example/T1' } }],
       route: { receiver: 'slack' },
       demo: { seedIfEmpty: true },
       rollup: defaultConfig({}).rollup,
+      aggregates: defaultConfig({}).aggregates,
     });
   });
 
@@ -193,7 +197,7 @@ describe('problems', () => {
       `${f}:16:12: receivers: expected a list, got a mapping`,
       `${f}:17:8: route: expected a mapping, got a list`,
       `${f}:19:18: demo.seed_if_empty: expected true or false, got a string`,
-      `${f}:20:1: unknown key "extra" in config (allowed: clickhouse, tables, ttl_days, rules, state_file, listen, external_url, log_level, evaluation, receivers, route, demo, rollup)`,
+      `${f}:20:1: unknown key "extra" in config (allowed: clickhouse, tables, ttl_days, rules, state_file, listen, external_url, trace_url, log_level, evaluation, receivers, route, demo, rollup, aggregates)`,
     ]);
   });
 
@@ -202,7 +206,7 @@ describe('problems', () => {
     [
       'unknown top-level key',
       'listen_address: ":9464"\n',
-      ['c.yaml:1:1: unknown key "listen_address" in config (allowed: clickhouse, tables, ttl_days, rules, state_file, listen, external_url, log_level, evaluation, receivers, route, demo, rollup)'],
+      ['c.yaml:1:1: unknown key "listen_address" in config (allowed: clickhouse, tables, ttl_days, rules, state_file, listen, external_url, trace_url, log_level, evaluation, receivers, route, demo, rollup, aggregates)'],
     ],
     ['unknown nested key', 'evaluation:\n  interval: 1m\n', ['c.yaml:2:3: unknown key "interval" in evaluation (allowed: timeout, max_series_per_rule)']],
     ['unknown demo key', 'demo: { seed: true }\n', ['c.yaml:1:9: unknown key "seed" in demo (allowed: seed_if_empty)']],
@@ -290,6 +294,16 @@ describe('rollup', () => {
     ['an unknown key', 'rollup: { latenes: 5m }\n', ['c.yaml:1:11: unknown key "latenes" in rollup (did you mean "lateness"?)']],
   ])('refuses %s', (_name, text, expected) => {
     expect(lines(text)).toEqual(expected);
+  });
+});
+
+describe('trace_url', () => {
+  it('is a link template with {trace_id} or {run_id}, http(s) only', () => {
+    const ok = parseConfigText('trace_url: https://tempo.example.com/trace/{trace_id}\n', 'c.yaml', {});
+    expect(ok.problems).toEqual([]);
+    expect(ok.config?.traceUrl).toBe('https://tempo.example.com/trace/{trace_id}');
+    expect(parseConfigText('trace_url: https://tempo.example.com/\n', 'c.yaml', {}).problems.map(formatProblem)).toEqual(['c.yaml:1:12: trace_url must contain {trace_id} or {run_id}']);
+    expect(parseConfigText('trace_url: "javascript:x({trace_id})"\n', 'c.yaml', {}).problems.map(formatProblem)).toEqual(['c.yaml:1:12: trace_url must be an http(s) URL']);
   });
 });
 

@@ -13,7 +13,7 @@ import { pinnedDemoStart, pinnedRestart } from './helpers/demo.js';
 
 const cwd = mkdtempSync(join(tmpdir(), 'agentdrift-daemon-'));
 cpSync(resolve(__dirname, '../rules'), join(cwd, 'rules'), { recursive: true });
-writeFileSync(join(cwd, 'agentdrift.yaml'), 'listen: 127.0.0.1:0\nlog_level: info\n');
+writeFileSync(join(cwd, 'agentdrift.yaml'), 'listen: 127.0.0.1:0\nlog_level: info\ntrace_url: https://traces.example.com/t/{trace_id}\n');
 
 let proc: LiveProcess | null = null;
 afterAll(() => {
@@ -71,6 +71,15 @@ describe('the daemon on the embedded demo', () => {
     expect(r.stdout).toMatch(/^accepted CostPerSuccessUp workflow_id=invoice_enrichment: new normal [\d.]+, compared with it until 2026-/);
     await proc!.waitFor(msg(/^CostPerSuccessUp resolved for workflow_id=invoice_enrichment/), 5_000);
     const alerts = (await (await fetch(`${base}/alerts?alertname=CostPerSuccessUp`)).json()) as { labels: Record<string, string>; state: string; accepted: { reason: string } | null }[];
+    // A firing alert shows its explanation, with links to the trace UI from trace_url.
+    type Explained = { labels: Record<string, string>; state: string; example_run_ids: string[]; explanation: { onset: string; cause: string; examples: { url?: string }[] } | null };
+    const tools = (await (await fetch(`${base}/alerts?alertname=ToolCallsPerRunUp`)).json()) as Explained[];
+    const enrich = tools.find((a) => a.labels.tool === 'enrich_company')!;
+    expect(enrich.state).toBe('firing');
+    expect(enrich.explanation!.onset).toMatch(/^started 2026-11-17 09:00 UTC ± 1 h/);
+    expect(enrich.explanation!.cause).toMatch(/^prompt_version enrich-v13 explains/);
+    expect(enrich.example_run_ids).toHaveLength(5);
+    expect(enrich.explanation!.examples[0]!.url).toMatch(/^https:\/\/traces\.example\.com\/t\/[0-9a-f]{32}$/);
     const mine = alerts.find((a) => a.labels.workflow_id === 'invoice_enrichment')!;
     expect(mine).toMatchObject({ state: 'resolved', accepted: { reason: 'enrichment confirms each record by design' } });
     expect(await (await fetch(metrics)).text()).toMatch(/agentdrift_alert_accepted_timestamp_seconds\{rule="CostPerSuccessUp"[^}]*workflow_id="invoice_enrichment"/);

@@ -21,7 +21,8 @@ beforeAll(async () => {
   seeded = await seedDemo(store.ch, store.names, { days: 28, runsPerDay: 6000, seed: 'agentdrift', endMs: END });
   const { ruleSet, problems } = await loadRuleFiles(['rules']);
   expect(problems).toEqual([]);
-  rows = await evalOnce(store.ch, qualified(store.names.database, store.names.agentRuns), ruleSet!, END);
+  // As `agentdrift eval` does: firing series are explained, which is where their example runs come from.
+  rows = await evalOnce(store.ch, qualified(store.names.database, store.names.agentRuns), ruleSet!, END, null, {});
 });
 afterAll(async () => {
   await store?.ch.close();

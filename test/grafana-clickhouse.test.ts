@@ -142,8 +142,24 @@ describe('ClickHouse panel queries on the demo data', () => {
     expect(mean / Number(check!.cps)).toBeLessThan(1.25);
   });
 
+  it('the explanation panels name enrich-v13 as the cause and as new, and their cost parts add up', async () => {
+    const panel = (title: RegExp) => queries.find((x) => x.dashboard.uid === 'agentdrift-workflow' && title.test(x.panel.title ?? ''))!;
+    const attribution = await store.ch.query<{ dimension: string; value: string; explained_share: number }>(await expand(panel(/^Explain: which change/)));
+    expect(attribution[0]).toMatchObject({ dimension: 'prompt_version', value: 'enrich-v13' });
+    expect(Number(attribution[0]!.explained_share)).toBeGreaterThan(0.9);
+    const appeared = await store.ch.query<{ dimension: string; value: string }>(await expand(panel(/^Explain: what appeared/)));
+    expect(appeared.map((r) => `${r.dimension}=${r.value}`)).toContain('prompt_version=enrich-v13');
+    const [cost] = await store.ch.query<Record<string, number>>(await expand(panel(/^Explain: what moved \(cost/)));
+    const parts = Number(cost!.token_cost_part) + Number(cost!.tool_cost_part) + Number(cost!.success_rate_part);
+    expect(parts).toBeCloseTo(Number(cost!.change_per_success), 12);
+    expect(Number(cost!.tool_cost_part)).toBeGreaterThan(0.8 * Number(cost!.change_per_success));
+    const runs = await store.ch.query<{ prompt_version: string; trace_id: string }>(await expand(panel(/^Explain: runs that show it/)));
+    expect(runs.length).toBe(20);
+    expect(runs.filter((r) => r.prompt_version === 'enrich-v13').length).toBeGreaterThan(15);
+  });
+
   it('the recent-runs table carries run_id, cost, tool calls, outcome and fingerprint', async () => {
-    const q = queries.find((x) => x.target.format === 1 && x.text.includes('run_id'))!;
+    const q = queries.find((x) => x.target.format === 1 && x.text.includes('run_id') && !x.panel.title.startsWith('Explain'))!;
     const rows = await store.ch.query<Record<string, unknown>>(await expand(q));
     expect(Object.keys(rows[0]!)).toEqual(expect.arrayContaining(['timestamp', 'run_id', 'cost_usd', 'tool_calls_by_tool', 'tool_calls_total', 'outcome', 'fingerprint']));
     expect(rows.length).toBe(200);

@@ -4,6 +4,7 @@
  * Transitions are values: persisted, logged, counted and notified from one place.
  */
 
+import type { ExplanationSummary } from '../explain/types.js';
 import type { Measurement } from '../signals/result.js';
 
 export type AlertState = 'inactive' | 'pending' | 'firing' | 'resolved' | 'nodata' | 'error';
@@ -55,6 +56,8 @@ export type Evidence = Pick<
 > & {
   /** Holm-adjusted over every test of the rule in the evaluation; null when no test ran. */
   readonly pValue: number | null;
+  /** Pending and firing series: since when, what moved, which change caused it, runs that show it (src/explain). */
+  readonly explanation?: ExplanationSummary;
 };
 
 /**

@@ -3,6 +3,8 @@ import { seriesId } from '../alerting/types.js';
 import type { AggregateSource } from '../signals/index.js';
 import type { ClickHouse } from '../clickhouse/client.js';
 import { Engine } from '../engine/engine.js';
+import { SeriesExplainer } from '../explain/enrich.js';
+import type { ExplanationSummary } from '../explain/types.js';
 import { silentLogger } from '../log.js';
 import type { RuleSet } from '../rules/types.js';
 import { systemClock } from '../util/clock.js';
@@ -22,6 +24,8 @@ export interface EvalRow {
   readonly p_value: number | null;
   readonly state: string;
   readonly example_run_ids: readonly string[];
+  /** Pending and firing series: since when, what moved, which change caused it, runs that show it. */
+  readonly explanation: ExplanationSummary | null;
   readonly error: string | null;
 }
 
@@ -29,9 +33,22 @@ export interface EvalRow {
  * Runs like a daemon's first evaluation with no stored state: a rule with `for` replays `at - for`
  * first (see Engine.warmStart), so the state shown is the one a daemon started at `at` would reach.
  */
-export async function evalOnce(ch: ClickHouse, table: string, rules: RuleSet, at: number, aggregates: AggregateSource | null = null): Promise<EvalRow[]> {
+export async function evalOnce(
+  ch: ClickHouse,
+  table: string,
+  rules: RuleSet,
+  at: number,
+  aggregates: AggregateSource | null = null,
+  /**
+   * Explain pending and firing series as the daemon does (`agentdrift eval` does; off by default, so
+   * callers that time evaluations, like the benchmark, time the evaluation alone).
+   */
+  explain: { readonly traceUrl?: ((traceId: string, runId: string) => string | null) | null } | false = false,
+): Promise<EvalRow[]> {
+  const query = (sql: string, params: Record<string, unknown>) => ch.query(sql, params);
+  const explainer = explain === false ? null : new SeriesExplainer({ query, table, logger: silentLogger, traceUrl: explain.traceUrl ?? null });
   // No notify, record or persist port: an evaluation that changes nothing outside.
-  const engine = new Engine({ query: (sql, params) => ch.query(sql, params), table, aggregates: () => aggregates, clock: systemClock, logger: silentLogger });
+  const engine = new Engine({ query, table, aggregates: () => aggregates, clock: systemClock, logger: silentLogger, ...(explainer ? { explain: explainer.port } : {}) });
   engine.adoptRuleSet(rules);
   const rows: EvalRow[] = [];
   for (const group of rules.groups) {
@@ -40,7 +57,7 @@ export async function evalOnce(ch: ClickHouse, table: string, rules: RuleSet, at
       if (ev.error) {
         rows.push({
           rule: ev.rule.alert, signal: ev.rule.signal, labels: {}, key: '', current: null, baseline: null, deviation: null, is_new: false,
-          current_runs: 0, baseline_runs: 0, p_value: null, state: 'error', example_run_ids: [], error: ev.error,
+          current_runs: 0, baseline_runs: 0, p_value: null, state: 'error', example_run_ids: [], explanation: null, error: ev.error,
         });
         continue;
       }
@@ -59,7 +76,8 @@ export async function evalOnce(ch: ClickHouse, table: string, rules: RuleSet, at
           baseline_runs: s.baselineRuns,
           p_value: s.pValue,
           state: st?.record.state ?? 'inactive',
-          example_run_ids: s.exampleRunIds,
+          example_run_ids: st?.evidence?.exampleRunIds ?? s.exampleRunIds,
+          explanation: st?.evidence?.explanation ?? null,
           error: null,
         });
       }
@@ -83,5 +101,18 @@ export function formatEvalTable(rows: readonly EvalRow[]): string {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-  return [line(header), ...body.map(line)].join('\n');
+  const explained = rows.filter((r) => r.explanation !== null);
+  const notes = explained.flatMap((r) => {
+    const x = r.explanation!;
+    const where = Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(' ');
+    return [
+      '',
+      `${r.rule} ${where} (${r.state})`,
+      ...(x.onset ? [`  since: ${x.onset}`] : []),
+      ...(x.moved ? [`  moved: ${x.moved}`] : []),
+      ...(x.cause ? [`  cause: ${x.cause}`] : []),
+      ...(x.examples.length > 0 ? [`  runs:  ${x.examples.map((e) => e.url ?? e.runId).join(', ')}`] : []),
+    ];
+  });
+  return [line(header), ...body.map(line), ...notes].join('\n');
 }

@@ -18,6 +18,9 @@ import { agentRunsTable, describeTarget, externalUrl, loggerFor, openStore, reso
 import { buildNotifiers, closeNotifiers } from '../notify/factory.js';
 import { formatTestReport, testReceivers } from '../notify/testReceivers.js';
 import { evalOnce, formatEvalTable } from './evalOnce.js';
+import { explainRule, NoSuchSeriesError } from './explain.js';
+import { formatExplanation } from '../explain/format.js';
+import { traceLink } from '../explain/traceUrl.js';
 import { backtest, formatBacktest } from '../engine/backtest.js';
 import { shiftedClock, systemClock } from '../util/clock.js';
 import { describeCounters, rollupRange, RollupUnavailableError } from '../rollup/pass.js';
@@ -208,9 +211,41 @@ export function buildProgram(): Command {
       if (!loaded.ruleSet) throw new UsageError(formatProblems(loaded.problems).join('\n'));
       const ch = await openStore(config);
       try {
-        const rows = await evalOnce(ch, agentRunsTable(config), loaded.ruleSet, o.at ?? Date.now(), await findAggregates(ch, storeNames(config), config.aggregates));
+        const rows = await evalOnce(ch, agentRunsTable(config), loaded.ruleSet, o.at ?? Date.now(), await findAggregates(ch, storeNames(config), config.aggregates), { traceUrl: traceLink(config.traceUrl) });
         out(o.format === 'json' ? JSON.stringify(rows, null, 2) : formatEvalTable(rows));
         if (rows.some((r) => r.error)) process.exitCode = 1;
+      } finally {
+        await ch.close();
+      }
+    });
+
+  dataOptions(program.command('explain').description('explain a rule\'s alert: when it started, what moved, which change caused it, and runs that show it'))
+    .argument('<rule>', 'the alert name of the rule')
+    .option('--group <label=value...>', 'only the series with these labels (e.g. workflow_id=invoice_enrichment tool=enrich_company)')
+    .option('--at <iso>', 'as of this time (default: now)', isoTime)
+    .option('--format <format>', 'text | json', 'text')
+    .option('--rules <paths...>', 'rule files or directories (default: from the config)')
+    .action(async (name: string, o: GlobalOptions & { group?: string[]; at?: number; format: string; rules?: string[] }) => {
+      if (o.format !== 'text' && o.format !== 'json') throw new UsageError('--format must be text or json');
+      const match: Record<string, string> = {};
+      for (const g of o.group ?? []) {
+        const i = g.indexOf('=');
+        if (i <= 0) throw new UsageError(`--group takes label=value, got ${JSON.stringify(g)}`);
+        match[g.slice(0, i)] = g.slice(i + 1);
+      }
+      const config = await resolveConfig(o);
+      const loaded = await loadRuleFiles(o.rules ?? config.rules);
+      if (!loaded.ruleSet) throw new UsageError(formatProblems(loaded.problems).join('\n'));
+      const rule = loaded.ruleSet.groups.flatMap((g) => g.rules).find((r) => r.alert === name);
+      if (!rule) throw new UsageError(`no rule named ${JSON.stringify(name)} in ${(o.rules ?? config.rules).join(', ')}`);
+      const ch = await openStore(config);
+      try {
+        const aggregates = await findAggregates(ch, storeNames(config), config.aggregates);
+        const found = await explainRule(ch, agentRunsTable(config), rule, match, o.at ?? Date.now(), { aggregates, traceUrl: traceLink(config.traceUrl) }).catch((e: unknown) => {
+          if (e instanceof NoSuchSeriesError) throw new UsageError(e.message);
+          throw e;
+        });
+        out(o.format === 'json' ? JSON.stringify(found, null, 2) : found.map(formatExplanation).join('\n\n'));
       } finally {
         await ch.close();
       }

@@ -2,6 +2,7 @@
  * agentdrift.yaml -> Config. Validated as strictly as rule files: unknown keys and bad values are
  * problems with positions, all reported at once; a config with any problem is not returned.
  */
+import { traceUrlProblem } from '../explain/traceUrl.js';
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
@@ -31,7 +32,7 @@ export interface ConfigLoadResult {
   readonly source: YamlSource | null;
 }
 
-const TOP_KEYS = ['clickhouse', 'tables', 'ttl_days', 'rules', 'state_file', 'listen', 'external_url', 'log_level', 'evaluation', 'receivers', 'route', 'demo', 'rollup', 'aggregates'] as const;
+const TOP_KEYS = ['clickhouse', 'tables', 'ttl_days', 'rules', 'state_file', 'listen', 'external_url', 'trace_url', 'log_level', 'evaluation', 'receivers', 'route', 'demo', 'rollup', 'aggregates'] as const;
 const CLICKHOUSE_KEYS = ['target', 'database', 'user', 'password'] as const;
 const TABLE_KEYS = ['agent_runs', 'otel_traces', 'view'] as const;
 const EVALUATION_KEYS = ['timeout', 'max_series_per_rule'] as const;
@@ -80,6 +81,7 @@ export function defaultConfig(env: Env = process.env): Config {
     stateFile: relativeTo('.', DEFAULTS.stateFile),
     listen: parseListen(DEFAULTS.listen) as ListenAddress,
     externalUrl: null,
+    traceUrl: null,
     logLevel: DEFAULTS.logLevel,
     evaluation: { timeoutMs: null, maxSeriesPerRule: DEFAULTS.maxSeriesPerRule },
     receivers: [],
@@ -186,6 +188,16 @@ const urlReader: Reader<string> = (c, v, p) => {
   return undefined;
 };
 
+/** trace_url: a link template for trace ids, e.g. https://tempo.example.com/trace/{trace_id} (src/explain/traceUrl.ts). */
+const traceUrlReader: Reader<string> = (c, v, p) => {
+  const s = str(c, v, p);
+  if (s === undefined) return undefined;
+  const problem = traceUrlProblem(s);
+  if (problem === null) return s;
+  c.report(p, problem);
+  return undefined;
+};
+
 function section(c: Checker, top: Obj, key: string, allowed: readonly string[]): Obj | undefined {
   const v = top[key];
   if (v === undefined || v === null) return undefined;
@@ -225,6 +237,7 @@ function readConfig(c: Checker, value: unknown, file: string, env: Env): Config 
   const listen = c.field(top, [], 'listen', listenReader) ?? (parseListen(DEFAULTS.listen) as ListenAddress);
   const logLevel = c.field(top, [], 'log_level', oneOf(LOG_LEVELS)) ?? DEFAULTS.logLevel;
   const externalUrl = c.field(top, [], 'external_url', urlReader) ?? null;
+  const traceUrl = c.field(top, [], 'trace_url', traceUrlReader) ?? null;
 
   const ev = section(c, top, 'evaluation', EVALUATION_KEYS) ?? {};
   const evaluation = {
@@ -269,6 +282,7 @@ function readConfig(c: Checker, value: unknown, file: string, env: Env): Config 
     stateFile: relativeTo(dir, stateFile),
     listen,
     externalUrl,
+    traceUrl,
     logLevel,
     evaluation,
     receivers,

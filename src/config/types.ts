@@ -48,6 +48,8 @@ export interface Config {
   readonly listen: ListenAddress;
   /** Base URL of this daemon as users reach it; null: http://<listen>. Used in notification links. */
   readonly externalUrl: string | null;
+  /** Link template for trace ids in explanations (`{trace_id}`, `{run_id}`); null: ids without links. */
+  readonly traceUrl: string | null;
   readonly logLevel: LogLevel;
   readonly evaluation: EvaluationConfig;
   /** Each a mapping; their schema belongs to the notification layer, which validates them. */

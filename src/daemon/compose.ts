@@ -14,6 +14,8 @@ import type { ClickHouse } from '../clickhouse/client.js';
 import { ClickHouseAccessError } from '../clickhouse/client.js';
 import type { Config } from '../config/load.js';
 import { Engine } from '../engine/engine.js';
+import { SeriesExplainer } from '../explain/enrich.js';
+import { traceLink } from '../explain/traceUrl.js';
 import type { RecordPort } from '../engine/types.js';
 import { readinessFrom, startHttpServer } from '../http/server.js';
 import type { Logger } from '../log.js';
@@ -101,8 +103,16 @@ export function composeDaemon(o: ComposeOptions): Daemon {
   };
   const saveState = () => state.save({ version: 2, savedAt: clock.now(), alerts: engine.snapshot(), notifications: dispatcher.snapshot() });
   const aggregates = new AggregatesLookup(ch, names, config.aggregates, clock, logger);
+  // Explanations of pending and firing alerts (src/explain), cached per series.
+  const explainer = new SeriesExplainer({
+    query: (sql, params, signal) => ch.query(sql, params, { signal }),
+    table: qualified(names.database, names.agentRuns),
+    logger,
+    traceUrl: traceLink(config.traceUrl),
+  });
   const engine: Engine = new Engine({
     query: (sql, params, signal) => ch.query(sql, params, { signal }),
+    explain: explainer.port,
     table: qualified(names.database, names.agentRuns),
     aggregates: () => aggregates.current(),
     clock,
@@ -147,6 +157,8 @@ export function composeDaemon(o: ComposeOptions): Daemon {
             frozen_baseline: a.record.state === 'firing' ? (a.frozenBaseline ?? null) : null,
             accepted: a.accepted === undefined ? null : { at: iso(a.accepted.at), reason: a.accepted.reason, baseline: a.accepted.baseline, until: iso(a.accepted.until) },
             annotations: a.annotations ?? {},
+            explanation: a.evidence?.explanation ?? null,
+            example_run_ids: a.evidence?.exampleRunIds ?? [],
             last_error: a.record.lastError,
           })),
       accept: async ({ alertname, match, reason }) => {

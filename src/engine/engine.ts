@@ -13,7 +13,7 @@ import { formatPercentChange, humanize } from '../util/format.js';
 import type { Rule, RuleGroup, RuleSet } from '../rules/types.js';
 import { SIGNAL_IMPLS, windowsFor } from '../signals/index.js';
 import { evaluateRule, sharedQueries, type QueryFn } from './evaluate.js';
-import type { AlertStateView, EnginePorts, FiringAlert, GroupResult, RuleEvaluation, SeriesEvaluation, TransitionEvent } from './types.js';
+import type { AlertStateView, EnginePorts, FiringAlert, GroupResult, RuleEvaluation, SeriesEvaluation, SeriesExplanation, TransitionEvent } from './types.js';
 
 export class Engine implements AlertStateView {
   private states: AlertStates = new Map();
@@ -135,7 +135,9 @@ export class Engine implements AlertStateView {
       const ev = await this.evaluate(rule, at, signal, shared);
       evaluations.push(ev);
       if (ev.error) ok = false;
-      const events = this.apply(rule, ev).map((c) => this.event(rule, c));
+      const changes = this.apply(rule, ev);
+      await this.explain(rule, at, signal);
+      const events = changes.map((c) => this.event(rule, c));
       this.ports.record?.rule(ev);
       this.report(rule, ev, events);
       transitions.push(...events);
@@ -177,6 +179,29 @@ export class Engine implements AlertStateView {
       // Not a ClickHouse failure (those are outcomes): a bug. Said as one, then the group stops.
       this.ports.logger.error({ err, rule: rule.alert }, `rule ${rule.alert}: evaluation failed with an unexpected error (a bug in agentdrift, not a ClickHouse problem)`);
       throw err;
+    }
+  }
+
+  /**
+   * The explain port's explanations of the rule's pending and firing series go into their evidence
+   * (summary and example runs), before transitions are handed out, so a firing notification carries
+   * them. A failing port is logged; the alert goes out as measured.
+   */
+  private async explain(rule: Rule, at: number, signal?: AbortSignal): Promise<void> {
+    if (!this.ports.explain) return;
+    const series = seriesOf(this.states, rule.alert).filter((s) => s.record.state === 'pending' || s.record.state === 'firing');
+    if (series.length === 0) return;
+    let found: ReadonlyMap<string, SeriesExplanation>;
+    try {
+      found = await this.ports.explain(rule, series, at, signal);
+    } catch (err) {
+      this.ports.logger.warn({ err, rule: rule.alert }, `rule ${rule.alert}: explaining its alerts failed`);
+      return;
+    }
+    for (const s of series) {
+      const x = found.get(s.id);
+      if (x === undefined || s.evidence === undefined) continue;
+      this.states.set(s.id, { ...s, evidence: { ...s.evidence, exampleRunIds: x.exampleRunIds, explanation: x.summary } });
     }
   }
 

@@ -11,6 +11,7 @@ import type { AggregateSource } from '../signals/aggregateQuery.js';
 import type { Measurement } from '../signals/result.js';
 import type { WindowBounds } from '../signals/types.js';
 import type { Clock } from '../util/clock.js';
+import type { ExplanationSummary } from '../explain/types.js';
 
 /** A measured series with the engine's verdict on it. */
 export interface SeriesEvaluation extends Measurement {
@@ -67,6 +68,18 @@ export interface RecordPort {
   group(result: GroupResult): void;
 }
 
+/** What an explanation adds to a series' evidence (src/explain). */
+export interface SeriesExplanation {
+  readonly summary: ExplanationSummary;
+  readonly exampleRunIds: readonly string[];
+}
+
+/**
+ * After each rule evaluation: explanations of the rule's series that are pending or firing, by series
+ * id (the port decides which to compute and which to serve from its cache). Never throws.
+ */
+export type ExplainPort = (rule: Rule, series: readonly AlertSeries[], at: number, signal?: AbortSignal) => Promise<ReadonlyMap<string, SeriesExplanation>>;
+
 export interface EnginePorts {
   readonly query: QueryPort;
   /** Fully qualified agent_runs table. */
@@ -79,6 +92,8 @@ export interface EnginePorts {
   readonly record?: RecordPort;
   /** Saves the state file after each group evaluation (the engine's section and the others'). */
   readonly persist?: () => Promise<void>;
+  /** Explains pending and firing series (onset, what moved, cause, example runs); absent: evidence as measured. */
+  readonly explain?: ExplainPort;
 }
 
 /** What the engine's state looks like from outside: read-only, at the moment of asking. */

@@ -9,7 +9,8 @@
  *    A firing alert that already carries an endsAt (a test alert) keeps it.
  *  - A resolved alert is sent with endsAt = the time it resolved, which ends it in Alertmanager.
  *
- * Evidence is added as annotations (`agentdrift_change`, `agentdrift_example_runs`) unless the rule
+ * Evidence is added as annotations (`agentdrift_change`, `agentdrift_example_runs`, and from the
+ * explanation `agentdrift_onset`, `agentdrift_moved`, `agentdrift_cause`, `agentdrift_trace_ids`) unless the rule
  * already set them, since Alertmanager's alerts only hold strings.
  */
 import { alertFacts } from './format.js';
@@ -91,6 +92,9 @@ export function postableAlert(a: AlertNotification, now: number, resendIntervalM
   const annotations: Record<string, string> = { ...a.annotations };
   if (annotations.agentdrift_change === undefined) annotations.agentdrift_change = facts.moved;
   if (annotations.agentdrift_example_runs === undefined && facts.exampleRunIds.length > 0) annotations.agentdrift_example_runs = facts.exampleRunIds.join(', ');
+  // The explanation, one bounded line per annotation (Alertmanager's alerts hold strings only).
+  const explained: Record<string, string | null> = { agentdrift_onset: facts.onset, agentdrift_moved: facts.whatMoved, agentdrift_cause: facts.cause, agentdrift_trace_ids: facts.examples.map((x) => x.traceId).join(', ') || null };
+  for (const [k, v] of Object.entries(explained)) if (v !== null && annotations[k] === undefined) annotations[k] = v;
   const endsAt = a.status === 'resolved' ? (a.endsAt ?? new Date(now).toISOString()) : (a.endsAt ?? new Date(now + VALIDITY_RESENDS * resendIntervalMs).toISOString());
   return {
     labels: { ...a.labels },

@@ -153,6 +153,9 @@ function textSection(f: AlertFacts): string {
   if (f.summary) out.push(f.summary);
   out.push(`${f.status === 'firing' ? 'What moved' : 'Last measured'}: ${f.moved}`);
   if (f.description && f.description !== f.summary) out.push(f.description);
+  if (f.onset) out.push(`Since: ${f.onset}`);
+  if (f.whatMoved) out.push(`Parts: ${f.whatMoved}`);
+  if (f.cause) out.push(`Cause: ${f.cause}`);
   if (f.labels.length > 0) {
     out.push('', 'Labels:');
     for (const [k, v] of f.labels) out.push(`  ${k}: ${v}`);
@@ -161,7 +164,10 @@ function textSection(f: AlertFacts): string {
     out.push('', 'Contributors:');
     for (const c of f.contributors) out.push(`  - ${c}`);
   }
-  if (f.exampleRunIds.length > 0) out.push('', `Example runs: ${f.exampleRunIds.join(', ')}`);
+  if (f.examples.length > 0) {
+    out.push('', 'Example runs:');
+    for (const x of f.examples) out.push(`  ${x.runId} (trace ${x.traceId})${x.url ? ` ${x.url}` : ''}`);
+  } else if (f.exampleRunIds.length > 0) out.push('', `Example runs: ${f.exampleRunIds.join(', ')}`);
   out.push('', `Fingerprint: ${f.fingerprint}`, `Since: ${f.startsAt}`);
   if (f.status === 'resolved' && f.endsAt) out.push(`Resolved: ${f.endsAt}`);
   if (f.runbookUrl) out.push(`Runbook: ${f.runbookUrl}`);
@@ -181,12 +187,16 @@ function htmlSection(f: AlertFacts): string {
   if (f.summary) parts.push(`<p style="margin:4px 0">${h(f.summary)}</p>`);
   parts.push(`<p style="margin:4px 0"><b>${f.status === 'firing' ? 'What moved' : 'Last measured'}:</b> ${h(f.moved)}</p>`);
   if (f.description && f.description !== f.summary) parts.push(`<p style="margin:4px 0;color:#555">${h(f.description)}</p>`);
+  if (f.onset) parts.push(`<p style="margin:4px 0"><b>Since:</b> ${h(f.onset)}</p>`);
+  if (f.whatMoved) parts.push(`<p style="margin:4px 0"><b>Parts:</b> ${h(f.whatMoved)}</p>`);
+  if (f.cause) parts.push(`<p style="margin:4px 0"><b>Cause:</b> ${h(f.cause)}</p>`);
   if (f.labels.length > 0) {
     const rows = f.labels.map(([k, v]) => `<tr><td style="padding:2px 8px 2px 0;color:#555">${h(k)}</td><td style="padding:2px 0"><code>${h(v)}</code></td></tr>`);
     parts.push(`<table style="border-collapse:collapse;margin:8px 0">${rows.join('')}</table>`);
   }
   if (f.contributors.length > 0) parts.push(`<p style="margin:8px 0 2px"><b>Contributors</b></p><ul style="margin:0">${f.contributors.map((c) => `<li>${h(c)}</li>`).join('')}</ul>`);
-  if (f.exampleRunIds.length > 0) parts.push(`<p style="margin:8px 0"><b>Example runs:</b> ${f.exampleRunIds.map((r) => `<code>${h(r)}</code>`).join(', ')}</p>`);
+  if (f.examples.length > 0) parts.push(`<p style="margin:8px 0"><b>Example runs:</b> ${f.examples.map((x) => (x.url ? link(x.url, x.runId) : `<code>${h(x.runId)}</code>`)).join(', ')}</p>`);
+  else if (f.exampleRunIds.length > 0) parts.push(`<p style="margin:8px 0"><b>Example runs:</b> ${f.exampleRunIds.map((r) => `<code>${h(r)}</code>`).join(', ')}</p>`);
   const meta = [`fingerprint <code>${h(f.fingerprint)}</code>`, `since ${h(f.startsAt)}`];
   if (f.status === 'resolved' && f.endsAt) meta.push(`resolved ${h(f.endsAt)}`);
   if (f.runbookUrl) meta.push(link(f.runbookUrl, 'Runbook'));

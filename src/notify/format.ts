@@ -21,6 +21,14 @@ export interface AlertFacts {
   /** "search_web: 0.5 → 1.2" */
   readonly contributors: readonly string[];
   readonly exampleRunIds: readonly string[];
+  /** "started 2026-11-17 09:00 UTC ± 1 h (Tuesday)", from the explanation (null without one). */
+  readonly onset: string | null;
+  /** The parts of the signal that moved: "enrich_company 1.1 → 1.74 (+0.64, 100% of the change)". */
+  readonly whatMoved: string | null;
+  /** Which change caused it: "prompt_version enrich-v13 explains 100% of the change (...)". */
+  readonly cause: string | null;
+  /** Example runs with their trace ids and, when trace_url is set, http(s) links. */
+  readonly examples: readonly { readonly runId: string; readonly traceId: string; readonly url: string | null }[];
   /** Only http(s) URLs survive: a `javascript:` runbook must not become a link. */
   readonly runbookUrl: string | null;
   readonly generatorURL: string | null;
@@ -45,12 +53,22 @@ export function alertFacts(n: AlertNotification): AlertFacts {
     labels: Object.entries(n.labels).filter(([k]) => k !== 'alertname'),
     contributors: (ev.contributors ?? []).slice(0, MAX_CONTRIBUTORS).map((c) => `${c.name}: ${fmtC(c.baseline)} → ${fmtC(c.current)}`),
     exampleRunIds: (ev.exampleRunIds ?? []).slice(0, MAX_EXAMPLES),
+    onset: explanationLine(ev.explanation?.onset),
+    whatMoved: explanationLine(ev.explanation?.moved),
+    cause: explanationLine(ev.explanation?.cause),
+    examples: (ev.explanation?.examples ?? []).slice(0, MAX_EXAMPLES).map((x) => ({ runId: truncate(x.runId, 200), traceId: truncate(x.traceId, 200), url: httpUrl(x.url) })),
     runbookUrl: httpUrl(n.annotations.runbook_url ?? n.annotations.runbook),
     generatorURL: httpUrl(n.generatorURL),
     fingerprint: n.fingerprint,
     startsAt: n.startsAt,
     endsAt: n.endsAt,
   };
+}
+
+/** Explanation lines are one line each and bounded, whatever the data held (each medium bounds them again). */
+const EXPLANATION_LINE_MAX = 600;
+function explanationLine(s: string | null | undefined): string | null {
+  return s === undefined || s === null || s.trim() === '' ? null : truncate(oneLine(s), EXPLANATION_LINE_MAX);
 }
 
 function nonEmpty(s: string | undefined): string | null {

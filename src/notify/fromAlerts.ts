@@ -42,6 +42,7 @@ export function notificationFor(rule: Rule, series: AlertSeries, externalUrl: st
     pValue: e?.pValue ?? null,
     contributors: e?.contributors ?? [],
     exampleRunIds: e?.exampleRunIds ?? [],
+    ...(e?.explanation !== undefined ? { explanation: e.explanation } : {}),
   };
   const started = r.firedAt ?? r.activeAt ?? r.lastEvalAt;
   return {

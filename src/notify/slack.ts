@@ -82,9 +82,16 @@ function alertBlocks(f: AlertFacts): Block[] {
   const fields = f.labels.slice(0, MAX_FIELDS).map(([k, v]) => mrkdwn(truncate(`*${e(k)}*\n${e(v)}`, FIELD_MAX)));
   if (fields.length > 0) blocks.push({ type: 'section', fields });
 
+  const why: string[] = [];
+  if (f.onset) why.push(`*Since* ${e(f.onset)}`);
+  if (f.whatMoved) why.push(`*What moved* ${e(f.whatMoved)}`);
+  if (f.cause) why.push(`*Cause* ${e(f.cause)}`);
+  if (why.length > 0) blocks.push({ type: 'section', text: mrkdwn(truncate(why.join('\n'), SECTION_MAX)) });
+
   const details: string[] = [];
   if (f.contributors.length > 0) details.push(`*Contributors*\n${f.contributors.map((c) => `• ${e(c)}`).join('\n')}`);
-  if (f.exampleRunIds.length > 0) details.push(`*Example runs*\n${f.exampleRunIds.map((r) => `\`${e(r)}\``).join(', ')}`);
+  if (f.examples.length > 0) details.push(`*Example runs*\n${f.examples.map((x) => (x.url ? `<${slackUrl(x.url)}|${e(x.runId)}>` : `\`${e(x.runId)}\``)).join(', ')}`);
+  else if (f.exampleRunIds.length > 0) details.push(`*Example runs*\n${f.exampleRunIds.map((r) => `\`${e(r)}\``).join(', ')}`);
   if (details.length > 0) blocks.push({ type: 'section', text: mrkdwn(truncate(details.join('\n'), SECTION_MAX)) });
 
   const context: string[] = [`fingerprint \`${e(f.fingerprint)}\``, `since ${e(f.startsAt)}`];

@@ -48,6 +48,16 @@ export function sampleAlert(now: number = Date.now()): AlertNotification {
       direction: 'up',
       contributors: [{ name: 'example_tool', current: 1.74, baseline: 1.09 }],
       exampleRunIds: ['run_test_1', 'run_test_2'],
+      // What a real alert's explanation looks like (src/explain), so a receiver shows its layout.
+      explanation: {
+        onset: 'started 2026-11-17 09:00 UTC ± 1 h (Tuesday)',
+        moved: 'example_tool 1.09 → 1.74 (+0.65, 100% of the change)',
+        cause: 'prompt_version example-v2 explains 92% of the change (on 70% of current runs, 0% before)',
+        examples: [
+          { runId: 'run_test_1', traceId: '00000000000000000000000000000001' },
+          { runId: 'run_test_2', traceId: '00000000000000000000000000000002' },
+        ],
+      },
     },
   };
 }

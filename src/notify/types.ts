@@ -1,3 +1,5 @@
+import type { ExplanationSummary } from '../explain/types.js';
+
 /**
  * The notification model: what a receiver is told about an alert. Shaped after Alertmanager's alert
  * (labels, annotations, startsAt/endsAt, generatorURL) plus the drift evidence agentdrift adds.
@@ -23,6 +25,8 @@ export interface DriftEvidence {
   /** What drove it: tools, fingerprints, denied policy rules, cost components. */
   readonly contributors: readonly { readonly name: string; readonly current: number | null; readonly baseline: number | null }[];
   readonly exampleRunIds: readonly string[];
+  /** Since when, what moved, which change caused it, runs that show it (pending and firing series; src/explain). */
+  readonly explanation?: ExplanationSummary;
 }
 
 export interface AlertNotification {

@@ -1,0 +1,153 @@
+/**
+ * The explanation's SQL, built from the contract and bound parameters only: rule filters come through
+ * signals/sql.ts (filterClause), group labels only for the rule's own group_by columns (contract
+ * dimensions), and the quantity's per-run expressions are fixed text with their values bound.
+ *
+ * Every query is bounded: one group (the rule's filters and the series' labels) over the rule's own
+ * windows (what moved, attribution), the onset's search range (hourly series), or the current window
+ * (example runs). None scans the table beyond the time range it names; agent_runs is ordered by
+ * (workflow_id, timestamp), so a group's range is a few granules per day.
+ */
+import type { Rule } from '../rules/types.js';
+import { filterClause, windowIndexExpr, type BuiltQuery } from '../signals/sql.js';
+import type { WindowBounds } from '../signals/types.js';
+import { dimensionIdentifier, isDimensionColumn, type DimensionColumn } from '../store/contract.js';
+import type { Quantity } from './types.js';
+
+/** The dimensions attribution looks at (the contract's, minus workflow/agent identity and the outcome). */
+export const ATTRIBUTION_DIMENSIONS = ['agent_version', 'model', 'prompt_version', 'policy_version', 'tenant_id', 'service_name', 'environment'] as const satisfies readonly DimensionColumn[];
+
+/** Conditions pinning the series' group: one `col = {gN:String}` per group_by column of the rule. */
+export function groupConditions(rule: Pick<Rule, 'groupBy'>, labels: Readonly<Record<string, string>>, params: Record<string, unknown>): string[] {
+  return rule.groupBy.map((col, i) => {
+    params[`g${i}`] = labels[col] ?? '';
+    return `${dimensionIdentifier(col)} = {g${i}:String}`;
+  });
+}
+
+/** The rows of the series: the rule's where and group over `range`, with ts_ms. */
+function scoped(rule: Rule, labels: Readonly<Record<string, string>>, table: string, range: readonly WindowBounds[], params: Record<string, unknown>, columns = '*'): string {
+  const conds = [filterClause(rule, range, params), ...groupConditions(rule, labels, params)];
+  return `SELECT ${columns}, toUnixTimestamp64Milli(timestamp) AS ts_ms FROM ${table}
+      WHERE ${conds.join('\n        AND ')}`;
+}
+
+/** 0 for the current window, 1 for any baseline window (seasonal baselines are pooled here). */
+function windowed(rule: Rule, labels: Readonly<Record<string, string>>, table: string, windows: readonly WindowBounds[], params: Record<string, unknown>, columns: string): string {
+  return `SELECT *, ${windowIndexExpr(windows, params)} AS wi, if(wi = 0, 0, 1) AS w
+    FROM (${scoped(rule, labels, table, windows, params, columns)})`;
+}
+
+const TOTAL_COLUMNS = 'run_id, outcome, token_cost_usd, tool_cost_usd, policy_allows, policy_denials, policy_escalations';
+
+/** Per window (0 current, 1 baseline): runs, successes, costs and policy decisions of the series. */
+export function totalsQuery(rule: Rule, labels: Readonly<Record<string, string>>, table: string, windows: readonly WindowBounds[]): BuiltQuery {
+  const params: Record<string, unknown> = {};
+  const sql = `SELECT w, count() AS runs, countIf(outcome = 'success') AS successes,
+  sum(token_cost_usd) AS token_cost, sum(tool_cost_usd) AS tool_cost,
+  sum(policy_allows) AS allows, sum(policy_denials) AS denials, sum(policy_escalations) AS escalations,
+  countIf(policy_denials + policy_escalations > 0) AS runs_activated, countIf(policy_denials > 0) AS runs_denied
+FROM (${windowed(rule, labels, table, windows, params, TOTAL_COLUMNS)})
+GROUP BY w`;
+  return { sql, params };
+}
+
+export type KeyKind = 'tools' | 'fingerprints' | 'denied_rules';
+
+/** Per window and key: calls per tool, runs per fingerprint, or hits per denied policy rule. */
+export function keysQuery(kind: KeyKind, rule: Rule, labels: Readonly<Record<string, string>>, table: string, windows: readonly WindowBounds[]): BuiltQuery {
+  const params: Record<string, unknown> = { top: 200 };
+  const body =
+    kind === 'tools'
+      ? `SELECT w, k AS key, sum(v) AS count FROM (${windowed(rule, labels, table, windows, params, 'tool_calls')})
+ARRAY JOIN mapKeys(tool_calls) AS k, mapValues(tool_calls) AS v`
+      : kind === 'fingerprints'
+        ? `SELECT w, output_schema_fingerprint AS key, count() AS count FROM (${windowed(rule, labels, table, windows, params, 'output_schema_fingerprint')})`
+        : `SELECT w, r AS key, count() AS count FROM (${windowed(rule, labels, table, windows, params, 'denied_rules')})
+ARRAY JOIN denied_rules AS r`;
+  // A bounded number of keys per window: a long tail of fingerprints is not what moved.
+  return { sql: `${body}\nGROUP BY w, key\nORDER BY count DESC, key\nLIMIT {top:UInt32} BY w`, params };
+}
+
+/** The quantity's X and N per hour over `range` (the onset's search range). */
+export function hourlyQuery(rule: Rule, labels: Readonly<Record<string, string>>, table: string, q: Quantity, range: WindowBounds): BuiltQuery {
+  const params: Record<string, unknown> = { ...q.params };
+  const sql = `SELECT toUnixTimestamp(toStartOfHour(timestamp)) * 1000 AS t, sum(toFloat64(${q.x})) AS x, sum(toFloat64(${q.n})) AS n
+FROM (${scoped(rule, labels, table, [range], params)})
+GROUP BY t
+ORDER BY t`;
+  return { sql, params };
+}
+
+/**
+ * Per dimension value: X and N in each window, and the share of the change in X/N it explains,
+ * c_v / (R1 - R0) with c_v = x1_v/N1 - x0_v/N0 - R0 (n1_v/N1 - n0_v/N0) (see attribution.ts), all
+ * in ClickHouse: one pass over the series' rows with the dimensions unrolled by arrayJoin.
+ */
+export function attributionQuery(rule: Rule, labels: Readonly<Record<string, string>>, table: string, q: Quantity, windows: readonly WindowBounds[]): BuiltQuery {
+  const params: Record<string, unknown> = { ...q.params };
+  const dims = ATTRIBUTION_DIMENSIONS.filter((d) => !rule.groupBy.includes(d));
+  const tuples = dims.map((d) => `tuple('${d}', toString(${dimensionIdentifier(d)}))`).join(', ');
+  const cols = [...new Set(['timestamp', 'tool_calls', 'outcome', 'token_cost_usd', 'tool_cost_usd', 'policy_allows', 'policy_denials', 'policy_escalations', 'output_schema_fingerprint', ...dims])].join(', ');
+  const sql = `SELECT dim, value, x1, n1, x0, n0, first_seen,
+  n1 / N1 AS current_share, n0 / N0 AS baseline_share,
+  (x1 / N1 - x0 / N0 - (X0 / N0) * (n1 / N1 - n0 / N0)) / (X1 / N1 - X0 / N0) AS explained
+FROM (
+  SELECT dim, value, x1, n1, x0, n0, first_seen,
+    sum(x1) OVER d AS X1, sum(n1) OVER d AS N1, sum(x0) OVER d AS X0, sum(n0) OVER d AS N0
+  FROM (
+    SELECT pair.1 AS dim, pair.2 AS value,
+      sumIf(x, w = 0) AS x1, sumIf(n, w = 0) AS n1, sumIf(x, w = 1) AS x0, sumIf(n, w = 1) AS n0, min(ts_ms) AS first_seen
+    FROM (SELECT toFloat64(${q.x}) AS x, toFloat64(${q.n}) AS n, ts_ms, w, arrayJoin([${tuples}]) AS pair
+          FROM (${windowed(rule, labels, table, windows, params, cols)}))
+    GROUP BY dim, value)
+  WINDOW d AS (PARTITION BY dim))
+ORDER BY dim, explained DESC, value`;
+  return { sql, params };
+}
+
+/**
+ * Up to `limit` runs of the current window after the onset that carry the change (the quantity's
+ * `carries`), with the value of the main cause if there is one. Representative rather than extreme:
+ * the runs whose X is closest to the median X of all carrying runs, ties broken by a hash of the
+ * run id (a deterministic, unbiased pick among equally typical runs).
+ */
+export function examplesQuery(
+  rule: Rule,
+  labels: Readonly<Record<string, string>>,
+  table: string,
+  q: Quantity,
+  range: WindowBounds,
+  cause: { readonly dimension: string; readonly value: string } | null,
+  limit = 5,
+): BuiltQuery {
+  const params: Record<string, unknown> = { ...q.params, limit };
+  const conds = [q.carries];
+  if (cause !== null && isDimensionColumn(cause.dimension)) {
+    params.cause = cause.value;
+    conds.push(`${dimensionIdentifier(cause.dimension)} = {cause:String}`);
+  }
+  const sql = `SELECT run_id, trace_id, ts_ms, x FROM (
+  SELECT run_id, trace_id, ts_ms, toFloat64(${q.x}) AS x, abs(x - median(x) OVER ()) AS distance
+  FROM (${scoped(rule, labels, table, [range], params)})
+  WHERE ${conds.join(' AND ')})
+ORDER BY distance, cityHash64(run_id)
+LIMIT {limit:UInt32}`;
+  return { sql, params };
+}
+
+/**
+ * When each cause's value was first seen in the onset's search range (bounded, like every query
+ * here): `appeared` and "first seen ... before the onset" come from this, not from the rule's windows,
+ * which for a seasonal baseline are separate days.
+ */
+export function firstSeenQuery(rule: Rule, labels: Readonly<Record<string, string>>, table: string, values: readonly { readonly dimension: string; readonly value: string }[], range: WindowBounds): BuiltQuery | null {
+  const params: Record<string, unknown> = {};
+  const cols = values.flatMap((v, i) => {
+    if (!isDimensionColumn(v.dimension)) return [];
+    params[`fv${i}`] = v.value;
+    return [`minIf(ts_ms, ${dimensionIdentifier(v.dimension)} = {fv${i}:String}) AS f${i}, countIf(${dimensionIdentifier(v.dimension)} = {fv${i}:String}) AS c${i}`];
+  });
+  if (cols.length === 0) return null;
+  return { sql: `SELECT ${cols.join(', ')} FROM (${scoped(rule, labels, table, [range], params)})`, params };
+}
