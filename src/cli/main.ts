@@ -12,6 +12,7 @@ import { loadRuleFiles } from '../rules/load.js';
 import { checkPaths } from '../rules/check.js';
 import { formatProblems } from '../yaml/problem.js';
 import { migrate } from '../store/migrate.js';
+import { clusterDdl } from '../store/cluster.js';
 import { findAggregates } from '../store/aggregatesMigrate.js';
 import { storeStatus, formatStatus } from '../store/status.js';
 import { agentRunsTable, describeTarget, externalUrl, loggerFor, openStore, resolveConfig, resolveSettings, storeNames, UsageError, type GlobalOptions } from './context.js';
@@ -82,19 +83,42 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  dataOptions(program.command('migrate').description('create the agent_runs table, otel_traces (if absent) and the view between them')).action(
-    async (o: GlobalOptions) => {
+  dataOptions(program.command('migrate').description('create the agent_runs table, otel_traces (if absent), the view between them and the aggregate tables'))
+    .option('--cluster <name>', 'create replicated local tables and Distributed tables ON CLUSTER <name> (a new, empty cluster)')
+    .option('--print-sql', 'with --cluster: print the DDL instead of running it')
+    .option('--rebuild-aggregates', 'drop and backfill the aggregate tables again (after runs were deleted from agent_runs)')
+    .action(async (o: GlobalOptions & { cluster?: string; printSql?: boolean; rebuildAggregates?: boolean }) => {
       const config = await resolveConfig(o);
+      if (o.printSql && !o.cluster) throw new UsageError('--print-sql goes with --cluster <name>');
+      if (o.cluster) {
+        const ddl = clusterDdl(storeNames(config), o.cluster, config.aggregates, config.ttlDays ?? undefined);
+        if (o.printSql) {
+          out(ddl.map((s) => `${s};`).join('\n\n'));
+          return;
+        }
+        const ch = await openStore(config);
+        try {
+          for (const sql of ddl) await ch.command(sql);
+          out(`ClickHouse ${describeTarget(config.clickhouse.target)}: ${ddl.length} statements run ON CLUSTER ${o.cluster}`);
+        } finally {
+          await ch.close();
+        }
+        return;
+      }
       const ch = await openStore(config);
       try {
-        const steps = await migrate(ch, storeNames(config), { ttlDays: config.ttlDays ?? undefined, aggregates: config.aggregates, progress: terminalProgress(process.stderr, 'aggregating', 'runs') });
+        const steps = await migrate(ch, storeNames(config), {
+          ttlDays: config.ttlDays ?? undefined,
+          aggregates: config.aggregates,
+          progress: terminalProgress(process.stderr, 'aggregating', 'runs'),
+          rebuildAggregates: o.rebuildAggregates === true,
+        });
         out(`ClickHouse ${describeTarget(config.clickhouse.target)}`);
         reportSteps(steps, out);
       } finally {
         await ch.close();
       }
-    },
-  );
+    });
 
   const demo = program.command('demo').description('demo data');
   dataOptions(demo.command('seed').description('write synthetic runs with four injected drifts as OpenTelemetry spans'))

@@ -61,6 +61,8 @@ export interface MigrateOptions {
   readonly aggregates?: AggregateSettings;
   /** Progress of a backfill of the aggregates from existing runs. */
   readonly progress?: Progress;
+  /** Drop and backfill the aggregate tables even when they are complete. */
+  readonly rebuildAggregates?: boolean;
 }
 
 export async function migrate(ch: ClickHouse, names: StoreNames, opts: MigrateOptions = {}): Promise<MigrationStep[]> {
@@ -122,7 +124,7 @@ export async function migrate(ch: ClickHouse, names: StoreNames, opts: MigrateOp
     steps.push({ object: at(p.object), kind: p.kind, action: current ? 'exists' : present[i]!.exists ? 'updated' : 'created' }),
   );
 
-  steps.push(...(await migrateAggregates(ch, names, opts.aggregates ?? AGGREGATE_DEFAULTS, { ttlDays: opts.ttlDays, progress: opts.progress })));
+  steps.push(...(await migrateAggregates(ch, names, opts.aggregates ?? AGGREGATE_DEFAULTS, { ttlDays: opts.ttlDays, progress: opts.progress, rebuild: opts.rebuildAggregates === true })));
   return steps;
 }
 

@@ -3,6 +3,7 @@
  * traces table can be read at all, and what the span rollup saw, wrote and skipped, and why.
  */
 import type { ClickHouse } from '../clickhouse/client.js';
+import { aggregatesStatus, type AggregatesStatus } from './aggregatesMigrate.js';
 import { PASS_COUNTERS, rollupNames, type PassCounter } from './rollupSchema.js';
 import { qualified, type StoreNames } from './schema.js';
 import { inspectSpanTable, type SpanTable } from './spanTable.js';
@@ -27,6 +28,8 @@ export interface StoreStatus {
   readonly spanTable: SpanTable;
   /** Null when the rollup's log table does not exist (migrate has not run since it was added). */
   readonly rollup: RollupStatus | null;
+  /** Null when there are no aggregate tables (disabled, or migrate has not run since they were added). */
+  readonly aggregates: AggregatesStatus | null;
 }
 
 export async function storeStatus(ch: ClickHouse, names: StoreNames): Promise<StoreStatus> {
@@ -52,6 +55,7 @@ export async function storeStatus(ch: ClickHouse, names: StoreNames): Promise<St
     spans,
     spanTable: await inspectSpanTable(ch, names),
     rollup: await rollupStatus(ch, names),
+    aggregates: await aggregatesStatus(ch, names),
   };
 }
 
@@ -94,7 +98,18 @@ export function formatStatus(s: StoreStatus, target: string): string {
   ];
   if (s.spanTable.problem !== null) lines.push(`otel_traces:    NOT READ: ${s.spanTable.problem}`);
   lines.push(...formatRollup(s.rollup));
+  lines.push(...formatAggregates(s.aggregates));
   return lines.join('\n');
+}
+
+function formatAggregates(a: AggregatesStatus | null): string[] {
+  if (a === null) return ['aggregates:     none (rules read agent_runs; `agentdrift migrate` creates them unless aggregates.enabled is false)'];
+  const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`;
+  return [
+    `aggregates:     ${a.ready ? 'ready' : 'NOT READY (a backfill did not finish: run agentdrift migrate)'}, dimensions ${a.dimensions ?? '?'}, ` +
+      `lag ${a.lagSeconds === null ? 'n/a (no runs)' : `${a.lagSeconds}s behind the newest run`}`,
+    ...a.tables.map((t) => `  ${t.table.padEnd(40)} ${String(t.rows).padStart(12)} rows ${mb(t.bytes).padStart(10)}`),
+  ];
 }
 
 function formatRollup(r: RollupStatus | null): string[] {
