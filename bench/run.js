@@ -207,7 +207,9 @@ function child(args, { quiet = false } = {}) {
 }
 
 mkdirSync(BENCH_DIR, { recursive: true });
-const stores = [];
+// Each size is generated (or reused) and measured before the next is generated, so the small sizes'
+// figures exist even while the largest store is still being written.
+const results = [];
 for (const size of SIZES) {
   const dir = join(BENCH_DIR, `runs-${size}`);
   const meta = join(dir, 'bench-store.json');
@@ -217,14 +219,11 @@ for (const size of SIZES) {
     stderr(`bench: generating ${size} runs in ${dir} (kept for the next run) ...`);
     child(['--generate', String(size), dir]);
   } else stderr(`bench: reusing ${dir}`);
-  stores.push({ size, dir, meta: JSON.parse(readFileSync(meta, 'utf8')) });
-}
-
-const results = [];
-for (const s of stores) {
-  stderr(`bench: measuring ${s.size} runs (${REPS} interleaved repetitions) ...`);
-  const m = child(['--measure', s.dir]);
-  results.push({ ...m, generate_seconds: s.meta.generate_seconds, backfill_seconds: s.meta.backfill_seconds, aggregate_rows: s.meta.aggregate_rows, aggregate_mb: s.meta.aggregate_mb });
+  const m0 = JSON.parse(readFileSync(meta, 'utf8'));
+  stderr(`bench: measuring ${size} runs (${REPS} interleaved repetitions) ...`);
+  const m = child(['--measure', dir]);
+  results.push({ ...m, generate_seconds: m0.generate_seconds, backfill_seconds: m0.backfill_seconds, aggregate_rows: m0.aggregate_rows, aggregate_mb: m0.aggregate_mb });
+  writeFileSync(join(here, 'results.partial.json'), `${JSON.stringify(results, null, 2)}\n`);
 }
 
 stderr(`bench: insert throughput, ${INSERT_RUNS} runs, without and with the aggregates' views ...`);
