@@ -19,7 +19,9 @@ import { fileURLToPath } from 'node:url';
 import { GENERATOR_VERSION, generateRuns } from './generate.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const SIZES = (process.env.BENCH_SIZES ?? '1000000,10000000,100000000').split(',').map(Number);
+const SIZES = (process.env.BENCH_SIZES ?? '1000000,10000000,100000000').split(',').filter(Boolean).map(Number);
+// Earlier sizes' figures to carry over (a file written by a previous run's results.partial.json).
+const CARRY = process.env.BENCH_CARRY ? JSON.parse(readFileSync(process.env.BENCH_CARRY, 'utf8')) : [];
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const BENCH_DIR = process.env.BENCH_DIR ?? join(tmpdir(), 'agentdrift-bench');
 const INSERT_RUNS = Number(process.env.BENCH_INSERT_RUNS ?? 2_000_000);
@@ -209,7 +211,7 @@ function child(args, { quiet = false } = {}) {
 mkdirSync(BENCH_DIR, { recursive: true });
 // Each size is generated (or reused) and measured before the next is generated, so the small sizes'
 // figures exist even while the largest store is still being written.
-const results = [];
+const results = [...CARRY];
 for (const size of SIZES) {
   const dir = join(BENCH_DIR, `runs-${size}`);
   const meta = join(dir, 'bench-store.json');
