@@ -86,9 +86,20 @@ export function composeDaemon(o: ComposeOptions): Daemon {
       if (ev.error) metrics.setClickHouseUp(false);
     },
     group: (r) => {
-      metrics.recordGroupEvaluation(r.group, r.durationMs, r.ok, r.at);
-      if (!r.ok) return;
+      metrics.recordGroupEvaluation(r.group, r.durationMs, r.ok, r.at, r.evaluations.length);
+      metrics.recordRulesSkipped(r.group, r.skipped);
+      const timedOut = r.skipped.filter((s) => s.reason === 'timeout').length;
+      if (timedOut > 0) {
+        logger.warn(
+          { group: r.group, rules: r.ruleCount, evaluated: r.evaluations.length, skipped: timedOut, duration_ms: r.durationMs, reason: 'timeout' },
+          `group ${r.group}: evaluation timed out after ${r.durationMs} ms; ${timedOut} of ${r.ruleCount} rules not evaluated this time (the next evaluation starts with them)`,
+        );
+      }
+      // ClickHouse is up when it answered every query that was not cut by the timeout: a group that
+      // runs out of time is slow, not a store that is down.
+      if (r.evaluations.length === 0 || r.evaluations.some((e) => e.error)) return;
       metrics.setClickHouseUp(true);
+      if (!r.ok) return;
       // The malformed-run count is one cheap aggregate; once a minute is plenty.
       if (r.at - lastMalformedCheck > 60_000) {
         lastMalformedCheck = r.at;

@@ -122,7 +122,7 @@ export class Daemon {
         new GroupRunner(cap === null ? group : { ...group, timeoutMs: Math.min(group.timeoutMs, cap) }, {
           clock,
           logger,
-          onSkip: (g) => metrics.recordSkipped(g.name),
+          onSkip: (g) => metrics.recordSkipped(g.name, g.rules.map((r) => r.alert)),
           run: async (g, at, signal) => {
             await engine.evaluateGroup(g, at, signal);
           },

@@ -11,6 +11,7 @@ import type { AggregateSource } from '../signals/aggregateQuery.js';
 import type { Measurement } from '../signals/result.js';
 import type { WindowBounds } from '../signals/types.js';
 import type { Clock } from '../util/clock.js';
+import type { SkippedRule } from './skips.js';
 
 /** A measured series with the engine's verdict on it. */
 export interface SeriesEvaluation extends Measurement {
@@ -37,6 +38,10 @@ export interface GroupResult {
   readonly ok: boolean;
   readonly durationMs: number;
   readonly evaluations: readonly RuleEvaluation[];
+  /** Rules not evaluated because the evaluation was aborted (its timeout, a shutdown), with why. */
+  readonly skipped: readonly SkippedRule[];
+  /** Rules in the group: evaluations + skipped. */
+  readonly ruleCount: number;
 }
 
 /** One change of state of one series, with the series as it is after the change. */
