@@ -120,7 +120,9 @@ async function main() {
   child.on('exit', (code, sig) => (exited = { code, sig }));
 
   const url = `http://127.0.0.1:${port}/metrics`;
-  const scrape = async () => parseMetrics(await (await fetch(url, { signal: AbortSignal.timeout(10_000) })).text());
+  // Generous: a daemon starved of CPU (the soak runs niced on a shared machine) answers late, and
+  // how late is itself a figure (scrape_ms).
+  const scrape = async () => parseMetrics(await (await fetch(url, { signal: AbortSignal.timeout(60_000) })).text());
   const startedAt = Date.now();
   for (;;) {
     if (exited) throw new Error(`daemon exited before serving: ${JSON.stringify(exited)}`);
@@ -139,7 +141,15 @@ async function main() {
     await sleep(Math.max(0, next - Date.now()));
     if (exited) throw new Error(`daemon exited during the soak: ${JSON.stringify(exited)}`);
     const probeStart = Date.now();
-    const m = await scrape();
+    let m;
+    try {
+      m = await scrape();
+    } catch (err) {
+      samples.push({ t_s: Math.round((Date.now() - startedAt) / 1000), error: String(err?.message ?? err), scrape_ms: Date.now() - probeStart });
+      stderr(`soak: scrape failed: ${samples.at(-1).error}`);
+      if (Date.now() >= endAt) break;
+      continue;
+    }
     samples.push({
       t_s: Math.round((Date.now() - startedAt) / 1000),
       rss_mb: mb(m.agentdrift_process_resident_memory_bytes),
@@ -159,12 +169,13 @@ async function main() {
   await Promise.race([new Promise((r) => child.on('exit', r)), sleep(30_000)]);
   if (!exited) child.kill('SIGKILL');
 
-  const warm = samples.filter((s) => s.t_s >= WARMUP_MIN * 60);
+  const ok = samples.filter((s) => s.error === undefined);
+  const warm = ok.filter((s) => s.t_s >= WARMUP_MIN * 60);
   const stats = (key, xs) => {
     const v = xs.map((s) => s[key]).filter((x) => x !== null);
     return { first: v[0], last: v.at(-1), min: Math.min(...v), max: Math.max(...v) };
   };
-  const last = samples.at(-1);
+  const last = ok.at(-1);
   // Linear fit of the post-warm-up samples: MB per hour, the drift a leak would show.
   const slope = (key) => {
     const pts = warm.map((s) => [s.t_s / 3600, s[key]]);
@@ -187,6 +198,8 @@ async function main() {
       group_evaluation_failures: last.group_failures,
       overlaps_skipped_ticks: last.overlaps,
       rule_evaluations_skipped: last.rule_evaluations_skipped,
+      failed_scrapes: samples.length - ok.length,
+      scrape_ms_max: Math.max(...samples.map((s) => s.scrape_ms)),
       daemon_log_bytes: logBytes,
       daemon_log_messages: Object.fromEntries([...warnings.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10)),
     },

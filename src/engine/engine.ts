@@ -5,7 +5,7 @@
  * firing set to the notify port, count through the record port, and persist. Everything outside
  * (query, clock, notify, record, persist) comes in through `EnginePorts`.
  */
-import { applyEvaluation, applyQueryError, carryOver, seriesOf, type AlertSeries, type AlertStates, type SeriesChange } from '../alerting/state.js';
+import { applyEvaluation, applyQueryError, carryOver, newAlertStates, seriesOf, type AlertSeries, type AlertStates, type SeriesChange } from '../alerting/state.js';
 import { deserializeAlerts, serializeAlerts, type SerializedAlert } from '../alerting/stateFile.js';
 import type { Evidence } from '../alerting/types.js';
 import { renderTemplate } from '../rules/template.js';
@@ -17,7 +17,7 @@ import { abortReason, nextStart, rotated, type SkippedRule } from './skips.js';
 import type { AlertStateView, EnginePorts, FiringAlert, GroupResult, RuleEvaluation, SeriesEvaluation, TransitionEvent } from './types.js';
 
 export class Engine implements AlertStateView {
-  private states: AlertStates = new Map();
+  private states: AlertStates = newAlertStates();
   private ruleIndex = new Map<string, Rule>();
   /** Rules whose history was already replayed once (see warmStart). */
   private readonly warmed = new Set<string>();

@@ -11,7 +11,7 @@
  * CURRENT state in the `alertstate` label with value 1, so `count by (alertstate)` counts alerts.
  */
 import { Registry, collectDefaultMetrics, type Gauge } from 'prom-client';
-import type { AlertSeries } from '../alerting/state.js';
+import { AlertStates, type AlertSeries } from '../alerting/state.js';
 import type { Evidence } from '../alerting/types.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { SkippedRule } from '../engine/skips.js';
@@ -179,7 +179,10 @@ export class DriftMetrics {
   /** After each rule evaluation: counts the series the cap leaves out (and says so in the log). */
   recordRuleEvaluation(rule: Pick<Rule, 'alert'>): void {
     let series = 0;
-    for (const s of this.source?.alertStates.values() ?? []) if (s.alert === rule.alert) series++;
+    const states = this.source?.alertStates;
+    // The engine's states are indexed by alert (a scan per rule would be quadratic in rules).
+    if (states instanceof AlertStates) series = states.idsOf(rule.alert).size;
+    else for (const s of states?.values() ?? []) if (s.alert === rule.alert) series++;
     const dropped = series - this.maxSeriesPerRule;
     if (dropped <= 0) return;
     this.events.overflow.inc({ rule: rule.alert }, dropped);
