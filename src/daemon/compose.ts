@@ -51,6 +51,12 @@ export function stalenessBound(rules: RuleSet | null): number {
   return 3 * longest;
 }
 
+/** The longest time between two evaluations of a group (a cron group: one hour, as in stalenessBound). */
+export function longestInterval(rules: RuleSet | null): number {
+  if (!rules || rules.groups.length === 0) return 0;
+  return Math.max(...rules.groups.map((g) => (g.schedule.kind === 'interval' ? g.schedule.everyMs : 60 * 60_000)));
+}
+
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
 export function composeDaemon(o: ComposeOptions): Daemon {
@@ -63,7 +69,12 @@ export function composeDaemon(o: ComposeOptions): Daemon {
   const metrics = new DriftMetrics({ maxSeriesPerRule: config.evaluation.maxSeriesPerRule, logger });
 
   // 3. The notification pipeline.
-  const notifiers = buildNotifiers(o.notify, { externalURL: o.externalUrl, now: () => clock.now() });
+  const notifiers = buildNotifiers(o.notify, {
+    externalURL: o.externalUrl,
+    now: () => clock.now(),
+    // Read at each send, so a reload that lengthens an interval lengthens endsAt with it.
+    evaluationIntervalMs: () => longestInterval(daemon.rules),
+  });
   metrics.registerReceivers(notifiers.map((n) => ({ name: n.name, integration: n.integration })));
   const dispatcher = new Dispatcher({
     route: o.notify.route,
