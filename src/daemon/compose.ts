@@ -27,6 +27,7 @@ import type { RuleSet } from '../rules/types.js';
 import { qualified, type StoreNames } from '../store/schema.js';
 import { malformedRunCount } from '../store/status.js';
 import type { Clock } from '../util/clock.js';
+import { coalesce } from '../util/coalesce.js';
 import { AggregatesLookup } from './aggregatesLookup.js';
 import { Daemon } from './daemon.js';
 
@@ -121,7 +122,9 @@ export function composeDaemon(o: ComposeOptions): Daemon {
       }
     },
   };
-  const saveState = () => state.save({ version: 2, savedAt: clock.now(), alerts: engine.snapshot(), notifications: dispatcher.snapshot() });
+  // Coalesced: a save requested while one is written is done once, right after it, with the state
+  // as it is then (saves serialize the whole state: queuing one per group evaluation does not scale).
+  const saveState = coalesce(() => state.save({ version: 2, savedAt: clock.now(), alerts: engine.snapshot(), notifications: dispatcher.snapshot() }));
   const aggregates = new AggregatesLookup(ch, names, config.aggregates, clock, logger);
   const engine: Engine = new Engine({
     query: (sql, params, signal) => ch.query(sql, params, { signal }),
