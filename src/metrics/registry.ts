@@ -18,7 +18,7 @@ import type { SkippedRule } from '../engine/skips.js';
 import type { Rule, RuleSet } from '../rules/types.js';
 import { capSeries, magnitudeOf } from './cap.js';
 import { defineEventMetrics, defineSeriesGauges, type EventMetrics, type SeriesGaugeName, type SeriesGauges } from './definitions.js';
-import { ruleLabels, seriesLabels, type SeriesLabelName, type SeriesLabels } from './labels.js';
+import { boundLabelValue, ruleLabels, seriesLabels, type SeriesLabelName, type SeriesLabels } from './labels.js';
 import { NOTIFICATION_FAILURE_REASONS, isNotificationFailureReason, type NotificationFailureReason } from './reasons.js';
 
 export const DEFAULT_MAX_SERIES_PER_RULE = 500;
@@ -209,7 +209,7 @@ export class DriftMetrics {
     }
     for (const g of wanted) this.initGroup(g);
     // Skip counters of rules (or groups) no longer loaded go, like the rules' other series.
-    const loaded = new Set(rules.groups.flatMap((g) => g.rules.map((r) => `${g.name}\u0000${r.alert}`)));
+    const loaded = new Set(rules.groups.flatMap((g) => g.rules.map((r) => `${boundLabelValue(g.name)}\u0000${boundLabelValue(r.alert)}`)));
     for (const k of [...this.skippedRules]) {
       const [group, rule, reason] = k.split('\u0000') as [string, string, string];
       if (loaded.has(`${group}\u0000${rule}`)) continue;
@@ -246,9 +246,11 @@ export class DriftMetrics {
 
   /** Rules of `group` not evaluated at a tick, each with why (agentdrift_rule_evaluations_skipped_total). */
   recordRulesSkipped(group: string, skipped: readonly SkippedRule[]): void {
-    for (const { rule, reason } of skipped) {
-      this.events.ruleSkipped.inc({ group, rule, reason });
-      this.skippedRules.add(`${group}\u0000${rule}\u0000${reason}`);
+    for (const s of skipped) {
+      // Bounded like every label value (a group or alert name may be long; README "Limits").
+      const [g, rule, reason] = [boundLabelValue(group), boundLabelValue(s.rule), s.reason];
+      this.events.ruleSkipped.inc({ group: g, rule, reason });
+      this.skippedRules.add(`${g}\u0000${rule}\u0000${reason}`);
     }
   }
 
