@@ -7,7 +7,7 @@
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import type { AlertSeries, AlertStates } from './state.js';
+import { newAlertStates, type AlertSeries, type AlertStates } from './state.js';
 import { seriesId } from './types.js';
 
 /** A series as stored: everything but its id, which is recomputed on load. */
@@ -70,7 +70,7 @@ export function serializeAlerts(states: AlertStates): SerializedAlert[] {
 
 /** Ids are recomputed rather than stored, so a snapshot cannot disagree with `seriesId`. */
 export function deserializeAlerts(alerts: readonly SerializedAlert[]): AlertStates {
-  const states: AlertStates = new Map();
+  const states = newAlertStates();
   for (const a of alerts) {
     const id = seriesId(a.alert, a.labels);
     states.set(id, {

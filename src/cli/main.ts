@@ -1,4 +1,5 @@
 /** The `agentdrift` command line. Every command that touches data accepts --config and --clickhouse. */
+import { alertmanagerOnly } from '../notify/replica.js';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { StateFileError } from '../alerting/stateFile.js';
@@ -372,9 +373,17 @@ export function buildProgram(): Command {
     .option('--migrate', 'run `migrate` first (needs DDL rights; the daemon itself only reads)')
     .option('--demo-end <iso>', 'end of the demo period --demo seeds (default: the daemon\'s current time)', isoTime)
     .option('--now <iso>', 'start the daemon\'s clock at this time instead of the system time (it then advances in real time): replays a pinned period, as the tests do', isoTime)
-    .action(async (o: GlobalOptions & { demo?: boolean; migrate?: boolean; demoEnd?: number; now?: number }) => {
-      const { config, notify } = await resolveSettings(o);
+    .option('--alertmanager-only', 'send to the Alertmanager receivers only, not to Slack, email or webhooks: for every replica but one (README, "Running two replicas")')
+    .action(async (o: GlobalOptions & { demo?: boolean; migrate?: boolean; demoEnd?: number; now?: number; alertmanagerOnly?: boolean }) => {
+      const settings = await resolveSettings(o);
+      const { config } = settings;
       const logger = loggerFor(config, o);
+      let notify = settings.notify;
+      if (o.alertmanagerOnly) {
+        const only = alertmanagerOnly(notify);
+        notify = only.notify;
+        logger.info({ disabled_receivers: only.disabled }, `--alertmanager-only: direct receivers not used by this replica${only.disabled.length > 0 ? `: ${only.disabled.join(', ')}` : ''}`);
+      }
       const ch = await openStore(config);
       const names = storeNames(config);
       const daemon = composeDaemon({

@@ -29,6 +29,7 @@ import type { RuleSet } from '../rules/types.js';
 import { qualified, type StoreNames } from '../store/schema.js';
 import { malformedRunCount } from '../store/status.js';
 import type { Clock } from '../util/clock.js';
+import { coalesce } from '../util/coalesce.js';
 import { AggregatesLookup } from './aggregatesLookup.js';
 import { Daemon } from './daemon.js';
 
@@ -53,6 +54,12 @@ export function stalenessBound(rules: RuleSet | null): number {
   return 3 * longest;
 }
 
+/** The longest time between two evaluations of a group (a cron group: one hour, as in stalenessBound). */
+export function longestInterval(rules: RuleSet | null): number {
+  if (!rules || rules.groups.length === 0) return 0;
+  return Math.max(...rules.groups.map((g) => (g.schedule.kind === 'interval' ? g.schedule.everyMs : 60 * 60_000)));
+}
+
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
 export function composeDaemon(o: ComposeOptions): Daemon {
@@ -65,7 +72,12 @@ export function composeDaemon(o: ComposeOptions): Daemon {
   const metrics = new DriftMetrics({ maxSeriesPerRule: config.evaluation.maxSeriesPerRule, logger });
 
   // 3. The notification pipeline.
-  const notifiers = buildNotifiers(o.notify, { externalURL: o.externalUrl, now: () => clock.now() });
+  const notifiers = buildNotifiers(o.notify, {
+    externalURL: o.externalUrl,
+    now: () => clock.now(),
+    // Read at each send, so a reload that lengthens an interval lengthens endsAt with it.
+    evaluationIntervalMs: () => longestInterval(daemon.rules),
+  });
   metrics.registerReceivers(notifiers.map((n) => ({ name: n.name, integration: n.integration })));
   const dispatcher = new Dispatcher({
     route: o.notify.route,
@@ -88,9 +100,20 @@ export function composeDaemon(o: ComposeOptions): Daemon {
       if (ev.error) metrics.setClickHouseUp(false);
     },
     group: (r) => {
-      metrics.recordGroupEvaluation(r.group, r.durationMs, r.ok, r.at);
-      if (!r.ok) return;
+      metrics.recordGroupEvaluation(r.group, r.durationMs, r.ok, r.at, r.evaluations.length);
+      metrics.recordRulesSkipped(r.group, r.skipped);
+      const timedOut = r.skipped.filter((s) => s.reason === 'timeout').length;
+      if (timedOut > 0) {
+        logger.warn(
+          { group: r.group, rules: r.ruleCount, evaluated: r.evaluations.length, skipped: timedOut, duration_ms: r.durationMs, reason: 'timeout' },
+          `group ${r.group}: evaluation timed out after ${r.durationMs} ms; ${timedOut} of ${r.ruleCount} rules not evaluated this time (the next evaluation starts with them)`,
+        );
+      }
+      // ClickHouse is up when it answered every query that was not cut by the timeout: a group that
+      // runs out of time is slow, not a store that is down.
+      if (r.evaluations.length === 0 || r.evaluations.some((e) => e.error)) return;
       metrics.setClickHouseUp(true);
+      if (!r.ok) return;
       // The malformed-run count is one cheap aggregate; once a minute is plenty.
       if (r.at - lastMalformedCheck > 60_000) {
         lastMalformedCheck = r.at;
@@ -101,7 +124,9 @@ export function composeDaemon(o: ComposeOptions): Daemon {
       }
     },
   };
-  const saveState = () => state.save({ version: 2, savedAt: clock.now(), alerts: engine.snapshot(), notifications: dispatcher.snapshot() });
+  // Coalesced: a save requested while one is written is done once, right after it, with the state
+  // as it is then (saves serialize the whole state: queuing one per group evaluation does not scale).
+  const saveState = coalesce(() => state.save({ version: 2, savedAt: clock.now(), alerts: engine.snapshot(), notifications: dispatcher.snapshot() }));
   const aggregates = new AggregatesLookup(ch, names, config.aggregates, clock, logger);
   // Explanations of pending and firing alerts (src/explain), cached per series.
   const explainer = new SeriesExplainer({

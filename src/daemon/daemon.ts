@@ -17,7 +17,7 @@ import type { HttpServer } from '../http/server.js';
 import type { Logger } from '../log.js';
 import type { DriftMetrics } from '../metrics/registry.js';
 import type { Dispatcher } from '../notify/dispatcher.js';
-import { loadRuleFiles } from '../rules/load.js';
+import { loadRuleFilesOffThread } from '../rules/loadOffThread.js';
 import type { RuleSet } from '../rules/types.js';
 import { formatProblems } from '../yaml/problem.js';
 import { migrate } from '../store/migrate.js';
@@ -75,7 +75,7 @@ export class Daemon {
   /** Loads rules (refusing to start on invalid ones), prepares the store, restores state, starts the groups. */
   async start(): Promise<void> {
     const { config, logger, ch, names, engine, dispatcher, metrics } = this.parts;
-    const loaded = await loadRuleFiles(config.rules);
+    const loaded = await loadRuleFilesOffThread(config.rules);
     if (!loaded.ruleSet) {
       throw new InvalidRulesError(`invalid rules, not starting:\n${formatProblems(loaded.problems).join('\n')}`);
     }
@@ -122,7 +122,7 @@ export class Daemon {
         new GroupRunner(cap === null ? group : { ...group, timeoutMs: Math.min(group.timeoutMs, cap) }, {
           clock,
           logger,
-          onSkip: (g) => metrics.recordSkipped(g.name),
+          onSkip: (g) => metrics.recordSkipped(g.name, g.rules.map((r) => r.alert)),
           run: async (g, at, signal) => {
             await engine.evaluateGroup(g, at, signal);
           },
@@ -141,7 +141,7 @@ export class Daemon {
   private async reloadNow(reason: string): Promise<boolean> {
     const { logger, config, engine, metrics } = this.parts;
     if (this.closing) return false;
-    const loaded = await loadRuleFiles(config.rules);
+    const loaded = await loadRuleFilesOffThread(config.rules);
     if (!loaded.ruleSet) {
       logger.error({ reason, problems: formatProblems(loaded.problems) }, 'rule reload failed: keeping the previous rules running');
       metrics.recordReload(false);

@@ -5,7 +5,7 @@
  * firing set to the notify port, count through the record port, and persist. Everything outside
  * (query, clock, notify, record, persist) comes in through `EnginePorts`.
  */
-import { applyEvaluation, applyQueryError, carryOver, seriesOf, type AlertSeries, type AlertStates, type SeriesChange } from '../alerting/state.js';
+import { applyEvaluation, applyQueryError, carryOver, newAlertStates, seriesOf, type AlertSeries, type AlertStates, type SeriesChange } from '../alerting/state.js';
 import { deserializeAlerts, serializeAlerts, type SerializedAlert } from '../alerting/stateFile.js';
 import type { Evidence } from '../alerting/types.js';
 import { renderTemplate } from '../rules/template.js';
@@ -13,14 +13,17 @@ import { formatPercentChange, humanize } from '../util/format.js';
 import type { Rule, RuleGroup, RuleSet } from '../rules/types.js';
 import { SIGNAL_IMPLS, windowsFor } from '../signals/index.js';
 import { evaluateRule, sharedQueries, type QueryFn } from './evaluate.js';
+import { abortReason, nextStart, rotated, type SkippedRule } from './skips.js';
 import type { AlertStateView, EnginePorts, FiringAlert, GroupResult, RuleEvaluation, SeriesEvaluation, SeriesExplanation, TransitionEvent } from './types.js';
 
 export class Engine implements AlertStateView {
-  private states: AlertStates = new Map();
+  private states: AlertStates = newAlertStates();
   private ruleIndex = new Map<string, Rule>();
   /** Rules whose history was already replayed once (see warmStart). */
   private readonly warmed = new Set<string>();
   private lastOkAt: number | null = null;
+  /** Per group: the index of the rule its next evaluation starts with (see skips.ts). */
+  private readonly cursor = new Map<string, number>();
 
   constructor(private readonly ports: EnginePorts) {}
 
@@ -118,32 +121,48 @@ export class Engine implements AlertStateView {
     return out;
   }
 
+  /**
+   * Evaluates the rules of `group` at `at`, one after another, starting where the previous
+   * evaluation of the group could not go on (see skips.ts). When `signal` aborts (the group's
+   * timeout, a shutdown), the rule whose queries were cut and every rule after it are reported as
+   * skipped with the reason, not as failed: an aborted query says nothing about ClickHouse or the data.
+   */
   async evaluateGroup(group: RuleGroup, at: number, signal?: AbortSignal): Promise<GroupResult> {
     const { clock } = this.ports;
     const started = clock.now();
     const evaluations: RuleEvaluation[] = [];
     const transitions: TransitionEvent[] = [];
-    let ok = true;
+    const skipped: SkippedRule[] = [];
+    const start = this.cursor.get(group.name) ?? 0;
+    const order = rotated(group.rules, start);
     // Rules of the group that need the same aggregates at the same time share one query.
     const shared = new Map<string, Promise<Record<string, unknown>[]>>();
-    for (const rule of group.rules) {
-      if (signal?.aborted) {
-        ok = false;
-        break;
+    for (let i = 0; i < order.length; i++) {
+      const rule = order[i]!;
+      if (!signal?.aborted) {
+        await this.warmStart(rule, at, signal, shared);
+        const ev = await this.evaluate(rule, at, signal, shared);
+        if (!(signal?.aborted && ev.error)) {
+          evaluations.push(ev);
+          const changes = this.apply(rule, ev);
+          // Pending and firing series get their explanation (and example runs) before the
+          // transitions go out, so a firing notification carries them.
+          await this.explain(rule, at, signal);
+          const events = changes.map((c) => this.event(rule, c));
+          this.ports.record?.rule(ev);
+          this.report(rule, ev, events);
+          transitions.push(...events);
+          continue;
+        }
       }
-      await this.warmStart(rule, at, signal, shared);
-      const ev = await this.evaluate(rule, at, signal, shared);
-      evaluations.push(ev);
-      if (ev.error) ok = false;
-      const changes = this.apply(rule, ev);
-      await this.explain(rule, at, signal);
-      const events = changes.map((c) => this.event(rule, c));
-      this.ports.record?.rule(ev);
-      this.report(rule, ev, events);
-      transitions.push(...events);
+      const reason = abortReason(signal!);
+      for (const r of order.slice(i)) skipped.push({ rule: r.alert, reason });
+      break;
     }
+    this.cursor.set(group.name, nextStart(group.rules, start, evaluations.length));
+    const ok = skipped.length === 0 && evaluations.every((e) => !e.error);
     if (ok) this.lastOkAt = at;
-    const result: GroupResult = { group: group.name, at, ok, durationMs: clock.now() - started, evaluations };
+    const result: GroupResult = { group: group.name, at, ok, durationMs: clock.now() - started, evaluations, skipped, ruleCount: group.rules.length };
     this.publish(at, transitions, { group: group.name });
     this.ports.record?.group(result);
     await this.persist();

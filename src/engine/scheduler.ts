@@ -16,6 +16,7 @@ import { parse as parseCron } from 'node-cron';
 import type { Logger } from '../log.js';
 import type { RuleGroup } from '../rules/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
+import { EvaluationTimeoutError } from './skips.js';
 
 export interface RunnerDeps {
   readonly run: (group: RuleGroup, at: number, signal: AbortSignal) => Promise<void>;
@@ -212,7 +213,9 @@ export class GroupRunner {
     }
     const controller = new AbortController();
     this.controller = controller;
-    const timeout = this.deps.clock.setTimer(this.group.timeoutMs, () => controller.abort(new Error(`evaluation timed out after ${this.group.timeoutMs} ms`)));
+    // A typed reason: the engine reports the rules it did not reach as skipped by a timeout, not as
+    // failed queries (which would read as ClickHouse being down).
+    const timeout = this.deps.clock.setTimer(this.group.timeoutMs, () => controller.abort(new EvaluationTimeoutError(this.group.timeoutMs)));
     const at = this.deps.clock.now();
     // The async wrapper turns a synchronous throw into a rejection, so it cannot escape a timer
     // callback and stop the schedule.

@@ -12,6 +12,7 @@ import type { Measurement } from '../signals/result.js';
 import type { WindowBounds } from '../signals/types.js';
 import type { Clock } from '../util/clock.js';
 import type { ExplanationSummary } from '../explain/types.js';
+import type { SkippedRule } from './skips.js';
 
 /** A measured series with the engine's verdict on it. */
 export interface SeriesEvaluation extends Measurement {
@@ -38,6 +39,10 @@ export interface GroupResult {
   readonly ok: boolean;
   readonly durationMs: number;
   readonly evaluations: readonly RuleEvaluation[];
+  /** Rules not evaluated because the evaluation was aborted (its timeout, a shutdown), with why. */
+  readonly skipped: readonly SkippedRule[];
+  /** Rules in the group: evaluations + skipped. */
+  readonly ruleCount: number;
 }
 
 /** One change of state of one series, with the series as it is after the change. */

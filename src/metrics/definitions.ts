@@ -109,6 +109,18 @@ export function defineEventMetrics(registers: Registry[], collectPending: Collec
       labelNames: ['group'],
       registers,
     }),
+    ruleEvaluations: new Counter<'group'>({
+      name: 'agentdrift_rule_evaluations_total',
+      help: 'Rule evaluations completed in a rule group (successful or with a query error).',
+      labelNames: ['group'],
+      registers,
+    }),
+    ruleSkipped: new Counter<'group' | 'rule' | 'reason'>({
+      name: 'agentdrift_rule_evaluations_skipped_total',
+      help: 'Scheduled rule evaluations not done, per rule and reason: timeout (the group ran out of time), overlap (the tick was skipped), shutdown.',
+      labelNames: ['group', 'rule', 'reason'],
+      registers,
+    }),
     rulesLoaded: new Gauge({
       name: 'agentdrift_rules_loaded',
       help: 'Rules in the rule set currently being evaluated.',

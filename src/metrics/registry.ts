@@ -11,13 +11,14 @@
  * CURRENT state in the `alertstate` label with value 1, so `count by (alertstate)` counts alerts.
  */
 import { Registry, collectDefaultMetrics, type Gauge } from 'prom-client';
-import type { AlertSeries } from '../alerting/state.js';
+import { AlertStates, type AlertSeries } from '../alerting/state.js';
 import type { Evidence } from '../alerting/types.js';
 import { silentLogger, type Logger } from '../log.js';
+import type { SkippedRule } from '../engine/skips.js';
 import type { Rule, RuleSet } from '../rules/types.js';
 import { capSeries, magnitudeOf } from './cap.js';
 import { defineEventMetrics, defineSeriesGauges, type EventMetrics, type SeriesGaugeName, type SeriesGauges } from './definitions.js';
-import { ruleLabels, seriesLabels, type SeriesLabelName, type SeriesLabels } from './labels.js';
+import { boundLabelValue, ruleLabels, seriesLabels, type SeriesLabelName, type SeriesLabels } from './labels.js';
 import { NOTIFICATION_FAILURE_REASONS, isNotificationFailureReason, type NotificationFailureReason } from './reasons.js';
 
 export const DEFAULT_MAX_SERIES_PER_RULE = 500;
@@ -69,6 +70,8 @@ export class DriftMetrics {
   private readonly groups = new Set<string>();
   /** Rules with an overflow counter, so a reload that removes the rule removes its counter. */
   private readonly overflowRules = new Set<string>();
+  /** group, rule, reason (NUL-separated) of every skip counter, so a reload removes a removed rule's. */
+  private readonly skippedRules = new Set<string>();
   private receivers: ReceiverIntegration[] = [];
   private readonly events: EventMetrics;
   private readonly series: SeriesGauges;
@@ -176,7 +179,10 @@ export class DriftMetrics {
   /** After each rule evaluation: counts the series the cap leaves out (and says so in the log). */
   recordRuleEvaluation(rule: Pick<Rule, 'alert'>): void {
     let series = 0;
-    for (const s of this.source?.alertStates.values() ?? []) if (s.alert === rule.alert) series++;
+    const states = this.source?.alertStates;
+    // The engine's states are indexed by alert (a scan per rule would be quadratic in rules).
+    if (states instanceof AlertStates) series = states.idsOf(rule.alert).size;
+    else for (const s of states?.values() ?? []) if (s.alert === rule.alert) series++;
     const dropped = series - this.maxSeriesPerRule;
     if (dropped <= 0) return;
     this.events.overflow.inc({ rule: rule.alert }, dropped);
@@ -198,10 +204,18 @@ export class DriftMetrics {
     for (const g of [...this.groups]) {
       if (wanted.has(g)) continue;
       const e = this.events;
-      for (const m of [e.groupDuration, e.groupEvaluations, e.groupFailures, e.groupLastSuccess, e.groupSkipped]) m.remove({ group: g });
+      for (const m of [e.groupDuration, e.groupEvaluations, e.groupFailures, e.groupLastSuccess, e.groupSkipped, e.ruleEvaluations]) m.remove({ group: g });
       this.groups.delete(g);
     }
     for (const g of wanted) this.initGroup(g);
+    // Skip counters of rules (or groups) no longer loaded go, like the rules' other series.
+    const loaded = new Set(rules.groups.flatMap((g) => g.rules.map((r) => `${boundLabelValue(g.name)}\u0000${boundLabelValue(r.alert)}`)));
+    for (const k of [...this.skippedRules]) {
+      const [group, rule, reason] = k.split('\u0000') as [string, string, string];
+      if (loaded.has(`${group}\u0000${rule}`)) continue;
+      this.events.ruleSkipped.remove({ group, rule, reason });
+      this.skippedRules.delete(k);
+    }
     for (const alert of [...this.overflowRules]) {
       if (alerts.has(alert)) continue;
       this.events.overflow.remove({ rule: alert });
@@ -214,17 +228,30 @@ export class DriftMetrics {
   }
 
   /** `at` is the evaluation time in ms since the epoch. */
-  recordGroupEvaluation(group: string, durationMs: number, ok: boolean, at: number): void {
+  recordGroupEvaluation(group: string, durationMs: number, ok: boolean, at: number, ruleEvaluations = 0): void {
     this.initGroup(group);
     this.events.groupDuration.observe({ group }, Math.max(0, durationMs) / 1000);
     this.events.groupEvaluations.inc({ group });
+    if (ruleEvaluations > 0) this.events.ruleEvaluations.inc({ group }, ruleEvaluations);
     if (ok) this.events.groupLastSuccess.set({ group }, at / 1000);
     else this.events.groupFailures.inc({ group });
   }
 
-  recordSkipped(group: string): void {
+  /** A tick of `group` skipped because its previous evaluation was still running: every rule of it skipped. */
+  recordSkipped(group: string, rules: readonly string[] = []): void {
     this.initGroup(group);
     this.events.groupSkipped.inc({ group });
+    this.recordRulesSkipped(group, rules.map((rule) => ({ rule, reason: 'overlap' as const })));
+  }
+
+  /** Rules of `group` not evaluated at a tick, each with why (agentdrift_rule_evaluations_skipped_total). */
+  recordRulesSkipped(group: string, skipped: readonly SkippedRule[]): void {
+    for (const s of skipped) {
+      // Bounded like every label value (a group or alert name may be long; README "Limits").
+      const [g, rule, reason] = [boundLabelValue(group), boundLabelValue(s.rule), s.reason];
+      this.events.ruleSkipped.inc({ group: g, rule, reason });
+      this.skippedRules.add(`${g}\u0000${rule}\u0000${reason}`);
+    }
   }
 
   /**
@@ -282,6 +309,7 @@ export class DriftMetrics {
     this.events.groupEvaluations.inc({ group }, 0);
     this.events.groupFailures.inc({ group }, 0);
     this.events.groupSkipped.inc({ group }, 0);
+    this.events.ruleEvaluations.inc({ group }, 0);
   }
 }
 

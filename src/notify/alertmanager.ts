@@ -2,10 +2,17 @@
  * Hands alerts to a Prometheus Alertmanager through its v2 API, for teams that already route,
  * group and silence there. agentdrift then behaves like a Prometheus server towards it:
  *
- *  - A firing alert is sent with endsAt = now + 4 × resend_interval, exactly Prometheus' choice
- *    (`ValidUntil = ts + 4 * max(resend_delay, interval)`). The dispatcher re-sends every
- *    resend_interval while the alert fires, so endsAt keeps moving ahead; if agentdrift dies, the
- *    alert resolves by itself in Alertmanager after four missed re-sends instead of firing forever.
+ *  - A firing alert is sent with endsAt = now + 4 × max(resend_interval, evaluation interval),
+ *    exactly Prometheus' choice (`ValidUntil = ts + 4 * max(resend_delay, interval)`). Re-sends
+ *    happen after evaluations, so with rules evaluated every 5m and a 1m resend_interval an alert
+ *    valid for only 4 resend intervals would expire in Alertmanager between two evaluations. The
+ *    dispatcher re-sends at least every resend_interval while the alert fires, so endsAt keeps
+ *    moving ahead; if agentdrift dies, the alert resolves by itself in Alertmanager after four
+ *    missed re-sends instead of firing forever.
+ *  - Labels are the alert's own (alertname, signal, rule and group labels), never anything about the
+ *    sending process: two replicas evaluating the same rules on the same data send identical label
+ *    sets, which Alertmanager deduplicates into one alert and one notification, and either
+ *    replica's re-sends keep it firing while the other is down (Prometheus' HA model).
  *    A firing alert that already carries an endsAt (a test alert) keeps it.
  *  - A resolved alert is sent with endsAt = the time it resolved, which ends it in Alertmanager.
  *
@@ -23,6 +30,8 @@ export interface AlertmanagerOptions {
   /** Base URL, e.g. http://alertmanager:9093 (a path prefix is kept). */
   readonly url: string;
   readonly resendIntervalMs?: number;
+  /** The longest evaluation interval of the loaded rules, read at each send (default: none). */
+  readonly evaluationIntervalMs?: () => number;
   readonly headers?: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
   readonly now?: () => number;
@@ -68,7 +77,7 @@ export class AlertmanagerNotifier implements Notifier {
         now: this.opts.now,
         fetch: this.opts.fetch,
       },
-      alerts.map((a) => postableAlert(a, now, this.resendIntervalMs)),
+      alerts.map((a) => postableAlert(a, now, Math.max(this.resendIntervalMs, this.opts.evaluationIntervalMs?.() ?? 0))),
       signal,
     );
   }
@@ -87,6 +96,7 @@ export function alertsEndpoint(base: string): string {
   }
 }
 
+/** `resendIntervalMs`: the longer of resend_interval and the evaluation interval (see the top of this file). */
 export function postableAlert(a: AlertNotification, now: number, resendIntervalMs: number): PostableAlert {
   const facts = alertFacts(a);
   const annotations: Record<string, string> = { ...a.annotations };

@@ -15,6 +15,8 @@ export interface BuildNotifiersOptions {
   readonly fetch?: typeof fetch;
   /** Scrubbed from every notifier's errors; buildNotifiers passes every secret of the config. */
   readonly secrets?: readonly string[];
+  /** The longest evaluation interval of the rules now loaded (Alertmanager's endsAt, see alertmanager.ts). */
+  readonly evaluationIntervalMs?: () => number;
 }
 
 export function buildNotifier(r: ReceiverConfig, opts: BuildNotifiersOptions = {}): Notifier {
@@ -25,7 +27,7 @@ export function buildNotifier(r: ReceiverConfig, opts: BuildNotifiersOptions = {
     case 'webhook':
       return new WebhookNotifier({ ...common, url: r.url, headers: r.headers, maxAlerts: r.maxAlerts, externalURL: opts.externalURL });
     case 'alertmanager':
-      return new AlertmanagerNotifier({ ...common, url: r.url, headers: r.headers, resendIntervalMs: r.resendIntervalMs });
+      return new AlertmanagerNotifier({ ...common, url: r.url, headers: r.headers, resendIntervalMs: r.resendIntervalMs, evaluationIntervalMs: opts.evaluationIntervalMs });
     case 'email':
       return new EmailNotifier({
         name: r.name,

@@ -73,10 +73,11 @@ function run(cmd: string, args: readonly string[]): Promise<{ code: number; outp
   });
 }
 
-export async function startAlertmanager(bins: AlertmanagerBinaries, opts: { readyTimeoutMs?: number; captureUrl?: string } = {}): Promise<Alertmanager> {
+/** `config`: a whole alertmanager.yml instead of the default (null receiver, optional capture route). */
+export async function startAlertmanager(bins: AlertmanagerBinaries, opts: { readyTimeoutMs?: number; captureUrl?: string; config?: string } = {}): Promise<Alertmanager> {
   const dir = mkdtempSync(join(tmpdir(), 'agentdrift-am-'));
   const configFile = join(dir, 'alertmanager.yml');
-  writeFileSync(configFile, configText(opts.captureUrl));
+  writeFileSync(configFile, opts.config ?? configText(opts.captureUrl));
   if (bins.amtool !== null) {
     const check = await run(bins.amtool, ['check-config', configFile]);
     if (check.code !== 0) {
