@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { StateFileError } from '../alerting/stateFile.js';
+import { acquireStateLock, StateLockError } from '../alerting/stateLock.js';
 import { ClickHouseAccessError } from '../clickhouse/client.js';
 import { TargetError } from '../clickhouse/target.js';
 import { hoursProgress, resetStore, seedDecision, seedDemo, storeContents, type SeedMode } from '../demo/seed.js';
@@ -313,10 +314,20 @@ export function buildProgram(): Command {
     .option('--migrate', 'run `migrate` first (needs DDL rights; the daemon itself only reads)')
     .option('--demo-end <iso>', 'end of the demo period --demo seeds (default: the daemon\'s current time)', isoTime)
     .option('--now <iso>', 'start the daemon\'s clock at this time instead of the system time (it then advances in real time): replays a pinned period, as the tests do', isoTime)
-    .action(async (o: GlobalOptions & { demo?: boolean; migrate?: boolean; demoEnd?: number; now?: number }) => {
+    .option('--fresh-state', 'start with empty alert and notification state: an existing state file and journal are moved aside (never deleted) first; needed after a corrupt state file was moved aside')
+    .action(async (o: GlobalOptions & { demo?: boolean; migrate?: boolean; demoEnd?: number; now?: number; freshState?: boolean }) => {
       const { config, notify } = await resolveSettings(o);
       const logger = loggerFor(config, o);
-      const ch = await openStore(config);
+      const clock = o.now === undefined ? systemClock : shiftedClock(o.now);
+      // Before the store: a second daemon on this state file is refused for that, whatever else it shares.
+      const lock = await acquireStateLock(config.stateFile, { logger, now: clock.now() });
+      let ch;
+      try {
+        ch = await openStore(config);
+      } catch (e) {
+        await lock.release();
+        throw e;
+      }
       const names = storeNames(config);
       const daemon = composeDaemon({
         config,
@@ -324,10 +335,12 @@ export function buildProgram(): Command {
         ch,
         names,
         logger,
-        clock: o.now === undefined ? systemClock : shiftedClock(o.now),
+        clock,
         externalUrl: externalUrl(config),
         demo: !!o.demo,
         migrate: !!o.migrate,
+        freshState: !!o.freshState,
+        lock,
         ...(o.demoEnd !== undefined ? { demoEndMs: o.demoEnd } : {}),
       });
       const stop = async (signal: string) => {
@@ -381,7 +394,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       err(`agentdrift: ${e.message}`);
       return 2;
     }
-    if (e instanceof ClickHouseAccessError || e instanceof InvalidRulesError || e instanceof StateFileError || e instanceof RollupUnavailableError) {
+    if (e instanceof ClickHouseAccessError || e instanceof InvalidRulesError || e instanceof StateFileError || e instanceof StateLockError || e instanceof RollupUnavailableError) {
       err(`agentdrift: ${e.message}`);
       return 1;
     }
