@@ -11,7 +11,7 @@
  * synchronous is what guarantees the record is on disk before the request leaves. What a record
  * means is the writer's business (notify/journal.ts): here it is opaque JSON.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, ftruncateSync, rmSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StateFileError } from './stateFile.js';
 
@@ -67,6 +67,10 @@ function parseLine(line: string): JournalEntry | null {
 /** The journal being written by this process. */
 export class StateJournal {
   private fd: number | null = null;
+  /** Bytes of whole records in the file, when known: a failed append is cut back to it. */
+  private size: number | null = null;
+  /** A failed append could not be cut back: nothing more is appended until a compaction rewrites the file. */
+  private broken = false;
   private seq: number;
   /** Records not yet known to be in the state file: what a compaction keeps. */
   private kept: JournalEntry[];
@@ -92,15 +96,20 @@ export class StateJournal {
   /** Appends one record and fsyncs it; returns its seq. Throws a StateFileError when it cannot. */
   append(record: unknown): number {
     const seq = this.seq + 1;
-    const line = `${JSON.stringify({ seq, record })}\n`;
+    const line = Buffer.from(`${JSON.stringify({ seq, record })}\n`, 'utf8');
     try {
+      if (this.broken) throw new Error('an earlier append failed and could not be undone; waiting for the next save');
       // 0o600: records carry rendered notifications meant for one receiver only.
-      this.fd ??= openSync(this.path, 'a', 0o600);
+      if (this.fd === null) {
+        this.fd = openSync(this.path, 'a', 0o600);
+        this.size = fstatSync(this.fd).size;
+      }
       writeSync(this.fd, line);
       fsyncSync(this.fd);
+      this.size = (this.size ?? 0) + line.length;
     } catch (err) {
-      // The fd may now sit after a partial line: start a fresh one next time (a torn line is read as such).
-      this.closeFd();
+      // A partial line would make every later record unreadable: cut it off, or stop appending.
+      this.undoPartial();
       throw new StateFileError(this.path, `could not append to state journal ${this.path}: ${(err as Error).message}`, 'write');
     }
     this.seq = seq;
@@ -120,6 +129,8 @@ export class StateJournal {
         this.fd ??= openSync(this.path, 'a', 0o600);
         ftruncateSync(this.fd, 0);
         fsyncSync(this.fd);
+        this.size = 0;
+        this.broken = false;
         return;
       }
       const tmp = `${this.path}.tmp-${process.pid}`;
@@ -133,11 +144,24 @@ export class StateJournal {
       this.closeFd();
       renameSync(tmp, this.path);
       syncDirSync(dirname(this.path));
+      this.broken = false;
     } catch (err) {
       rmSync(`${this.path}.tmp-${process.pid}`, { force: true });
       // Harmless for correctness: the records the state file holds are skipped by seq at the next start.
       throw new StateFileError(this.path, `could not compact state journal ${this.path}: ${(err as Error).message}`, 'write');
     }
+  }
+
+  private undoPartial(): void {
+    try {
+      if (this.fd !== null && this.size !== null) {
+        ftruncateSync(this.fd, this.size);
+        return;
+      }
+    } catch {
+      // fall through
+    }
+    if (this.fd !== null) this.broken = true;
   }
 
   close(): void {
@@ -152,6 +176,7 @@ export class StateJournal {
       // Closing a descriptor that failed a write: nothing more to do.
     }
     this.fd = null;
+    this.size = null;
   }
 }
 

@@ -62,6 +62,7 @@ export class DurableState implements StatePersistence {
   private failure: { at: number; message: string } | null = null;
   private lastSuccessAt: number | null = null;
   private closed = false;
+  private tornTail = false;
 
   constructor(private readonly o: DurableStateOptions) {
     this.store = new FileStateStore(o.path);
@@ -83,6 +84,8 @@ export class DurableState implements StatePersistence {
     }
     if (replay.unreadable > 0) logger.warn({ records: replay.unreadable }, 'unreadable delivery journal records were skipped');
     this.journal = new StateJournal(this.journalPath, entries, snapshot.journalSeq);
+    // A torn last line would run into the next record: rewrite the journal without it.
+    if (this.tornTail) this.journal.compact(snapshot.journalSeq);
     logger.debug({ path, journal_seq: this.journal.lastSeq }, 'state opened');
     return { alerts: snapshot.alerts, notifications: replay.notifications };
   }
@@ -96,8 +99,8 @@ export class DurableState implements StatePersistence {
     } catch (err) {
       if (!(err instanceof StateFileError)) throw err;
       const moved = await this.quarantine(path, err);
-      // The journal only means something on top of the file it follows.
-      const journal = await this.moveIfPresent(this.journalPath, 'corrupt');
+      // The journal only means something on top of the file it follows (an empty one holds nothing).
+      const journal = (await sizeOf(this.journalPath)) > 0 ? await this.moveIfPresent(this.journalPath, 'corrupt') : null;
       throw new StateFileError(path, `${err.message}: moved it aside to ${moved}${journal ? ` (and its journal to ${journal})` : ''}; not starting: ${FRESH_HINT}, or put a good copy back at ${path}`, err.problem);
     }
     if (!(await exists(path))) {
@@ -114,6 +117,7 @@ export class DurableState implements StatePersistence {
   private async readJournal(): Promise<JournalEntry[]> {
     try {
       const r = readJournal(this.journalPath);
+      this.tornTail = r.tornTail;
       if (r.tornTail) this.o.logger.warn({ journal: this.journalPath }, 'the last delivery journal record was cut short by a crash while it was written; it is ignored (its request had not been sent)');
       return r.entries;
     } catch (err) {
@@ -227,5 +231,13 @@ async function exists(p: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+async function sizeOf(p: string): Promise<number> {
+  try {
+    return (await stat(p)).size;
+  } catch {
+    return 0;
   }
 }
