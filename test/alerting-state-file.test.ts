@@ -9,6 +9,7 @@ import {
   StateFileError,
   emptySnapshot,
   fromSnapshot,
+  serializeAlerts,
   toSnapshot,
   type Snapshot,
   type StateStore,
@@ -98,8 +99,35 @@ describe('reads a version 1 state file', () => {
     const record = { state: 'firing', activeAt: 0, firedAt: m(30), resolvedAt: null, lastEvalAt: m(35), health: 'ok', lastError: null };
     await writeFile(path, JSON.stringify({ version: 1, savedAt: m(35), alerts: [{ alert: ALERT, labels: LABELS, record, value: 0.4 }], deliveries: [{ v: 1 }] }));
     const snap = await new FileStateStore(path).load();
-    expect(snap).toEqual({ version: 2, savedAt: m(35), alerts: [{ alert: ALERT, key: '', labels: LABELS, record, measured: false }], notifications: [{ v: 1 }] });
+    expect(snap).toEqual({ version: 3, savedAt: m(35), journalSeq: 0, alerts: [{ alert: ALERT, key: '', labels: LABELS, record, measured: false }], notifications: [{ v: 1 }] });
     expect(fromSnapshot(snap).get(KEY)?.record.state).toBe('firing');
+  });
+});
+
+describe('reads a version 2 state file', () => {
+  it('as version 3 with no journal records in it (every record beside it is newer)', async () => {
+    const path = join(dir, 'alerts.json');
+    const record = { state: 'firing', activeAt: 0, firedAt: m(30), resolvedAt: null, lastEvalAt: m(35), health: 'ok', lastError: null };
+    await writeFile(path, JSON.stringify({ version: 2, savedAt: m(35), alerts: [{ alert: ALERT, key: '', labels: LABELS, record, measured: true }], notifications: [] }));
+    expect(await new FileStateStore(path).load()).toEqual({ version: 3, savedAt: m(35), journalSeq: 0, alerts: [{ alert: ALERT, key: '', labels: LABELS, record, measured: true }], notifications: [] });
+  });
+});
+
+describe('version 3 keeps what earlier versions lost on a restart', () => {
+  it('round-trips the frozen baseline, the acceptance and the facts of the rule', async () => {
+    const path = join(dir, 'alerts.json');
+    const states = newAlertStates();
+    applyEvaluation(states, ALERT, [{ labels: LABELS, outcome: T, evidence: evidence(0.3), freezable: true }], 0, 0);
+    const s = states.get(KEY)!;
+    states.set(KEY, { ...s, accepted: { at: 5, reason: 'new prompt', baseline: 1.3, until: 99 } });
+    const facts = { alert: ALERT, signal: 'tool_calls_per_run', labels: { severity: 'warning' }, window: 'last 7d', baselineWindow: 'previous 7d', threshold: 0.2, direction: 'up' };
+    await new FileStateStore(path).save({ version: 3, savedAt: 1, journalSeq: 4, alerts: serializeAlerts(states, () => facts), notifications: [] });
+    const snap = await new FileStateStore(path).load();
+    expect(snap.journalSeq).toBe(4);
+    expect(snap.alerts[0]!.rule).toEqual(facts);
+    const back = fromSnapshot(snap).get(KEY)!;
+    expect(back.frozenBaseline).toBe(1);
+    expect(back.accepted).toEqual({ at: 5, reason: 'new prompt', baseline: 1.3, until: 99 });
   });
 });
 
@@ -183,7 +211,7 @@ describe('FileStateStore', () => {
     ['a firing record without firedAt', (s: string) => s.replace(/"firedAt":\d+/, '"firedAt":null'), /a firing record needs firedAt/],
     ['no alerts list', () => '{"version":2,"savedAt":0,"notifications":[]}', /alerts: /],
     ['no alerts list in a version 1 file', () => '{"version":1,"savedAt":0,"deliveries":[]}', /alerts: /],
-    ['another version', (s: string) => s.replace('"version":2', '"version":3'), /has version 3, this agentdrift reads versions 1 and 2/],
+    ['another version', (s: string) => s.replace('"version":3', '"version":4'), /has version 4, this agentdrift reads versions 1 to 3/],
   ])('refuses a state file with %s, naming the file', async (_what, corrupt, detail) => {
     const path = join(dir, 'alerts.json');
     await new FileStateStore(path).save(sample(1));
@@ -197,7 +225,8 @@ describe('FileStateStore', () => {
     expect((err as StateFileError).path).toBe(path);
     expect((err as Error).message).toContain(path);
     expect((err as Error).message).toMatch(detail);
-    expect((err as Error).message).toMatch(/move it aside/);
+    // What to do about it (move it aside, refuse to start) is the daemon's: see test/faults/.
+    expect((err as StateFileError).problem).toBe('corrupt');
   });
 
   it('reports an unreadable path as an error naming it, not as an empty state', async () => {

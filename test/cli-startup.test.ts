@@ -45,7 +45,7 @@ describe('startup failures are one line and an exit code', () => {
   it('an embedded store held by a running daemon: "in use by another process", exit 1', async () => {
     daemon = startCli(['start'], cwd);
     await metricsUrlOf(daemon); // serving: it holds the store
-    for (const args of [['status'], ['migrate'], ['eval'], ['start']]) {
+    for (const args of [['status'], ['migrate'], ['eval']]) {
       const r = runCli(args, cwd);
       expect(r.code, args.join(' ')).toBe(1);
       const line = expectOneLine(r.stderr);
@@ -54,18 +54,22 @@ describe('startup failures are one line and an exit code', () => {
           'one process at a time may open a chDB directory; stop that one, or point both at a ClickHouse server',
       );
     }
+    // A second daemon meets the state file's lock first (it shares that too): see test/faults/.
+    const second = runCli(['start'], cwd);
+    expect(second.code).toBe(1);
+    expect(expectOneLine(second.stderr)).toMatch(new RegExp(`^agentdrift: state file ${join(cwd, 'data', 'agentdrift-state.json')} is locked by another agentdrift \\(pid ${daemon.child.pid} on `));
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited).toBe(0);
     // Released on a clean stop: the next process opens it.
     expect(runCli(['status'], cwd).code).toBe(0);
   });
 
-  it('a corrupt state file: one line naming the file, exit 1', () => {
+  it('a corrupt state file: one line naming the file and where it was moved, exit 1 (more in test/faults/)', () => {
     const state = join(cwd, 'data', 'agentdrift-state.json');
     writeFileSync(state, '{"version": 2, "alerts": [');
     const r = runCli(['start'], cwd);
     expect(r.code).toBe(1);
-    expect(expectOneLine(r.stderr)).toMatch(new RegExp(`^agentdrift: alert state file ${state} is corrupt \\(not valid JSON: .*\\); `));
+    expect(expectOneLine(r.stderr)).toMatch(new RegExp(`^agentdrift: alert state file ${state} is corrupt \\(not valid JSON: .*\\): moved it aside to ${state}\\.corrupt-\\d{8}T\\d{6}Z; not starting: `));
   });
 
   it('a data directory that cannot be created: one line, exit 1', () => {

@@ -7,20 +7,33 @@
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import type { RuleFacts } from '../rules/facts.js';
 import { newAlertStates, type AlertSeries, type AlertStates } from './state.js';
 import { seriesId } from './types.js';
 
-/** A series as stored: everything but its id, which is recomputed on load. */
-export type SerializedAlert = Omit<AlertSeries, 'id'>;
+/**
+ * A series as stored: everything but its id, which is recomputed on load; plus, since version 3, the
+ * notification-facing facts of its rule, so a series whose rule is gone from the rule files by the
+ * next start can still be resolved to receivers with the labels it fired with.
+ */
+export type SerializedAlert = Omit<AlertSeries, 'id'> & { readonly rule?: RuleFacts };
+
+/** The version this agentdrift writes; it reads 1, 2 and 3. */
+export const STATE_VERSION = 3;
 
 /**
  * The state file: one section per owner. The engine owns `alerts`; notify/ owns `notifications`
  * (its dedup log and undelivered batches), which this layer stores as given and notify/ validates.
  */
 export interface Snapshot {
-  readonly version: 2;
+  readonly version: 3;
   /** When the snapshot was taken (ms); 0 for the empty snapshot of a first start. */
   readonly savedAt: number;
+  /**
+   * The last journal record (see stateJournal.ts) this snapshot already holds: at start, only later
+   * records are replayed on top of it. 0 for files older than version 3 (replay every record).
+   */
+  readonly journalSeq: number;
   readonly alerts: readonly SerializedAlert[];
   readonly notifications: readonly unknown[];
 }
@@ -31,23 +44,30 @@ export interface StateStore {
   save(snapshot: Snapshot): Promise<void>;
 }
 
+/**
+ * What went wrong with the state: `corrupt` (read, but not a state file this agentdrift can use),
+ * `unreadable` (could not be read at all), `write` (could not be saved).
+ */
+export type StateFileProblem = 'corrupt' | 'unreadable' | 'write';
+
 export class StateFileError extends Error {
   override readonly name = 'StateFileError';
   constructor(
     readonly path: string,
     message: string,
+    readonly problem: StateFileProblem = 'write',
   ) {
     super(message);
   }
 }
 
 export function emptySnapshot(): Snapshot {
-  return { version: 2, savedAt: 0, alerts: [], notifications: [] };
+  return { version: 3, savedAt: 0, journalSeq: 0, alerts: [], notifications: [] };
 }
 
 /** A whole snapshot from the alert states and the notification section. */
-export function toSnapshot(states: AlertStates, notifications: readonly unknown[], savedAt: number): Snapshot {
-  return { version: 2, savedAt, alerts: serializeAlerts(states), notifications: [...notifications] };
+export function toSnapshot(states: AlertStates, notifications: readonly unknown[], savedAt: number, journalSeq = 0): Snapshot {
+  return { version: 3, savedAt, journalSeq, alerts: serializeAlerts(states), notifications: [...notifications] };
 }
 
 /** The alert states of a snapshot. */
@@ -55,9 +75,11 @@ export function fromSnapshot(snapshot: Snapshot): AlertStates {
   return deserializeAlerts(snapshot.alerts);
 }
 
-/** The engine's section of the state file. */
-export function serializeAlerts(states: AlertStates): SerializedAlert[] {
-  return [...states.values()].map((s) => ({
+/** The engine's section of the state file; `factsOf` gives the facts of each series' rule, when known. */
+export function serializeAlerts(states: AlertStates, factsOf: (alert: string) => RuleFacts | undefined = () => undefined): SerializedAlert[] {
+  return [...states.values()].map((s) => {
+    const rule = factsOf(s.alert);
+    return {
     alert: s.alert,
     key: s.key,
     labels: s.labels,
@@ -65,7 +87,11 @@ export function serializeAlerts(states: AlertStates): SerializedAlert[] {
     ...(s.annotations !== undefined ? { annotations: s.annotations } : {}),
     ...(s.evidence !== undefined ? { evidence: s.evidence } : {}),
     measured: s.measured,
-  }));
+    ...(s.frozenBaseline !== undefined ? { frozenBaseline: s.frozenBaseline } : {}),
+    ...(s.accepted !== undefined ? { accepted: s.accepted } : {}),
+    ...(rule !== undefined ? { rule } : {}),
+    };
+  });
 }
 
 /** Ids are recomputed rather than stored, so a snapshot cannot disagree with `seriesId`. */
@@ -82,6 +108,9 @@ export function deserializeAlerts(alerts: readonly SerializedAlert[]): AlertStat
       ...(a.annotations !== undefined ? { annotations: { ...a.annotations } } : {}),
       ...(a.evidence !== undefined ? { evidence: a.evidence } : {}),
       measured: a.measured,
+      // Stored since they were introduced, but not read back before version 3: a restart lost them.
+      ...(a.frozenBaseline !== undefined ? { frozenBaseline: a.frozenBaseline } : {}),
+      ...(a.accepted !== undefined ? { accepted: { ...a.accepted } } : {}),
     });
   }
   return states;
@@ -135,19 +164,38 @@ const alertSchema = z.object({
   measured: z.boolean().default(false),
   frozenBaseline: z.number().optional(),
   accepted: z.object({ at: time, reason: z.string(), baseline: z.number(), until: time }).optional(),
+  rule: z
+    .object({
+      alert: z.string(),
+      signal: z.string(),
+      labels: z.record(z.string(), z.string()),
+      window: z.string(),
+      baselineWindow: z.string(),
+      threshold: z.number(),
+      direction: z.string(),
+    })
+    .optional(),
 });
 
 const snapshotSchema = z.object({
-  version: z.literal(2),
+  version: z.literal(3),
   savedAt: time,
+  journalSeq: z.number().int().nonnegative(),
   alerts: z.array(alertSchema),
   notifications: z.array(z.unknown()),
 });
 
-/** Version 1 kept the notification section under `deliveries`; everything else reads the same. */
+/** Version 2 had no journal: every journal record found beside it is newer than it. */
+const snapshotV2Schema = z
+  .object({ version: z.literal(2), savedAt: time, alerts: z.array(alertSchema), notifications: z.array(z.unknown()) })
+  .transform(({ savedAt, alerts, notifications }) => ({ version: 3 as const, savedAt, journalSeq: 0, alerts, notifications }));
+
+/** Version 1 kept the notification section under `deliveries`; everything else reads as version 2. */
 const snapshotV1Schema = z
   .object({ version: z.literal(1), savedAt: time, alerts: z.array(alertSchema), deliveries: z.array(z.unknown()) })
-  .transform(({ savedAt, alerts, deliveries }) => ({ version: 2 as const, savedAt, alerts, notifications: deliveries }));
+  .transform(({ savedAt, alerts, deliveries }) => ({ version: 3 as const, savedAt, journalSeq: 0, alerts, notifications: deliveries }));
+
+const SCHEMAS = { 1: snapshotV1Schema, 2: snapshotV2Schema, 3: snapshotSchema } as const;
 
 function schemaProblems(err: z.ZodError): string {
   const shown = err.issues.slice(0, 3).map((i) => {
@@ -158,28 +206,26 @@ function schemaProblems(err: z.ZodError): string {
   return shown.join('; ') + more;
 }
 
-const MOVE_ASIDE = 'move it aside to start with empty alert state (firing alerts will be sent again)';
-
-/** Parses a stored snapshot; every problem is an error naming `source`, never a silent reset. */
+/**
+ * Parses a stored snapshot; every problem is a `corrupt` error naming `source`, never a silent reset.
+ * What to do about it (move the file aside, refuse to start) is the caller's decision.
+ */
 export function parseSnapshot(text: string, source: string): Snapshot {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new StateFileError(source, `alert state file ${source} is corrupt (not valid JSON: ${(err as Error).message}); ${MOVE_ASIDE}`);
+    throw new StateFileError(source, `alert state file ${source} is corrupt (not valid JSON: ${(err as Error).message})`, 'corrupt');
   }
-  if (raw !== null && typeof raw === 'object' && 'version' in raw && raw.version !== 1 && raw.version !== 2) {
-    throw new StateFileError(
-      source,
-      `alert state file ${source} has version ${JSON.stringify(raw.version)}, this agentdrift reads versions 1 and 2; ${MOVE_ASIDE}`,
-    );
+  const version = raw !== null && typeof raw === 'object' && 'version' in raw ? raw.version : STATE_VERSION;
+  if (version !== 1 && version !== 2 && version !== 3) {
+    throw new StateFileError(source, `alert state file ${source} has version ${JSON.stringify(version)}, this agentdrift reads versions 1 to 3`, 'corrupt');
   }
-  const version = raw !== null && typeof raw === 'object' && 'version' in raw ? raw.version : 2;
-  const parsed = (version === 1 ? snapshotV1Schema : snapshotSchema).safeParse(raw);
+  const parsed = SCHEMAS[version].safeParse(raw);
   if (!parsed.success) {
-    throw new StateFileError(source, `alert state file ${source} is corrupt: ${schemaProblems(parsed.error)}; ${MOVE_ASIDE}`);
+    throw new StateFileError(source, `alert state file ${source} is corrupt: ${schemaProblems(parsed.error)}`, 'corrupt');
   }
-  return parsed.data;
+  return parsed.data as Snapshot;
 }
 
 /** Serializes and checks a snapshot, so nothing is ever saved that `load` would refuse. */
@@ -214,7 +260,7 @@ export class FileStateStore implements StateStore {
       text = await readFile(this.path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptySnapshot();
-      throw new StateFileError(this.path, `could not read alert state file ${this.path}: ${(err as Error).message}`);
+      throw new StateFileError(this.path, `could not read alert state file ${this.path}: ${(err as Error).message}`, 'unreadable');
     }
     return parseSnapshot(text, this.path);
   }

@@ -3,6 +3,7 @@ import { alertmanagerOnly } from '../notify/replica.js';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { StateFileError } from '../alerting/stateFile.js';
+import { acquireStateLock, StateLockError } from '../alerting/stateLock.js';
 import { ClickHouseAccessError } from '../clickhouse/client.js';
 import { TargetError } from '../clickhouse/target.js';
 import { hoursProgress, resetStore, seedDecision, seedDemo, storeContents, type SeedMode } from '../demo/seed.js';
@@ -374,7 +375,8 @@ export function buildProgram(): Command {
     .option('--demo-end <iso>', 'end of the demo period --demo seeds (default: the daemon\'s current time)', isoTime)
     .option('--now <iso>', 'start the daemon\'s clock at this time instead of the system time (it then advances in real time): replays a pinned period, as the tests do', isoTime)
     .option('--alertmanager-only', 'send to the Alertmanager receivers only, not to Slack, email or webhooks: for every replica but one (README, "Running two replicas")')
-    .action(async (o: GlobalOptions & { demo?: boolean; migrate?: boolean; demoEnd?: number; now?: number; alertmanagerOnly?: boolean }) => {
+    .option('--fresh-state', 'start with empty alert and notification state: an existing state file and journal are moved aside (never deleted) first; needed after a corrupt state file was moved aside')
+    .action(async (o: GlobalOptions & { demo?: boolean; migrate?: boolean; demoEnd?: number; now?: number; freshState?: boolean; alertmanagerOnly?: boolean }) => {
       const settings = await resolveSettings(o);
       const { config } = settings;
       const logger = loggerFor(config, o);
@@ -384,7 +386,16 @@ export function buildProgram(): Command {
         notify = only.notify;
         logger.info({ disabled_receivers: only.disabled }, `--alertmanager-only: direct receivers not used by this replica${only.disabled.length > 0 ? `: ${only.disabled.join(', ')}` : ''}`);
       }
-      const ch = await openStore(config);
+      const clock = o.now === undefined ? systemClock : shiftedClock(o.now);
+      // Before the store: a second daemon on this state file is refused for that, whatever else it shares.
+      const lock = await acquireStateLock(config.stateFile, { logger, now: clock.now() });
+      let ch;
+      try {
+        ch = await openStore(config);
+      } catch (e) {
+        await lock.release();
+        throw e;
+      }
       const names = storeNames(config);
       const daemon = composeDaemon({
         config,
@@ -392,10 +403,12 @@ export function buildProgram(): Command {
         ch,
         names,
         logger,
-        clock: o.now === undefined ? systemClock : shiftedClock(o.now),
+        clock,
         externalUrl: externalUrl(config),
         demo: !!o.demo,
         migrate: !!o.migrate,
+        freshState: !!o.freshState,
+        lock,
         ...(o.demoEnd !== undefined ? { demoEndMs: o.demoEnd } : {}),
       });
       const stop = async (signal: string) => {
@@ -449,7 +462,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       err(`agentdrift: ${e.message}`);
       return 2;
     }
-    if (e instanceof ClickHouseAccessError || e instanceof InvalidRulesError || e instanceof StateFileError || e instanceof RollupUnavailableError) {
+    if (e instanceof ClickHouseAccessError || e instanceof InvalidRulesError || e instanceof StateFileError || e instanceof StateLockError || e instanceof RollupUnavailableError) {
       err(`agentdrift: ${e.message}`);
       return 1;
     }

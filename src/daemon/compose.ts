@@ -2,21 +2,26 @@
  * The composition root of `agentdrift start`: builds every part of the daemon, in order, and wires
  * each to the owner of what it reads. Nothing else constructs these parts or connects them.
  *
- *   state store -> metrics -> notification pipeline -> engine (ports: query, notify, record,
- *   persist, clock) -> metrics read the engine's state -> HTTP server -> Daemon (runners, reloads)
+ *   metrics -> durable state (file, journal, lock) -> notification pipeline -> engine (ports: query,
+ *   notify, record, persist, clock) -> metrics read the engine's state -> HTTP server -> Daemon
+ *
+ * Durability, in order: the engine hands an evaluation's transitions to the Dispatcher, which holds
+ * new sends until the state file holding them is saved; each send is journaled before it leaves and
+ * its outcome as soon as it is known. So a crash repeats at most the request in flight.
  *
  * One owner per piece of state: the engine owns the alert state, the Dispatcher owns what each
  * receiver was told and what is still to send, the state file stores both in sections. Metrics and
  * /alerts read the engine at request time; notifications are built from the engine's series.
  */
-import { FileStateStore } from '../alerting/stateFile.js';
+import type { SerializedAlert } from '../alerting/stateFile.js';
+import type { StateLock } from '../alerting/stateLock.js';
 import type { ClickHouse } from '../clickhouse/client.js';
 import { ClickHouseAccessError } from '../clickhouse/client.js';
 import type { Config } from '../config/load.js';
 import { Engine } from '../engine/engine.js';
 import { SeriesExplainer } from '../explain/enrich.js';
 import { traceLink } from '../explain/traceUrl.js';
-import type { RecordPort } from '../engine/types.js';
+import type { NotifyPort, RecordPort } from '../engine/types.js';
 import { readinessFrom, startHttpServer } from '../http/server.js';
 import type { Logger } from '../log.js';
 import { DriftMetrics } from '../metrics/registry.js';
@@ -32,6 +37,7 @@ import type { Clock } from '../util/clock.js';
 import { coalesce } from '../util/coalesce.js';
 import { AggregatesLookup } from './aggregatesLookup.js';
 import { Daemon } from './daemon.js';
+import { DurableState } from './durableState.js';
 
 export interface ComposeOptions {
   readonly config: Config;
@@ -45,6 +51,10 @@ export interface ComposeOptions {
   readonly demo: boolean;
   readonly migrate: boolean;
   readonly demoEndMs?: number;
+  /** `start --fresh-state`: move any state file aside and start empty. */
+  readonly freshState?: boolean;
+  /** The state file's lock, taken before the store was opened; released when the daemon closes. */
+  readonly lock?: StateLock | null;
 }
 
 /** How stale the last evaluation may be before /readyz fails: three slowest schedules plus a timeout. */
@@ -65,11 +75,19 @@ const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString()
 export function composeDaemon(o: ComposeOptions): Daemon {
   const { config, ch, names, logger, clock } = o;
 
-  // 1. The state file.
-  const state = new FileStateStore(config.stateFile);
-
-  // 2. Metrics (counters now; the state gauges read the engine once it exists).
+  // 1. Metrics (counters now; the state gauges read the engine once it exists).
   const metrics = new DriftMetrics({ maxSeriesPerRule: config.evaluation.maxSeriesPerRule, logger });
+
+  // 2. The durable state: the state file from its owners' sections, and the delivery journal.
+  const state: DurableState = new DurableState({
+    path: config.stateFile,
+    logger,
+    now: () => clock.now(),
+    fresh: o.freshState ?? false,
+    lock: o.lock ?? null,
+    sections: (): { alerts: SerializedAlert[]; notifications: unknown[] } => ({ alerts: engine.snapshot(), notifications: dispatcher.snapshot() }),
+    onPersist: (ok, at) => metrics.recordPersist(ok, at),
+  });
 
   // 3. The notification pipeline.
   const notifiers = buildNotifiers(o.notify, {
@@ -79,11 +97,12 @@ export function composeDaemon(o: ComposeOptions): Daemon {
     evaluationIntervalMs: () => longestInterval(daemon.rules),
   });
   metrics.registerReceivers(notifiers.map((n) => ({ name: n.name, integration: n.integration })));
-  const dispatcher = new Dispatcher({
+  const dispatcher: Dispatcher = new Dispatcher({
     route: o.notify.route,
     notifiers,
     logger,
     clock,
+    journal: state,
     recorder: {
       sent: (receiver, integration) => metrics.recordNotification(receiver, integration, 'sent'),
       failed: (receiver, integration, reason) => metrics.recordNotification(receiver, integration, 'failed', reason),
@@ -124,9 +143,28 @@ export function composeDaemon(o: ComposeOptions): Daemon {
       }
     },
   };
+  // Each hand-over to the Dispatcher holds its sends until the save that follows it (the engine
+  // always persists after it notifies) has written the transitions: see the header.
+  const toDispatcher = dispatchAlerts(dispatcher, o.externalUrl);
+  let holds: (() => void)[] = [];
+  const notify: NotifyPort = (update) => {
+    holds.push(dispatcher.hold());
+    toDispatcher(update);
+  };
   // Coalesced: a save requested while one is written is done once, right after it, with the state
   // as it is then (saves serialize the whole state: queuing one per group evaluation does not scale).
-  const saveState = coalesce(() => state.save({ version: 2, savedAt: clock.now(), alerts: engine.snapshot(), notifications: dispatcher.snapshot() }));
+  // The holds taken before a save starts are released when it is done.
+  const saveState = coalesce(async (): Promise<void> => {
+    const mine = holds;
+    holds = [];
+    try {
+      await state.save();
+    } finally {
+      // Released even when the save failed: alerts still go out (/readyz and the metrics say the
+      // state is not being saved).
+      for (const release of mine) release();
+    }
+  });
   const aggregates = new AggregatesLookup(ch, names, config.aggregates, clock, logger);
   // Explanations of pending and firing alerts (src/explain), cached per series.
   const explainer = new SeriesExplainer({
@@ -142,7 +180,7 @@ export function composeDaemon(o: ComposeOptions): Daemon {
     aggregates: () => aggregates.current(),
     clock,
     logger,
-    notify: dispatchAlerts(dispatcher, o.externalUrl),
+    notify,
     record,
     persist: saveState,
   });
@@ -210,6 +248,7 @@ export function composeDaemon(o: ComposeOptions): Daemon {
           now: clock.now(),
           maxStalenessMs: stalenessBound(daemon.rules),
           startedAt,
+          persistence: state.health(),
         });
       },
     });

@@ -5,7 +5,6 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
-import type { StateStore } from '../alerting/stateFile.js';
 import type { ClickHouse } from '../clickhouse/client.js';
 import { describeTarget } from '../clickhouse/target.js';
 import type { Config } from '../config/load.js';
@@ -23,6 +22,7 @@ import { formatProblems } from '../yaml/problem.js';
 import { migrate } from '../store/migrate.js';
 import type { StoreNames } from '../store/schema.js';
 import type { Clock } from '../util/clock.js';
+import type { StatePersistence } from './durableState.js';
 
 /** What the daemon is built from (see compose.ts for the order and the wiring). */
 export interface DaemonParts {
@@ -31,7 +31,8 @@ export interface DaemonParts {
   readonly names: StoreNames;
   readonly logger: Logger;
   readonly clock: Clock;
-  readonly state: StateStore;
+  /** The state file and its journal (opened at start, saved after each evaluation, closed last). */
+  readonly state: StatePersistence;
   readonly metrics: DriftMetrics;
   readonly dispatcher: Dispatcher;
   readonly engine: Engine;
@@ -74,23 +75,25 @@ export class Daemon {
 
   /** Loads rules (refusing to start on invalid ones), prepares the store, restores state, starts the groups. */
   async start(): Promise<void> {
-    const { config, logger, ch, names, engine, dispatcher, metrics } = this.parts;
+    const { config, logger, ch, names, engine, dispatcher, metrics, clock } = this.parts;
     const loaded = await loadRuleFilesOffThread(config.rules);
     if (!loaded.ruleSet) {
       throw new InvalidRulesError(`invalid rules, not starting:\n${formatProblems(loaded.problems).join('\n')}`);
     }
     this.ruleSet = loaded.ruleSet;
     logger.info({ target: describeTarget(config.clickhouse.target), files: loaded.files }, 'agentdrift starting');
+    // Read before the slow steps, so a state file that cannot be used stops the start at once.
+    const stored = await this.parts.state.open();
 
     if (this.parts.demo || config.demo.seedIfEmpty) await this.prepareDemo();
     else if (this.parts.migrate) await migrate(ch, names, { ttlDays: config.ttlDays ?? undefined, aggregates: config.aggregates, progress: terminalProgress(process.stderr, 'aggregating', 'runs') });
     await this.parts.aggregates?.refresh();
 
-    const snapshot = await this.parts.state.load();
-    engine.restore(snapshot.alerts);
-    dispatcher.restore(snapshot.notifications);
+    engine.restore(stored.alerts);
+    dispatcher.restore(stored.notifications);
     this.restored = true;
-    engine.adoptRuleSet(this.ruleSet);
+    // Series restored for rules no longer in the files: firing ones are resolved to their receivers.
+    engine.adoptRuleSet(this.ruleSet, clock.now());
     metrics.recordRuleSet(this.ruleSet);
     metrics.recordReload(true);
     this.http = await this.parts.startHttp();
@@ -139,7 +142,7 @@ export class Daemon {
   }
 
   private async reloadNow(reason: string): Promise<boolean> {
-    const { logger, config, engine, metrics } = this.parts;
+    const { logger, config, engine, metrics, clock } = this.parts;
     if (this.closing) return false;
     const loaded = await loadRuleFilesOffThread(config.rules);
     if (!loaded.ruleSet) {
@@ -151,7 +154,7 @@ export class Daemon {
     this.runners = [];
     await Promise.all(old.map((r) => r.stop()));
     this.ruleSet = loaded.ruleSet;
-    const dropped = engine.adoptRuleSet(loaded.ruleSet);
+    const dropped = engine.adoptRuleSet(loaded.ruleSet, clock.now());
     metrics.recordRuleSet(loaded.ruleSet);
     metrics.recordReload(true);
     if (!this.closing) this.startRunners(loaded.ruleSet);
@@ -202,6 +205,8 @@ export class Daemon {
         ['close HTTP server', () => this.http?.close() ?? Promise.resolve()],
         // Never over a state file that could not be read: it is the only copy of what was sent.
         ['persist state', () => (this.restored ? this.parts.saveState() : Promise.resolve())],
+        // Last of the state: the journal, then the lock (a next daemon may take the file from here).
+        ['close state', () => this.parts.state.close()],
         ['close ClickHouse', () => this.parts.ch.close()],
       ];
       // Every step runs even when one fails (bullmq-style close).

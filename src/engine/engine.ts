@@ -8,6 +8,7 @@
 import { applyEvaluation, applyQueryError, carryOver, newAlertStates, seriesOf, type AlertSeries, type AlertStates, type SeriesChange } from '../alerting/state.js';
 import { deserializeAlerts, serializeAlerts, type SerializedAlert } from '../alerting/stateFile.js';
 import type { Evidence } from '../alerting/types.js';
+import { ruleFacts, type RuleFacts } from '../rules/facts.js';
 import { renderTemplate } from '../rules/template.js';
 import { formatPercentChange, humanize } from '../util/format.js';
 import type { Rule, RuleGroup, RuleSet } from '../rules/types.js';
@@ -24,6 +25,11 @@ export class Engine implements AlertStateView {
   private lastOkAt: number | null = null;
   /** Per group: the index of the rule its next evaluation starts with (see skips.ts). */
   private readonly cursor = new Map<string, number>();
+  /**
+   * The facts of rules known only from the state file (restored series whose rule is not loaded):
+   * what their resolution is sent with if the rule turns out to be gone.
+   */
+  private storedFacts = new Map<string, RuleFacts>();
 
   constructor(private readonly ports: EnginePorts) {}
 
@@ -40,14 +46,20 @@ export class Engine implements AlertStateView {
     return this.lastOkAt;
   }
 
-  /** The engine's section of the state file. */
+  /** The engine's section of the state file, each series with the facts of its rule. */
   snapshot(): SerializedAlert[] {
-    return serializeAlerts(this.states);
+    return serializeAlerts(this.states, (alert) => this.factsOf(alert));
+  }
+
+  private factsOf(alert: string): RuleFacts | undefined {
+    const rule = this.ruleIndex.get(alert);
+    return rule !== undefined ? ruleFacts(rule) : this.storedFacts.get(alert);
   }
 
   /** Takes the alert state of a previous run (before the first evaluation). */
   restore(alerts: readonly SerializedAlert[]): void {
     this.states = deserializeAlerts(alerts);
+    this.storedFacts = new Map(alerts.flatMap((a) => (a.rule !== undefined ? [[a.alert, a.rule] as const] : [])));
     // Restored series already carry their timers: no replay for their rules.
     for (const s of this.states.values()) this.warmed.add(s.alert);
     this.ports.logger.info({ series: this.states.size }, 'alert state restored');
@@ -55,14 +67,49 @@ export class Engine implements AlertStateView {
 
   /**
    * Starts evaluating `rules`. The state of rules that still exist is kept (Prometheus' CopyState);
-   * the state of removed rules is dropped. Returns the dropped series ids.
+   * the state of removed (or renamed) rules is dropped. A firing series of a removed rule is first
+   * resolved, with the reason, to every receiver that heard it fire: without that, receivers would
+   * show it firing forever. Its pending and resolved series just go. `at` is the time of the
+   * resolution; without it (a backtest, which never removes rules) nothing is sent. Returns the
+   * dropped series ids.
    */
-  adoptRuleSet(rules: RuleSet): string[] {
+  adoptRuleSet(rules: RuleSet, at: number | null = null): string[] {
+    const before = new Map(this.ruleIndex);
     this.ruleIndex = new Map(rules.groups.flatMap((g) => g.rules.map((r) => [r.alert, r] as const)));
     const names = new Set(this.ruleIndex.keys());
+    const retired = at === null ? [] : this.retireRemoved(names, before, at);
     const dropped = carryOver(this.states, names);
     for (const a of [...this.warmed]) if (!names.has(a)) this.warmed.delete(a);
+    for (const a of [...this.storedFacts.keys()]) if (names.has(a)) this.storedFacts.delete(a);
+    if (retired.length > 0) {
+      this.publish(at!, retired, { reason: REMOVED_RULE_REASON });
+      void this.persist();
+    }
     return dropped;
+  }
+
+  /** Resolution events for the firing series of rules not in `names`, with their old rule's facts. */
+  private retireRemoved(names: ReadonlySet<string>, before: ReadonlyMap<string, Rule>, at: number): TransitionEvent[] {
+    const events: TransitionEvent[] = [];
+    for (const s of this.states.values()) {
+      if (names.has(s.alert) || s.record.state !== 'firing') continue;
+      const old = before.get(s.alert);
+      const rule: Rule | RuleFacts | undefined = old ?? this.storedFacts.get(s.alert);
+      if (rule === undefined) {
+        // A state file from before version 3 holds no rule facts: the labels it fired with are unknown.
+        this.ports.logger.warn({ rule: s.alert, labels: s.labels }, `firing series of ${s.alert}, a rule no longer in the rule files, dropped without a resolved notification: the state file does not say which labels it fired with`);
+        continue;
+      }
+      const transition = { from: 'firing' as const, to: 'resolved' as const, at, reason: REMOVED_RULE_REASON };
+      const series: AlertSeries = {
+        ...s,
+        record: { ...s.record, state: 'resolved', resolvedAt: at, keepFiringSince: null },
+        annotations: { ...(s.annotations ?? {}), resolved_reason: REMOVED_RULE_REASON },
+      };
+      this.ports.logger.info({ rule: s.alert, labels: s.labels, from: 'firing', to: 'resolved', reason: REMOVED_RULE_REASON }, `${s.alert} resolved for ${Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(' ')}: ${REMOVED_RULE_REASON}`);
+      events.push({ rule, series, transition });
+    }
+    return events;
   }
 
   /**
@@ -270,6 +317,9 @@ export function applyRuleEvaluation(states: AlertStates, rule: Rule, ev: RuleEva
   }));
   return applyEvaluation(states, rule.alert, results, ev.at, rule.forMs, opts);
 }
+
+/** Why a series of a rule that was removed or renamed resolves (the notification's `resolved_reason`). */
+export const REMOVED_RULE_REASON = 'rule removed from the rule files';
 
 export class UnknownRuleError extends Error {
   override readonly name = 'UnknownRuleError';

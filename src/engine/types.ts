@@ -6,6 +6,7 @@
 import type { AlertSeries } from '../alerting/state.js';
 import type { Outcome, Transition } from '../alerting/types.js';
 import type { Logger } from '../log.js';
+import type { RuleFacts } from '../rules/facts.js';
 import type { Rule, SignalName } from '../rules/types.js';
 import type { AggregateSource } from '../signals/aggregateQuery.js';
 import type { Measurement } from '../signals/result.js';
@@ -45,9 +46,12 @@ export interface GroupResult {
   readonly ruleCount: number;
 }
 
-/** One change of state of one series, with the series as it is after the change. */
+/**
+ * One change of state of one series, with the series as it is after the change. `rule` is only the
+ * rule's facts when the rule is gone (a firing series of a removed rule, resolved on reload or start).
+ */
 export interface TransitionEvent {
-  readonly rule: Rule;
+  readonly rule: Rule | RuleFacts;
   readonly series: AlertSeries;
   readonly transition: Transition;
 }

@@ -24,6 +24,11 @@ export interface ReadinessInput {
    * group whose first tick is offset does not make the daemon look broken.
    */
   readonly startedAt?: number;
+  /**
+   * Whether the state is being saved: a daemon that cannot save would, after a crash, send every
+   * alert again and forget pending resolutions. Absent: not checked.
+   */
+  readonly persistence?: ReadinessCheck;
 }
 
 function seconds(ms: number): string {
@@ -52,6 +57,7 @@ export function readinessFrom(input: ReadinessInput): Readiness {
         : { ok: false, detail: `last evaluation ${seconds(age)} ago, more than the bound of ${seconds(input.maxStalenessMs)}` };
   }
 
-  const checks = { rules, clickhouse, evaluation };
-  return { ready: rules.ok && clickhouse.ok && evaluation.ok, checks };
+  const checks: Record<string, ReadinessCheck> = { rules, clickhouse, evaluation };
+  if (input.persistence !== undefined) checks.state = input.persistence;
+  return { ready: Object.values(checks).every((c) => c.ok), checks };
 }

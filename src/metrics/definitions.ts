@@ -167,6 +167,16 @@ export function defineEventMetrics(registers: Registry[], collectPending: Collec
       help: 'Whether the last ClickHouse health check succeeded (1) or not (0).',
       registers,
     }),
+    persistFailures: new Counter({
+      name: 'agentdrift_state_persist_failures_total',
+      help: 'Failed writes of the state file or its delivery journal; while the last one failed, /readyz fails.',
+      registers,
+    }),
+    persistLastSuccess: new Gauge({
+      name: 'agentdrift_state_last_persist_success_timestamp_seconds',
+      help: 'Unix time (daemon clock) of the last successful save of the state file.',
+      registers,
+    }),
     malformedRuns: new Gauge({
       name: 'agentdrift_malformed_runs',
       help: 'Agent runs with at least one attribute that could not be parsed, as last counted in ClickHouse.',

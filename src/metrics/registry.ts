@@ -94,6 +94,7 @@ export class DriftMetrics {
       if (n !== undefined) this.events.notificationsPending.set(n);
     });
     this.events.rulesLoaded.set(0);
+    this.events.persistFailures.inc(0);
     this.events.notificationsPending.set(0);
     for (const result of ['success', 'failure']) this.events.reloads.inc({ result }, 0);
   }
@@ -297,6 +298,12 @@ export class DriftMetrics {
 
   setClickHouseUp(up: boolean): void {
     this.events.clickhouseUp.set(up ? 1 : 0);
+  }
+
+  /** A save of the state file (or a journal append) succeeded or failed, at `atMs`. */
+  recordPersist(ok: boolean, atMs: number): void {
+    if (ok) this.events.persistLastSuccess.set(atMs / 1000);
+    else this.events.persistFailures.inc();
   }
 
   setMalformedRuns(n: number): void {

@@ -14,6 +14,12 @@
  * back in through restore(). A batch that was in flight at shutdown is restored as queued and sent
  * again: delivery is at-least-once, never silently dropped.
  *
+ * Between two snapshots, the journal port (journal.ts) makes each send durable as it happens: the
+ * attempt is recorded before the request leaves and the outcome as soon as it is known, so a crash
+ * repeats at most the request in flight. And hold() keeps new batches from leaving until the state
+ * that produced them is saved: a transition the receiver heard of must not be re-derived, with
+ * another startsAt, from an older state file after a crash.
+ *
  * This file is the orchestration: routing, timers, sending, recording outcomes. The stages' rules
  * live beside it, each pure or nearly so: dedup.ts (send, skip or suppress a transition), retry.ts
  * (backoff and give-up), lanes.ts (the per-receiver batches and log), snapshot.ts (the persisted
@@ -48,6 +54,7 @@ import {
 import { NotifyError } from './redact.js';
 import { DEFAULT_RETRY, nextRetry, type RetryPolicy } from './retry.js';
 import { routeAlert, type RouteNode, type RouteTarget } from './route.js';
+import { transitionOf, type DeliveryJournal, type DeliveryRecord } from './journal.js';
 import { laneEntries, readNotifySnapshot, toBatch, toNotified, type NotifySnapshot } from './snapshot.js';
 import { nullRecorder, type AlertNotification, type Notifier, type NotifyRecorder, type NotifyResult } from './types.js';
 
@@ -67,6 +74,8 @@ export interface DispatcherOptions {
   readonly random?: () => number;
   readonly retry?: Partial<RetryPolicy>;
   readonly historyRetentionMs?: number;
+  /** Where each attempt and outcome is made durable as it happens (the state file's journal). */
+  readonly journal?: DeliveryJournal;
 }
 
 export class Dispatcher {
@@ -84,6 +93,9 @@ export class Dispatcher {
   private idleWaiters: (() => void)[] = [];
   private lastPending = -1;
   private readonly warnedMissing = new Set<string>();
+  private readonly journal: DeliveryJournal | null;
+  /** While above 0, nothing new is sent (see hold()). */
+  private holds = 0;
 
   constructor(opts: DispatcherOptions) {
     this.route = opts.route;
@@ -93,6 +105,7 @@ export class Dispatcher {
     this.random = opts.random ?? Math.random;
     this.retry = { ...DEFAULT_RETRY, ...opts.retry };
     this.retentionMs = opts.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS;
+    this.journal = opts.journal ?? null;
     for (const n of opts.notifiers) {
       if (this.lanes.has(n.name)) throw new Error(`duplicate receiver name ${JSON.stringify(n.name)}`);
       this.lanes.set(n.name, newLane(n));
@@ -196,12 +209,30 @@ export class Dispatcher {
     this.checkIdle();
   }
 
+  /**
+   * Until the returned function is called, no request leaves (group_wait and retries still count
+   * down; what falls due goes out on release). The daemon holds from handing the dispatcher an
+   * evaluation's transitions until the state file that holds them is written. Release is idempotent.
+   */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      if (this.holds === 0 && !this.closed) this.process();
+    };
+  }
+
   private pump(lane: Lane, now: number): void {
-    if (this.closed || lane.inFlight !== null) return;
+    if (this.closed || this.holds > 0 || lane.inFlight !== null) return;
     const batch = lane.queue[0];
     if (batch === undefined || batch.dueAt > now) return;
     batch.attempts++;
     if (batch.firstAttemptAt === null) batch.firstAttemptAt = now;
+    // Durable before the request leaves: a crash from here on repeats this request, and only it.
+    this.write({ kind: 'attempt', receiver: lane.notifier.name, at: now, attempt: batch.attempts, alerts: batch.alerts });
     const controller = new AbortController();
     const done = safeNotify(lane.notifier, batch.alerts, controller.signal).then((r) => this.onResult(lane, batch, r));
     lane.inFlight = { batch, controller, done };
@@ -219,6 +250,7 @@ export class Dispatcher {
       attempt: batch.attempts,
     };
     if (r.ok) {
+      this.write({ kind: 'outcome', receiver, at: now, outcome: 'sent', transitions: batch.alerts.map(transitionOf) });
       removeBatch(lane, batch);
       for (const a of batch.alerts) recordOutcome(lane, a, now, 'sent');
       this.recorder.sent(receiver, integration);
@@ -249,6 +281,7 @@ export class Dispatcher {
 
   private drop(lane: Lane, batch: Batch, r: Extract<NotifyResult, { ok: false }>, now: number, why: string, fields: object): void {
     const { name: receiver, integration } = lane.notifier;
+    this.write({ kind: 'outcome', receiver, at: now, outcome: 'failed', transitions: batch.alerts.map(transitionOf) });
     removeBatch(lane, batch);
     // Recorded, so a duplicate of the same transition is not retried; a firing alert is tried
     // again at its next repeat_interval.
@@ -257,9 +290,20 @@ export class Dispatcher {
     this.log.error({ ...fields, reason: r.reason, error: r.error.message }, `notifying ${receiver} failed: ${why}`);
   }
 
+  private write(r: DeliveryRecord): void {
+    if (this.journal === null) return;
+    try {
+      this.journal.record(r);
+    } catch (err) {
+      // The port promises not to throw; if it does, sending goes on and the next full save catches up.
+      this.log.error({ error: err instanceof Error ? err.message : String(err) }, 'writing the delivery journal failed');
+    }
+  }
+
   /** One timer for the whole dispatcher, at the earliest moment anything is due. */
   private arm(): void {
-    if (this.closed) return;
+    // While held nothing can leave, and release() processes: a timer now would only spin.
+    if (this.closed || this.holds > 0) return;
     let due = Infinity;
     for (const lane of this.lanes.values()) due = Math.min(due, nextDue(lane));
     if (this.timer !== null && this.timer.at <= due) return;

@@ -6,10 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { AlertSeries } from '../alerting/state.js';
-import type { FiringAlert, NotifyPort } from '../engine/types.js';
+import type { NotifyPort, TransitionEvent } from '../engine/types.js';
+import { ruleFacts, type RuleFacts } from '../rules/facts.js';
 import type { Rule } from '../rules/types.js';
-import { describeBaseline } from '../signals/windows.js';
-import { formatDuration } from '../yaml/duration.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { AlertNotification, DriftEvidence } from './types.js';
 
@@ -18,20 +17,21 @@ export function alertFingerprint(series: Pick<AlertSeries, 'id'>): string {
   return createHash('sha256').update(series.id).digest('hex').slice(0, 16);
 }
 
-export function notificationFor(rule: Rule, series: AlertSeries, externalUrl: string): AlertNotification {
+export function notificationFor(rule: Rule | RuleFacts, series: AlertSeries, externalUrl: string): AlertNotification {
+  const facts = 'windowMs' in rule ? ruleFacts(rule) : rule;
   const r = series.record;
   const resolved = r.state === 'resolved';
   const e = series.evidence;
   const evidence: DriftEvidence = {
-    signal: rule.signal,
-    window: `last ${formatDuration(rule.windowMs)}`,
+    signal: facts.signal,
+    window: facts.window,
     // A firing series is compared with the baseline as it was when it fired (see engine/verdict.ts).
     baselineWindow:
       series.frozenBaseline !== undefined && r.firedAt !== null
-        ? `${describeBaseline(rule.baseline)} as of ${new Date(r.firedAt).toISOString()} (frozen while firing)`
-        : describeBaseline(rule.baseline),
-    threshold: rule.threshold,
-    direction: rule.direction,
+        ? `${facts.baselineWindow} as of ${new Date(r.firedAt).toISOString()} (frozen while firing)`
+        : facts.baselineWindow,
+    threshold: facts.threshold,
+    direction: facts.direction,
     key: series.key,
     current: e?.current ?? null,
     baseline: e?.baseline ?? null,
@@ -48,11 +48,11 @@ export function notificationFor(rule: Rule, series: AlertSeries, externalUrl: st
   return {
     fingerprint: alertFingerprint(series),
     status: resolved ? 'resolved' : 'firing',
-    labels: { alertname: rule.alert, signal: rule.signal, ...rule.labels, ...series.labels },
+    labels: { alertname: facts.alert, signal: facts.signal, ...facts.labels, ...series.labels },
     annotations: { ...(series.annotations ?? {}) },
     startsAt: new Date(started).toISOString(),
     endsAt: resolved && r.resolvedAt !== null ? new Date(r.resolvedAt).toISOString() : null,
-    generatorURL: `${externalUrl.replace(/\/+$/, '')}/alerts?alertname=${encodeURIComponent(rule.alert)}`,
+    generatorURL: `${externalUrl.replace(/\/+$/, '')}/alerts?alertname=${encodeURIComponent(facts.alert)}`,
     evidence,
   };
 }
@@ -62,7 +62,7 @@ export function notificationFor(rule: Rule, series: AlertSeries, externalUrl: st
  * enqueued as it happens; then the whole firing set is offered again for repeat_interval re-sends.
  */
 export function dispatchAlerts(dispatcher: Pick<Dispatcher, 'enqueue' | 'refreshFiring'>, externalUrl: string): NotifyPort {
-  const notify = (a: FiringAlert) => notificationFor(a.rule, a.series, externalUrl);
+  const notify = (a: Pick<TransitionEvent, 'rule' | 'series'>) => notificationFor(a.rule, a.series, externalUrl);
   return ({ at, transitions, firing }) => {
     for (const { rule, series, transition } of transitions) {
       const toFiring = transition.to === 'firing';

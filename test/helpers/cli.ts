@@ -23,8 +23,8 @@ export interface LiveProcess {
   exited: Promise<number | null>;
 }
 
-export function startCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): LiveProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, as: { uid?: number; gid?: number } = {}): LiveProcess {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...as });
   const lines: string[] = [];
   const waiters: { pred: (l: string) => boolean; resolve: (l: string) => void }[] = [];
   const onData = (buf: Buffer, carry: { rest: string }) => {

@@ -15,6 +15,8 @@ export type ScriptedResponse =
       readonly body?: string;
       /** Answer this late (to provoke client timeouts). */
       readonly delayMs?: number;
+      /** Never answer: the request stays open until the client goes away or the receiver closes. */
+      readonly hold?: boolean;
     };
 
 export interface RecordedRequest {
@@ -44,7 +46,14 @@ export interface HttpReceiver {
 export async function startHttpReceiver(
   responses: readonly ScriptedResponse[] = [],
   /** `port`: a specific port (e.g. one a client was refused on before), else any free one. */
-  opts: { fallback?: ScriptedResponse; port?: number } = {},
+  opts: {
+    fallback?: ScriptedResponse;
+    port?: number;
+    /** Called with each request once it is recorded, before it is answered (to act at that moment). */
+    onRequest?: (r: RecordedRequest, n: number) => void;
+    /** Called once the answer to a request has been handed to the network. */
+    onAnswered?: (r: RecordedRequest, n: number) => void;
+  } = {},
 ): Promise<HttpReceiver> {
   let script = [...responses];
   const fallback = opts.fallback ?? 200;
@@ -61,13 +70,17 @@ export async function startHttpReceiver(
       } catch {
         // Not JSON: kept as text.
       }
-      received.add({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, raw, at: Date.now() });
+      const rec: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, raw, at: Date.now() };
+      received.add(rec);
+      const n = received.items.length;
+      opts.onRequest?.(rec, n);
       const next = script.shift() ?? fallback;
       const r = typeof next === 'number' ? { status: next } : next;
       const answer = (): void => {
         res.writeHead(r.status, { 'content-type': 'text/plain', ...r.headers });
-        res.end(r.body ?? (r.status < 300 ? 'ok' : `status ${r.status}`));
+        res.end(r.body ?? (r.status < 300 ? 'ok' : `status ${r.status}`), () => opts.onAnswered?.(rec, n));
       };
+      if (r.hold === true) return;
       if (r.delayMs !== undefined) setTimeout(answer, r.delayMs);
       else answer();
     });
