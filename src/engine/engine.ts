@@ -192,11 +192,13 @@ export class Engine implements AlertStateView {
         if (!(signal?.aborted && ev.error)) {
           evaluations.push(ev);
           const changes = this.apply(rule, ev);
+          // Counted with the state change, before anything else is awaited: /alerts and the
+          // counters agree on what was evaluated.
+          this.ports.record?.rule(ev);
           // Pending and firing series get their explanation (and example runs) before the
           // transitions go out, so a firing notification carries them.
           await this.explain(rule, at, signal);
           const events = changes.map((c) => this.event(rule, c));
-          this.ports.record?.rule(ev);
           this.report(rule, ev, events);
           transitions.push(...events);
           continue;
