@@ -115,7 +115,7 @@ describe('A/A calibration: tool_calls_per_run', () => {
 function callTable(rows: Rows): { current: Record<string, number>; baseline: Record<string, number> } {
   const current: Record<string, number> = {};
   const baseline: Record<string, number> = {};
-  for (const r of rows[1]!) (r.w === 0 ? current : baseline)[String(r.tool)] = Number(r.calls);
+  for (const r of rows[1]!) if (r.key_kind === 'tool') (r.w === 0 ? current : baseline)[String(r.key)] = Number(r.value);
   return { current, baseline };
 }
 
@@ -134,7 +134,7 @@ describe('A/A calibration: policy_activation_rate', () => {
         perRun.push(measurePolicy(rows, { per: 'run' }).test?.pValue ?? null);
         const [cur, base] = rows[0]!;
         overDecisions.push(
-          twoProportionZTest({ successes: Number(cur!.activations), trials: Number(cur!.decisions) }, { successes: Number(base!.activations), trials: Number(base!.decisions) })?.pValue ?? null,
+          twoProportionZTest(overDecisionCounts(cur!), overDecisionCounts(base!))?.pValue ?? null,
         );
       }
       expectCalibrated(rateOf('policy per decision, ratio z (runs)', runs, perDecision));
@@ -145,6 +145,12 @@ describe('A/A calibration: policy_activation_rate', () => {
     });
   }
 });
+
+/** Activations (denials) over decisions of one window's totals row, as if decisions were independent. */
+function overDecisionCounts(r: Record<string, unknown>): { successes: number; trials: number } {
+  const denials = Number(r.denials);
+  return { successes: denials, trials: Number(r.allows) + denials + Number(r.escalations) };
+}
 
 describe('A/A calibration: cost_per_success', () => {
   for (const runs of SIZES) {
@@ -179,7 +185,7 @@ describe('A/A calibration: output_schema_shift', () => {
         pooled.push(measureSchema(rows).test?.pValue ?? null);
         const current: Record<string, number> = {};
         const baseline: Record<string, number> = {};
-        for (const r of rows[0]!) (r.w === 0 ? current : baseline)[String(r.fp)] = Number(r.runs);
+        for (const r of rows[1]!) (r.w === 0 ? current : baseline)[String(r.key)] = Number(r.value);
         unpooled.push(chiSquareTest({ current, baseline })?.pValue ?? null);
       }
       expectCalibrated(rateOf('schema, chi-square, expected < 5 pooled', runs, pooled));

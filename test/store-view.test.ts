@@ -223,6 +223,10 @@ describe('root span -> agent_runs view', () => {
       'exists default.agent_runs_rollup_input',
       'exists default.agent_runs_rollup_write',
       'exists default.agent_runs_rollup_count',
+      'exists default.agent_runs_agg_5m_totals',
+      'exists default.agent_runs_agg_5m_keyed',
+      'exists default.agent_runs_agg_1h_totals',
+      'exists default.agent_runs_agg_1h_keyed',
     ]);
   });
 

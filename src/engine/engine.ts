@@ -187,8 +187,9 @@ export class Engine implements AlertStateView {
     for (let i = 0; i < order.length; i++) {
       const rule = order[i]!;
       if (!signal?.aborted) {
-        await this.warmStart(rule, at, signal, shared);
+        const warmed = await this.warmStart(rule, at, signal, shared);
         const ev = await this.evaluate(rule, at, signal, shared);
+        if (signal?.aborted && ev.error && warmed) this.undoWarmStart(rule);
         if (!(signal?.aborted && ev.error)) {
           evaluations.push(ev);
           const changes = this.apply(rule, ev);
@@ -224,13 +225,24 @@ export class Engine implements AlertStateView {
    * instead of waiting `for` after every fresh start; a condition that only just became true stays
    * pending, as it should.
    */
-  private async warmStart(rule: Rule, at: number, signal?: AbortSignal, shared?: Map<string, Promise<Record<string, unknown>[]>>): Promise<void> {
-    if (this.warmed.has(rule.alert)) return;
+  private async warmStart(rule: Rule, at: number, signal?: AbortSignal, shared?: Map<string, Promise<Record<string, unknown>[]>>): Promise<boolean> {
+    if (this.warmed.has(rule.alert)) return false;
     this.warmed.add(rule.alert);
-    if (rule.forMs <= 0 || seriesOf(this.states, rule.alert).length > 0) return;
+    if (rule.forMs <= 0 || seriesOf(this.states, rule.alert).length > 0) return false;
     const past = await this.evaluate(rule, at - rule.forMs, signal, shared);
-    if (past.error) return;
+    if (past.error) return false;
     this.apply(rule, past);
+    return true;
+  }
+
+  /**
+   * The evaluation after a warm start was cut (timeout, shutdown): the rule counts as skipped, so
+   * the series the replay created go too (the rule had none before it) and the next evaluation
+   * replays again. Otherwise /alerts would show the rule as evaluated while the counters say skipped.
+   */
+  private undoWarmStart(rule: Rule): void {
+    for (const s of seriesOf(this.states, rule.alert)) this.states.delete(s.id);
+    this.warmed.delete(rule.alert);
   }
 
   private async evaluate(rule: Rule, at: number, signal?: AbortSignal, shared?: Map<string, Promise<Record<string, unknown>[]>>): Promise<RuleEvaluation> {

@@ -20,6 +20,7 @@ import { costMeasure } from '../../src/signals/cost.js';
 import { policyMeasure } from '../../src/signals/policy.js';
 import { schemaMeasure } from '../../src/signals/schema.js';
 import { toolCallsMeasure } from '../../src/signals/toolCalls.js';
+import { PAIR_SEPARATOR } from '../../src/store/aggregates.js';
 import type { WindowBounds } from '../../src/signals/types.js';
 import type { SignalOptions } from '../../src/rules/types.js';
 import { rule } from './runs.js';
@@ -211,22 +212,23 @@ function toolWindow(s: Sampler, runs: number, w: number, change: Change): Record
   const pairs: Record<string, unknown>[] = [];
   for (let i = 0; i < k; i++) {
     for (let j = i + 1; j < k; j++) {
-      if (products[i * k + j]! > 0) pairs.push({ w, tool_a: TOOL_NAMES[i], tool_b: TOOL_NAMES[j], calls_product: products[i * k + j] });
+      if (products[i * k + j]! > 0) pairs.push({ w, key_kind: 'pair', key: `${TOOL_NAMES[i]}${PAIR_SEPARATOR}${TOOL_NAMES[j]}`, value: products[i * k + j], value_sq: 0, value_x_total: 0 });
     }
   }
   return [
     { w, runs, calls: total, calls_sq: totalSq },
-    // ARRAY JOIN over the maps: a tool no run called has no row, nor a pair never called together.
-    ...TOOL_NAMES.flatMap((tool, i) => (sum[i]! > 0 ? [{ w, tool, calls: sum[i], calls_sq: sumSq[i], calls_x_total: sumXTotal[i], examples: [] }] : [])),
+    // The keyed rows: a tool no run called has no row, nor a pair never called together.
+    ...TOOL_NAMES.flatMap((tool, i) => (sum[i]! > 0 ? [{ w, key_kind: 'tool', key: tool, value: sum[i], value_sq: sumSq[i], value_x_total: sumXTotal[i] }] : [])),
     ...pairs,
   ];
 }
 
+/** The signals' two result sets: the totals (one row per window) and the keyed sums (tools, pairs). */
 export function toolCallsRows(s: Sampler, nominalRuns: number, change: Change = NO_CHANGE): Rows {
   const cur = toolWindow(s, s.windowRuns(nominalRuns), 0, change);
   const base = toolWindow(s, s.windowRuns(nominalRuns), 1, NO_CHANGE);
   const all = [...cur, ...base];
-  return [all.filter((r) => 'calls' in r && !('tool' in r)), all.filter((r) => 'tool' in r), all.filter((r) => 'tool_a' in r)];
+  return [all.filter((r) => !('key_kind' in r)), all.filter((r) => 'key_kind' in r)];
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -257,33 +259,37 @@ function policyWindow(s: Sampler, runs: number, w: number, change: Change): Reco
   const mean = POLICY.mean * change.factor;
   const a = mean * POLICY.concentration;
   const b = (1 - mean) * POLICY.concentration;
-  let dec = 0, act = 0, decSq = 0, actSq = 0, actDec = 0, withAct = 0;
+  // An activation is a denial here (no escalations): allows = decisions - activations.
+  let allows = 0, denials = 0, allowsSq = 0, denialsSq = 0, allowsDenials = 0, withAct = 0;
   for (let r = 0; r < runs; r++) {
     const d = 1 + s.discrete(EXTRA_DECISIONS);
     const x = s.betaBinomial(d, a, b);
-    dec += d;
-    act += x;
-    decSq += d * d;
-    actSq += x * x;
-    actDec += x * d;
+    allows += d - x;
+    denials += x;
+    allowsSq += (d - x) * (d - x);
+    denialsSq += x * x;
+    allowsDenials += (d - x) * x;
     if (x > 0) withAct++;
   }
   return {
     w,
     runs,
-    decisions: dec,
-    activations: act,
-    decisions_sq: decSq,
-    activations_sq: actSq,
-    activations_x_decisions: actDec,
-    runs_with_activation: withAct,
-    rules_hit: [[], []],
-    examples: [],
+    allows,
+    denials,
+    escalations: 0,
+    allows_sq: allowsSq,
+    denials_sq: denialsSq,
+    escalations_sq: 0,
+    allows_x_denials: allowsDenials,
+    allows_x_escalations: 0,
+    denials_x_escalations: 0,
+    runs_denied: withAct,
+    runs_activated: withAct,
   };
 }
 
 export function policyRows(s: Sampler, nominalRuns: number, change: Change = NO_CHANGE): Rows {
-  return [[policyWindow(s, s.windowRuns(nominalRuns), 0, change), policyWindow(s, s.windowRuns(nominalRuns), 1, NO_CHANGE)]];
+  return [[policyWindow(s, s.windowRuns(nominalRuns), 0, change), policyWindow(s, s.windowRuns(nominalRuns), 1, NO_CHANGE)], []];
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -302,11 +308,24 @@ function costWindow(s: Sampler, runs: number, w: number, change: Change): Record
     y += ok;
     xy += cost * ok;
   }
-  return { w, runs, sum_x: x, sum_x_sq: xSq, sum_y: y, sum_xy: xy, token_cost: 0.8 * x, tool_cost: 0.2 * x, examples: [] };
+  // Token cost is 80% of every run's cost and tool cost 20%, so the totals' moments split exactly.
+  const [tk, tl] = [0.8, 0.2];
+  return {
+    w,
+    runs,
+    successes: y,
+    token_cost: tk * x,
+    tool_cost: tl * x,
+    token_cost_sq: tk * tk * xSq,
+    tool_cost_sq: tl * tl * xSq,
+    token_x_tool_cost: tk * tl * xSq,
+    success_token_cost: tk * xy,
+    success_tool_cost: tl * xy,
+  };
 }
 
 export function costRows(s: Sampler, nominalRuns: number, change: Change = NO_CHANGE): Rows {
-  return [[costWindow(s, s.windowRuns(nominalRuns), 0, change), costWindow(s, s.windowRuns(nominalRuns), 1, NO_CHANGE)]];
+  return [[costWindow(s, s.windowRuns(nominalRuns), 0, change), costWindow(s, s.windowRuns(nominalRuns), 1, NO_CHANGE)], []];
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -336,7 +355,7 @@ function schemaWindow(s: Sampler, runs: number, w: number, change: Change): { fp
   const counts = new Array<number>(FINGERPRINTS).fill(0);
   for (let r = 0; r < runs; r++) counts[s.categorical(table)]!++;
   return {
-    fps: counts.flatMap((n, k) => (n > 0 ? [{ w, fp: `fp_${k}`, runs: n, examples: [] }] : [])),
+    fps: counts.flatMap((n, k) => (n > 0 ? [{ w, key_kind: 'fingerprint', key: `fp_${k}`, value: n, value_sq: n, value_x_total: 0 }] : [])),
     total: { w, runs },
   };
 }
@@ -344,7 +363,7 @@ function schemaWindow(s: Sampler, runs: number, w: number, change: Change): { fp
 export function schemaRows(s: Sampler, nominalRuns: number, change: Change = NO_CHANGE): Rows {
   const cur = schemaWindow(s, s.windowRuns(nominalRuns), 0, change);
   const base = schemaWindow(s, s.windowRuns(nominalRuns), 1, NO_CHANGE);
-  return [[...cur.fps, ...base.fps], [cur.total, base.total]];
+  return [[cur.total, base.total], [...cur.fps, ...base.fps]];
 }
 
 // ---------------------------------------------------------------------------------------------------
