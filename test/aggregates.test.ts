@@ -12,7 +12,7 @@ import type { Rule } from '../src/rules/types.js';
 import { coverWindows, type Interval } from '../src/signals/cover.js';
 import { SIGNAL_IMPLS, windowsFor, type AggregateSource } from '../src/signals/index.js';
 import type { WindowBounds } from '../src/signals/types.js';
-import { AGGREGATE_KINDS, AGGREGATE_SPECS, type AggregateKind } from '../src/store/aggregates.js';
+import { AGGREGATE_KINDS, AGGREGATE_SPECS, TIERS, type AggregateKind } from '../src/store/aggregates.js';
 import { aggregatesStatus, findAggregates } from '../src/store/aggregatesMigrate.js';
 import { aggregateQuery } from '../src/signals/aggregateQuery.js';
 import { migrate } from '../src/store/migrate.js';
@@ -42,6 +42,15 @@ describe('coverWindows', () => {
     for (let i = 1; i < all.length; i++) expect(all[i]!.startMs).toBe(all[i - 1]!.endMs);
     for (const p of c.tiers[0]!) expect([p.startMs % HOUR, p.endMs % HOUR]).toEqual([0, 0]);
     for (const p of c.tiers[1]!) expect([p.startMs % (5 * MIN), p.endMs % (5 * MIN)]).toEqual([0, 0]);
+  });
+  it('three tiers: whole days in the middle, hours and 5-minute buckets at the ragged ends, raw under 5 minutes', () => {
+    const w: WindowBounds[] = [{ index: 0, startMs: END - 7 * DAY + 3 * HOUR + 17 * MIN + 42_000, endMs: END + 3 * HOUR + 17 * MIN + 42_000 }];
+    const c = coverWindows(w, [DAY, HOUR, 5 * MIN]);
+    // 6 whole days; 20 h before them and 3 h after; 5-minute stretches and raw pieces at both ends.
+    expect(c.tiers[0]).toEqual([{ window: 0, startMs: END - 6 * DAY, endMs: END }]);
+    expect(c.tiers[1]!.map((p) => (p.endMs - p.startMs) / HOUR)).toEqual([20, 3]);
+    expect(c.tiers[2]!.map((p) => (p.endMs - p.startMs) / MIN)).toEqual([40, 15]);
+    expect(c.raw.map((p) => p.endMs - p.startMs)).toEqual([138_000, 162_000]);
   });
   it('without tiers everything is raw', () => {
     const w = windowsFor(7 * DAY, { kind: 'seasonal', weeks: 3 }, END + 17 * MIN);
@@ -194,7 +203,7 @@ describe('migrate and status', () => {
     const st = (await aggregatesStatus(ch(), store.names))!;
     expect(st.ready).toBe(true);
     expect(st.dimensions).toBe('workflow_id,agent_id,environment,service_name');
-    expect(st.tables).toHaveLength(4);
+    expect(st.tables).toHaveLength(TIERS.length * 2);
     for (const t of st.tables) expect(t.rows, t.table).toBeGreaterThan(0);
     expect(st.lagSeconds).toBe(0);
   });

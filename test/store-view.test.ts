@@ -227,6 +227,8 @@ describe('root span -> agent_runs view', () => {
       'exists default.agent_runs_agg_5m_keyed',
       'exists default.agent_runs_agg_1h_totals',
       'exists default.agent_runs_agg_1h_keyed',
+      'exists default.agent_runs_agg_1d_totals',
+      'exists default.agent_runs_agg_1d_keyed',
     ]);
   });
 

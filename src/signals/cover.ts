@@ -23,7 +23,7 @@ export interface Cover {
 const floorTo = (t: number, ms: number) => Math.floor(t / ms) * ms;
 const ceilTo = (t: number, ms: number) => Math.ceil(t / ms) * ms;
 
-/** `tierMs` widest first, each a multiple of the next (1h, 5m). Empty: everything raw. */
+/** `tierMs` widest first, each a multiple of the next (1d, 1h, 5m). Empty: everything raw. */
 export function coverWindows(windows: readonly WindowBounds[], tierMs: readonly number[]): Cover {
   const tiers: Interval[][] = tierMs.map(() => []);
   const raw: Interval[] = [];

@@ -31,10 +31,16 @@ import { qualified, type StoreNames } from './schema.js';
 
 /** Bucket tiers, widest first: the cover of a window takes the widest whole buckets it can. */
 export interface Tier {
-  readonly name: '1h' | '5m';
+  readonly name: '1d' | '1h' | '5m';
   readonly ms: number;
 }
+/**
+ * Days answer the middle of a 7-day window in a few rows per group and key; hours and 5-minute
+ * buckets only its ragged ends (at most 23 hours and 11 buckets each), so what a query reads hardly
+ * depends on the window's length or on how many runs there are.
+ */
 export const TIERS: readonly Tier[] = [
+  { name: '1d', ms: 86_400_000 },
   { name: '1h', ms: 3_600_000 },
   { name: '5m', ms: 300_000 },
 ];
@@ -154,7 +160,7 @@ export function normalizeDimensions(dims: readonly string[]): DimensionColumn[] 
 }
 
 /** Bump when a table's columns, key or a view's expression change: migrate rebuilds and backfills. */
-export const AGGREGATES_VERSION = 'agentdrift aggregates v3';
+export const AGGREGATES_VERSION = 'agentdrift aggregates v4';
 
 /** The comment a table carries: version and dimensions, and `ready` once its backfill completed. */
 export function aggregatesComment(dims: readonly DimensionColumn[], ready: boolean): string {
@@ -169,7 +175,7 @@ export function aggregateViewName(n: Pick<StoreNames, 'agentRuns'>, tier: Tier, 
   return checkTableName(`${n.agentRuns}_agg_${tier.name}_${kind}_mv`);
 }
 
-/** Every aggregate table with its view, the 5-minute tier first (the hourly views read it). */
+/** Every aggregate table with its view, the 5-minute tier first (the wider tiers' views read it). */
 export function aggregateObjects(n: Pick<StoreNames, 'agentRuns'>): { tier: Tier; kind: AggregateKind; table: string; view: string }[] {
   return [...TIERS].reverse().flatMap((tier) =>
     AGGREGATE_KINDS.map((kind) => ({ tier, kind, table: aggregateTableName(n, tier, kind), view: aggregateViewName(n, tier, kind) })),
@@ -258,7 +264,7 @@ export function bucketSelectSql(source: string, tier: Tier, kind: AggregateKind,
   return runsAggregateSql(source, kind, [`${bucketExpr(tier, 'timestamp')} AS bucket`, ...dimCols], ['bucket', ...dimCols], where);
 }
 
-/** The SELECT that adds finer buckets of `from` into the wider buckets of `tier` (the hourly views). */
+/** The SELECT that adds finer buckets of `from` into the wider buckets of `tier` (the hourly and daily views). */
 export function rebucketSelectSql(fromTable: string, tier: Tier, kind: AggregateKind, dims: readonly DimensionColumn[]): string {
   const passthrough = [...dims.map((d) => dimensionIdentifier(d)), ...AGGREGATE_SPECS[kind].keys.map((k) => k.name)];
   return `SELECT ${bucketExpr(tier, 'bucket')} AS bucket, ${[...passthrough, ...mergedMeasuresSql(kind)].join(', ')}

@@ -60,7 +60,7 @@ export async function migrateAggregates(ch: ClickHouse, names: StoreNames, setti
   if (!settings.enabled) {
     // Views nobody reads would still cost every insert: disabled means gone (a later enable backfills).
     if (present.size > 0) await dropAll();
-    return [{ object: at(`${names.agentRuns}_{1h,5m}_*`), kind: 'table', action: 'skipped', detail: `aggregates.enabled is false: rules read agent_runs${present.size > 0 ? '; the aggregate tables and views were dropped' : ''}` }];
+    return [{ object: at(`${names.agentRuns}_agg_{1d,1h,5m}_*`), kind: 'table', action: 'skipped', detail: `aggregates.enabled is false: rules read agent_runs${present.size > 0 ? '; the aggregate tables and views were dropped' : ''}` }];
   }
   const dims = normalizeDimensions(settings.dimensions);
   const readyComment = aggregatesComment(dims, true);
