@@ -1,9 +1,9 @@
 // Synthetic agent_runs at any scale, generated inside ClickHouse (INSERT ... SELECT FROM numbers()),
 // so 100M runs take minutes instead of hours of JSON. Every value is a hash of the run's number:
 // the same size and end time always give the same rows. 20 workflows with 3-6 tools each, two
-// environments, 50 tenants, a weekday/night rhythm, and four drifts in the last days (a tool's calls
+// environments, 50 tenants, runs spread evenly over the period in time order (as live ingest writes them), and four drifts in the last days (a tool's calls
 // doubled, more denials, a dearer model, a new output fingerprint) so the rules have work to do.
-export const GENERATOR_VERSION = 'bench-generator v1';
+export const GENERATOR_VERSION = 'bench-generator v2';
 const DAY = 86_400_000;
 
 /** The SELECT producing runs number `from` .. `from + count - 1` of `total`, ending at `endMs`. */
@@ -13,7 +13,9 @@ export function runsSelect(from, count, total, endMs, days = 28) {
   const u = (k) => `(cityHash64(number, ${k}) % 1000000) / 1000000.0`;
   return `
 WITH
-  toInt64(${start} + floor(${u(1)} * ${days * DAY})) AS ts_ms,
+  -- In time order, as live ingest writes them: run n falls in the n-th slot of the period (at a
+  -- random point inside it), so each insert's part covers a short stretch of time, as in production.
+  toInt64(${start} + floor((number + ${u(1)}) * ${days * DAY} / ${total})) AS ts_ms,
   toUInt32(cityHash64(number, 2) % 20) AS wf,
   3 + wf % 4 AS ntools,
   ts_ms > ${endMs - 4 * DAY} AS drifted,

@@ -14,7 +14,8 @@ import { SIGNAL_IMPLS, windowsFor, type AggregateSource } from '../src/signals/i
 import type { WindowBounds } from '../src/signals/types.js';
 import { AGGREGATE_KINDS, AGGREGATE_SPECS, TIERS, type AggregateKind } from '../src/store/aggregates.js';
 import { aggregatesStatus, findAggregates } from '../src/store/aggregatesMigrate.js';
-import { aggregateQuery } from '../src/signals/aggregateQuery.js';
+import { aggregateQuery, signalQueries } from '../src/signals/aggregateQuery.js';
+import { batchedSignalQueries, flattenSteps, splitSteps } from '../src/signals/batch.js';
 import { migrate } from '../src/store/migrate.js';
 import { createRandom } from '../src/demo/random.js';
 import { openTempStore, type TempStore } from './helpers/chdb.js';
@@ -195,6 +196,51 @@ describe('the aggregates never change a result', () => {
         }
       }
     }
+  });
+});
+
+describe('a batch of evaluation times (the backtest) gives each time the rows of its own query', () => {
+  // Twelve times an hour and seven minutes apart, off every grid: many pieces per tier, so the batched
+  // query lists buckets in sets and assigns windows with arrays (aggregateQuery's MANY_PIECES).
+  const STEPS = Array.from({ length: 12 }, (_, k) => END - k * (HOUR + 7 * MIN) - 42_123);
+  for (const r of RULES) {
+    for (const [label, src] of [['aggregates', () => source], ['agent_runs only', () => null]] as const) {
+      it(`${r.name}, ${label}`, async () => {
+        const rl = rule('tool_calls_per_run', r.over);
+        const steps = STEPS.map((at) => windowsFor(rl.windowMs, rl.baseline, at));
+        const batched = batchedSignalQueries(rl, TABLE, steps, src());
+        // The bucket sets are what is under test where the aggregates answer.
+        if (src() !== null && !r.name.startsWith('not covered')) expect(batched[0]!.sql).toContain('IN (SELECT arrayJoin(');
+        const results = await Promise.all(batched.map((q) => query(q.sql, q.params)));
+        const perStep = splitSteps(results, STEPS.length, steps[0]!.length);
+        for (const [k, at] of STEPS.entries()) {
+          const single = await Promise.all(signalQueries(rl, TABLE, steps[k]!, src()).map((q) => query(q.sql, q.params)));
+          AGGREGATE_KINDS.forEach((kind, i) => {
+            expectSameNumbers(keyed(kind, perStep[k]![i]!), keyed(kind, single[i]!), `${kind} at ${new Date(at).toISOString()}`);
+          });
+        }
+      }, 120_000);
+    }
+  }
+
+  it('flattens steps into windows of their own and splits rows back, table-driven', () => {
+    const steps: WindowBounds[][] = [
+      [{ index: 0, startMs: 10, endMs: 20 }, { index: 1, startMs: 0, endMs: 10 }],
+      [{ index: 0, startMs: 15, endMs: 25 }, { index: 1, startMs: 5, endMs: 15 }],
+    ];
+    const { windows, perStep } = flattenSteps(steps);
+    expect(perStep).toBe(2);
+    expect(windows.map((w) => [w.index, w.startMs, w.endMs])).toEqual([[0, 10, 20], [1, 0, 10], [2, 15, 25], [3, 5, 15]]);
+    const cases: { w: number; step: number; window: number }[] = [
+      { w: 0, step: 0, window: 0 },
+      { w: 1, step: 0, window: 1 },
+      { w: 2, step: 1, window: 0 },
+      { w: 3, step: 1, window: 1 },
+    ];
+    const split = splitSteps([cases.map((c) => ({ w: String(c.w), x: c.w })), []], 2, perStep);
+    for (const c of cases) expect(split[c.step]![0]!.find((r) => r.x === c.w)?.w).toBe(c.window);
+    expect(split.map((s) => s[1])).toEqual([[], []]);
+    expect(() => flattenSteps([[steps[0]![0]!], steps[1]!])).toThrow(/same number of windows/);
   });
 });
 

@@ -9,6 +9,7 @@ import type { Rule, RuleGroup, RuleSet } from '../rules/types.js';
 import { ManualClock } from '../util/clock.js';
 import { formatP, humanize } from '../util/format.js';
 import type { AggregateSource } from '../signals/index.js';
+import { BACKTEST_BATCH, BatchedRows } from './backtestBatch.js';
 import { Engine } from './engine.js';
 import { scheduleTimes } from './scheduler.js';
 import type { QueryPort, TransitionEvent } from './types.js';
@@ -29,6 +30,8 @@ export interface BacktestOptions {
   readonly logger?: Logger;
   /** Called after each group evaluation with (done, total). */
   readonly onProgress?: (done: number, total: number) => void;
+  /** Evaluation times per query (backtestBatch.ts; default 24); 1 runs each evaluation's own queries. */
+  readonly batchSize?: number;
 }
 
 export interface BacktestTransition {
@@ -82,9 +85,18 @@ export async function backtest(o: BacktestOptions): Promise<BacktestResult> {
   if (!(o.toMs > o.fromMs)) throw new RangeError('backtest: --to must be after --from');
   const clock = new ManualClock(o.fromMs);
   const events: TransitionEvent[] = [];
-  const engine = new Engine({ query: o.query, table: o.table, aggregates: () => o.aggregates ?? null, clock, logger: o.logger ?? silentLogger, notify: (u) => events.push(...u.transitions) });
-  engine.adoptRuleSet(o.rules);
   const plan = backtestPlan(o.rules, o.fromMs, o.toMs, o.stepMs);
+  const batched = (o.batchSize ?? BACKTEST_BATCH) > 1 ? new BatchedRows({ query: o.query, table: o.table, source: o.aggregates ?? null, plan, batchSize: o.batchSize }) : null;
+  const engine = new Engine({
+    query: o.query,
+    table: o.table,
+    aggregates: () => o.aggregates ?? null,
+    clock,
+    logger: o.logger ?? silentLogger,
+    notify: (u) => events.push(...u.transitions),
+    ...(batched ? { rowsFor: batched.rowsFor } : {}),
+  });
+  engine.adoptRuleSet(o.rules);
   for (const [i, { at, group }] of plan.entries()) {
     await clock.advance(at - clock.now());
     await engine.evaluateGroup(group, at);

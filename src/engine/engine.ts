@@ -254,7 +254,8 @@ export class Engine implements AlertStateView {
       else if (s.accepted !== undefined && s.accepted.until > at) frozen.set(s.id, s.accepted.baseline);
     }
     try {
-      return await evaluateRule(query, this.ports.table, rule, at, () => this.ports.clock.now(), signal, frozen, this.ports.aggregates?.() ?? null);
+      const prefetched = this.ports.rowsFor?.(rule, at);
+      return await evaluateRule(query, this.ports.table, rule, at, () => this.ports.clock.now(), signal, frozen, this.ports.aggregates?.() ?? null, prefetched);
     } catch (err) {
       // Not a ClickHouse failure (those are outcomes): a bug. Said as one, then the group stops.
       this.ports.logger.error({ err, rule: rule.alert }, `rule ${rule.alert}: evaluation failed with an unexpected error (a bug in agentdrift, not a ClickHouse problem)`);

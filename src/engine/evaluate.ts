@@ -32,13 +32,15 @@ export async function evaluateRule(
   frozen?: ReadonlyMap<string, number>,
   /** The store's aggregate tables, if ready (null or absent: agent_runs only). */
   source?: AggregateSource | null,
+  /** The rows of the rule's queries at `at`, already asked for (a batched backtest); else they are run here. */
+  prefetched?: Promise<Record<string, unknown>[][]>,
 ): Promise<RuleEvaluation> {
   const started = now();
   const windows = windowsFor(rule.windowMs, rule.baseline, at);
   const impl = SIGNAL_IMPLS[rule.signal];
   let rows: Record<string, unknown>[][];
   try {
-    rows = await Promise.all(impl.queries(rule, table, windows, source).map((q) => query(q.sql, q.params)));
+    rows = prefetched ? await prefetched : await Promise.all(impl.queries(rule, table, windows, source).map((q) => query(q.sql, q.params)));
   } catch (err) {
     if (!isStoreFailure(err, signal)) throw err;
     return { rule, at, windows, series: [], error: (err as Error)?.message ?? String(err), durationMs: now() - started };

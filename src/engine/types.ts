@@ -103,6 +103,11 @@ export interface EnginePorts {
   readonly persist?: () => Promise<void>;
   /** Explains pending and firing series (onset, what moved, cause, example runs); absent: evidence as measured. */
   readonly explain?: ExplainPort;
+  /**
+   * A rule's query results at a time, fetched ahead with other times' (the backtest batches its
+   * evaluation times); undefined for a time it has not planned, which then runs its own queries.
+   */
+  readonly rowsFor?: (rule: Rule, at: number) => Promise<Record<string, unknown>[][]> | undefined;
 }
 
 /** What the engine's state looks like from outside: read-only, at the moment of asking. */

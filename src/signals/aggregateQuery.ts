@@ -45,7 +45,8 @@ function windowOf(t: string, pieces: readonly Interval[], params: Record<string,
   const sorted = [...pieces].sort((a, b) => a.startMs - b.startMs);
   const disjoint = sorted.every((x, i) => i === 0 || x.startMs >= sorted[i - 1]!.endMs);
   const type = unit === 'ms' ? 'Int64' : 'UInt32';
-  if (disjoint) {
+  // A long multiIf (a batch of evaluation times) costs more to plan than arrays cost to scan.
+  if (disjoint && sorted.length <= MANY_PIECES) {
     const arms = sorted.map((x, i) => {
       params[`${p}s${i}`] = x.startMs / scale;
       params[`${p}e${i}`] = x.endMs / scale;
@@ -59,9 +60,47 @@ function windowOf(t: string, pieces: readonly Interval[], params: Record<string,
   return `arrayJoin(arrayMap(j -> {${p}w:Array(Int32)}[j], arrayFilter(j -> ${t} >= {${p}s:Array(${type})}[j] AND ${t} < {${p}e:Array(${type})}[j], arrayEnumerate({${p}s:Array(${type})}))))`;
 }
 
-/** `(col >= a AND col < b) OR ...` over the merged ranges of the pieces, bound as parameters. */
-function rangeCondition(col: string, pieces: readonly Interval[], params: Record<string, unknown>, p: string, bound: (name: string) => string, scale: number): string {
-  const ranges = mergedRanges(pieces).map((r, i) => {
+/**
+ * Past this many pieces or ranges (a batch of evaluation times: signals/batch.ts) a query lists
+ * buckets in a set instead of OR-ing ranges: planning a few hundred OR-ed ranges costs ClickHouse far
+ * more than reading the rows does. A single evaluation stays under it.
+ */
+const MANY_PIECES = 8;
+
+/**
+ * The rows of the pieces: `(col >= a AND col < b) OR ...` over their merged ranges, bound as
+ * parameters; or, for many ranges whose pieces each lie in one bucket of `setBucketMs`, the span of
+ * all of them and membership of the row's bucket in the set of those buckets (`bucketOf`).
+ */
+function rangeCondition(
+  col: string,
+  pieces: readonly Interval[],
+  params: Record<string, unknown>,
+  p: string,
+  bound: (name: string) => string,
+  scale: number,
+  set?: { readonly bucketMs: number; readonly bucketOf: string },
+): string {
+  const merged = mergedRanges(pieces);
+  if (set && merged.length > MANY_PIECES) {
+    const buckets = new Set<number>();
+    let fits = true;
+    for (const x of pieces) {
+      const first = Math.floor(x.startMs / set.bucketMs) * set.bucketMs;
+      // Whole-bucket pieces (a tier's) list every bucket; raw edge pieces lie inside one bucket.
+      for (let b = first; b < x.endMs && fits; b += set.bucketMs) {
+        buckets.add(b / 1000);
+        if (buckets.size > 100_000) fits = false;
+      }
+    }
+    if (fits) {
+      params[`${p}lo`] = merged[0]!.startMs / scale;
+      params[`${p}hi`] = merged[merged.length - 1]!.endMs / scale;
+      params[`${p}set`] = [...buckets].sort((a, b) => a - b);
+      return `(${col} >= ${bound(`${p}lo`)} AND ${col} < ${bound(`${p}hi`)} AND ${set.bucketOf} IN (SELECT arrayJoin({${p}set:Array(UInt32)})))`;
+    }
+  }
+  const ranges = merged.map((r, i) => {
     params[`${p}lo${i}`] = r.startMs / scale;
     params[`${p}hi${i}`] = r.endMs / scale;
     return `(${col} >= ${bound(`${p}lo${i}`)} AND ${col} < ${bound(`${p}hi${i}`)})`;
@@ -96,7 +135,7 @@ export function aggregateQuery(
     const tier = TIERS[i]!;
     const p = `t${tier.name}_`;
     const t = 'toInt64(toUnixTimestamp(bucket))';
-    const conds = [rangeCondition('bucket', pieces, params, p, (n) => `toDateTime({${n}:UInt32}, 'UTC')`, 1000), ...where];
+    const conds = [rangeCondition('bucket', pieces, params, p, (n) => `toDateTime({${n}:UInt32}, 'UTC')`, 1000, { bucketMs: tier.ms, bucketOf: 'toUnixTimestamp(bucket)' }), ...where];
     parts.push(`SELECT ${[...outKeys, ...mergedMeasuresSql(kind)].join(', ')}
 FROM (SELECT *, ${windowOf(t, pieces, params, p, 's')} AS w FROM ${qualified(source.database, aggregateTableName(source, tier, kind))}
       WHERE ${conds.join(' AND ')})
@@ -106,7 +145,10 @@ GROUP BY ${outKeys.join(', ')}`);
   if (cover.raw.length > 0) {
     const p = 'raw_';
     const t = 'toUnixTimestamp64Milli(timestamp)';
-    const conds = [rangeCondition('timestamp', cover.raw, params, p, (n) => `fromUnixTimestamp64Milli({${n}:Int64})`, 1), ...where];
+    // With tiers, raw pieces are the edges under the finest bucket: each lies in one 5-minute bucket.
+    const finest = covered ? TIERS[TIERS.length - 1]!.ms : undefined;
+    const set = finest === undefined ? undefined : { bucketMs: finest, bucketOf: `toUnixTimestamp(toStartOfInterval(timestamp, INTERVAL ${finest / 60_000} MINUTE, 'UTC'))` };
+    const conds = [rangeCondition('timestamp', cover.raw, params, p, (n) => `fromUnixTimestamp64Milli({${n}:Int64})`, 1, set), ...where];
     const named = new Set(groups.map((g) => g.replace(/`/g, '')));
     const rows = `(SELECT ${[...groups, ...spec.columns.filter((c) => !named.has(c))].join(', ')}, ${windowOf(t, cover.raw, params, p, 'ms')} AS w
       FROM ${table} WHERE ${conds.join(' AND ')})`;

@@ -1,0 +1,86 @@
+/**
+ * The backtest's query results, fetched a batch of evaluation times at a time (signals/batch.ts).
+ * The replay itself stays one evaluation after another through the daemon's engine; only where the
+ * rows come from changes. For a rule at a planned time, the rows of that time and of the group's
+ * next `batchSize - 1` planned times are asked for in one pair of queries, shared by every rule of
+ * the group with the same `where`, `group_by` and windows (as within one evaluation). A time the plan
+ * does not hold (a warm start's replay at `at - for`) runs its own queries. Memory is bounded by one
+ * batch per rule shape: a batch is dropped once the replay has moved past it.
+ */
+import type { Rule, RuleGroup } from '../rules/types.js';
+import type { AggregateSource } from '../signals/aggregateQuery.js';
+import { batchedSignalQueries, flattenSteps, splitSteps, type SignalRows } from '../signals/batch.js';
+import { windowsFor } from '../signals/index.js';
+import type { QueryPort } from './types.js';
+
+/** A day of hourly steps: enough to make a query's fixed cost small, few enough rows to hold. */
+export const BACKTEST_BATCH = 24;
+
+interface Batch {
+  readonly times: readonly number[];
+  readonly rows: Promise<SignalRows[]>;
+}
+
+export class BatchedRows {
+  /** Per group: its planned times, ascending. */
+  private readonly times = new Map<string, readonly number[]>();
+  private readonly groupOf = new Map<string, string>();
+  /** Per group and rule shape: the batch in use. */
+  private readonly batches = new Map<string, Batch>();
+
+  constructor(
+    private readonly o: {
+      readonly query: QueryPort;
+      readonly table: string;
+      readonly source: AggregateSource | null;
+      readonly plan: readonly { at: number; group: RuleGroup }[];
+      readonly batchSize?: number;
+    },
+  ) {
+    for (const { at, group } of o.plan) {
+      const list = (this.times.get(group.name) as number[] | undefined) ?? [];
+      if (list[list.length - 1] !== at) list.push(at);
+      this.times.set(group.name, list);
+      for (const r of group.rules) this.groupOf.set(r.alert, group.name);
+    }
+  }
+
+  /** The engine's rowsFor port. */
+  readonly rowsFor = (rule: Rule, at: number): Promise<SignalRows> | undefined => {
+    const group = this.groupOf.get(rule.alert);
+    const times = group === undefined ? undefined : this.times.get(group);
+    if (!times) return undefined;
+    const key = `${group}\u0000${JSON.stringify([rule.where, rule.groupBy, rule.windowMs, rule.baseline])}`;
+    let batch = this.batches.get(key);
+    if (!batch || !batch.times.includes(at)) {
+      const from = binarySearch(times, at);
+      if (from < 0) return undefined;
+      batch = this.fetch(rule, times.slice(from, from + (this.o.batchSize ?? BACKTEST_BATCH)));
+      this.batches.set(key, batch);
+    }
+    const step = batch.times.indexOf(at);
+    return batch.rows.then((all) => all[step]!);
+  };
+
+  private fetch(rule: Rule, times: readonly number[]): Batch {
+    const steps = times.map((t) => windowsFor(rule.windowMs, rule.baseline, t));
+    const { perStep } = flattenSteps(steps);
+    const queries = batchedSignalQueries(rule, this.o.table, steps, this.o.source);
+    const rows = Promise.all(queries.map((q) => this.o.query(q.sql, q.params))).then((results) => splitSteps(results, times.length, perStep));
+    // A failed batch fails each of its evaluations (as the store would have); nobody may be waiting yet.
+    rows.catch(() => undefined);
+    return { times, rows };
+  }
+}
+
+function binarySearch(xs: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid] === x) return mid;
+    if (xs[mid]! < x) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}

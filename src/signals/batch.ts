@@ -1,0 +1,48 @@
+/**
+ * One pair of queries for a rule at several evaluation times (pure). A backtest evaluates the same
+ * rule hundreds of times, and what a query costs is mostly fixed (planning it, opening the tiers'
+ * tables), not proportional to the rows it reads: asking once for many times costs little more than
+ * asking for one. The windows of every time go into one query as windows of their own, numbered
+ * `step * windowsPerStep + window`; windows of neighbouring times overlap, which the query handles
+ * (a bucket or a run counts in each window it falls in). The rows are then split back per time, each
+ * with its own window numbers, exactly the rows a query for that time alone would return (to
+ * floating-point summation order).
+ */
+import type { Rule } from '../rules/types.js';
+import { signalQueries, type AggregateSource } from './aggregateQuery.js';
+import { num, type BuiltQuery } from './sql.js';
+import type { WindowBounds } from './types.js';
+
+export type SignalRows = Record<string, unknown>[][];
+
+/** The windows of every step as one list: step s, window i becomes window s * n + i. */
+export function flattenSteps(steps: readonly (readonly WindowBounds[])[]): { windows: WindowBounds[]; perStep: number } {
+  const perStep = steps[0]?.length ?? 0;
+  if (steps.some((w) => w.length !== perStep)) throw new Error('batched windows: every step needs the same number of windows');
+  const windows = steps.flatMap((ws, s) => ws.map((w) => ({ ...w, index: s * perStep + w.index })));
+  return { windows, perStep };
+}
+
+/** The totals and keyed queries for all steps at once. */
+export function batchedSignalQueries(
+  rule: Pick<Rule, 'where' | 'groupBy'>,
+  table: string,
+  steps: readonly (readonly WindowBounds[])[],
+  source: AggregateSource | null | undefined,
+): BuiltQuery[] {
+  return signalQueries(rule, table, flattenSteps(steps).windows, source);
+}
+
+/** Splits the batched result sets into one result per step, window numbers back to 0..n-1. */
+export function splitSteps(results: readonly (readonly Record<string, unknown>[])[], stepCount: number, perStep: number): SignalRows[] {
+  const out: SignalRows[] = Array.from({ length: stepCount }, () => results.map(() => []));
+  results.forEach((rows, k) => {
+    for (const r of rows) {
+      const w = num(r.w);
+      const step = Math.floor(w / perStep);
+      if (step < 0 || step >= stepCount) continue;
+      out[step]![k]!.push({ ...r, w: w % perStep });
+    }
+  });
+  return out;
+}
