@@ -94,6 +94,20 @@ describe('backtest', () => {
     expect(text).toMatch(/EnrichUp +tool_calls_per_run +1 +79 /);
   });
 
+  it('batched (24 times per query pair, the default) and one evaluation at a time give the same result, with far fewer queries', async () => {
+    const count = () => {
+      let n = 0;
+      return { q: (sql: string, params: Record<string, unknown>) => (n++, query(sql, params)), n: () => n };
+    };
+    const [a, b] = [count(), count()];
+    const batched = await backtest({ query: a.q, table: TABLE, rules, fromMs: D - 24 * H, toMs: D + 96 * H, stepMs: H });
+    const single = await backtest({ query: b.q, table: TABLE, rules, fromMs: D - 24 * H, toMs: D + 96 * H, stepMs: H, batchSize: 1 });
+    expect(batched).toEqual(single);
+    // 121 evaluations: 2 queries each one at a time (and the warm start's replay, outside the plan).
+    expect(b.n()).toBeGreaterThanOrEqual(2 * 121);
+    expect(a.n()).toBeLessThanOrEqual(2 * Math.ceil(121 / 24) + 2);
+  });
+
   it('on the groups\' own schedule, gives the same transitions at the same times as the daemon\'s runner on a clock', async () => {
     const from = D - 12 * H;
     const to = D + 44 * H;
