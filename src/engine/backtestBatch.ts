@@ -4,8 +4,9 @@
  * rows come from changes. For a rule at a planned time, the rows of that time and of the group's
  * next `batchSize - 1` planned times are asked for in one pair of queries, shared by every rule of
  * the group with the same `where`, `group_by` and windows (as within one evaluation). A time the plan
- * does not hold (a warm start's replay at `at - for`) runs its own queries. Memory is bounded by one
- * batch per rule shape: a batch is dropped once the replay has moved past it.
+ * does not hold, or one behind the replay (a warm start's replay at `at - for`), runs its own
+ * queries. Memory is bounded by one batch per rule shape, and a step's rows are let go once the
+ * replay has moved past it.
  */
 import type { Rule, RuleGroup } from '../rules/types.js';
 import type { AggregateSource } from '../signals/aggregateQuery.js';
@@ -19,6 +20,8 @@ export const BACKTEST_BATCH = 24;
 interface Batch {
   readonly times: readonly number[];
   readonly rows: Promise<SignalRows[]>;
+  /** The latest time asked for: the replay moves forward, so earlier steps' rows are let go. */
+  latest: number;
 }
 
 export class BatchedRows {
@@ -52,6 +55,8 @@ export class BatchedRows {
     if (!times) return undefined;
     const key = `${group}\u0000${JSON.stringify([rule.where, rule.groupBy, rule.windowMs, rule.baseline])}`;
     let batch = this.batches.get(key);
+    // Behind the replay (a warm start's replay at `at - for`): its own queries, the batch stays.
+    if (batch && at < batch.latest) return undefined;
     if (!batch || !batch.times.includes(at)) {
       const from = binarySearch(times, at);
       if (from < 0) return undefined;
@@ -59,7 +64,12 @@ export class BatchedRows {
       this.batches.set(key, batch);
     }
     const step = batch.times.indexOf(at);
-    return batch.rows.then((all) => all[step]!);
+    batch.latest = at;
+    return batch.rows.then((all) => {
+      // The replay only moves forward: the steps before this one are done with, let them go.
+      all.fill([], 0, step);
+      return all[step]!;
+    });
   };
 
   private fetch(rule: Rule, times: readonly number[]): Batch {
@@ -69,7 +79,7 @@ export class BatchedRows {
     const rows = Promise.all(queries.map((q) => this.o.query(q.sql, q.params))).then((results) => splitSteps(results, times.length, perStep));
     // A failed batch fails each of its evaluations (as the store would have); nobody may be waiting yet.
     rows.catch(() => undefined);
-    return { times, rows };
+    return { times, rows, latest: times[0]! };
   }
 }
 
