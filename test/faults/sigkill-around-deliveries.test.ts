@@ -51,6 +51,14 @@ async function setUp(script: readonly ScriptedResponse[], hooks: { onRequest?: (
   const cwd = mkdtempSync(join(tmpdir(), 'agentdrift-faults-'));
   cpSync(join(seeded, 'data'), join(cwd, 'data'), { recursive: true });
   cpSync(resolve(__dirname, '../../rules'), join(cwd, 'rules'), { recursive: true });
+  // The shipped groups run every 5 minutes, and their second run sits 49 s (default) and 86 s (fast)
+  // after the start (the grid offset from the group name). On a loaded machine the first deliveries
+  // can come after that: the second run's save would then hold them, and "killed before the next
+  // save" would not be what the test kills. Hourly groups keep the second run past every case here.
+  const rulesFile = join(cwd, 'rules', 'default.yaml');
+  const hourly = readFileSync(rulesFile, 'utf8').replace(/^(\s+interval:) \S+$/gm, '$1 1h');
+  expect(hourly.match(/^\s+interval: 1h$/gm)).toHaveLength(GROUPS.length);
+  writeFileSync(rulesFile, hourly);
   const hook = await startHttpReceiver(script, { fallback: 200, ...hooks });
   receivers.push(hook);
   writeFileSync(
