@@ -9,7 +9,9 @@
 // plus the first cycle of a fresh process (cold: the `for` replays a new daemon does included), a
 // 14-day backtest at a 1 h step, peak RSS and JS heap, and the rows ClickHouse's index analysis says
 // a cycle reads (EXPLAIN ESTIMATE; chDB reports no bytes read). A separate process per measurement
-// set keeps one chDB engine per process. Insert throughput with and without the aggregates' views is
+// set keeps one chDB engine per process. Then every series of the default rules whose condition
+// holds at that time is explained (bench/explain.js: onset, what moved, attribution, first sightings,
+// example runs), each query kind timed. Insert throughput with and without the aggregates' views is
 // measured on fresh stores. Figures go to bench/results.json and are printed as a table.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
@@ -25,6 +27,10 @@ const CARRY = process.env.BENCH_CARRY ? JSON.parse(readFileSync(process.env.BENC
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const BENCH_DIR = process.env.BENCH_DIR ?? join(tmpdir(), 'agentdrift-bench');
 const INSERT_RUNS = Number(process.env.BENCH_INSERT_RUNS ?? 2_000_000);
+const EXPLAIN_REPEATS = Number(process.env.BENCH_EXPLAIN_REPEATS ?? 3);
+// Which parts to measure: a part left out keeps its figures from the existing bench/results.json
+// (e.g. BENCH_PARTS=explain adds the explanation costs to the stores measured before).
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'measure,explain,insert').split(',').filter(Boolean));
 // Off the hour and the 5-minute grid, as a daemon's evaluation times are.
 const AT = Date.parse('2026-11-22T03:17:42Z');
 const END = Date.parse('2026-11-22T03:00:00Z') + 3_600_000;
@@ -178,6 +184,23 @@ if (process.argv[2] === '--measure') {
   process.exit(0);
 }
 
+// --- child: explain every active series of the default rules (bench/explain.js's measureExplain) ---
+if (process.argv[2] === '--explain') {
+  const dir = process.argv[3];
+  const { loadRuleFiles } = await import('../dist/rules/load.js');
+  const { findAggregates } = await import('../dist/store/aggregatesMigrate.js');
+  const { AGGREGATE_DEFAULTS } = await import('../dist/store/aggregates.js');
+  const { measureExplain } = await import('./explain.js');
+  const { ch, names, table } = await open(dir);
+  const { ruleSet } = await loadRuleFiles([join(here, '../rules/default.yaml')]);
+  const aggregates = await findAggregates(ch, names, AGGREGATE_DEFAULTS);
+  const t0 = performance.now();
+  const figures = await measureExplain({ ch, table, ruleSet, at: AT, repeats: EXPLAIN_REPEATS, aggregates });
+  await ch.close();
+  process.stdout.write(JSON.stringify({ repeats: EXPLAIN_REPEATS, seconds: +((performance.now() - t0) / 1000).toFixed(1), ...figures }));
+  process.exit(0);
+}
+
 // --- child: insert throughput on a fresh store, with or without the aggregates' views ------------
 if (process.argv[2] === '--insert') {
   const [withViews, dir] = [process.argv[3] === 'views', process.argv[4]];
@@ -209,6 +232,8 @@ function child(args, { quiet = false } = {}) {
 }
 
 mkdirSync(BENCH_DIR, { recursive: true });
+const resultsPath = join(here, 'results.json');
+const PREVIOUS = existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : null;
 // Each size is generated (or reused) and measured before the next is generated, so the small sizes'
 // figures exist even while the largest store is still being written.
 const results = [...CARRY];
@@ -222,41 +247,60 @@ for (const size of SIZES) {
     child(['--generate', String(size), dir]);
   } else stderr(`bench: reusing ${dir}`);
   const m0 = JSON.parse(readFileSync(meta, 'utf8'));
-  stderr(`bench: measuring ${size} runs (${REPS} interleaved repetitions) ...`);
-  const m = child(['--measure', dir]);
-  results.push({ ...m, generate_seconds: m0.generate_seconds, backfill_seconds: m0.backfill_seconds, aggregate_rows: m0.aggregate_rows, aggregate_mb: m0.aggregate_mb });
+  let m;
+  if (PARTS.has('measure')) {
+    stderr(`bench: measuring ${size} runs (${REPS} interleaved repetitions) ...`);
+    m = child(['--measure', dir]);
+  } else {
+    m = PREVIOUS?.results.find((r) => r.runs === m0.runs);
+    if (!m) throw new Error(`BENCH_PARTS leaves out measure, but bench/results.json has no figures for ${m0.runs} runs`);
+  }
+  let explain = m.explain ?? null;
+  if (PARTS.has('explain')) {
+    stderr(`bench: explaining the active series at ${size} runs (${EXPLAIN_REPEATS} repetitions each) ...`);
+    const { per_series: perSeries, ...e } = child(['--explain', dir]);
+    explain = { ...e, per_series: perSeries.map(({ rule, labels, explain_ms_median, cause }) => ({ rule, labels, explain_ms_median, cause })) };
+  }
+  results.push({ ...m, generate_seconds: m0.generate_seconds, backfill_seconds: m0.backfill_seconds, aggregate_rows: m0.aggregate_rows, aggregate_mb: m0.aggregate_mb, explain });
   writeFileSync(join(here, 'results.partial.json'), `${JSON.stringify(results, null, 2)}\n`);
 }
 
-stderr(`bench: insert throughput, ${INSERT_RUNS} runs, without and with the aggregates' views ...`);
-const inserts = [];
-for (const views of ['none', 'views', 'none', 'views']) {
-  const dir = mkdtempSync(join(tmpdir(), 'agentdrift-bench-insert-'));
-  try {
-    inserts.push(child(['--insert', views, dir]));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+let insert = PREVIOUS?.insert ?? null;
+if (PARTS.has('insert')) {
+  stderr(`bench: insert throughput, ${INSERT_RUNS} runs, without and with the aggregates' views ...`);
+  const inserts = [];
+  for (const views of ['none', 'views', 'none', 'views']) {
+    const dir = mkdtempSync(join(tmpdir(), 'agentdrift-bench-insert-'));
+    try {
+      inserts.push(child(['--insert', views, dir]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
+  const rate = (v) => median(inserts.filter((x) => x.views === v).map((x) => x.runs_per_second));
+  insert = { runs: INSERT_RUNS, runs_per_second_without_views: rate(false), runs_per_second_with_views: rate(true) };
+  insert.with_to_without = +(insert.runs_per_second_with_views / insert.runs_per_second_without_views).toFixed(2);
 }
-const rate = (v) => median(inserts.filter((x) => x.views === v).map((x) => x.runs_per_second));
-const insert = { runs: INSERT_RUNS, runs_per_second_without_views: rate(false), runs_per_second_with_views: rate(true) };
-insert.with_to_without = +(insert.runs_per_second_with_views / insert.runs_per_second_without_views).toFixed(2);
 
 const largest = results[results.length - 1];
 const smallest = results[0];
 const report = {
   date: new Date().toISOString(),
+  // When the cycles were measured (a run with BENCH_PARTS leaving out measure keeps the older ones).
+  measured_cycles_at: PARTS.has('measure') ? new Date().toISOString() : (PREVIOUS?.measured_cycles_at ?? PREVIOUS?.date ?? null),
   node: process.version,
   cpus: cpus().length,
   mem_gb: Math.round(totalmem() / 2 ** 30),
   evaluated_at: new Date(AT).toISOString(),
   repetitions: REPS,
+  parts_measured: [...PARTS],
   cycle_to_floor: largest.cycle_to_floor,
   cycle_growth_smallest_to_largest: +(largest.cycle_ms / smallest.cycle_ms).toFixed(2),
   results,
   insert,
 };
-writeFileSync(join(here, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
-console.table(results.map(({ samples, ...r }) => r));
+writeFileSync(resultsPath, `${JSON.stringify(report, null, 2)}\n`);
+console.table(results.map(({ samples, explain, ...r }) => r));
+console.table(results.map((r) => ({ runs: r.runs, series_explained: r.explain?.series_explained, explain_ms_median: r.explain?.explain_ms_median_over_series, explain_ms_max: r.explain?.explain_ms_max_over_series, ...Object.fromEntries(Object.entries(r.explain?.queries ?? {}).map(([k, q]) => [`${k}_ms`, q.median_ms])) })));
 console.table([insert]);
 console.log(`cycle_to_floor at ${largest.runs} runs: ${report.cycle_to_floor}; cycle growth ${smallest.runs} -> ${largest.runs}: ${report.cycle_growth_smallest_to_largest}x`);
