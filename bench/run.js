@@ -255,7 +255,7 @@ for (const size of SIZES) {
     m = PREVIOUS?.results.find((r) => r.runs === m0.runs);
     if (!m) throw new Error(`BENCH_PARTS leaves out measure, but bench/results.json has no figures for ${m0.runs} runs`);
   }
-  let explain = m.explain ?? null;
+  let explain = m.explain ?? PREVIOUS?.results.find((r) => r.runs === m0.runs)?.explain ?? null;
   if (PARTS.has('explain')) {
     stderr(`bench: explaining the active series at ${size} runs (${EXPLAIN_REPEATS} repetitions each) ...`);
     const { per_series: perSeries, ...e } = child(['--explain', dir]);

@@ -201,7 +201,8 @@ describe('the aggregates never change a result', () => {
 
 describe('a batch of evaluation times (the backtest) gives each time the rows of its own query', () => {
   // Twelve times an hour and seven minutes apart, off every grid: many pieces per tier, so the batched
-  // query lists buckets in sets and assigns windows with arrays (aggregateQuery's MANY_PIECES).
+  // query lists buckets in sets and rows find their windows by a join on their bucket
+  // (aggregateQuery's MANY_PIECES), raw rows also by their time inside the bucket.
   const STEPS = Array.from({ length: 12 }, (_, k) => END - k * (HOUR + 7 * MIN) - 42_123);
   for (const r of RULES) {
     for (const [label, src] of [['aggregates', () => source], ['agent_runs only', () => null]] as const) {
@@ -211,6 +212,7 @@ describe('a batch of evaluation times (the backtest) gives each time the rows of
         const batched = batchedSignalQueries(rl, TABLE, steps, src());
         // The bucket sets are what is under test where the aggregates answer.
         if (src() !== null && !r.name.startsWith('not covered')) expect(batched[0]!.sql).toContain('IN (SELECT arrayJoin(');
+        for (const q of batched) expect(q.sql).toContain('INNER JOIN (SELECT x.1 AS');
         const results = await Promise.all(batched.map((q) => query(q.sql, q.params)));
         const perStep = splitSteps(results, STEPS.length, steps[0]!.length);
         for (const [k, at] of STEPS.entries()) {

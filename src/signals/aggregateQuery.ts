@@ -61,6 +61,56 @@ function windowOf(t: string, pieces: readonly Interval[], params: Record<string,
 }
 
 /**
+ * Past MANY_PIECES pieces, rows find their windows through a join on their bucket instead: the
+ * pieces, one row per bucket they touch (`pb`, with the piece's bounds `ps`/`pe` and window `w`), are
+ * the small right side of a hash join, so each row costs one lookup however many windows the batch
+ * has (the arrays above cost a scan of every piece per row: at 100M runs, 192 raw edge pieces made
+ * that scan most of a backtest). `exact`: pieces that do not cover whole buckets (raw runs) also
+ * check the row's time against the piece. Null when the pieces touch too many buckets to list.
+ */
+function bucketJoin(
+  pieces: readonly Interval[],
+  params: Record<string, unknown>,
+  p: string,
+  bucketMs: number,
+  unit: 'ms' | 's',
+  exact: boolean,
+): { readonly join: string; readonly filter: string } | null {
+  const scale = unit === 'ms' ? 1 : 1000;
+  const type = unit === 'ms' ? 'Int64' : 'UInt32';
+  const pb: number[] = [];
+  const ps: number[] = [];
+  const pe: number[] = [];
+  const pw: number[] = [];
+  for (const x of pieces) {
+    for (let b = Math.floor(x.startMs / bucketMs) * bucketMs; b < x.endMs; b += bucketMs) {
+      if (pb.length >= MAX_JOIN_BUCKETS) return null;
+      pb.push(b / 1000);
+      ps.push(x.startMs / scale);
+      pe.push(x.endMs / scale);
+      pw.push(x.window);
+    }
+  }
+  params[`${p}jb`] = pb;
+  params[`${p}jw`] = pw;
+  const arrays = [`{${p}jb:Array(UInt32)}`, `{${p}jw:Array(Int32)}`];
+  const cols = [`x.1 AS ${p}pb`, 'x.2 AS w'];
+  let filter = '';
+  if (exact) {
+    params[`${p}js`] = ps;
+    params[`${p}je`] = pe;
+    arrays.push(`{${p}js:Array(${type})}`, `{${p}je:Array(${type})}`);
+    cols.push(`x.3 AS ${p}ps`, `x.4 AS ${p}pe`);
+    // In WHERE, not ON: ClickHouse's hash join takes only equalities between the two sides.
+    filter = `${p}t >= ${p}ps AND ${p}t < ${p}pe`;
+  }
+  return { join: `INNER JOIN (SELECT ${cols.join(', ')} FROM (SELECT arrayJoin(arrayZip(${arrays.join(', ')})) AS x)) AS ${p}q ON ${p}b = ${p}pb`, filter };
+}
+
+/** Bucket rows a join may list (each a few bytes of parameters): past this, the arrays are used. */
+const MAX_JOIN_BUCKETS = 100_000;
+
+/**
  * Past this many pieces or ranges (a batch of evaluation times: signals/batch.ts) a query lists
  * buckets in a set instead of OR-ing ranges: planning a few hundred OR-ed ranges costs ClickHouse far
  * more than reading the rows does. A single evaluation stays under it.
@@ -97,9 +147,17 @@ function rangeCondition(
       params[`${p}lo`] = merged[0]!.startMs / scale;
       params[`${p}hi`] = merged[merged.length - 1]!.endMs / scale;
       params[`${p}set`] = [...buckets].sort((a, b) => a - b);
-      return `(${col} >= ${bound(`${p}lo`)} AND ${col} < ${bound(`${p}hi`)} AND ${set.bucketOf} IN (SELECT arrayJoin({${p}set:Array(UInt32)})))`;
+      // The ranges again, for the primary key only (indexHint is not evaluated per row): the span
+      // alone would read every granule between the first and the last piece.
+      const hint = merged.length <= MAX_HINT_RANGES ? ` AND indexHint(${orOfRanges(col, merged, params, `${p}h`, bound, scale)})` : '';
+      return `(${col} >= ${bound(`${p}lo`)} AND ${col} < ${bound(`${p}hi`)}${hint} AND ${set.bucketOf} IN (SELECT arrayJoin({${p}set:Array(UInt32)})))`;
     }
   }
+  return orOfRanges(col, merged, params, p, bound, scale);
+}
+
+/** `(col >= a AND col < b) OR ...`, the bounds bound as parameters `<p>lo<i>`, `<p>hi<i>`. */
+function orOfRanges(col: string, merged: readonly { startMs: number; endMs: number }[], params: Record<string, unknown>, p: string, bound: (name: string) => string, scale: number): string {
   const ranges = merged.map((r, i) => {
     params[`${p}lo${i}`] = r.startMs / scale;
     params[`${p}hi${i}`] = r.endMs / scale;
@@ -107,6 +165,10 @@ function rangeCondition(
   });
   return ranges.length === 1 ? ranges[0]! : `(${ranges.join(' OR ')})`;
 }
+
+/** Ranges an index hint lists at most (a batch of 24 times has up to 192 raw edges). */
+const MAX_HINT_RANGES = 1_000;
+const HOUR_MS = 3_600_000;
 
 /**
  * One kind of aggregate (store/aggregates.ts) for a rule's windows: `totals`, one row per group and
@@ -136,9 +198,14 @@ export function aggregateQuery(
     const p = `t${tier.name}_`;
     const t = 'toInt64(toUnixTimestamp(bucket))';
     const conds = [rangeCondition('bucket', pieces, params, p, (n) => `toDateTime({${n}:UInt32}, 'UTC')`, 1000, { bucketMs: tier.ms, bucketOf: 'toUnixTimestamp(bucket)' }), ...where];
+    const from = qualified(source.database, aggregateTableName(source, tier, kind));
+    const joined = pieces.length > MANY_PIECES ? bucketJoin(pieces, params, p, tier.ms, 's', false) : null;
+    const rows = joined
+      ? `(SELECT *, toUnixTimestamp(bucket) AS ${p}b FROM ${from} WHERE ${conds.join(' AND ')}) AS ${p}r\n${joined.join}`
+      : `(SELECT *, ${windowOf(t, pieces, params, p, 's')} AS w FROM ${from}
+      WHERE ${conds.join(' AND ')})`;
     parts.push(`SELECT ${[...outKeys, ...mergedMeasuresSql(kind)].join(', ')}
-FROM (SELECT *, ${windowOf(t, pieces, params, p, 's')} AS w FROM ${qualified(source.database, aggregateTableName(source, tier, kind))}
-      WHERE ${conds.join(' AND ')})
+FROM ${rows}
 GROUP BY ${outKeys.join(', ')}`);
   });
 
@@ -150,7 +217,16 @@ GROUP BY ${outKeys.join(', ')}`);
     const set = finest === undefined ? undefined : { bucketMs: finest, bucketOf: `toUnixTimestamp(toStartOfInterval(timestamp, INTERVAL ${finest / 60_000} MINUTE, 'UTC'))` };
     const conds = [rangeCondition('timestamp', cover.raw, params, p, (n) => `fromUnixTimestamp64Milli({${n}:Int64})`, 1, set), ...where];
     const named = new Set(groups.map((g) => g.replace(/`/g, '')));
-    const rows = `(SELECT ${[...groups, ...spec.columns.filter((c) => !named.has(c))].join(', ')}, ${windowOf(t, cover.raw, params, p, 'ms')} AS w
+    const cols = [...groups, ...spec.columns.filter((c) => !named.has(c))].join(', ');
+    // Buckets to join on: the finest tier's (each edge piece lies in one), or hours for whole windows.
+    const joinMs = finest ?? HOUR_MS;
+    const joined = cover.raw.length > MANY_PIECES ? bucketJoin(cover.raw, params, p, joinMs, 'ms', true) : null;
+    const rows = joined
+      ? `(SELECT ${cols}, w FROM (SELECT ${cols}, intDiv(toUnixTimestamp(timestamp), ${joinMs / 1000}) * ${joinMs / 1000} AS ${p}b, ${t} AS ${p}t
+        FROM ${table} WHERE ${conds.join(' AND ')}) AS ${p}r
+      ${joined.join}
+      WHERE ${joined.filter})`
+      : `(SELECT ${cols}, ${windowOf(t, cover.raw, params, p, 'ms')} AS w
       FROM ${table} WHERE ${conds.join(' AND ')})`;
     parts.push(runsAggregateSql(rows, kind, [...groups, 'w'], [...groups, 'w']));
   }
