@@ -129,7 +129,7 @@ function rangeCondition(
   p: string,
   bound: (name: string) => string,
   scale: number,
-  set?: { readonly bucketMs: number; readonly bucketOf: string },
+  set?: { readonly bucketMs: number; readonly bucketOf: string; readonly hint?: boolean },
 ): string {
   const merged = mergedRanges(pieces);
   if (set && merged.length > MANY_PIECES) {
@@ -147,9 +147,10 @@ function rangeCondition(
       params[`${p}lo`] = merged[0]!.startMs / scale;
       params[`${p}hi`] = merged[merged.length - 1]!.endMs / scale;
       params[`${p}set`] = [...buckets].sort((a, b) => a - b);
-      // The ranges again, for the primary key only (indexHint is not evaluated per row): the span
-      // alone would read every granule between the first and the last piece.
-      const hint = merged.length <= MAX_HINT_RANGES ? ` AND indexHint(${orOfRanges(col, merged, params, `${p}h`, bound, scale)})` : '';
+      // The ranges again, for agent_runs' primary key only (indexHint is not evaluated per row): the
+      // span alone reads every granule between the first and the last edge. Not on the aggregate
+      // tables, which are small: there planning the hint costs more than it saves.
+      const hint = set.hint === true && merged.length <= MAX_HINT_RANGES ? ` AND indexHint(${orOfRanges(col, merged, params, `${p}h`, bound, scale)})` : '';
       return `(${col} >= ${bound(`${p}lo`)} AND ${col} < ${bound(`${p}hi`)}${hint} AND ${set.bucketOf} IN (SELECT arrayJoin({${p}set:Array(UInt32)})))`;
     }
   }
@@ -214,7 +215,7 @@ GROUP BY ${outKeys.join(', ')}`);
     const t = 'toUnixTimestamp64Milli(timestamp)';
     // With tiers, raw pieces are the edges under the finest bucket: each lies in one 5-minute bucket.
     const finest = covered ? TIERS[TIERS.length - 1]!.ms : undefined;
-    const set = finest === undefined ? undefined : { bucketMs: finest, bucketOf: `toUnixTimestamp(toStartOfInterval(timestamp, INTERVAL ${finest / 60_000} MINUTE, 'UTC'))` };
+    const set = finest === undefined ? undefined : { bucketMs: finest, bucketOf: `toUnixTimestamp(toStartOfInterval(timestamp, INTERVAL ${finest / 60_000} MINUTE, 'UTC'))`, hint: true };
     const conds = [rangeCondition('timestamp', cover.raw, params, p, (n) => `fromUnixTimestamp64Milli({${n}:Int64})`, 1, set), ...where];
     const named = new Set(groups.map((g) => g.replace(/`/g, '')));
     const cols = [...groups, ...spec.columns.filter((c) => !named.has(c))].join(', ');
