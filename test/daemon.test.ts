@@ -34,6 +34,11 @@ describe('the daemon on the embedded demo', () => {
     const t0 = Date.now();
     proc = startCli(pinnedDemoStart(), cwd);
     await proc.waitFor(msg(/demo data seeded/), 60_000);
+    // Before the first evaluation ends, ClickHouse already reads as up (a restart is not an outage).
+    const text = await (await fetch(await metricsUrlOf(proc))).text();
+    const sample = (name: string) => text.split('\n').filter((l) => l.startsWith(name)).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+    // (Scraped as soon as /metrics serves: the first evaluation, seconds long on the demo, is running.)
+    expect(sample('agentdrift_clickhouse_up '), `after ${sample('agentdrift_group_evaluations_total{')} evaluations`).toBe(1);
     for (const re of [
       /^ToolCallsPerRunUp firing for workflow_id=invoice_enrichment tool=enrich_company/,
       /^PolicyActivationRateChanged firing for workflow_id=support_triage/,

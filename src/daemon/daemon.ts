@@ -88,6 +88,9 @@ export class Daemon {
     if (this.parts.demo || config.demo.seedIfEmpty) await this.prepareDemo();
     else if (this.parts.migrate) await migrate(ch, names, { ttlDays: config.ttlDays ?? undefined, aggregates: config.aggregates, progress: terminalProgress(process.stderr, 'aggregating', 'runs') });
     await this.parts.aggregates?.refresh();
+    // Until an evaluation answers, agentdrift_clickhouse_up would read its default 0 (down): every
+    // restart would look like an outage for up to an interval. One ping says how the store is now.
+    metrics.setClickHouseUp(await ch.ping().then(() => true, () => false));
 
     engine.restore(stored.alerts);
     dispatcher.restore(stored.notifications);
