@@ -45,6 +45,16 @@ async function open(dir) {
   return { ch, names, table: qualified('default', 'agent_runs') };
 }
 
+/** A measured store: open, with the default rules and its aggregate tables (null if none are ready). */
+async function openWithRules(dir) {
+  const { loadRuleFiles } = await import('../dist/rules/load.js');
+  const { findAggregates } = await import('../dist/store/aggregatesMigrate.js');
+  const { AGGREGATE_DEFAULTS } = await import('../dist/store/aggregates.js');
+  const store = await open(dir);
+  const { ruleSet } = await loadRuleFiles([join(here, '../rules/default.yaml')]);
+  return { ...store, ruleSet, source: await findAggregates(store.ch, store.names, AGGREGATE_DEFAULTS) };
+}
+
 const stderr = (s) => process.stderr.write(`${s}\n`);
 const mb = (x) => +(x / 1048576).toFixed(1);
 const median = (xs) => {
@@ -84,17 +94,11 @@ if (process.argv[2] === '--generate') {
 
 // --- child: measure one size --------------------------------------------------------------------
 if (process.argv[2] === '--measure') {
-  const dir = process.argv[3];
-  const { loadRuleFiles } = await import('../dist/rules/load.js');
   const { Engine } = await import('../dist/engine/engine.js');
   const { backtest } = await import('../dist/engine/backtest.js');
-  const { findAggregates } = await import('../dist/store/aggregatesMigrate.js');
-  const { AGGREGATE_DEFAULTS } = await import('../dist/store/aggregates.js');
   const { ManualClock } = await import('../dist/util/clock.js');
   const { silentLogger } = await import('../dist/log.js');
-  const { ch, names, table } = await open(dir);
-  const { ruleSet } = await loadRuleFiles([join(here, '../rules/default.yaml')]);
-  const source = await findAggregates(ch, names, AGGREGATE_DEFAULTS);
+  const { ch, table, ruleSet, source } = await openWithRules(process.argv[3]);
   if (!source) throw new Error('bench store has no ready aggregates');
   let heapPeak = 0;
   const sampleHeap = () => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed));
@@ -192,16 +196,10 @@ if (process.argv[2] === '--measure') {
 
 // --- child: explain every active series of the default rules (bench/explain.js's measureExplain) ---
 if (process.argv[2] === '--explain') {
-  const dir = process.argv[3];
-  const { loadRuleFiles } = await import('../dist/rules/load.js');
-  const { findAggregates } = await import('../dist/store/aggregatesMigrate.js');
-  const { AGGREGATE_DEFAULTS } = await import('../dist/store/aggregates.js');
   const { measureExplain } = await import('./explain.js');
-  const { ch, names, table } = await open(dir);
-  const { ruleSet } = await loadRuleFiles([join(here, '../rules/default.yaml')]);
-  const aggregates = await findAggregates(ch, names, AGGREGATE_DEFAULTS);
+  const { ch, table, ruleSet, source } = await openWithRules(process.argv[3]);
   const t0 = performance.now();
-  const figures = await measureExplain({ ch, table, ruleSet, at: AT, repeats: EXPLAIN_REPEATS, aggregates });
+  const figures = await measureExplain({ ch, table, ruleSet, at: AT, repeats: EXPLAIN_REPEATS, aggregates: source });
   await ch.close();
   process.stdout.write(JSON.stringify({ repeats: EXPLAIN_REPEATS, seconds: +((performance.now() - t0) / 1000).toFixed(1), ...figures }));
   process.exit(0);
@@ -253,15 +251,16 @@ for (const size of SIZES) {
     child(['--generate', String(size), dir]);
   } else stderr(`bench: reusing ${dir}`);
   const m0 = JSON.parse(readFileSync(meta, 'utf8'));
+  const previous = PREVIOUS?.results.find((r) => r.runs === m0.runs);
   let m;
   if (PARTS.has('measure')) {
     stderr(`bench: measuring ${size} runs (${REPS} interleaved repetitions) ...`);
     m = child(['--measure', dir]);
   } else {
-    m = PREVIOUS?.results.find((r) => r.runs === m0.runs);
+    m = previous;
     if (!m) throw new Error(`BENCH_PARTS leaves out measure, but bench/results.json has no figures for ${m0.runs} runs`);
   }
-  let explain = m.explain ?? PREVIOUS?.results.find((r) => r.runs === m0.runs)?.explain ?? null;
+  let explain = m.explain ?? previous?.explain ?? null;
   if (PARTS.has('explain')) {
     stderr(`bench: explaining the active series at ${size} runs (${EXPLAIN_REPEATS} repetitions each) ...`);
     const { per_series: perSeries, ...e } = child(['--explain', dir]);

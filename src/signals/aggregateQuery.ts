@@ -83,8 +83,8 @@ function bucketJoin(
   const pe: number[] = [];
   const pw: number[] = [];
   for (const x of pieces) {
-    for (let b = Math.floor(x.startMs / bucketMs) * bucketMs; b < x.endMs; b += bucketMs) {
-      if (pb.length >= MAX_JOIN_BUCKETS) return null;
+    for (const b of bucketStarts(x, bucketMs)) {
+      if (pb.length >= MAX_LISTED_BUCKETS) return null;
       pb.push(b / 1000);
       ps.push(x.startMs / scale);
       pe.push(x.endMs / scale);
@@ -107,13 +107,22 @@ function bucketJoin(
   return { join: `INNER JOIN (SELECT ${cols.join(', ')} FROM (SELECT arrayJoin(arrayZip(${arrays.join(', ')})) AS x)) AS ${p}q ON ${p}b = ${p}pb`, filter };
 }
 
-/** Bucket rows a join may list (each a few bytes of parameters): past this, the arrays are used. */
-const MAX_JOIN_BUCKETS = 100_000;
+/** The start of every bucket of `bucketMs` that the piece touches. */
+function* bucketStarts(x: Interval, bucketMs: number): Generator<number> {
+  for (let b = Math.floor(x.startMs / bucketMs) * bucketMs; b < x.endMs; b += bucketMs) yield b;
+}
+
+/**
+ * Buckets a query lists in its parameters (a join's pieces, a set; each a few bytes): past this, the
+ * arrays and OR-ed ranges are used instead.
+ */
+const MAX_LISTED_BUCKETS = 100_000;
 
 /**
  * Past this many pieces or ranges (a batch of evaluation times: signals/batch.ts) a query lists
- * buckets in a set instead of OR-ing ranges: planning a few hundred OR-ed ranges costs ClickHouse far
- * more than reading the rows does. A single evaluation stays under it.
+ * buckets in a set instead of OR-ing ranges, and rows find their windows by a join on their bucket
+ * (bucketJoin): planning a few hundred OR-ed ranges costs ClickHouse far more than reading the rows
+ * does. A single evaluation stays under it.
  */
 const MANY_PIECES = 8;
 
@@ -135,13 +144,16 @@ function rangeCondition(
   if (set && merged.length > MANY_PIECES) {
     const buckets = new Set<number>();
     let fits = true;
+    // Whole-bucket pieces (a tier's) list every bucket; raw edge pieces lie inside one bucket.
     for (const x of pieces) {
-      const first = Math.floor(x.startMs / set.bucketMs) * set.bucketMs;
-      // Whole-bucket pieces (a tier's) list every bucket; raw edge pieces lie inside one bucket.
-      for (let b = first; b < x.endMs && fits; b += set.bucketMs) {
+      for (const b of bucketStarts(x, set.bucketMs)) {
         buckets.add(b / 1000);
-        if (buckets.size > 100_000) fits = false;
+        if (buckets.size > MAX_LISTED_BUCKETS) {
+          fits = false;
+          break;
+        }
       }
+      if (!fits) break;
     }
     if (fits) {
       params[`${p}lo`] = merged[0]!.startMs / scale;
@@ -215,7 +227,9 @@ GROUP BY ${outKeys.join(', ')}`);
     const t = 'toUnixTimestamp64Milli(timestamp)';
     // With tiers, raw pieces are the edges under the finest bucket: each lies in one 5-minute bucket.
     const finest = covered ? TIERS[TIERS.length - 1]!.ms : undefined;
-    const set = finest === undefined ? undefined : { bucketMs: finest, bucketOf: `toUnixTimestamp(toStartOfInterval(timestamp, INTERVAL ${finest / 60_000} MINUTE, 'UTC'))`, hint: true };
+    // A run's bucket as epoch seconds (UTC buckets start on multiples of their length).
+    const runBucket = (ms: number) => `intDiv(toUnixTimestamp(timestamp), ${ms / 1000}) * ${ms / 1000}`;
+    const set = finest === undefined ? undefined : { bucketMs: finest, bucketOf: runBucket(finest), hint: true };
     const conds = [rangeCondition('timestamp', cover.raw, params, p, (n) => `fromUnixTimestamp64Milli({${n}:Int64})`, 1, set), ...where];
     const named = new Set(groups.map((g) => g.replace(/`/g, '')));
     const cols = [...groups, ...spec.columns.filter((c) => !named.has(c))].join(', ');
@@ -223,7 +237,7 @@ GROUP BY ${outKeys.join(', ')}`);
     const joinMs = finest ?? HOUR_MS;
     const joined = cover.raw.length > MANY_PIECES ? bucketJoin(cover.raw, params, p, joinMs, 'ms', true) : null;
     const rows = joined
-      ? `(SELECT ${cols}, w FROM (SELECT ${cols}, intDiv(toUnixTimestamp(timestamp), ${joinMs / 1000}) * ${joinMs / 1000} AS ${p}b, ${t} AS ${p}t
+      ? `(SELECT ${cols}, w FROM (SELECT ${cols}, ${runBucket(joinMs)} AS ${p}b, ${t} AS ${p}t
         FROM ${table} WHERE ${conds.join(' AND ')}) AS ${p}r
       ${joined.join}
       WHERE ${joined.filter})`
