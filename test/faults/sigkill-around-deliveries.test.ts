@@ -14,7 +14,8 @@ import { metricsUrlOf, runCli, scrapeValue, startCli, waitForEvaluations, type L
 import { alertId, DEMO_END_ISO, pinnedRestart, readmeDemoAlerts } from '../helpers/demo.js';
 import { startHttpReceiver, type HttpReceiver, type RecordedRequest, type ScriptedResponse } from '../helpers/httpReceiver.js';
 
-const GROUPS = ['agentdrift-default', 'agentdrift-fast'];
+/** The one group the test's rule copy runs (see setUp). */
+const GROUPS = ['agentdrift-default'];
 let seeded: string;
 const running: LiveProcess[] = [];
 const receivers: HttpReceiver[] = [];
@@ -51,14 +52,18 @@ async function setUp(script: readonly ScriptedResponse[], hooks: { onRequest?: (
   const cwd = mkdtempSync(join(tmpdir(), 'agentdrift-faults-'));
   cpSync(join(seeded, 'data'), join(cwd, 'data'), { recursive: true });
   cpSync(resolve(__dirname, '../../rules'), join(cwd, 'rules'), { recursive: true });
-  // The shipped groups run every 5 minutes, and their second run sits 49 s (default) and 86 s (fast)
-  // after the start (the grid offset from the group name). On a loaded machine the first deliveries
-  // can come after that: the second run's save would then hold them, and "killed before the next
-  // save" would not be what the test kills. Hourly groups keep the second run past every case here.
+  // One evaluation, hence one save, at start: the shipped rules run as one hourly group. With the
+  // shipped two groups, the first group's hand-over offers the whole firing set, which already holds
+  // the series the other group has just turned firing; so every alert can leave after the first save
+  // and the other group's save (moments later) holds them all, and "killed before the next save"
+  // would not be what the test kills. The shipped 5-minute interval would also bring the second run
+  // within a minute of the start (49 s, from the grid offset of the group name).
   const rulesFile = join(cwd, 'rules', 'default.yaml');
-  const hourly = readFileSync(rulesFile, 'utf8').replace(/^(\s+interval:) \S+$/gm, '$1 1h');
-  expect(hourly.match(/^\s+interval: 1h$/gm)).toHaveLength(GROUPS.length);
-  writeFileSync(rulesFile, hourly);
+  const shipped = readFileSync(rulesFile, 'utf8');
+  const merged = shipped.replace(/^ {2}- name: agentdrift-fast\n {4}interval: \S+\n {4}rules:\n/m, '').replace(/^(\s+interval:) \S+$/gm, '$1 1h');
+  expect(merged.match(/^ {2}- name: /gm)).toEqual(['  - name: ']);
+  expect(merged.match(/^\s+interval: 1h$/gm)).toHaveLength(1);
+  writeFileSync(rulesFile, merged);
   const hook = await startHttpReceiver(script, { fallback: 200, ...hooks });
   receivers.push(hook);
   writeFileSync(
