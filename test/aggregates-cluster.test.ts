@@ -27,11 +27,13 @@ describe('migrate --cluster DDL', () => {
     for (const x of aggregateObjects(names)) {
       const table = ddl.find((s) => s.includes(`\`agentdrift\`.\`${x.table}_local\` ON CLUSTER`) && s.startsWith('CREATE TABLE'))!;
       expect(table, x.table).toContain(`ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/agentdrift/${x.table}_local', '{replica}')`);
-      const view = ddl.find((s) => s.includes(`\`agentdrift\`.\`${x.view}_local\``))!;
-      expect(view, x.view).toContain(`TO \`agentdrift\`.\`${x.table}_local\``);
-      // the 5-minute views read the shard's local runs, the hourly and daily ones its local 5-minute table
-      expect(view).toMatch(x.tier.name === '5m' ? /FROM \(?`agentdrift`\.`agent_runs_local`/ : /FROM `agentdrift`\.`agent_runs_agg_5m_\w+_local`/);
-      expect(view).not.toMatch(/`agent_runs`[^_]/);
+      for (const v of x.views) {
+        const view = ddl.find((s) => s.includes(`\`agentdrift\`.\`${v}_local\``))!;
+        expect(view, v).toContain(`TO \`agentdrift\`.\`${x.table}_local\``);
+        // the 5-minute views read the shard's local runs, the hourly and daily ones its local 5-minute table
+        expect(view).toMatch(x.tier.name === '5m' ? /FROM \(?`agentdrift`\.`agent_runs_local`/ : /FROM `agentdrift`\.`agent_runs_agg_5m_\w+_local`/);
+        expect(view).not.toMatch(/`agent_runs`[^_]/);
+      }
       const dist = ddl.find((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS \`agentdrift\`.\`${x.table}\` ON CLUSTER`))!;
       expect(dist).toContain(`ENGINE = Distributed(prod_cluster, agentdrift, ${x.table}_local)`);
       expect(dist).toMatch(/COMMENT 'agentdrift aggregates v\d+; dimensions=workflow_id,agent_id,environment,service_name; ready'/);

@@ -12,7 +12,7 @@ import type { Rule } from '../src/rules/types.js';
 import { coverWindows, type Interval } from '../src/signals/cover.js';
 import { SIGNAL_IMPLS, windowsFor, type AggregateSource } from '../src/signals/index.js';
 import type { WindowBounds } from '../src/signals/types.js';
-import { AGGREGATE_KINDS, AGGREGATE_SPECS, TIERS, type AggregateKind } from '../src/store/aggregates.js';
+import { aggregateObjects, AGGREGATE_KINDS, AGGREGATE_SPECS, TIERS, type AggregateKind } from '../src/store/aggregates.js';
 import { aggregatesStatus, findAggregates } from '../src/store/aggregatesMigrate.js';
 import { aggregateQuery, signalQueries } from '../src/signals/aggregateQuery.js';
 import { batchedSignalQueries, flattenSteps, splitSteps } from '../src/signals/batch.js';
@@ -281,5 +281,28 @@ describe('migrate and status', () => {
     }
     // Back to the default set for the rest of the file.
     await migrate(ch(), store.names);
+  }, 240_000);
+
+  it('an upgrade drops the views of an earlier version (the single keyed view before v5), so no run counts twice', async () => {
+    const [keyed5m] = aggregateObjects(store.names).filter((x) => x.tier.name === '5m' && x.kind === 'keyed');
+    expect(keyed5m!.views).toHaveLength(4);
+    expect(keyed5m!.retiredViews).toEqual(['agent_runs_agg_5m_keyed_mv']);
+    const names = async () => (await ch().query<{ name: string }>("SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE 'agent_runs_agg_5m_keyed%'")).map((r) => r.name).sort();
+    // What a v4 store had: one view writing keyed rows (here the tools') into the 5-minute table.
+    await ch().command(`CREATE MATERIALIZED VIEW agent_runs_agg_5m_keyed_mv TO agent_runs_agg_5m_keyed AS
+      SELECT toDateTime(toStartOfInterval(timestamp, INTERVAL 5 MINUTE, 'UTC'), 'UTC') AS bucket, workflow_id, agent_id, environment, service_name,
+        'tool' AS key_kind, CAST(k, 'String') AS key, sum(toUInt64(c)) AS value, toUInt64(0) AS value_sq, toUInt64(0) AS value_x_total
+      FROM agent_runs ARRAY JOIN mapKeys(tool_calls) AS k, mapValues(tool_calls) AS c
+      GROUP BY bucket, workflow_id, agent_id, environment, service_name, key`);
+    expect(await names()).toContain('agent_runs_agg_5m_keyed_mv');
+    const steps = await migrate(ch(), store.names);
+    expect(steps.find((s) => s.object.endsWith('agent_runs_agg_5m_keyed'))?.action).toBe('updated');
+    expect(await names()).toEqual(['agent_runs_agg_5m_keyed', ...keyed5m!.views].sort());
+    // Runs inserted from now on go through the new views only (the last test of the file: the extra
+    // runs change no other test's figures).
+    await store.ch.insert(TABLE, generatedRuns(500, 'after the upgrade'));
+    const [n] = await ch().query<{ calls: number | string }>("SELECT sum(value) AS calls FROM agent_runs_agg_5m_keyed WHERE key_kind = 'tool'");
+    const [r] = await ch().query<{ calls: number | string }>('SELECT sum(arraySum(mapValues(tool_calls))) AS calls FROM agent_runs');
+    expect(Number(n!.calls)).toBe(Number(r!.calls));
   }, 240_000);
 });

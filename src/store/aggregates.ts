@@ -10,10 +10,11 @@
  * runs per output fingerprint; hits per denied policy rule. Every signal reads from these two, so the
  * rules of a group that share a filter and windows need two queries for all four signals.
  *
- * Two tiers: 5-minute buckets, filled by materialized views on agent_runs as rows are inserted, and
- * hourly buckets, filled by views on the 5-minute tables (they read already aggregated rows, which
- * keeps the insert cost low). A window is read from hourly buckets for its whole hours, from 5-minute
- * buckets for its whole 5-minute stretches at the edges and from agent_runs for the rest (at most 5
+ * Three tiers: 5-minute buckets, filled by materialized views on agent_runs as rows are inserted
+ * (totals by one view, keyed by one view per key kind: keyedPartSelectSql), and hourly and daily
+ * buckets, filled by views on the 5-minute tables (they read already aggregated rows, which keeps the
+ * insert cost low). A window is read from daily and hourly buckets for its whole days and hours, from
+ * 5-minute buckets for its whole 5-minute stretches at the edges and from agent_runs for the rest (at most 5
  * minutes at each end; see signals/cover.ts), so the answer is the same as a scan of agent_runs, to
  * floating-point summation order, for any evaluation time.
  *
@@ -23,8 +24,8 @@
  * of its values seen in that bucket, so a high-cardinality column (a tenant id with thousands of
  * values) belongs there only if rules need it; rules on other columns read agent_runs.
  *
- * The raw part of a query uses the same per-run expressions as the views (`rawMeasuresSql`), so the
- * two paths cannot drift apart.
+ * The raw part of a query uses the same per-run expressions as the views (`rawMeasuresSql` and the
+ * keyed elements, KEYED_PART_ELEMENTS), so the two paths cannot drift apart.
  */
 import { AGENT_RUNS_COLUMNS, checkTableName, DIMENSION_COLUMNS, dimensionIdentifier, type DimensionColumn } from './contract.js';
 import { qualified, type StoreNames } from './schema.js';
@@ -89,18 +90,24 @@ export const SCALAR_MEASURES: readonly ScalarMeasure[] = [
 export const PAIR_SEPARATOR = '\x1f';
 
 /**
- * The keyed sums of a run, one element per key: (kind, key, value, value², value x the run's total
- * calls). Kinds: `tool` (its calls; the square and product feed the mix test), `pair` (two tools
- * called in one run, a < b: Σ c_a·c_b, the mix test's covariances; a run contributes the pairs of
- * the tools it called, a few, not tools²), `fingerprint` (1 per run), `denied_rule` (1 per hit).
+ * The keyed sums of a run, per key kind, one element per key: (key, value, value², value x the run's
+ * total calls), each element prefixed with `prefix` (the kind, where kinds are mixed). Kinds: `tool`
+ * (its calls; the square and product feed the mix test), `pair` (two tools called in one run, a < b:
+ * Σ c_a·c_b, the mix test's covariances; a run contributes the pairs of the tools it called, a few,
+ * not tools²), `fingerprint` (1 per run), `denied_rule` (1 per hit).
  */
-const KEYED_ELEMENTS = `arrayConcat(
-    arrayMap((k, c) -> ('tool', CAST(k, 'String'), toUInt64(c), toUInt64(c) * c, toUInt64(c) * ${M}), mapKeys(tool_calls), mapValues(tool_calls)),
-    arrayMap(x -> ('pair', concat(x.1, '\\x1f', x.2), x.3, toUInt64(0), toUInt64(0)),
+const KEYED_PART_ELEMENTS: Readonly<Record<KeyKind, (prefix: string) => string>> = {
+  tool: (x) => `arrayMap((k, c) -> (${x}CAST(k, 'String'), toUInt64(c), toUInt64(c) * c, toUInt64(c) * ${M}), mapKeys(tool_calls), mapValues(tool_calls))`,
+  pair: (x) => `arrayMap(x -> (${x}concat(x.1, '\\x1f', x.2), x.3, toUInt64(0), toUInt64(0)),
       arrayFilter(x -> x.1 < x.2, arrayFlatten(arrayMap((a, ca) -> arrayMap((b, cb) -> (CAST(a, 'String'), CAST(b, 'String'), toUInt64(ca) * cb),
-        mapKeys(tool_calls), mapValues(tool_calls)), mapKeys(tool_calls), mapValues(tool_calls))))),
-    [('fingerprint', output_schema_fingerprint, toUInt64(1), toUInt64(0), toUInt64(0))],
-    arrayMap(r -> ('denied_rule', CAST(r, 'String'), toUInt64(1), toUInt64(0), toUInt64(0)), denied_rules))`;
+        mapKeys(tool_calls), mapValues(tool_calls)), mapKeys(tool_calls), mapValues(tool_calls)))))`,
+  fingerprint: (x) => `[(${x}output_schema_fingerprint, toUInt64(1), toUInt64(0), toUInt64(0))]`,
+  denied_rule: (x) => `arrayMap(r -> (${x}CAST(r, 'String'), toUInt64(1), toUInt64(0), toUInt64(0)), denied_rules)`,
+};
+
+/** Every kind's elements in one array, each tuple led by its kind: (kind, key, value, value², value x total). */
+const KEYED_ELEMENTS = `arrayConcat(
+    ${(Object.keys(KEYED_PART_ELEMENTS) as KeyKind[]).map((k) => KEYED_PART_ELEMENTS[k](`'${k}', `)).join(',\n    ')})`;
 
 export const AGGREGATE_KINDS = ['totals', 'keyed'] as const;
 export type AggregateKind = (typeof AGGREGATE_KINDS)[number];
@@ -160,7 +167,7 @@ export function normalizeDimensions(dims: readonly string[]): DimensionColumn[] 
 }
 
 /** Bump when a table's columns, key or a view's expression change: migrate rebuilds and backfills. */
-export const AGGREGATES_VERSION = 'agentdrift aggregates v4';
+export const AGGREGATES_VERSION = 'agentdrift aggregates v5';
 
 /** The comment a table carries: version and dimensions, and `ready` once its backfill completed. */
 export function aggregatesComment(dims: readonly DimensionColumn[], ready: boolean): string {
@@ -175,10 +182,39 @@ export function aggregateViewName(n: Pick<StoreNames, 'agentRuns'>, tier: Tier, 
   return checkTableName(`${n.agentRuns}_agg_${tier.name}_${kind}_mv`);
 }
 
-/** Every aggregate table with its view, the 5-minute tier first (the wider tiers' views read it). */
-export function aggregateObjects(n: Pick<StoreNames, 'agentRuns'>): { tier: Tier; kind: AggregateKind; table: string; view: string }[] {
+/**
+ * The parts a kind's finest table is filled by, one view each: the keyed kinds apart (see
+ * keyedPartSelectSql), totals whole (null). The wider tiers have one view, re-bucketing the finest table.
+ */
+function viewParts(tier: Tier, kind: AggregateKind): readonly (KeyKind | null)[] {
+  return tier === FINEST && kind === 'keyed' ? KEY_KINDS : [null];
+}
+
+function partViewName(n: Pick<StoreNames, 'agentRuns'>, tier: Tier, kind: AggregateKind, part: KeyKind | null): string {
+  return part === null ? aggregateViewName(n, tier, kind) : checkTableName(`${n.agentRuns}_agg_${tier.name}_${kind}_${part}_mv`);
+}
+
+export interface AggregateObject {
+  readonly tier: Tier;
+  readonly kind: AggregateKind;
+  readonly table: string;
+  /** The views that fill the table. */
+  readonly views: readonly string[];
+  /**
+   * Views of earlier versions that filled the table and are not in `views` (the 5-minute keyed
+   * table's single view before v5): dropped with the set, or they would go on writing into it.
+   */
+  readonly retiredViews: readonly string[];
+}
+
+/** Every aggregate table with its views, the 5-minute tier first (the wider tiers' views read it). */
+export function aggregateObjects(n: Pick<StoreNames, 'agentRuns'>): AggregateObject[] {
   return [...TIERS].reverse().flatMap((tier) =>
-    AGGREGATE_KINDS.map((kind) => ({ tier, kind, table: aggregateTableName(n, tier, kind), view: aggregateViewName(n, tier, kind) })),
+    AGGREGATE_KINDS.map((kind) => {
+      const views = viewParts(tier, kind).map((part) => partViewName(n, tier, kind, part));
+      const single = aggregateViewName(n, tier, kind);
+      return { tier, kind, table: aggregateTableName(n, tier, kind), views, retiredViews: views.includes(single) ? [] : [single] };
+    }),
   );
 }
 
@@ -264,6 +300,32 @@ export function bucketSelectSql(source: string, tier: Tier, kind: AggregateKind,
   return runsAggregateSql(source, kind, [`${bucketExpr(tier, 'timestamp')} AS bucket`, ...dimCols], ['bucket', ...dimCols], where);
 }
 
+/**
+ * One key kind of the keyed aggregates over run rows into buckets of `tier`: a view each on the
+ * finest tier, and the backfill. Apart, each kind explodes only its own elements (a fingerprint
+ * needs none), and the rows are grouped by a 64-bit hash of the run's dimensions (computed once per
+ * run, before the explosion) instead of the dimensions themselves: grouping on several
+ * LowCardinality columns is ClickHouse's slowest key layout, and this view is most of what the
+ * aggregates add to an insert (2M runs: 3.3 s of aggregation as one view, 1.2 s as four). The
+ * dimensions come back as any() of their group, which is exact unless two dimension tuples in one
+ * bucket and key share a hash: with n tuples in a bucket the chance is about n²/2^65 (1e4 tuples:
+ * 3e-12 per bucket).
+ */
+export function keyedPartSelectSql(source: string, tier: Tier, part: KeyKind, dims: readonly DimensionColumn[], where = ''): string {
+  const dimCols = dims.map((d) => dimensionIdentifier(d));
+  const cols = [...new Set(['timestamp', ...dimCols, ...AGGREGATE_SPECS.keyed.columns])];
+  const hashed = dimCols.length > 0;
+  return `SELECT b AS bucket, ${[...dimCols.map((d) => `any(${d}) AS ${d}`), `'${part}' AS key_kind`, 'e.1 AS key', 'sum(e.2) AS value', 'sum(e.3) AS value_sq', 'sum(e.4) AS value_x_total'].join(', ')}
+FROM (SELECT ${cols.join(', ')}, ${bucketExpr(tier, 'timestamp')} AS b${hashed ? `, cityHash64(${dimCols.join(', ')}) AS dh` : ''} FROM ${source}${where ? ` WHERE ${where}` : ''})
+ARRAY JOIN ${KEYED_PART_ELEMENTS[part]('')} AS e
+GROUP BY b${hashed ? ', dh' : ''}, key`;
+}
+
+/** The SELECTs that fill the finest table of a kind from run rows, one per view (see viewParts). */
+export function finestSelectsSql(source: string, kind: AggregateKind, dims: readonly DimensionColumn[], where = ''): string[] {
+  return viewParts(FINEST, kind).map((part) => (part === null ? bucketSelectSql(source, FINEST, kind, dims, where) : keyedPartSelectSql(source, FINEST, part, dims, where)));
+}
+
 /** The SELECT that adds finer buckets of `from` into the wider buckets of `tier` (the hourly and daily views). */
 export function rebucketSelectSql(fromTable: string, tier: Tier, kind: AggregateKind, dims: readonly DimensionColumn[]): string {
   const passthrough = [...dims.map((d) => dimensionIdentifier(d)), ...AGGREGATE_SPECS[kind].keys.map((k) => k.name)];
@@ -272,22 +334,25 @@ FROM ${fromTable}
 GROUP BY ${['bucket', ...passthrough].join(', ')}`;
 }
 
-export function createAggregateViewSql(
+/** The CREATE MATERIALIZED VIEW statements of a table, in the order of its object's `views`. */
+export function createAggregateViewsSql(
   n: StoreNames,
   tier: Tier,
   kind: AggregateKind,
   dims: readonly DimensionColumn[],
   o: DdlOptions & { readonly sourceRuns?: string; readonly sourceTable?: (t: string) => string } = {},
-): string {
+): string[] {
   const local = (t: string) => (o.sourceTable ? o.sourceTable(t) : t);
   const target = qualified(n.database, local(aggregateTableName(n, tier, kind)));
-  const view = qualified(n.database, aggregateViewName(n, tier, kind));
-  const select =
+  const selects =
     tier === FINEST
-      ? bucketSelectSql(o.sourceRuns ?? qualified(n.database, n.agentRuns), tier, kind, dims)
-      : rebucketSelectSql(qualified(n.database, local(aggregateTableName(n, FINEST, kind))), tier, kind, dims);
-  return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${view}${o.onCluster ? ` ON CLUSTER ${checkTableName(o.onCluster, 'cluster')}` : ''} TO ${target}
-AS ${select}`;
+      ? finestSelectsSql(o.sourceRuns ?? qualified(n.database, n.agentRuns), kind, dims)
+      : [rebucketSelectSql(qualified(n.database, local(aggregateTableName(n, FINEST, kind))), tier, kind, dims)];
+  return viewParts(tier, kind).map((part, i) => {
+    const view = qualified(n.database, partViewName(n, tier, kind, part));
+    return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${view}${o.onCluster ? ` ON CLUSTER ${checkTableName(o.onCluster, 'cluster')}` : ''} TO ${target}
+AS ${selects[i]!}`;
+  });
 }
 
 /** The finest tier: the only one the backfill writes (the wider ones follow through their views). */

@@ -16,9 +16,9 @@ import { silentProgress } from '../util/progress.js';
 import {
   aggregateObjects,
   aggregatesComment,
-  bucketSelectSql,
   createAggregateTableSql,
-  createAggregateViewSql,
+  createAggregateViewsSql,
+  finestSelectsSql,
   FINEST_TIER,
   normalizeDimensions,
   type AggregateSettings,
@@ -50,10 +50,10 @@ export interface AggregatesMigrateOptions {
 export async function migrateAggregates(ch: ClickHouse, names: StoreNames, settings: AggregateSettings, o: AggregatesMigrateOptions = {}): Promise<MigrationStep[]> {
   const objects = aggregateObjects(names);
   const at = (name: string) => `${names.database}.${name}`;
-  const present = await objectsIn(ch, names.database, objects.flatMap((x) => [x.table, x.view]));
+  const present = await objectsIn(ch, names.database, objects.flatMap((x) => [x.table, ...x.views, ...x.retiredViews]));
   const dropAll = async () => {
     for (const x of [...objects].reverse()) {
-      await ch.command(`DROP VIEW IF EXISTS ${qualified(names.database, x.view)}`);
+      for (const v of [...x.views, ...x.retiredViews]) await ch.command(`DROP VIEW IF EXISTS ${qualified(names.database, v)}`);
       await ch.command(`DROP TABLE IF EXISTS ${qualified(names.database, x.table)}`);
     }
   };
@@ -64,13 +64,13 @@ export async function migrateAggregates(ch: ClickHouse, names: StoreNames, setti
   }
   const dims = normalizeDimensions(settings.dimensions);
   const readyComment = aggregatesComment(dims, true);
-  const complete = objects.every((x) => present.get(x.table)?.comment === readyComment && present.has(x.view));
+  const complete = objects.every((x) => present.get(x.table)?.comment === readyComment && x.views.every((v) => present.has(v)) && !x.retiredViews.some((v) => present.has(v)));
   if (complete && !o.rebuild) return objects.map((x) => ({ object: at(x.table), kind: 'table' as const, action: 'exists' as const }));
 
   const existed = objects.some((x) => present.has(x.table));
   await dropAll();
   for (const x of objects) await ch.command(createAggregateTableSql(names, x.tier, x.kind, dims, { ttlDays: o.ttlDays }));
-  for (const x of objects) await ch.command(createAggregateViewSql(names, x.tier, x.kind, dims));
+  for (const x of objects) for (const sql of createAggregateViewsSql(names, x.tier, x.kind, dims)) await ch.command(sql);
   const backfilled = await backfill(ch, names, dims, o.progress ?? silentProgress);
   // A comment cannot be a bound parameter; it is built from the version and contract column names only.
   for (const x of objects) await ch.command(`ALTER TABLE ${qualified(names.database, x.table)} MODIFY COMMENT '${readyComment.replace(/[\\']/g, '')}'`);
@@ -106,10 +106,10 @@ async function backfill(
     let done = 0;
     for (const p of parts) {
       for (const x of aggregateObjects(names).filter((o) => o.tier === FINEST_TIER)) {
-        await ch.command(
-          `INSERT INTO ${qualified(names.database, x.table)}\n${bucketSelectSql(runs, FINEST_TIER, x.kind, dims, '_part IN {parts:Array(String)}')}`,
-          { parts: p.parts },
-        );
+        // The same SELECTs as the table's views, so a backfilled row equals one the views wrote.
+        for (const select of finestSelectsSql(runs, x.kind, dims, '_part IN {parts:Array(String)}')) {
+          await ch.command(`INSERT INTO ${qualified(names.database, x.table)}\n${select}`, { parts: p.parts });
+        }
       }
       done += Number(p.rows);
       progress.update(done);

@@ -6,7 +6,7 @@
  * Distributed aggregate tables adds the shards' sums (every column is a sum, so any split adds up).
  * Statements only: `--print-sql` shows them, otherwise migrate runs them in order.
  */
-import { aggregateObjects, createAggregateTableSql, createAggregateViewSql, normalizeDimensions, aggregatesComment, type AggregateSettings } from './aggregates.js';
+import { aggregateObjects, createAggregateTableSql, createAggregateViewsSql, normalizeDimensions, aggregatesComment, type AggregateSettings } from './aggregates.js';
 import { checkTableName } from './contract.js';
 import { createAgentRunsSql, qualified, type StoreNames } from './schema.js';
 
@@ -44,10 +44,10 @@ ENGINE = Distributed(${c}, ${db}, ${runsLocal}, cityHash64(run_id))`,
     );
   }
   for (const x of aggregateObjects(names)) {
-    out.push(
-      createAggregateViewSql(names, x.tier, x.kind, dims, { onCluster: c, sourceRuns: qualified(db, runsLocal), sourceTable: local })
-        .replace(qualified(db, x.view), qualified(db, local(x.view))),
-    );
+    createAggregateViewsSql(names, x.tier, x.kind, dims, { onCluster: c, sourceRuns: qualified(db, runsLocal), sourceTable: local }).forEach((sql, i) => {
+      const view = x.views[i]!;
+      out.push(sql.replace(qualified(db, view), qualified(db, local(view))));
+    });
     out.push(`CREATE TABLE IF NOT EXISTS ${qualified(db, x.table)} ON CLUSTER ${c} AS ${qualified(db, local(x.table))}
 ENGINE = Distributed(${c}, ${db}, ${local(x.table)})
 COMMENT '${aggregatesComment(dims, true)}'`);
