@@ -23,6 +23,8 @@ import type { TransitionEvent } from '../src/engine/types.js';
 import { silentLogger } from '../src/log.js';
 import { parseRules } from '../src/rules/load.js';
 import type { RuleSet } from '../src/rules/types.js';
+import { AGGREGATE_DEFAULTS } from '../src/store/aggregates.js';
+import { findAggregates } from '../src/store/aggregatesMigrate.js';
 import { qualified } from '../src/store/schema.js';
 import { ManualClock } from '../src/util/clock.js';
 import { openTempStore, type TempStore } from './helpers/chdb.js';
@@ -151,6 +153,35 @@ describe('backtest', () => {
     expect(plan.filter((p) => p.group.name === 'daily').length).toBeGreaterThanOrEqual(1);
     expect(plan.map((p) => p.at)).toEqual([...plan.map((p) => p.at)].sort((a, b) => a - b));
     expect(() => backtestPlan(two, D, D + H, 0)).toThrow(/step/);
+  });
+
+  it('a stepped replay starts on a whole 5 minutes, so the aggregates answer every window without re-reading runs', async () => {
+    const off = D - 24 * H + 17 * 60_000 + 42_000; // 17:42 past the hour, as a daemon's times are
+    expect(backtestPlan(rules, off, off + 2 * H, H).map((p) => p.at - D)).toEqual([-24 * H + 20 * 60_000, -23 * H + 20 * 60_000]);
+    expect(backtestPlan(rules, D, D + H, H).map((p) => p.at)).toEqual([D, D + H]);
+    expect(backtestPlan(rules, off, off + 2 * H, H, false).map((p) => p.at)).toEqual([off, off + H, off + 2 * H]);
+    const source = await findAggregates(store.ch, store.names, AGGREGATE_DEFAULTS);
+    expect(source).not.toBeNull();
+    const readsRuns = (sql: string) => /`default`\.`agent_runs`(?!_)/.test(sql);
+    const seen: string[] = [];
+    const watched = (sql: string, params: Record<string, unknown>) => {
+      seen.push(sql);
+      return query(sql, params);
+    };
+    const aligned = await backtest({ query: watched, table: TABLE, aggregates: source, rules, fromMs: off, toMs: D + 96 * H, stepMs: H });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.filter(readsRuns)).toEqual([]);
+    // The same replay from agent_runs alone: the same transitions, the same numbers.
+    const raw = await backtest({ query, table: TABLE, rules, fromMs: off, toMs: D + 96 * H, stepMs: H });
+    expect(aligned.transitions.map(brief)).toEqual(raw.transitions.map(brief));
+    // On whole hours (the first test) pending came at 8h and firing at 10h; at 20 past, one step earlier.
+    const hm = (h: number, m: number) => `${(h * H + m * 60_000) / H}h`;
+    expect(aligned.transitions.map(brief)).toEqual([`${hm(7, 20)} inactive->pending`, `${hm(9, 20)} pending->firing`, `${hm(89, 20)} firing->resolved`, `${hm(90, 20)} resolved->inactive`]);
+    aligned.transitions.forEach((t, i) => expect(round(t.current ?? 0)).toBe(round(raw.transitions[i]!.current ?? 0)));
+    // Off the grid, each window's ragged edges are read from agent_runs.
+    seen.length = 0;
+    await backtest({ query: watched, table: TABLE, aggregates: source, rules, fromMs: off, toMs: off + 3 * H, stepMs: H, alignStep: false });
+    expect(seen.some(readsRuns)).toBe(true);
   });
 });
 

@@ -293,7 +293,7 @@ export function buildProgram(): Command {
   dataOptions(program.command('backtest').description('replay the rules over history with the daemon\'s engine, on each group\'s schedule, sending nothing'))
     .requiredOption('--from <iso>', 'start of the replay', isoTime)
     .requiredOption('--to <iso>', 'end of the replay', isoTime)
-    .option('--step <duration>', 'evaluate every <duration> (e.g. 1h) instead of on each group\'s interval', durationArg)
+    .option('--step <duration>', 'evaluate every <duration> (e.g. 1h) instead of on each group\'s interval, from --from rounded up to a whole 5 minutes', durationArg)
     .option('--rules <paths...>', 'rule files or directories (default: from the config)')
     .option('--format <format>', 'text | json', 'text')
     .action(async (o: GlobalOptions & { from: number; to: number; step?: number; rules?: string[]; format: string }) => {
