@@ -10,6 +10,7 @@ import { compileCron, GroupRunner, slotOffset, type RunnerDeps } from '../src/en
 import { silentLogger, type Logger } from '../src/log.js';
 import type { RuleGroup } from '../src/rules/types.js';
 import { ManualClock, type Clock, type TimerHandle } from '../src/util/clock.js';
+import { Limiter } from '../src/util/limiter.js';
 import { captureLogs } from './helpers/logs.js';
 
 const START = Date.parse('2026-01-01T00:00:00Z'); // a Thursday
@@ -388,5 +389,77 @@ describe('compileCron', () => {
   it('returns null for an expression that never matches, and throws for an invalid one', () => {
     expect(compileCron('0 0 1 * 1#5')(START)).toBeNull();
     expect(() => compileCron('61 * * * *')).toThrow();
+  });
+});
+
+describe('evaluation slots shared by the groups (evaluation.max_concurrent_groups)', () => {
+  /** `n` hourly groups on `slots`, each run taking `runMs` of clock time, with a timeout of `timeoutMs`. */
+  function startMany(clock: ManualClock, slots: Limiter, n: number, runMs: number, timeoutMs: number, logger: Logger = silentLogger) {
+    const seen = { running: 0, maxRunning: 0, done: [] as string[], aborted: [] as string[], ats: [] as number[], started: [] as number[] };
+    const list: GroupRunner[] = [];
+    for (let i = 0; i < n; i++) {
+      const runner = new GroupRunner(intervalGroup(`g${i}`, 3_600_000, timeoutMs), {
+        clock,
+        logger,
+        onSkip: () => undefined,
+        slots,
+        run: async (g, at, signal) => {
+          seen.running++;
+          seen.maxRunning = Math.max(seen.maxRunning, seen.running);
+          seen.ats.push(at);
+          seen.started.push(clock.now());
+          await takes(clock, runMs, signal);
+          seen.running--;
+          (signal.aborted ? seen.aborted : seen.done).push(g.name);
+        },
+      });
+      runners.push(runner);
+      list.push(runner);
+      runner.start();
+    }
+    return { seen, list };
+  }
+
+  it('ten groups starting together on two slots: two at a time, each in full, though the last waits four times its timeout', async () => {
+    const clock = new ManualClock(START);
+    const slots = new Limiter(2);
+    const { seen } = startMany(clock, slots, 10, 10_000, 15_000);
+    await clock.advance(60_000);
+    expect(seen.maxRunning).toBe(2);
+    expect(seen.done).toHaveLength(10);
+    // Time in the queue is not the evaluation's: a timeout counted from the tick would abort six of them.
+    expect(seen.aborted).toEqual([]);
+    expect(seen.started).toEqual([0, 0, 10, 10, 20, 20, 30, 30, 40, 40].map((s) => START + s * 1000));
+    // Each evaluates at its tick's time, not when its turn came.
+    expect(seen.ats).toEqual(Array(10).fill(START));
+    expect(slots.running).toBe(0);
+  });
+
+  it('a runner stopped while it waits for a slot gives the place up: it never runs and nothing is logged as failed', async () => {
+    const clock = new ManualClock(START);
+    const slots = new Limiter(1);
+    const logs = captureLogs();
+    const { seen, list } = startMany(clock, slots, 3, 10_000, 60_000, logs.logger);
+    await clock.advance(1_000);
+    expect(slots.queued).toBe(2);
+    await list[1]!.stop(true);
+    expect(slots.queued).toBe(1);
+    await clock.advance(30_000);
+    expect(seen.done).toEqual(['g0', 'g2']);
+    expect(logs.lines().filter((l) => l.level === 'error' || l.level === 50)).toEqual([]);
+  });
+
+  it('a limiter hands slots out in arrival order and rejects a non-positive size', async () => {
+    const l = new Limiter(1);
+    const order: number[] = [];
+    const first = await l.acquire();
+    const waits = [1, 2, 3].map((i) => l.acquire().then((release) => { order.push(i); release(); }));
+    expect(l.queued).toBe(3);
+    first();
+    first(); // idempotent: a second release frees nothing more
+    await Promise.all(waits);
+    expect(order).toEqual([1, 2, 3]);
+    expect(l.running).toBe(0);
+    expect(() => new Limiter(0)).toThrow(/positive integer/);
   });
 });

@@ -35,7 +35,7 @@ export interface ConfigLoadResult {
 const TOP_KEYS = ['clickhouse', 'tables', 'ttl_days', 'rules', 'state_file', 'listen', 'external_url', 'trace_url', 'log_level', 'evaluation', 'receivers', 'route', 'demo', 'rollup', 'aggregates'] as const;
 const CLICKHOUSE_KEYS = ['target', 'database', 'user', 'password'] as const;
 const TABLE_KEYS = ['agent_runs', 'otel_traces', 'view'] as const;
-const EVALUATION_KEYS = ['timeout', 'max_series_per_rule'] as const;
+const EVALUATION_KEYS = ['timeout', 'max_series_per_rule', 'max_concurrent_groups'] as const;
 const DEMO_KEYS = ['seed_if_empty'] as const;
 const ROLLUP_KEYS = ['enabled', 'interval', 'lateness', 'max_run_duration', 'prices'] as const;
 const PRICE_KEYS = ['input', 'output', 'cache_read'] as const;
@@ -64,6 +64,9 @@ export const DEFAULTS = {
   listen: '127.0.0.1:9464',
   logLevel: 'info',
   maxSeriesPerRule: 500,
+  // As Prometheus' --rules.max-concurrent-rule-evals; enough to keep 2 cores busy without 50 groups
+  // starving each other at a start.
+  maxConcurrentGroups: 4,
 } as const;
 
 /** Credentials may come from the environment instead of the file (the target URL never carries them). */
@@ -83,7 +86,7 @@ export function defaultConfig(env: Env = process.env): Config {
     externalUrl: null,
     traceUrl: null,
     logLevel: DEFAULTS.logLevel,
-    evaluation: { timeoutMs: null, maxSeriesPerRule: DEFAULTS.maxSeriesPerRule },
+    evaluation: { timeoutMs: null, maxSeriesPerRule: DEFAULTS.maxSeriesPerRule, maxConcurrentGroups: DEFAULTS.maxConcurrentGroups },
     receivers: [],
     route: {},
     demo: { seedIfEmpty: false },
@@ -243,6 +246,7 @@ function readConfig(c: Checker, value: unknown, file: string, env: Env): Config 
   const evaluation = {
     timeoutMs: c.field(ev, ['evaluation'], 'timeout', duration({ min: [1000, '1s'] })) ?? null,
     maxSeriesPerRule: c.field(ev, ['evaluation'], 'max_series_per_rule', int(1, 1_000_000, 'an integer from 1 to 1000000')) ?? DEFAULTS.maxSeriesPerRule,
+    maxConcurrentGroups: c.field(ev, ['evaluation'], 'max_concurrent_groups', int(1, 1_000, 'an integer from 1 to 1000')) ?? DEFAULTS.maxConcurrentGroups,
   };
 
   // receivers and route only need their outer shape here. Their contents are validated by the

@@ -33,6 +33,8 @@ export interface EvaluationConfig {
   /** Upper bound on every group's evaluation timeout; null leaves each group's own (default min(interval, 5m)). */
   readonly timeoutMs: number | null;
   readonly maxSeriesPerRule: number;
+  /** Group evaluations that may run at once; the others wait their turn (their timeout starts when they run). */
+  readonly maxConcurrentGroups: number;
 }
 
 export interface Config {

@@ -22,6 +22,7 @@ import { formatProblems } from '../yaml/problem.js';
 import { migrate } from '../store/migrate.js';
 import type { StoreNames } from '../store/schema.js';
 import type { Clock } from '../util/clock.js';
+import { Limiter } from '../util/limiter.js';
 import type { StatePersistence } from './durableState.js';
 
 /** What the daemon is built from (see compose.ts for the order and the wiring). */
@@ -67,7 +68,12 @@ export class Daemon {
   private restored = false;
   private closing: Promise<void> | null = null;
 
-  constructor(private readonly parts: DaemonParts) {}
+  /** Shared by every group's runner, across reloads (an old runner's evaluation keeps its slot until it ends). */
+  private readonly slots: Limiter;
+
+  constructor(private readonly parts: DaemonParts) {
+    this.slots = new Limiter(parts.config.evaluation.maxConcurrentGroups);
+  }
 
   get rules(): RuleSet | null {
     return this.ruleSet;
@@ -129,6 +135,7 @@ export class Daemon {
           clock,
           logger,
           onSkip: (g) => metrics.recordSkipped(g.name, g.rules.map((r) => r.alert)),
+          slots: this.slots,
           run: async (g, at, signal) => {
             await engine.evaluateGroup(g, at, signal);
           },

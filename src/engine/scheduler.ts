@@ -13,6 +13,7 @@
  * expression, and `compileCron` below finds the next match.
  */
 import { parse as parseCron } from 'node-cron';
+import type { Limiter } from '../util/limiter.js';
 import type { Logger } from '../log.js';
 import type { RuleGroup } from '../rules/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
@@ -24,6 +25,8 @@ export interface RunnerDeps {
   readonly logger: Logger;
   /** The evaluation time (`at`), the schedule's timers and the per-run timeout. */
   readonly clock: Clock;
+  /** Evaluation slots shared with the other groups' runners (none: no bound). */
+  readonly slots?: Limiter;
 }
 
 /** A stable offset in [0, everyMs) from the group's name (FNV-1a). */
@@ -203,26 +206,41 @@ export class GroupRunner {
     });
   }
 
-  /** Runs one evaluation unless one is in flight (then counts a skip). Resolves when it ends. */
+  /**
+   * Runs one evaluation unless one is in flight or waiting for a slot (then counts a skip). With
+   * shared `slots`, it waits for one first; its timeout counts from when it runs, so time spent in
+   * the queue is not taken from it. `at` is the tick's time either way. Resolves when it ends.
+   */
   tick(): Promise<void> {
     if (this.stopped) return Promise.resolve();
     if (this.inFlight) {
       this.deps.onSkip(this.group);
-      this.deps.logger.warn({ group: this.group.name }, `group ${this.group.name}: previous evaluation still running, tick skipped`);
+      this.deps.logger.warn({ group: this.group.name }, `group ${this.group.name}: previous evaluation still running (or waiting for an evaluation slot), tick skipped`);
       return this.inFlight;
     }
     const controller = new AbortController();
     this.controller = controller;
-    // A typed reason: the engine reports the rules it did not reach as skipped by a timeout, not as
-    // failed queries (which would read as ClickHouse being down).
-    const timeout = this.deps.clock.setTimer(this.group.timeoutMs, () => controller.abort(new EvaluationTimeoutError(this.group.timeoutMs)));
     const at = this.deps.clock.now();
     // The async wrapper turns a synchronous throw into a rejection, so it cannot escape a timer
     // callback and stop the schedule.
-    this.inFlight = (async () => this.deps.run(this.group, at, controller.signal))()
-      .catch((err) => this.deps.logger.error({ err, group: this.group.name }, `group ${this.group.name}: evaluation failed`))
-      .finally(() => {
+    this.inFlight = (async () => {
+      const release = this.deps.slots ? await this.deps.slots.acquire(controller.signal) : null;
+      // A typed reason: the engine reports the rules it did not reach as skipped by a timeout, not as
+      // failed queries (which would read as ClickHouse being down).
+      const timeout = this.deps.clock.setTimer(this.group.timeoutMs, () => controller.abort(new EvaluationTimeoutError(this.group.timeoutMs)));
+      try {
+        await this.deps.run(this.group, at, controller.signal);
+      } finally {
         timeout.cancel();
+        release?.();
+      }
+    })()
+      .catch((err) => {
+        // Stopped while waiting for a slot: nothing ran, nothing failed.
+        if (controller.signal.aborted && err === controller.signal.reason) return;
+        this.deps.logger.error({ err, group: this.group.name }, `group ${this.group.name}: evaluation failed`);
+      })
+      .finally(() => {
         this.inFlight = null;
         this.controller = null;
       });
