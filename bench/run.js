@@ -189,12 +189,13 @@ if (process.argv[2] === '--measure') {
   const cyclesHeapPeak = heapPeak;
   heapPeak = 0;
   const b0 = performance.now();
-  const bt = await backtest({ query: (sql, params) => ch.query(sql, params), table, aggregates: source, rules: ruleSet, fromMs: AT - 14 * DAY, toMs: AT, stepMs: 3_600_000 });
+  const replay = { query: (sql, params) => ch.query(sql, params), table, aggregates: source, rules: ruleSet, fromMs: AT - 14 * DAY, toMs: AT, stepMs: 3_600_000 };
+  const bt = await backtest(replay);
   const backtestSeconds = (performance.now() - b0) / 1000;
   // The same replay at AT - 14d exactly (off the 5-minute grid, as --step no longer starts): every
   // window edge re-read from agent_runs, the worst case.
   const b1 = performance.now();
-  await backtest({ query: (sql, params) => ch.query(sql, params), table, aggregates: source, rules: ruleSet, fromMs: AT - 14 * DAY, toMs: AT, stepMs: 3_600_000, alignStep: false });
+  await backtest({ ...replay, alignStep: false });
   const backtestOffGridSeconds = (performance.now() - b1) / 1000;
   sampleHeap();
   clearInterval(heapTimer);

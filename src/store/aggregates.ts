@@ -315,10 +315,13 @@ export function keyedPartSelectSql(source: string, tier: Tier, part: KeyKind, di
   const dimCols = dims.map((d) => dimensionIdentifier(d));
   const cols = [...new Set(['timestamp', ...dimCols, ...AGGREGATE_SPECS.keyed.columns])];
   const hashed = dimCols.length > 0;
-  return `SELECT b AS bucket, ${[...dimCols.map((d) => `any(${d}) AS ${d}`), `'${part}' AS key_kind`, 'e.1 AS key', 'sum(e.2) AS value', 'sum(e.3) AS value_sq', 'sum(e.4) AS value_x_total'].join(', ')}
+  const [kindCol, keyCol] = AGGREGATE_SPECS.keyed.keys.map((k) => k.name);
+  // A part's elements are (key, then the spec's measures in order).
+  const measures = AGGREGATE_SPECS.keyed.measures.map((m, i) => `sum(e.${i + 2}) AS ${m.name}`);
+  return `SELECT b AS bucket, ${[...dimCols.map((d) => `any(${d}) AS ${d}`), `'${part}' AS ${kindCol}`, `e.1 AS ${keyCol}`, ...measures].join(', ')}
 FROM (SELECT ${cols.join(', ')}, ${bucketExpr(tier, 'timestamp')} AS b${hashed ? `, cityHash64(${dimCols.join(', ')}) AS dh` : ''} FROM ${source}${where ? ` WHERE ${where}` : ''})
 ARRAY JOIN ${KEYED_PART_ELEMENTS[part]('')} AS e
-GROUP BY b${hashed ? ', dh' : ''}, key`;
+GROUP BY b${hashed ? ', dh' : ''}, ${keyCol}`;
 }
 
 /** The SELECTs that fill the finest table of a kind from run rows, one per view (see viewParts). */

@@ -6,7 +6,7 @@
  */
 export class Limiter {
   private active = 0;
-  private readonly waiting: { readonly grant: () => void; readonly signal?: AbortSignal }[] = [];
+  private readonly waiting: { readonly grant: () => void }[] = [];
 
   constructor(readonly max: number) {
     if (!(Number.isInteger(max) && max >= 1)) throw new RangeError(`a limiter needs a positive integer, got ${max}`);
@@ -34,7 +34,6 @@ export class Limiter {
     }
     return new Promise((resolve, reject) => {
       const entry = {
-        signal,
         grant: () => {
           signal?.removeEventListener('abort', onAbort);
           resolve(this.releaser());
