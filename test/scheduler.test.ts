@@ -6,7 +6,7 @@
  */
 import cron from 'node-cron';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { compileCron, GroupRunner, slotOffset, type RunnerDeps } from '../src/engine/scheduler.js';
+import { compileCron, GroupRunner, scheduleTimes, slotOffset, tickOffset, type RunnerDeps } from '../src/engine/scheduler.js';
 import { silentLogger, type Logger } from '../src/log.js';
 import type { RuleGroup } from '../src/rules/types.js';
 import { ManualClock, type Clock, type TimerHandle } from '../src/util/clock.js';
@@ -92,16 +92,64 @@ describe('slotOffset', () => {
   });
 });
 
+describe('tickOffset: the grid lands on whole 5 minutes where the interval allows', () => {
+  it.each([
+    // slotOffset rounded down to a multiple of gcd(everyMs, 5 min).
+    { name: 'g', everyMs: 60_000, slot: 26_982, tick: 0 },
+    { name: 'a', everyMs: 10_000, slot: 2_220, tick: 0 },
+    { name: 'agent-drift', everyMs: 300_000, slot: 53_232, tick: 0 },
+    { name: 'a', everyMs: 600_000, slot: 402_220, tick: 300_000 },
+    { name: 'g', everyMs: 3_600_000, slot: 1_646_982, tick: 1_500_000 },
+    { name: 'g', everyMs: 420_000, slot: 266_982, tick: 240_000 }, // 7m: gcd 1m
+    { name: 'g', everyMs: 90_000, slot: 26_982, tick: 0 }, // 90s: gcd 30s
+    { name: 'g', everyMs: 2, slot: 0, tick: 0 },
+  ])('$name every $everyMs ms: $tick', ({ name, everyMs, slot, tick }) => {
+    expect(slotOffset(name, everyMs)).toBe(slot);
+    expect(tickOffset(name, everyMs)).toBe(tick);
+  });
+
+  it.each([
+    { everyMs: 300_000, onGrid: 1 },
+    { everyMs: 600_000, onGrid: 1 },
+    { everyMs: 3_600_000, onGrid: 1 },
+    { everyMs: 86_400_000, onGrid: 1 },
+    { everyMs: 60_000, onGrid: 1 / 5 },
+    { everyMs: 420_000, onGrid: 1 / 5 },
+    { everyMs: 150_000, onGrid: 1 / 2 },
+  ])('every $everyMs ms: a share $onGrid of the ticks of any group ends on whole 5 minutes', ({ everyMs, onGrid }) => {
+    for (const name of ['a', 'b', 'agentdrift-default', 'agentdrift-fast', 'costs', 'g17']) {
+      const group = intervalGroup(name, everyMs);
+      // From an arbitrary start, over 60 ticks (the first, the start run itself, left out).
+      const from = START + 12_345;
+      const ticks = [...scheduleTimes(group, from, from + 60 * everyMs)].slice(1);
+      expect(ticks).toHaveLength(60);
+      expect(ticks.filter((t) => t % 300_000 === 0).length / ticks.length).toBeCloseTo(onGrid, 10);
+      // Counted from the epoch: a restart anywhere keeps the same grid.
+      expect(new Set(ticks.map((t) => ((t % everyMs) + everyMs) % everyMs))).toEqual(new Set([tickOffset(name, everyMs)]));
+    }
+  });
+
+  it('hourly groups still spread over the hour, on whole 5 minutes', () => {
+    const names = ['agentdrift-default', 'agentdrift-fast', 'costs', 'policy', 'schema', 'tools', 'billing', 'support', 'search', 'checkout', 'onboarding', 'refunds'];
+    const offsets = new Set(names.map((n) => tickOffset(n, 3_600_000)));
+    expect(offsets.size).toBeGreaterThanOrEqual(6);
+    for (const o of offsets) expect(o % 300_000).toBe(0);
+  });
+});
+
 describe('GroupRunner, interval schedule', () => {
   it.each([
-    // offset = slotOffset(name, everyMs); the grid is START + offset + j*everyMs (a slot at START itself is the start run).
-    { name: 'g', everyMs: 60_000, offset: 26_982, runMs: 0, ats: [0, 26_982, 86_982, 146_982] },
-    { name: 'a', everyMs: 10_000, offset: 2_220, runMs: 0, ats: [0, 2_220, 12_220, 22_220] },
+    // offset = tickOffset(name, everyMs); START is a multiple of every interval here, so the grid is
+    // START + offset + j*everyMs (a slot at START itself is the start run).
+    { name: 'g', everyMs: 60_000, offset: 0, runMs: 0, ats: [0, 60_000, 120_000, 180_000] },
+    { name: 'a', everyMs: 10_000, offset: 0, runMs: 0, ats: [0, 10_000, 20_000, 30_000] },
     { name: 'g', everyMs: 2, offset: 0, runMs: 0, ats: [0, 2, 4, 6] },
+    { name: 'g', everyMs: 3_600_000, offset: 1_500_000, runMs: 0, ats: [0, 1_500_000, 5_100_000, 8_700_000] },
+    { name: 'g', everyMs: 420_000, offset: 240_000, runMs: 0, ats: [0, 240_000, 660_000, 1_080_000] },
     // Runs taking most of the interval do not push the grid (no drift from run durations).
-    { name: 'g', everyMs: 60_000, offset: 26_982, runMs: 26_000, ats: [0, 26_982, 86_982, 146_982] },
+    { name: 'g', everyMs: 3_600_000, offset: 1_500_000, runMs: 1_400_000, ats: [0, 1_500_000, 5_100_000, 8_700_000] },
   ])('$name every $everyMs ms, runs of $runMs ms: runs at once, then at START+$ats', async ({ name, everyMs, offset, runMs, ats }) => {
-    expect(slotOffset(name, everyMs)).toBe(offset);
+    expect(tickOffset(name, everyMs)).toBe(offset);
     const clock = new ManualClock(START);
     const logs = captureLogs();
     const r = startRunner(intervalGroup(name, everyMs), clock, (_g, _at, signal) => takes(clock, runMs, signal), logs.logger);
@@ -122,16 +170,16 @@ describe('GroupRunner, interval schedule', () => {
   it('keeps exactly one timer pending between runs: the next slot (each run cancels its timeout)', async () => {
     const clock = new ManualClock(START);
     const r = startRunner(intervalGroup('a', 10_000), clock);
-    await clock.advance(22_220);
-    expect(r.ats).toEqual([START, START + 2_220, START + 12_220, START + 22_220]);
+    await clock.advance(30_000);
+    expect(r.ats).toEqual([START, START + 10_000, START + 20_000, START + 30_000]);
     expect(clock.pendingTimers).toBe(1);
   });
 
   it.each([
     // A run as long as runMs blocks the ticks that fall inside it: each is skipped and counted, and
     // the next run starts at the first slot after it ends.
-    { runMs: 5_000, until: 32_220, ats: [0, 12_220, 22_220, 32_220], skips: [2_220] },
-    { runMs: 25_000, until: 62_220, ats: [0, 32_220, 62_220], skips: [2_220, 12_220, 22_220, 42_220, 52_220] },
+    { runMs: 12_000, until: 40_000, ats: [0, 20_000, 40_000], skips: [10_000, 30_000] },
+    { runMs: 25_000, until: 60_000, ats: [0, 30_000, 60_000], skips: [10_000, 20_000, 40_000, 50_000] },
   ])('a run of $runMs ms on a 10 s grid: runs at START+$ats, skips counted at START+$skips', async ({ runMs, until, ats, skips }) => {
     const clock = new ManualClock(START);
     const r = startRunner(intervalGroup('a', 10_000, 60_000), clock, (_g, _at, signal) => takes(clock, runMs, signal));
@@ -157,11 +205,11 @@ describe('GroupRunner, interval schedule', () => {
     expect(aborts).toEqual([]);
     await clock.advance(1);
     expect(aborts).toEqual([{ at: START + timeoutMs, since: START, reason }]);
-    await clock.advance(26_982 + timeoutMs - clock.now() + START);
-    expect(r.ats).toEqual([START, START + 26_982]);
+    await clock.advance(60_000 + timeoutMs - clock.now() + START);
+    expect(r.ats).toEqual([START, START + 60_000]);
     expect(aborts).toEqual([
       { at: START + timeoutMs, since: START, reason },
-      { at: START + 26_982 + timeoutMs, since: START + 26_982, reason },
+      { at: START + 60_000 + timeoutMs, since: START + 60_000, reason },
     ]);
   });
 
@@ -172,7 +220,7 @@ describe('GroupRunner, interval schedule', () => {
       signals.push(signal);
       await takes(clock, 6_999);
     });
-    await clock.advance(60_000);
+    await clock.advance(60_000 + 6_999);
     expect(signals.map((s) => s.aborted)).toEqual([false, false]);
   });
 
@@ -188,8 +236,8 @@ describe('GroupRunner, interval schedule', () => {
     const clock = new ManualClock(START);
     const logs = captureLogs();
     const r = startRunner(intervalGroup('a', 10_000), clock, run, logs.logger);
-    await clock.advance(22_220);
-    expect(r.ats).toEqual([START, START + 2_220, START + 12_220, START + 22_220]);
+    await clock.advance(30_000);
+    expect(r.ats).toEqual([START, START + 10_000, START + 20_000, START + 30_000]);
     expect(logs.lines().filter((l) => l.msg === 'group a: evaluation failed')).toHaveLength(4);
     expect(clock.pendingTimers).toBe(1);
   });
@@ -199,15 +247,28 @@ describe('GroupRunner, interval schedule', () => {
     const clock = new SuspendableClock(manual);
     const logs = captureLogs();
     const r = startRunner(intervalGroup('a', 10_000), clock, undefined, logs.logger);
-    await manual.advance(5_000); // the run at +2_220 happened
-    clock.suspend(35_000); // now +40_000; the timer for +12_220 fires at +47_220
-    await manual.advance(7_220);
-    expect(r.ats).toEqual([START, START + 2_220, START + 47_220]);
+    await manual.advance(12_000); // the run at +10_000 happened
+    clock.suspend(35_000); // now +47_000; the timer for +20_000 fires at +55_000
+    await manual.advance(8_000);
+    // It evaluates at the last slot it reached, so its windows end on the grid.
+    expect(r.ats).toEqual([START, START + 10_000, START + 50_000]);
     await manual.advance(15_000);
-    expect(r.ats).toEqual([START, START + 2_220, START + 47_220, START + 52_220, START + 62_220]);
+    expect(r.ats).toEqual([START, START + 10_000, START + 50_000, START + 60_000, START + 70_000]);
     expect(r.skips).toEqual([]);
-    // Slots +12_220 (served late), +22_220, +32_220, +42_220: three missed.
+    // Slots +20_000 (served late, as +50_000), +30_000, +40_000: three missed.
     expect(logs.lines().filter((l) => l.level === 'warn').map((l) => [l.msg, l.missed])).toEqual([['group a: 3 scheduled evaluation(s) missed, resuming at the next slot', 3]]);
+  });
+
+  it.each([
+    { kind: 'interval', group: intervalGroup('agentdrift-default', 300_000) },
+    { kind: 'cron', group: cronGroup('*/5 * * * *') },
+  ])('a $kind tick whose timer fires late evaluates at its slot, not at the time it fired', async ({ group }) => {
+    const manual = new ManualClock(START);
+    const clock = new SuspendableClock(manual);
+    const r = startRunner(group, clock);
+    clock.suspend(37); // the event loop was busy: every timer now fires 37 ms late
+    await manual.advance(600_000);
+    expect(r.ats).toEqual([START, START + 300_000, START + 600_000]);
   });
 
   it('stop() halts the ticks, waits for the running evaluation, and is idempotent', async () => {

@@ -87,8 +87,9 @@ export function backtestPlan(rules: RuleSet, fromMs: number, toMs: number, stepM
  * FINEST_TIER) unless `align` is false. A stepped replay samples history, and on that grid every
  * window ends on a bucket boundary, so it is answered from the aggregate tables alone: off the grid,
  * each evaluation re-reads the runs of the ragged minutes at each window edge from agent_runs, which
- * at 100M runs was 90% of a 14-day backtest's time. A daemon's own times are off the grid; replaying
- * them (no step) keeps them exactly.
+ * at 100M runs was 90% of a 14-day backtest's time. A replay on the groups' own schedule (no step)
+ * keeps the daemon's times exactly: its first evaluation at `from`, then its ticks (on that grid where
+ * the interval allows: tickOffset).
  */
 function* stepTimes(fromMs: number, toMs: number, stepMs: number, align: boolean): Generator<number> {
   if (!(stepMs > 0)) throw new RangeError(`step must be a positive duration, got ${stepMs} ms`);

@@ -2,9 +2,10 @@
  * Runs one rule group on its schedule. Like OpenTelemetry's PeriodicExportingMetricReader: a tick
  * that arrives while the previous evaluation is still running is skipped and counted (slow queries
  * never pile up), each run is bounded by a timeout that aborts its queries, and a failing run never
- * stops the loop. Interval schedules run once at start, then on a fixed grid from the start time
- * (no drift from run durations); cron schedules run once at start, then at each match of the
- * expression in UTC.
+ * stops the loop. Interval schedules run once at start, then on a fixed grid counted from the Unix
+ * epoch (no drift from run durations, and a restart keeps the grid, as in Prometheus); cron
+ * schedules run once at start, then at each match of the expression in UTC. A tick evaluates at its
+ * slot's time, not at the moment its timer fired, as Prometheus does: the windows end on the grid.
  *
  * All time comes from the injected Clock: the evaluation time, the grid, the cron fire times and the
  * per-run timeout. So the daemon's one clock (`start --now` shifts it) also decides when groups run,
@@ -17,6 +18,7 @@ import type { Limiter } from '../util/limiter.js';
 import type { Logger } from '../log.js';
 import type { RuleGroup } from '../rules/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
+import { FINEST_TIER } from '../store/aggregates.js';
 import { EvaluationTimeoutError } from './skips.js';
 
 export interface RunnerDeps {
@@ -39,13 +41,29 @@ export function slotOffset(name: string, everyMs: number): number {
   return h % everyMs;
 }
 
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
 /**
- * Where an interval group's grid sits for a runner started at `startMs`: slot k (k >= 1) is at
- * `origin + k * everyMs`. The first run is at the start itself; after it, ticks sit on a grid offset
- * by a hash of the group name, so groups with the same interval do not all query at the same moment.
+ * Where an interval group's ticks sit in its interval: the name's slotOffset, rounded down to a
+ * multiple of gcd(interval, 5 minutes). Ticks at `tickOffset + k * everyMs` from the epoch then land
+ * on whole 5 minutes (the aggregates' finest bucket: FINEST_TIER) whenever the interval allows: every
+ * tick of a 5m, 10m or 1h group, every fifth of a 1m group. A window that ends on that grid is
+ * answered from the aggregate tables alone; off it, every evaluation re-reads the runs of the ragged
+ * minutes at each window edge from agent_runs, which at 100M runs was most of a cycle's time (a
+ * ClickHouse granule holds about an hour of one workflow). The price: groups whose interval divides
+ * 5 minutes share one slot instead of spreading over the interval; the evaluation slots
+ * (evaluation.max_concurrent_groups) bound that burst. Longer intervals still spread, over
+ * everyMs / 5 min slots.
  */
-export function gridOrigin(name: string, everyMs: number, startMs: number): number {
-  return startMs + slotOffset(name, everyMs) - everyMs;
+export function tickOffset(name: string, everyMs: number): number {
+  const offset = slotOffset(name, everyMs);
+  return offset - (offset % gcd(everyMs, FINEST_TIER.ms));
+}
+
+/** The last tick of an interval group's grid at or before `ms`. */
+export function tickAtOrBefore(name: string, everyMs: number, ms: number): number {
+  const offset = tickOffset(name, everyMs);
+  return offset + Math.floor((ms - offset) / everyMs) * everyMs;
 }
 
 /**
@@ -57,8 +75,7 @@ export function* scheduleTimes(group: RuleGroup, fromMs: number, toMs: number): 
   yield fromMs;
   const s = group.schedule;
   if (s.kind === 'interval') {
-    const origin = gridOrigin(group.name, s.everyMs, fromMs);
-    for (let k = 1; origin + k * s.everyMs <= toMs; k++) if (origin + k * s.everyMs > fromMs) yield origin + k * s.everyMs;
+    for (let at = tickAtOrBefore(group.name, s.everyMs, fromMs) + s.everyMs; at <= toMs; at += s.everyMs) yield at;
     return;
   }
   const next = compileCron(s.expression);
@@ -158,16 +175,18 @@ export class GroupRunner {
     const name = this.group.name;
     if (s.kind === 'interval') {
       // After the first run (at once, so a fresh start shows results), ticks sit on the group's grid.
-      const origin = gridOrigin(name, s.everyMs, clock.now());
-      let k = 0;
+      let slot = tickAtOrBefore(name, s.everyMs, clock.now()); // a slot at the start itself is the start run
       const next = (): void => {
         if (this.stopped) return;
         // The next slot on the grid. If the clock has passed several (the process was paused, or a
         // run blocked the event loop), skip to the upcoming one rather than fire a burst.
-        const upcoming = Math.floor((clock.now() - origin) / s.everyMs) + 1;
-        if (k > 0 && upcoming > k + 1) this.deps.logger.warn({ group: name, missed: upcoming - k - 1 }, `group ${name}: ${upcoming - k - 1} scheduled evaluation(s) missed, resuming at the next slot`);
-        k = Math.max(k + 1, upcoming);
-        this.armAt(origin + k * s.everyMs, next);
+        const upcoming = tickAtOrBefore(name, s.everyMs, clock.now()) + s.everyMs;
+        const missed = (upcoming - slot) / s.everyMs - 1;
+        if (missed > 0) this.deps.logger.warn({ group: name, missed }, `group ${name}: ${missed} scheduled evaluation(s) missed, resuming at the next slot`);
+        slot = upcoming;
+        // A timer fires a little late (more after a pause): the evaluation is of the last slot it
+        // reached, so its windows end on the grid.
+        this.armAt(slot, () => Math.max(slot, tickAtOrBefore(name, s.everyMs, clock.now())), next);
       };
       void this.tick();
       next();
@@ -191,17 +210,18 @@ export class GroupRunner {
           return;
         }
         last = at;
-        this.armAt(at, next);
+        // The match's own time, unless the clock has passed a later match (after a pause): then now.
+        this.armAt(at, () => (nextMatch(at) ?? Infinity) > clock.now() ? at : clock.now(), next);
       };
       next();
     }
   }
 
-  /** Ticks at `at` on the clock, then calls `then` (which arms the following tick). */
-  private armAt(at: number, then: () => void): void {
-    this.timer = this.deps.clock.setTimer(at - this.deps.clock.now(), () => {
+  /** Ticks at `due` on the clock, evaluating at `evalAt()`, then calls `then` (which arms the following tick). */
+  private armAt(due: number, evalAt: () => number, then: () => void): void {
+    this.timer = this.deps.clock.setTimer(due - this.deps.clock.now(), () => {
       this.timer = null;
-      void this.tick();
+      void this.tick(evalAt());
       then();
     });
   }
@@ -209,9 +229,10 @@ export class GroupRunner {
   /**
    * Runs one evaluation unless one is in flight or waiting for a slot (then counts a skip). With
    * shared `slots`, it waits for one first; its timeout counts from when it runs, so time spent in
-   * the queue is not taken from it. `at` is the tick's time either way. Resolves when it ends.
+   * the queue is not taken from it. `at` (now unless given: a scheduled tick passes its slot's time)
+   * is the evaluation time either way. Resolves when it ends.
    */
-  tick(): Promise<void> {
+  tick(at: number = this.deps.clock.now()): Promise<void> {
     if (this.stopped) return Promise.resolve();
     if (this.inFlight) {
       this.deps.onSkip(this.group);
@@ -220,7 +241,6 @@ export class GroupRunner {
     }
     const controller = new AbortController();
     this.controller = controller;
-    const at = this.deps.clock.now();
     // The async wrapper turns a synchronous throw into a rejection, so it cannot escape a timer
     // callback and stop the schedule.
     this.inFlight = (async () => {

@@ -57,7 +57,7 @@ async function setUp(script: readonly ScriptedResponse[], hooks: { onRequest?: (
   // the series the other group has just turned firing; so every alert can leave after the first save
   // and the other group's save (moments later) holds them all, and "killed before the next save"
   // would not be what the test kills. The shipped 5-minute interval would also bring the second run
-  // within a minute of the start (49 s, from the grid offset of the group name).
+  // within 5 minutes of the start (the next whole 5 minutes on the pinned clock).
   const rulesFile = join(cwd, 'rules', 'default.yaml');
   const shipped = readFileSync(rulesFile, 'utf8');
   const merged = shipped.replace(/^ {2}- name: agentdrift-fast\n {4}interval: \S+\n {4}rules:\n/m, '').replace(/^(\s+interval:) \S+$/gm, '$1 1h');
