@@ -57,11 +57,11 @@ export const GENERATED_COLUMNS = [
   'tool_calls', 'policy_allows', 'policy_denials', 'policy_escalations', 'denied_rules', 'output_schema_fingerprint',
 ];
 
-/** Inserts `total` runs over `days` days in chunks, calling onProgress(done, total). */
-export async function generateRuns(ch, table, total, endMs, onProgress = () => undefined, chunk = 5_000_000, days = 28) {
+/** Inserts `total` runs over `days` days in chunks, calling onProgress(done, total); `settings`: a SETTINGS clause for the INSERT. */
+export async function generateRuns(ch, table, total, endMs, onProgress = () => undefined, chunk = 5_000_000, days = 28, settings = '') {
   for (let from = 0; from < total; from += chunk) {
     const count = Math.min(chunk, total - from);
-    await ch.command(`INSERT INTO ${table} (${GENERATED_COLUMNS.join(', ')}) SELECT * FROM (${runsSelect(from, count, total, endMs, days)})`);
+    await ch.command(`INSERT INTO ${table} (${GENERATED_COLUMNS.join(', ')}) SELECT * FROM (${runsSelect(from, count, total, endMs, days)})${settings ? `\n${settings}` : ''}`);
     onProgress(from + count, total);
   }
 }

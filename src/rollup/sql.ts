@@ -34,6 +34,7 @@ import {
 } from '../store/attributes.js';
 import { INPUT_EXTRA_COLUMNS, SKIP, type RollupNames } from '../store/rollupSchema.js';
 import { qualified, type StoreNames } from '../store/schema.js';
+import { INGEST_SETTINGS_SQL } from '../store/aggregates.js';
 import type { ModelPrice } from './types.js';
 
 export interface PassWindow {
@@ -362,7 +363,8 @@ ${treeSql}
         ARRAY JOIN sp AS sp_field, top${JUMPS} AS run, arrayEnumerate(sp) AS idx
     )
     GROUP BY trace, run
-)`;
+)
+${INGEST_SETTINGS_SQL}`;
   return { sql, params: { ...windowParams(w), pass: passId, ...priceParams(prices) } };
 }
 
