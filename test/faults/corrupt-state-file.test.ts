@@ -9,9 +9,22 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { metricsUrlOf, runCli, startCli } from '../helpers/cli.js';
 
-/** The daemon's clock in these tests, so the moved-aside names are known. */
+/**
+ * The daemon's clock in these tests. `--now` starts the clock there and it then advances in real
+ * time, so the moved-aside name carries NOW plus however long the start took before it opened the
+ * state file (a second or more on a loaded machine): the first test reads the stamp back and checks
+ * it lies in [NOW, NOW + 60 s).
+ */
 const NOW = '2026-12-03T17:15:00Z';
-const STAMP = '20261203T171500Z';
+let STAMP = '';
+
+/** `20261203T171501Z` -> epoch ms. */
+function stampMs(stamp: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(stamp);
+  expect(m, stamp).not.toBeNull();
+  const [, y, mo, d, h, mi, se] = m!.map(Number) as number[];
+  return Date.UTC(y!, mo! - 1, d!, h!, mi!, se!);
+}
 
 let cwd: string;
 let state: string;
@@ -51,6 +64,12 @@ describe('a corrupt or unreadable state file is moved aside, never overwritten, 
     writeFileSync(state, corrupt);
     const r = runCli(['start', '--now', NOW], cwd);
     expect(r.code).toBe(1);
+    const files = stateDirFiles();
+    expect(files).toHaveLength(1);
+    STAMP = files[0]!.replace(/^agentdrift-state\.json\.corrupt-/, '');
+    const lag = stampMs(STAMP) - Date.parse(NOW);
+    expect(lag).toBeGreaterThanOrEqual(0);
+    expect(lag).toBeLessThan(60_000);
     const moved = `${state}.corrupt-${STAMP}`;
     expect(oneLine(r.stderr)).toMatch(
       new RegExp(`^agentdrift: alert state file ${esc(state)} is corrupt \\(not valid JSON: [^\\n]*\\): moved it aside to ${esc(moved)}; not starting: start with --fresh-state to begin with empty state \\(firing alerts are sent again\\), or put a good copy back at ${esc(state)}$`),
@@ -83,7 +102,7 @@ describe('a corrupt or unreadable state file is moved aside, never overwritten, 
     writeFileSync(state, JSON.stringify({ version: 3, savedAt: 0, journalSeq: 0, alerts: [{ alert: 'A', labels: {}, record }], notifications: [] }));
     const r = runCli(['start', '--now', '2026-12-03T18:00:00Z'], cwd);
     expect(r.code).toBe(1);
-    expect(oneLine(r.stderr)).toMatch(/^agentdrift: alert state file .* is corrupt: alerts\[0\]\.record: a firing record needs firedAt: moved it aside to .*\.corrupt-20261203T180000Z; not starting/);
+    expect(oneLine(r.stderr)).toMatch(/^agentdrift: alert state file .* is corrupt: alerts\[0\]\.record: a firing record needs firedAt: moved it aside to .*\.corrupt-20261203T1800\d\dZ; not starting/);
     expect(existsSync(state)).toBe(false);
   });
 
@@ -91,7 +110,7 @@ describe('a corrupt or unreadable state file is moved aside, never overwritten, 
     mkdirSync(state);
     const r = runCli(['start', '--now', '2026-12-03T18:05:00Z'], cwd);
     expect(r.code).toBe(1);
-    expect(oneLine(r.stderr)).toMatch(new RegExp(`^agentdrift: could not read alert state file ${esc(state)}: EISDIR.*: moved it aside to ${esc(state)}\\.corrupt-20261203T180500Z; not starting`));
+    expect(oneLine(r.stderr)).toMatch(new RegExp(`^agentdrift: could not read alert state file ${esc(state)}: EISDIR.*: moved it aside to ${esc(state)}\\.corrupt-20261203T1805\\d\\dZ; not starting`));
     expect(existsSync(state)).toBe(false);
   });
 
@@ -102,8 +121,8 @@ describe('a corrupt or unreadable state file is moved aside, never overwritten, 
     const before = readFileSync(state, 'utf8');
     const r = runCli(['start', '--now', '2026-12-03T18:15:00Z'], cwd);
     expect(r.code).toBe(1);
-    expect(oneLine(r.stderr)).toBe(
-      `agentdrift: state journal ${journal} is corrupt: line 2 is not a journal record: moved it aside to ${journal}.corrupt-20261203T181500Z; not starting: start with --fresh-state to begin with empty state (firing alerts are sent again), or put a good copy back at ${journal}`,
+    expect(oneLine(r.stderr)).toMatch(
+      new RegExp(`^${esc(`agentdrift: state journal ${journal} is corrupt: line 2 is not a journal record: moved it aside to ${journal}.corrupt-`)}20261203T1815\\d\\dZ${esc(`; not starting: start with --fresh-state to begin with empty state (firing alerts are sent again), or put a good copy back at ${journal}`)}$`),
     );
     // The state file itself was fine and is untouched.
     expect(readFileSync(state, 'utf8')).toBe(before);

@@ -218,9 +218,11 @@ rollup: { enabled: false }
     const { maxMs, probes, failures } = await probe.stop();
     console.log(`10k-rule reload: ${Math.round(reloadMs)} ms, ${probes} /healthz probes, slowest ${Math.round(maxMs)} ms`);
     expect(failures).toBe(0);
-    // Before the worker-thread load this was ~10 s; measured here: 42 ms. The bound leaves room for
-    // a loaded shared machine.
-    expect(maxMs).toBeLessThan(250);
+    // Before the worker-thread load the slowest probe waited for the whole load, ~10 s; with it,
+    // 42 ms on a quiet machine, 289 ms once in CI with other suites running beside it. The bound is
+    // what separates the two designs (a load on the event loop), not a latency target: that is
+    // measured by the benchmarks, not here.
+    expect(maxMs).toBeLessThan(2_000);
     expect(probes).toBeGreaterThan(reloadMs / 200);
   }, 120_000);
 });
