@@ -19,7 +19,7 @@ export interface ClickHouse {
   /** DDL and other statements without a result. */
   command(sql: string, params?: QueryParams): Promise<void>;
   /** Bulk insert: objects as JSONEachRow, or arrays in column order as JSONCompactEachRow (much cheaper to parse). */
-  insert(table: string, rows: readonly object[], format?: 'JSONEachRow' | 'JSONCompactEachRow'): Promise<void>;
+  insert(table: string, rows: readonly object[], format?: 'JSONEachRow' | 'JSONCompactEachRow', opts?: InsertOptions): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -28,6 +28,16 @@ export interface QueryOptions {
   readonly timeoutMs?: number;
   /** Cancels the query (the daemon's per-group evaluation timeout and shutdown). */
   readonly signal?: AbortSignal;
+}
+
+export interface InsertOptions {
+  /**
+   * Settings for this INSERT (names and values from code, never from input). Over HTTP they travel
+   * with the request; chDB's Connection runs them as SET in the engine's one session, so there they
+   * stay for later statements too (as date_time_input_format below does): pass only settings that
+   * are harmless beyond the insert.
+   */
+  readonly settings?: Readonly<Record<string, string | number>>;
 }
 
 export interface Credentials {
@@ -268,7 +278,7 @@ function wrap(client: ClickHouseClient, target: Target, secrets: readonly (strin
         assertOpen();
         await track(client.command({ query: sql, query_params: params }));
       }),
-    insert: (table: string, rows: readonly object[], format: 'JSONEachRow' | 'JSONCompactEachRow' = 'JSONEachRow') =>
+    insert: (table: string, rows: readonly object[], format: 'JSONEachRow' | 'JSONCompactEachRow' = 'JSONEachRow', opts?: InsertOptions) =>
       guard(async () => {
         assertOpen();
         if (rows.length === 0) return;
@@ -277,7 +287,7 @@ function wrap(client: ClickHouseClient, target: Target, secrets: readonly (strin
           table,
           values: rows as object[],
           format,
-          clickhouse_settings: { date_time_input_format: 'best_effort' },
+          clickhouse_settings: { ...opts?.settings, date_time_input_format: 'best_effort' },
         }));
       }),
     ping: () =>

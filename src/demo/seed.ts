@@ -7,6 +7,7 @@ import { rollupRange, type RangeProgress, type RangeResult } from '../rollup/pas
 import { ROLLUP_DEFAULTS } from '../rollup/types.js';
 import { silentProgress, type Progress } from '../util/progress.js';
 import { qualified, type StoreNames } from '../store/schema.js';
+import { INGEST_SETTINGS } from '../store/aggregates.js';
 import { generateSpans, planDemo, SUMMARY_ATTRIBUTE_KEYS, TRACE_ATTRIBUTE_KEYS, type DemoOptions, type DemoPlan } from './generate.js';
 import { demoPrices } from './scenario.js';
 
@@ -90,7 +91,9 @@ export async function seedDemo(
     let inFlight: Promise<void> | null = null;
     for (const batch of generateSpans(o, plan)) {
       if (inFlight) await inFlight;
-      inFlight = ch.insert(qualified(names.database, STAGE), batch.rows, 'JSONCompactEachRow').then(() => {
+      // The staging view leads to otel_traces and, for the summary form, on to agent_runs and its
+      // aggregate views: pushed to concurrently, as every agentdrift insert into them is.
+      inFlight = ch.insert(qualified(names.database, STAGE), batch.rows, 'JSONCompactEachRow', { settings: INGEST_SETTINGS }).then(() => {
         inserted += batch.runs;
         spans += batch.rows.length;
         progress.update(inserted);

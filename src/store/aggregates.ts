@@ -365,10 +365,15 @@ AS ${selects[i]!}`;
  * hang nine views off agent_runs (five on it, four on the 5-minute tables). An INSERT ... SELECT of
  * 2M stored runs on 2 cores took 2.0x as long with them as without, in turn, and 1.1x with this
  * setting (their SELECTs alone take 1.5 s of the 10 s they add in turn: the rest is waiting).
- * Query-level, so agentdrift's own inserts carry it (the rollup's passes); an operator's ingest sets
+ * Query-level, so agentdrift's own inserts carry it (the rollup's passes, the demo seed); an operator's ingest sets
  * it in the inserting user's settings profile (README, "Ingest").
  */
-export const INGEST_SETTINGS_SQL = 'SETTINGS parallel_view_processing = 1';
+export const INGEST_SETTINGS = { parallel_view_processing: 1 } as const;
+
+/** INGEST_SETTINGS as the SETTINGS clause of an INSERT ... SELECT. */
+export const INGEST_SETTINGS_SQL = `SETTINGS ${Object.entries(INGEST_SETTINGS)
+  .map(([k, v]) => `${k} = ${v}`)
+  .join(', ')}`;
 
 /** The finest tier: the only one the backfill writes (the wider ones follow through their views). */
 export const FINEST_TIER = FINEST;
