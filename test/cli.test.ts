@@ -34,7 +34,7 @@ describe('agentdrift CLI on the embedded default store', () => {
     expect(r.stdout).toMatch(/cost_per_success\s+refund_processing/);
     expect(r.stdout).toMatch(/output_schema_shift\s+report_generation/);
     expect(r.stderr).toMatch(/seeding: \d+\/\d+ runs \(100%\)/);
-  });
+  }, 120_000);
 
   it('demo seed refuses a store that already holds data, and says what to pass instead', () => {
     const r = runCli(['demo', 'seed', '--days', '28', '--end', END], cwd);
@@ -143,7 +143,7 @@ describe('agentdrift CLI on the embedded default store', () => {
     expect(r.stdout.split('\n')[0]).toMatch(/^RULE\s+GROUP\s+KEY\s+CURRENT\s+BASELINE\s+DEVIATION\s+RUNS\s+P\s+STATE$/);
     expect(r.stdout).toMatch(/enrich_company .* firing/);
     expect(runCli(['eval', '--once', '--at', END], cwd).stdout).toBe(r.stdout);
-  });
+  }, 120_000);
 
   it('--version prints the version from package.json', () => {
     const { version } = JSON.parse(readFileSync(resolve(__dirname, '../package.json'), 'utf8')) as { version: string };

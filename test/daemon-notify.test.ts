@@ -89,7 +89,7 @@ describe('notifications from the running daemon', () => {
     expect(parsed.subject).toMatch(/CostPerSuccessUp/);
     expect(parsed.text).toMatch(/cost_per_success|cost per success/i);
     expect(mails[0]!.to).toEqual(['oncall@example.com']);
-  });
+  }, 120_000);
 
   it('logs never contain the receiver secret', () => {
     expect(daemon!.lines.join('\n')).not.toContain(SECRET);
