@@ -31,6 +31,7 @@ import { storeStatus } from '../src/store/status.js';
 import { ManualClock } from '../src/util/clock.js';
 import { openTempStore, type TempStore } from './helpers/chdb.js';
 import { exporterRow } from './helpers/otelSpans.js';
+import { createIngestProbe, ingestProbeRuns } from './helpers/ingestProbe.js';
 
 const T = Date.parse('2026-11-20T10:00:00Z');
 const MIN = 60_000;
@@ -290,11 +291,7 @@ const EXPECTED_ROWS = [
 
 beforeAll(async () => {
   store = await openTempStore();
-  // A probe view beside the aggregates' ones: which runs reached agent_runs from an INSERT carrying
-  // parallel_view_processing (INGEST_SETTINGS_SQL), i.e. with their views pushed to concurrently.
-  await store.ch.command('CREATE TABLE default.ingest_probe (run_id String, parallel UInt64) ENGINE = Memory');
-  await store.ch.command(`CREATE MATERIALIZED VIEW default.ingest_probe_mv TO default.ingest_probe
-    AS SELECT run_id, toUInt64(getSetting('parallel_view_processing')) AS parallel FROM default.agent_runs`);
+  await createIngestProbe(store.ch);
   // Arrival order: children before their parents, C's run span last, A's kb_search span twice.
   await insert([A_SPANS.crm, C_SPANS.chat, C_SPANS.tool]);
   await insert([...Object.values(A_SPANS).filter((s) => s !== A_SPANS.crm), A_SPANS.kb]);
@@ -321,8 +318,7 @@ describe('span rollup', () => {
     expect(await agentRuns()).toEqual(EXPECTED_ROWS);
     // The rollup's passes insert with the views in parallel; D's and G's rows came from the
     // summary view, on the test's own span INSERT (ClickHouse's default: in turn).
-    const probe = await store.ch.query<{ run_id: string; parallel: number | string }>('SELECT run_id, parallel FROM default.ingest_probe ORDER BY run_id');
-    expect(probe.map((r) => [r.run_id, Number(r.parallel)])).toEqual(
+    expect(await ingestProbeRuns(store.ch)).toEqual(
       EXPECTED_ROWS.map((r) => [r.run_id, ['run-D', 'run-G'].includes(r.run_id) ? 0 : 1]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
     );
   });
