@@ -211,7 +211,7 @@ describe('FileStateStore', () => {
     ['a firing record without firedAt', (s: string) => s.replace(/"firedAt":\d+/, '"firedAt":null'), /a firing record needs firedAt/],
     ['no alerts list', () => '{"version":2,"savedAt":0,"notifications":[]}', /alerts: /],
     ['no alerts list in a version 1 file', () => '{"version":1,"savedAt":0,"deliveries":[]}', /alerts: /],
-    ['another version', (s: string) => s.replace('"version":3', '"version":4'), /has version 4, this agentdrift reads versions 1 to 3/],
+    ['another version', (s: string) => s.replace('"version":3', '"version":4'), /has version 4; this agentdrift writes version 3 and reads versions 1 to 3 \(a newer agentdrift wrote it\)/],
   ])('refuses a state file with %s, naming the file', async (_what, corrupt, detail) => {
     const path = join(dir, 'alerts.json');
     await new FileStateStore(path).save(sample(1));

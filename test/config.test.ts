@@ -197,7 +197,7 @@ describe('problems', () => {
       `${f}:16:12: receivers: expected a list, got a mapping`,
       `${f}:17:8: route: expected a mapping, got a list`,
       `${f}:19:18: demo.seed_if_empty: expected true or false, got a string`,
-      `${f}:20:1: unknown key "extra" in config (allowed: clickhouse, tables, ttl_days, rules, state_file, listen, external_url, trace_url, log_level, evaluation, receivers, route, demo, rollup, aggregates)`,
+      `${f}:20:1: unknown key "extra" in config (allowed: clickhouse, tables, ttl_days, rules, state_file, listen, external_url, trace_url, log_level, evaluation, receivers, route, demo, rollup, aggregates, api)`,
     ]);
   });
 
@@ -206,7 +206,7 @@ describe('problems', () => {
     [
       'unknown top-level key',
       'listen_address: ":9464"\n',
-      ['c.yaml:1:1: unknown key "listen_address" in config (allowed: clickhouse, tables, ttl_days, rules, state_file, listen, external_url, trace_url, log_level, evaluation, receivers, route, demo, rollup, aggregates)'],
+      ['c.yaml:1:1: unknown key "listen_address" in config (allowed: clickhouse, tables, ttl_days, rules, state_file, listen, external_url, trace_url, log_level, evaluation, receivers, route, demo, rollup, aggregates, api)'],
     ],
     ['unknown nested key', 'evaluation:\n  interval: 1m\n', ['c.yaml:2:3: unknown key "interval" in evaluation (allowed: timeout, max_series_per_rule, max_concurrent_groups)']],
     ['unknown demo key', 'demo: { seed: true }\n', ['c.yaml:1:9: unknown key "seed" in demo (allowed: seed_if_empty)']],
@@ -315,5 +315,10 @@ describe('external_url', () => {
     expect(ok.config?.externalUrl).toBe('https://drift.example.com');
     const bad = parseConfigText('external_url: ftp://x\n', 'c.yaml', {});
     expect(bad.problems.map(formatProblem)).toEqual(['c.yaml:1:15: external_url: expected an http(s) URL, got "ftp://x"']);
+  });
+  it('drops credentials: links carry none, so no notification, state file or journal does', () => {
+    const r = parseConfigText('external_url: "https://ops:s3cret-pw@drift.example.com/agentdrift/"\n', 'c.yaml', {});
+    expect(r.problems).toEqual([]);
+    expect(r.config!.externalUrl).toBe('https://drift.example.com/agentdrift');
   });
 });

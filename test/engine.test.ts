@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseAccessError } from '../src/clickhouse/client.js';
-import { Engine } from '../src/engine/engine.js';
+import { Engine, REMOVED_RULE_REASON } from '../src/engine/engine.js';
 import type { TransitionEvent } from '../src/engine/types.js';
 import { silentLogger } from '../src/log.js';
 import { parseRules } from '../src/rules/load.js';
@@ -109,6 +109,49 @@ describe('engine', () => {
     broken.adoptRuleSet({ groups: [group] });
     await expect(broken.evaluateGroup(group, AT + 5 * 60_000)).rejects.toThrow(TypeError);
     expect(broken.alertStates.get(key)!.record).toMatchObject({ state: 'firing', health: 'ok' });
+  });
+
+  it('a removed rule waits out its grace: back in time it keeps its state and sends nothing; gone, it resolves once', async () => {
+    const events: TransitionEvent[] = [];
+    const engine = engineWith((sql, p) => store.ch.query(sql, p), events);
+    await engine.evaluateGroup(group, AT);
+    const fired = engine.alertStates.get(key)!;
+    expect(fired.record.state).toBe('firing');
+    events.length = 0;
+    const GRACE = 10_000;
+
+    // A half-written file drops the rule; the next reload, 2 s later, brings it back.
+    engine.adoptRuleSet({ groups: [] }, AT + 1_000, GRACE);
+    expect(events).toEqual([]);
+    expect(engine.nextDepartureAt).toBe(AT + 1_000 + GRACE);
+    // Meanwhile the state file still holds the series, with its rule's facts.
+    const held = engine.snapshot();
+    expect(held.length).toBeGreaterThan(0);
+    expect(held.every((a) => a.alert === 'ToolsUp' && a.rule?.alert === 'ToolsUp')).toBe(true);
+    engine.adoptRuleSet({ groups: [group] }, AT + 3_000, GRACE);
+    expect(engine.nextDepartureAt).toBeNull();
+    expect(engine.retireDeparted(AT + 60_000)).toEqual([]);
+    expect(engine.alertStates.get(key)).toEqual(fired);
+    expect(events).toEqual([]);
+
+    // Removed for good: nothing before the grace ends, one resolution with the reason after.
+    engine.adoptRuleSet({ groups: [] }, AT + 100_000, GRACE);
+    expect(engine.retireDeparted(AT + 100_000 + GRACE - 1)).toEqual([]);
+    expect(events).toEqual([]);
+    expect(engine.retireDeparted(AT + 100_000 + GRACE)).toContain(key);
+    expect(events.map((e) => [e.series.id, `${e.transition.from}->${e.transition.to}`, e.transition.reason])).toEqual([[key, 'firing->resolved', REMOVED_RULE_REASON]]);
+    expect(engine.alertStates.size).toBe(0);
+    expect(engine.snapshot()).toEqual([]);
+    expect(engine.nextDepartureAt).toBeNull();
+  });
+
+  it('without a grace (a start, a backtest) a removed rule resolves at once', async () => {
+    const events: TransitionEvent[] = [];
+    const engine = engineWith((sql, p) => store.ch.query(sql, p), events);
+    await engine.evaluateGroup(group, AT);
+    events.length = 0;
+    expect(engine.adoptRuleSet({ groups: [] }, AT + 1_000)).toContain(key);
+    expect(events.map((e) => e.transition.reason)).toEqual([REMOVED_RULE_REASON]);
   });
 
   it('resolves for real once the drift is no longer in the window against its baseline', async () => {

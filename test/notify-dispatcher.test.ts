@@ -284,6 +284,8 @@ describe('Dispatcher: retry', () => {
       [33 * S, ['a:firing']], // +2s
     ]);
     expect(recorder.events).toEqual(['retry slack/slack', 'retry slack/slack', 'sent slack/slack']);
+    // Every failed attempt is counted, though none was given up on.
+    expect(recorder.attemptFailures).toEqual(['slack/slack server_error', 'slack/slack connection']);
     expect(recorder.lastPending).toBe(0);
   });
 
@@ -298,6 +300,7 @@ describe('Dispatcher: retry', () => {
     expect(last).toBeLessThanOrEqual(30 * S + H);
     expect(last).toBeGreaterThan(30 * S + H - 2 * M);
     expect(recorder.events.filter((e) => e.startsWith('failed'))).toEqual(['failed slack/slack server_error']);
+    expect(recorder.attemptFailures).toHaveLength(slack.calls.length);
     expect(recorder.lastPending).toBe(0);
   });
 
@@ -330,6 +333,7 @@ describe('Dispatcher: retry', () => {
     await clock.advance(M);
     expect(slack.calls).toHaveLength(1);
     expect(recorder.events).toEqual(['failed slack/slack client_error']);
+    expect(recorder.attemptFailures).toEqual(['slack/slack client_error']);
     await clock.advance(4 * H);
     d.refreshFiring([a]);
     await clock.tick();

@@ -1,6 +1,10 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkPaths } from '../src/rules/check.js';
+import { emptiedFiles } from '../src/daemon/daemon.js';
+import { parseRules } from '../src/rules/load.js';
 
 const FIX = 'test/fixtures/rules';
 
@@ -30,5 +34,44 @@ describe('checkPaths (agentdrift check)', () => {
     expect(lines).toContain(`${FIX}/syntax.yaml:7:1: YAML: Sequence item without - indicator`);
     expect(lines.filter((l) => l.startsWith(path.join(FIX, 'dup')))).toHaveLength(2);
     expect(output).not.toMatch(/SUCCESS/);
+  });
+
+  it('warns on an empty file (still valid), not on an explicit `groups: []`', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'agentdrift-check-'));
+    const blank = path.join(dir, 'blank.yaml');
+    const comments = path.join(dir, 'comments.yaml');
+    const explicit = path.join(dir, 'explicit.yaml');
+    writeFileSync(blank, '');
+    writeFileSync(comments, '# nothing here yet\n');
+    writeFileSync(explicit, 'groups: []\n');
+    const r = await checkPaths([blank, comments, explicit]);
+    expect(r).toEqual({
+      ok: true,
+      output: [
+        `${blank}: warning: the file is empty (no rules); write \`groups: []\` to say that it has none on purpose`,
+        `${comments}: warning: the file is empty (no rules); write \`groups: []\` to say that it has none on purpose`,
+        'SUCCESS: 3 files, 0 groups, 0 rules',
+      ].join('\n'),
+    });
+  });
+});
+
+describe('emptiedFiles (a reload that would drop every rule of a file by accident)', () => {
+  const loaded = parseRules([
+    { file: 'a.yaml', text: 'groups:\n  - name: a\n    interval: 5m\n    rules:\n      - { alert: A, signal: tool_calls_per_run, threshold: 20% }\n' },
+    { file: 'b.yaml', text: 'groups:\n  - name: b\n    interval: 5m\n    rules: []\n' },
+  ]);
+  const running = loaded.ruleSet!;
+  it('the running set is valid', () => expect(loaded.problems).toEqual([]));
+  it.each([
+    { name: 'a file that held rules reads blank: refused', blank: ['a.yaml'], want: ['a.yaml'] },
+    { name: 'a file that held no rules reads blank: fine', blank: ['b.yaml'], want: [] },
+    { name: 'no blank file (groups: [] is not blank): fine', blank: [], want: [] },
+    { name: 'a new blank file: fine', blank: ['c.yaml'], want: [] },
+  ])('$name', ({ blank, want }) => {
+    expect(emptiedFiles(running, blank)).toEqual(want);
+  });
+  it('at the first load nothing is running: nothing to protect', () => {
+    expect(emptiedFiles(null, ['a.yaml'])).toEqual([]);
   });
 });

@@ -219,7 +219,7 @@ export function parseSnapshot(text: string, source: string): Snapshot {
   }
   const version = raw !== null && typeof raw === 'object' && 'version' in raw ? raw.version : STATE_VERSION;
   if (version !== 1 && version !== 2 && version !== 3) {
-    throw new StateFileError(source, `alert state file ${source} has version ${JSON.stringify(version)}, this agentdrift reads versions 1 to 3`, 'corrupt');
+    throw new StateFileError(source, `alert state file ${source} has version ${JSON.stringify(version)}; this agentdrift writes version ${STATE_VERSION} and reads versions 1 to ${STATE_VERSION}${typeof version === 'number' && version > STATE_VERSION ? ' (a newer agentdrift wrote it)' : ''}`, 'corrupt');
   }
   const parsed = SCHEMAS[version].safeParse(raw);
   if (!parsed.success) {

@@ -9,6 +9,7 @@ import { formatProblems } from '../yaml/problem.js';
 import { validateNotifyConfig, type NotifyConfig } from '../notify/config.js';
 import { sortProblems } from '../yaml/source.js';
 import { qualified, type StoreNames } from '../store/schema.js';
+import { refuseMissingEmbeddedStore, requireAgentRuns } from '../store/ready.js';
 
 export interface GlobalOptions {
   readonly config?: string;
@@ -90,6 +91,24 @@ export async function openStore(config: Config): Promise<ClickHouse> {
     user: config.clickhouse.user ?? undefined,
     password: config.clickhouse.password ?? undefined,
   });
+}
+
+/**
+ * The store for a command that only reads (eval, explain, backtest): refused with one line naming
+ * `agentdrift migrate` when agent_runs does not exist, and an embedded store whose directory does not
+ * exist is refused before it is opened (opening would create it).
+ */
+export async function openReadyStore(config: Config): Promise<ClickHouse> {
+  const names = storeNames(config);
+  refuseMissingEmbeddedStore(config.clickhouse.target, names, config.clickhouse.targetSpec);
+  const ch = await openStore(config);
+  try {
+    await requireAgentRuns(ch, names, config.clickhouse.targetSpec);
+  } catch (e) {
+    await ch.close().catch(() => undefined);
+    throw e;
+  }
+  return ch;
 }
 
 export { describeTarget };

@@ -17,7 +17,8 @@ import { migrate } from '../store/migrate.js';
 import { clusterDdl } from '../store/cluster.js';
 import { findAggregates } from '../store/aggregatesMigrate.js';
 import { storeStatus, formatStatus } from '../store/status.js';
-import { agentRunsTable, describeTarget, externalUrl, loggerFor, openStore, resolveConfig, resolveSettings, storeNames, UsageError, type GlobalOptions } from './context.js';
+import { refuseMissingEmbeddedStore, StoreNotReadyError } from '../store/ready.js';
+import { agentRunsTable, describeTarget, externalUrl, loggerFor, openReadyStore, openStore, resolveConfig, resolveSettings, storeNames, UsageError, type GlobalOptions } from './context.js';
 import { buildNotifiers, closeNotifiers } from '../notify/factory.js';
 import { formatTestReport, testReceivers } from '../notify/testReceivers.js';
 import { evalOnce, formatEvalTable } from './evalOnce.js';
@@ -56,6 +57,18 @@ function durationArg(v: string): number {
 }
 
 /** Prints migrate's steps; a store agentdrift cannot read is said on stderr, and the command exits 1. */
+/** The message of an error answer of the daemon's API (`{"error": {"code", "message"}}` or `{"error": "..."}`), else its text. */
+function errorMessage(text: string): string {
+  try {
+    const e = (JSON.parse(text) as { error?: unknown }).error;
+    if (typeof e === 'string') return e;
+    if (e !== null && typeof e === 'object' && typeof (e as { message?: unknown }).message === 'string') return (e as { message: string }).message;
+  } catch {
+    // not JSON: the text as it is
+  }
+  return text.trim();
+}
+
 function reportSteps(steps: readonly MigrationStep[], print: (s: string) => void): void {
   for (const s of steps) print(`  ${s.action.padEnd(7)} ${s.kind} ${s.object}${s.detail ? ` (${s.detail})` : ''}`);
   for (const s of steps) {
@@ -235,7 +248,7 @@ export function buildProgram(): Command {
       const config = await resolveConfig(o);
       const loaded = await loadRuleFiles(o.rules ?? config.rules);
       if (!loaded.ruleSet) throw new UsageError(formatProblems(loaded.problems).join('\n'));
-      const ch = await openStore(config);
+      const ch = await openReadyStore(config);
       try {
         const rows = await evalOnce(ch, agentRunsTable(config), loaded.ruleSet, o.at ?? Date.now(), await findAggregates(ch, storeNames(config), config.aggregates), { traceUrl: traceLink(config.traceUrl) });
         out(o.format === 'json' ? JSON.stringify(rows, null, 2) : formatEvalTable(rows));
@@ -264,7 +277,7 @@ export function buildProgram(): Command {
       if (!loaded.ruleSet) throw new UsageError(formatProblems(loaded.problems).join('\n'));
       const rule = loaded.ruleSet.groups.flatMap((g) => g.rules).find((r) => r.alert === name);
       if (!rule) throw new UsageError(`no rule named ${JSON.stringify(name)} in ${(o.rules ?? config.rules).join(', ')}`);
-      const ch = await openStore(config);
+      const ch = await openReadyStore(config);
       try {
         const aggregates = await findAggregates(ch, storeNames(config), config.aggregates);
         const found = await explainRule(ch, agentRunsTable(config), rule, match, o.at ?? Date.now(), { aggregates, traceUrl: traceLink(config.traceUrl) }).catch((e: unknown) => {
@@ -302,7 +315,7 @@ export function buildProgram(): Command {
       const config = await resolveConfig(o);
       const loaded = await loadRuleFiles(o.rules ?? config.rules);
       if (!loaded.ruleSet) throw new UsageError(formatProblems(loaded.problems).join('\n'));
-      const ch = await openStore(config);
+      const ch = await openReadyStore(config);
       try {
         const progress = terminalProgress(process.stderr, 'backtesting', 'group evaluations');
         let started = false;
@@ -349,7 +362,8 @@ export function buildProgram(): Command {
       try {
         res = await fetch(`${base.replace(/\/+$/, '')}/api/v1/accept`, {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
+          // The daemon takes JSON only, and the token when its config (the same file) sets api.token_file.
+          headers: { 'Content-Type': 'application/json', ...(config.api ? { Authorization: `Bearer ${config.api.token}` } : {}) },
           body: JSON.stringify({ alertname: rule, match, reason: o.reason }),
           signal: AbortSignal.timeout(10_000),
         });
@@ -357,7 +371,7 @@ export function buildProgram(): Command {
         throw new UsageError(`cannot reach the daemon at ${base}: ${(e as Error).message} (is it running? pass --url)`);
       }
       const text = await res.text();
-      if (!res.ok) throw new UsageError(`the daemon refused: ${res.status} ${text.trim()}`);
+      if (!res.ok) throw new UsageError(`the daemon refused: ${res.status} ${errorMessage(text)}`);
       const body = JSON.parse(text) as { accepted: { labels: Record<string, string>; baseline: number | null; until: string | null }[] };
       if (body.accepted.length === 0) {
         err(`no firing series of ${rule} matched${o.group ? ` ${o.group.join(' ')}` : ''}: nothing accepted`);
@@ -386,6 +400,9 @@ export function buildProgram(): Command {
         notify = only.notify;
         logger.info({ disabled_receivers: only.disabled }, `--alertmanager-only: direct receivers not used by this replica${only.disabled.length > 0 ? `: ${only.disabled.join(', ')}` : ''}`);
       }
+      // Without --demo or --migrate nothing creates agent_runs: an embedded store that does not exist yet is
+      // refused before the lock or the store would create its directory (an existing one: in Daemon.start).
+      if (!o.demo && !o.migrate && !config.demo.seedIfEmpty) refuseMissingEmbeddedStore(config.clickhouse.target, storeNames(config), config.clickhouse.targetSpec);
       const clock = o.now === undefined ? systemClock : shiftedClock(o.now);
       // Before the store: a second daemon on this state file is refused for that, whatever else it shares.
       const lock = await acquireStateLock(config.stateFile, { logger, now: clock.now() });
@@ -462,7 +479,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       err(`agentdrift: ${e.message}`);
       return 2;
     }
-    if (e instanceof ClickHouseAccessError || e instanceof InvalidRulesError || e instanceof StateFileError || e instanceof StateLockError || e instanceof RollupUnavailableError) {
+    if (e instanceof ClickHouseAccessError || e instanceof InvalidRulesError || e instanceof StateFileError || e instanceof StateLockError || e instanceof RollupUnavailableError || e instanceof StoreNotReadyError) {
       err(`agentdrift: ${e.message}`);
       return 1;
     }

@@ -3,7 +3,7 @@
  * problems with positions, all reported at once; a config with any problem is not returned.
  */
 import { traceUrlProblem } from '../explain/traceUrl.js';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ import { deepFreeze } from '../yaml/freeze.js';
 import { maskSecrets } from '../util/secrets.js';
 import { fileProblem, parseYaml, plainValue, readSourceFile, sortProblems, type Path, type YamlSource } from '../yaml/source.js';
 import { substituteEnv, type Env } from './env.js';
-import { LOG_LEVELS, type Config, type ListenAddress } from './types.js';
+import { LOG_LEVELS, type ApiConfig, type Config, type ListenAddress } from './types.js';
 import { ROLLUP_DEFAULTS, type ModelPrice, type RollupSettings } from '../rollup/types.js';
 import { AGGREGATE_DEFAULTS, normalizeDimensions, type AggregateSettings } from '../store/aggregates.js';
 import { DIMENSION_COLUMNS, isDimensionColumn, type DimensionColumn } from '../store/contract.js';
@@ -32,7 +32,7 @@ export interface ConfigLoadResult {
   readonly source: YamlSource | null;
 }
 
-const TOP_KEYS = ['clickhouse', 'tables', 'ttl_days', 'rules', 'state_file', 'listen', 'external_url', 'trace_url', 'log_level', 'evaluation', 'receivers', 'route', 'demo', 'rollup', 'aggregates'] as const;
+const TOP_KEYS = ['clickhouse', 'tables', 'ttl_days', 'rules', 'state_file', 'listen', 'external_url', 'trace_url', 'log_level', 'evaluation', 'receivers', 'route', 'demo', 'rollup', 'aggregates', 'api'] as const;
 const CLICKHOUSE_KEYS = ['target', 'database', 'user', 'password'] as const;
 const TABLE_KEYS = ['agent_runs', 'otel_traces', 'view'] as const;
 const EVALUATION_KEYS = ['timeout', 'max_series_per_rule', 'max_concurrent_groups'] as const;
@@ -40,6 +40,7 @@ const DEMO_KEYS = ['seed_if_empty'] as const;
 const ROLLUP_KEYS = ['enabled', 'interval', 'lateness', 'max_run_duration', 'prices'] as const;
 const PRICE_KEYS = ['input', 'output', 'cache_read'] as const;
 const AGGREGATE_KEYS = ['enabled', 'dimensions'] as const;
+const API_KEYS = ['token_file'] as const;
 
 /**
  * The default rules shipped in the package (its rules/ directory), found from this module's own
@@ -112,7 +113,7 @@ export function parseConfigText(text: string, file: string, env: Env = process.e
 
   const c = new Checker(source, substituted.paths);
   const config = readConfig(c, plain.value, file, env);
-  const secrets = [config.clickhouse.password].filter((s): s is string => s !== null && s.length >= 3);
+  const secrets = [config.clickhouse.password, config.api?.token ?? null].filter((s): s is string => s !== null && s.length >= 3);
   // A value whose variable is missing would also fail its own check; one problem per value is enough.
   const envSpots = new Set(substituted.problems.map((p) => `${p.line}:${p.col}`));
   const followUps = c.problems.filter((p) => !envSpots.has(`${p.line}:${p.col}`));
@@ -120,7 +121,7 @@ export function parseConfigText(text: string, file: string, env: Env = process.e
   return { config: problems.length > 0 ? null : deepFreeze(config), problems, source };
 }
 
-/** A last guard: no message is written from the password, but if one ever were, it would not leak. */
+/** A last guard: no message is written from a secret, but if one ever were, it would not leak. */
 function scrub(p: Problem, secrets: readonly string[]): Problem {
   const message = maskSecrets(p.message, secrets);
   return message === p.message ? p : { ...p, message };
@@ -177,19 +178,29 @@ const listenReader: Reader<ListenAddress> = (c, v, p) => {
   return r;
 };
 
-/** external_url: how users reach this daemon (behind a proxy, say); links in notifications use it. */
+/**
+ * external_url: how users reach this daemon (behind a proxy, say); links in notifications use it.
+ * Credentials in it (`https://user:pw@host/`) are dropped: the URL is copied into every
+ * notification, the state file and the journal, and a link a person clicks has no use for them.
+ */
 const urlReader: Reader<string> = (c, v, p) => {
   const s = str(c, v, p);
   if (s === undefined) return undefined;
   try {
     const u = new URL(s);
-    if (u.protocol === 'http:' || u.protocol === 'https:') return s.replace(/\/+$/, '');
+    if (u.protocol === 'http:' || u.protocol === 'https:') return withoutCredentials(u).replace(/\/+$/, '');
   } catch {
     // reported below
   }
   c.report(p, `external_url: expected an http(s) URL, got ${quote(s)}`);
   return undefined;
 };
+
+function withoutCredentials(u: URL): string {
+  u.username = '';
+  u.password = '';
+  return u.href;
+}
 
 /** trace_url: a link template for trace ids, e.g. https://tempo.example.com/trace/{trace_id} (src/explain/traceUrl.ts). */
 const traceUrlReader: Reader<string> = (c, v, p) => {
@@ -273,6 +284,10 @@ function readConfig(c: Checker, value: unknown, file: string, env: Env): Config 
     dimensions: c.field(ag, ['aggregates'], 'dimensions', list(dimensionColumn)) ?? AGGREGATE_DEFAULTS.dimensions,
   };
 
+  const ap = section(c, top, 'api', API_KEYS) ?? {};
+  const tokenFile = c.field(ap, ['api'], 'token_file', nonEmptyStr);
+  const api = tokenFile === undefined ? undefined : readTokenFile(c, ['api', 'token_file'], relativeTo(dir, tokenFile));
+
   return {
     file,
     clickhouse: {
@@ -294,7 +309,34 @@ function readConfig(c: Checker, value: unknown, file: string, env: Env): Config 
     demo: { seedIfEmpty },
     rollup,
     aggregates: { ...aggregates, dimensions: normalizeDimensions(aggregates.dimensions) },
+    ...(api !== undefined ? { api } : {}),
   };
+}
+
+/**
+ * api.token_file: read once, when the config is loaded (the daemon's start, `agentdrift accept`), and
+ * trimmed. Problems name the file, never its content.
+ */
+function readTokenFile(c: Checker, at: Path, file: string): ApiConfig | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    c.report(at, `api.token_file: cannot read ${quote(file)}${code ? ` (${code})` : ''}`);
+    return undefined;
+  }
+  const token = text.trim();
+  if (token === '') {
+    c.report(at, `api.token_file: ${quote(file)} is empty`);
+    return undefined;
+  }
+  // What an Authorization header can carry: one line of visible ASCII, no spaces.
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    c.report(at, `api.token_file: the token in ${quote(file)} must be one line of printable ASCII without spaces`);
+    return undefined;
+  }
+  return { tokenFile: file, token };
 }
 
 /** A column of the contract a rule may filter or group on. */

@@ -37,6 +37,14 @@ export interface EvaluationConfig {
   readonly maxConcurrentGroups: number;
 }
 
+/** The `api` section: who may call the state-changing HTTP endpoints (POST /api/v1/accept). */
+export interface ApiConfig {
+  /** api.token_file, resolved against the config file's directory. */
+  readonly tokenFile: string;
+  /** Its content, trimmed: the bearer token. Never log this; problems never contain it. */
+  readonly token: string;
+}
+
 export interface Config {
   /** The file this came from; null for `defaultConfig()`. */
   readonly file: string | null;
@@ -62,4 +70,9 @@ export interface Config {
   readonly rollup: RollupSettings;
   /** The pre-aggregated tables the signals read where they can (src/store/aggregates.ts). */
   readonly aggregates: AggregateSettings;
+  /**
+   * Absent without api.token_file: state-changing requests are answered from loopback only. Present:
+   * they need `Authorization: Bearer <token>`, from any address.
+   */
+  readonly api?: ApiConfig;
 }

@@ -106,6 +106,7 @@ export function composeDaemon(o: ComposeOptions): Daemon {
     recorder: {
       sent: (receiver, integration) => metrics.recordNotification(receiver, integration, 'sent'),
       failed: (receiver, integration, reason) => metrics.recordNotification(receiver, integration, 'failed', reason),
+      attemptFailed: (receiver, integration, reason) => metrics.recordNotification(receiver, integration, 'attempt_failed', reason),
       retry: (receiver, integration) => metrics.recordNotification(receiver, integration, 'retry'),
       pending: () => undefined, // read at scrape time instead (metrics.readStateFrom below)
     },
@@ -204,9 +205,12 @@ export function composeDaemon(o: ComposeOptions): Daemon {
       port: config.listen.port,
       metrics,
       logger,
+      apiToken: config.api?.token ?? null,
+      externalUrl: config.externalUrl,
       alerts: ({ alertname, state: wanted }) =>
         [...engine.alertStates.values()]
-          .filter((a) => (alertname === null || a.alert === alertname) && (wanted === null || a.record.state === wanted))
+          // Loaded rules only, as /metrics: a removed rule's series wait out their grace unseen.
+          .filter((a) => engine.rules.has(a.alert) && (alertname === null || a.alert === alertname) && (wanted === null || a.record.state === wanted))
           .map((a) => ({
             alertname: a.alert,
             labels: a.labels,

@@ -16,12 +16,14 @@ import type { HttpServer } from '../http/server.js';
 import type { Logger } from '../log.js';
 import type { DriftMetrics } from '../metrics/registry.js';
 import type { Dispatcher } from '../notify/dispatcher.js';
+import { blankFileWarning } from '../rules/check.js';
 import { loadRuleFilesOffThread } from '../rules/loadOffThread.js';
 import type { RuleSet } from '../rules/types.js';
 import { formatProblems } from '../yaml/problem.js';
 import { migrate } from '../store/migrate.js';
 import type { StoreNames } from '../store/schema.js';
-import type { Clock } from '../util/clock.js';
+import { checkStoreAtStart } from '../store/ready.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
 import { Limiter } from '../util/limiter.js';
 import type { StatePersistence } from './durableState.js';
 
@@ -50,6 +52,32 @@ export interface DaemonParts {
   readonly rollup?: { start(): void; stop(): Promise<void> } | null;
   /** Finds the aggregate tables once the store is prepared (then again in the background). */
   readonly aggregates?: { refresh(): Promise<void> };
+  /** How reloads wait for rule files to settle and for removed rules to stay away (RELOAD_TIMING). */
+  readonly reloadTiming?: Partial<ReloadTiming>;
+}
+
+export interface ReloadTiming {
+  /** A changed rule file is read once no change to it was seen for this long. */
+  readonly reloadSettleMs: number;
+  /**
+   * The series of a rule a reload removed are resolved only this long after: a rule that returns
+   * with a reload within it keeps its state, and nothing is sent either way.
+   */
+  readonly removalGraceMs: number;
+}
+
+export const RELOAD_TIMING: ReloadTiming = { reloadSettleMs: 1_000, removalGraceMs: 10_000 };
+
+/**
+ * Files that held rules in `running` and read as blank (empty, comments only) now. A blank file is
+ * valid, but a reload does not take it as the word to drop the file's rules: a file truncated and
+ * not yet rewritten reads exactly like that. `groups: []` says it on purpose; a deleted file too.
+ */
+export function emptiedFiles(running: RuleSet | null, blankFiles: readonly string[]): string[] {
+  if (running === null) return [];
+  const blank = new Set(blankFiles);
+  const held = new Set(running.groups.filter((g) => g.rules.length > 0).map((g) => g.file));
+  return [...held].filter((f) => blank.has(f));
 }
 
 export class InvalidRulesError extends Error {
@@ -62,6 +90,7 @@ export class Daemon {
   private watchers: FSWatcher[] = [];
   private http: HttpServer | null = null;
   private reloadTimer: NodeJS.Timeout | null = null;
+  private departureTimer: TimerHandle | null = null;
   /** Reloads run one after another: the last file read is the one that runs. */
   private reloads: Promise<unknown> = Promise.resolve();
   /** Set once the stored state was read: before that, saving would overwrite it with nothing. */
@@ -70,9 +99,11 @@ export class Daemon {
 
   /** Shared by every group's runner, across reloads (an old runner's evaluation keeps its slot until it ends). */
   private readonly slots: Limiter;
+  private readonly timing: ReloadTiming;
 
   constructor(private readonly parts: DaemonParts) {
     this.slots = new Limiter(parts.config.evaluation.maxConcurrentGroups);
+    this.timing = { ...RELOAD_TIMING, ...parts.reloadTiming };
   }
 
   get rules(): RuleSet | null {
@@ -88,6 +119,11 @@ export class Daemon {
     }
     this.ruleSet = loaded.ruleSet;
     logger.info({ target: describeTarget(config.clickhouse.target), files: loaded.files }, 'agentdrift starting');
+    for (const f of loaded.blankFiles) logger.warn({ file: f }, blankFileWarning(f));
+    // Without --migrate or the demo nothing creates agent_runs: a store without it stops the start
+    // with one line naming `agentdrift migrate`, before the state is touched (an outage does not).
+    const prepares = this.parts.demo || config.demo.seedIfEmpty || this.parts.migrate;
+    if (!prepares) await checkStoreAtStart(ch, names, config.clickhouse.targetSpec, logger);
     // Read before the slow steps, so a state file that cannot be used stops the start at once.
     const stored = await this.parts.state.open();
 
@@ -160,11 +196,21 @@ export class Daemon {
       metrics.recordReload(false);
       return false;
     }
+    const emptied = emptiedFiles(this.ruleSet, loaded.blankFiles);
+    if (emptied.length > 0) {
+      logger.error(
+        { reason, files: emptied },
+        `rule reload refused: ${emptied.join(', ')} ${emptied.length === 1 ? 'is' : 'are'} empty now but held rules (a file caught between truncation and rewrite looks the same); keeping the previous rules running. To remove every rule of a file, write \`groups: []\` in it or delete it`,
+      );
+      metrics.recordReload(false);
+      return false;
+    }
     const old = this.runners;
     this.runners = [];
     await Promise.all(old.map((r) => r.stop()));
     this.ruleSet = loaded.ruleSet;
-    const dropped = engine.adoptRuleSet(loaded.ruleSet, clock.now());
+    const dropped = engine.adoptRuleSet(loaded.ruleSet, clock.now(), this.timing.removalGraceMs);
+    this.armDepartures();
     metrics.recordRuleSet(loaded.ruleSet);
     metrics.recordReload(true);
     if (!this.closing) this.startRunners(loaded.ruleSet);
@@ -172,11 +218,31 @@ export class Daemon {
     return true;
   }
 
+  /** Resolves removed rules' series once their grace ends (they are kept meanwhile, see Engine.adoptRuleSet). */
+  private armDepartures(): void {
+    const { engine, clock } = this.parts;
+    this.departureTimer?.cancel();
+    this.departureTimer = null;
+    const due = engine.nextDepartureAt;
+    if (due === null || this.closing) return;
+    this.departureTimer = clock.setTimer(Math.max(0, due - clock.now()), () => {
+      this.departureTimer = null;
+      // In the reload queue: a reload and a retirement never interleave.
+      const next = this.reloads.then(() => {
+        if (this.closing) return;
+        engine.retireDeparted(clock.now());
+        this.armDepartures();
+      });
+      this.reloads = next.catch(() => undefined);
+    });
+  }
+
   private watchRules(): void {
     const schedule = (why: string) => {
       if (this.reloadTimer) clearTimeout(this.reloadTimer);
-      // Editors write files in several steps: wait for the burst to end.
-      this.reloadTimer = setTimeout(() => void this.reload(why), 300);
+      // Editors and config-management tools write files in several steps (truncate, then write;
+      // write, then rename): read only once the files have been quiet for a moment.
+      this.reloadTimer = setTimeout(() => void this.reload(why), this.timing.reloadSettleMs);
     };
     for (const p of this.parts.config.rules) {
       try {
@@ -198,6 +264,7 @@ export class Daemon {
       const { logger, dispatcher } = this.parts;
       logger.info('shutting down');
       if (this.reloadTimer) clearTimeout(this.reloadTimer);
+      this.departureTimer?.cancel();
       for (const w of this.watchers) w.close();
       const steps: [string, () => Promise<unknown>][] = [
         ['stop evaluations', async () => {

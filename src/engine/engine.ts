@@ -30,6 +30,8 @@ export class Engine implements AlertStateView {
    * what their resolution is sent with if the rule turns out to be gone.
    */
   private storedFacts = new Map<string, RuleFacts>();
+  /** Removed rules whose series wait out a grace before they are resolved: alert -> when it ends. */
+  private readonly departed = new Map<string, number>();
 
   constructor(private readonly ports: EnginePorts) {}
 
@@ -70,17 +72,52 @@ export class Engine implements AlertStateView {
    * the state of removed (or renamed) rules is dropped. A firing series of a removed rule is first
    * resolved, with the reason, to every receiver that heard it fire: without that, receivers would
    * show it firing forever. Its pending and resolved series just go. `at` is the time of the
-   * resolution; without it (a backtest, which never removes rules) nothing is sent. Returns the
-   * dropped series ids.
+   * resolution; without it (a backtest, which never removes rules) nothing is sent.
+   *
+   * With `graceMs`, a removed rule's series are kept, unevaluated and unexported, for that long
+   * before they are resolved and dropped (retireDeparted): a rule file caught half-written by a
+   * reload loses rules that the next reload brings back, and a rule that returns in time carries on
+   * with its state (start time, frozen baseline) as if it had never left, with nothing sent.
+   * Returns the dropped series ids.
    */
-  adoptRuleSet(rules: RuleSet, at: number | null = null): string[] {
-    const before = new Map(this.ruleIndex);
+  adoptRuleSet(rules: RuleSet, at: number | null = null, graceMs = 0): string[] {
+    const before = this.ruleIndex;
     this.ruleIndex = new Map(rules.groups.flatMap((g) => g.rules.map((r) => [r.alert, r] as const)));
-    const names = new Set(this.ruleIndex.keys());
-    const retired = at === null ? [] : this.retireRemoved(names, before, at);
-    const dropped = carryOver(this.states, names);
-    for (const a of [...this.warmed]) if (!names.has(a)) this.warmed.delete(a);
-    for (const a of [...this.storedFacts.keys()]) if (names.has(a)) this.storedFacts.delete(a);
+    for (const alert of this.ruleIndex.keys()) this.departed.delete(alert);
+    if (at !== null && graceMs > 0) {
+      for (const [alert, rule] of before) {
+        if (this.ruleIndex.has(alert) || this.departed.has(alert)) continue;
+        this.departed.set(alert, at + graceMs);
+        // What its resolution is sent with, and what the state file says of it meanwhile.
+        this.storedFacts.set(alert, ruleFacts(rule));
+      }
+    }
+    for (const a of [...this.storedFacts.keys()]) if (this.ruleIndex.has(a)) this.storedFacts.delete(a);
+    return this.dropRemoved(before, at);
+  }
+
+  /** When the earliest departed rule's grace ends (retireDeparted is due); null when none waits. */
+  get nextDepartureAt(): number | null {
+    let next: number | null = null;
+    for (const due of this.departed.values()) if (next === null || due < next) next = due;
+    return next;
+  }
+
+  /** Resolves and drops the series of removed rules whose grace has ended by `at`. Returns their ids. */
+  retireDeparted(at: number): string[] {
+    return this.dropRemoved(this.ruleIndex, at);
+  }
+
+  private dropRemoved(before: ReadonlyMap<string, Rule>, at: number | null): string[] {
+    const keep = new Set(this.ruleIndex.keys());
+    for (const [alert, due] of this.departed) {
+      if (at !== null && due > at) keep.add(alert);
+      else this.departed.delete(alert);
+    }
+    const retired = at === null ? [] : this.retireRemoved(keep, before, at);
+    const dropped = carryOver(this.states, keep);
+    for (const a of [...this.warmed]) if (!keep.has(a)) this.warmed.delete(a);
+    for (const a of [...this.storedFacts.keys()]) if (!keep.has(a)) this.storedFacts.delete(a);
     if (retired.length > 0) {
       this.publish(at!, retired, { reason: REMOVED_RULE_REASON });
       void this.persist();

@@ -1,12 +1,14 @@
 /**
  * The daemon's HTTP endpoints: /metrics for Prometheus, /healthz (the process answers) and /readyz
- * (the process does its job). Plain node:http: three read-only routes do not need a framework.
+ * (the process does its job), /alerts, and POST /api/v1/accept. Plain node:http: a few routes do not
+ * need a framework. State-changing routes go through serveMutation (./guard.ts).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { DriftMetrics } from '../metrics/registry.js';
+import { guardMutation, isMutating } from './guard.js';
 import type { Readiness } from './readiness.js';
 
 export { readinessFrom, type Readiness, type ReadinessCheck, type ReadinessInput } from './readiness.js';
@@ -21,10 +23,17 @@ export interface HttpServerOptions {
   readonly alerts?: (filter: { alertname: string | null; state: string | null }) => unknown;
   /**
    * POST /api/v1/accept: an operator accepts the current value of firing alerts as the new normal.
-   * Answered for loopback clients only (`agentdrift accept` on the same host): it changes alert
-   * state, and the listen address is usually reachable by a whole network of scrapers.
+   * It changes alert state, and the listen address is usually reachable by a whole network of
+   * scrapers: see guardMutation for who may call it.
    */
   readonly accept?: (request: AcceptRequest) => Promise<AcceptAnswer>;
+  /**
+   * The bearer token state-changing requests must carry (config api.token_file); then they are
+   * answered from any address. Null or absent: from loopback clients only, without a token.
+   */
+  readonly apiToken?: string | null;
+  /** external_url: its origin counts as the daemon's own, besides the request's Host. */
+  readonly externalUrl?: string | null;
   readonly logger: Logger;
 }
 
@@ -43,40 +52,110 @@ const acceptSchema = z.object({
 });
 
 const MAX_BODY_BYTES = 64 * 1024;
+/**
+ * A body over the limit is still read (and dropped) up to this much, so the client gets its 413
+ * rather than a connection reset: closing a socket with unread data in it makes the kernel send RST.
+ * Beyond it, or after DISCARD_TIMEOUT_MS, the answer is sent and the connection closed anyway.
+ */
+const MAX_DISCARD_BYTES = 1024 * 1024;
+const DISCARD_TIMEOUT_MS = 5_000;
 
-function readBody(req: IncomingMessage): Promise<string | null> {
+type Body = { readonly kind: 'ok'; readonly text: string } | { readonly kind: 'too-large' };
+
+function declaredLength(req: IncomingMessage): number | null {
+  const v = req.headers['content-length'];
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : null;
+}
+
+function readBody(req: IncomingMessage, res: ServerResponse): Promise<Body> {
+  const declared = declaredLength(req);
+  const expectsContinue = /^100-continue$/i.test(req.headers.expect ?? '');
+  if (declared !== null && declared > MAX_BODY_BYTES) {
+    // A client waiting for 100 Continue has sent nothing: answer now, it will not send the body.
+    if (expectsContinue || declared > MAX_DISCARD_BYTES) return Promise.resolve({ kind: 'too-large' });
+  }
+  if (expectsContinue) res.writeContinue();
   return new Promise((resolveBody, reject) => {
     let size = 0;
+    let tooLarge = false;
     const chunks: Buffer[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const giveUp = () => {
+      req.pause();
+      resolveBody({ kind: 'too-large' });
+    };
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        resolveBody(null);
-        req.destroy();
-      } else chunks.push(c);
+      if (!tooLarge && size > MAX_BODY_BYTES) {
+        tooLarge = true;
+        chunks.length = 0;
+        timer = setTimeout(giveUp, DISCARD_TIMEOUT_MS);
+        timer.unref();
+      }
+      if (!tooLarge) chunks.push(c);
+      else if (size > MAX_DISCARD_BYTES) {
+        clearTimeout(timer);
+        giveUp();
+      }
     });
-    req.on('end', () => resolveBody(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+    req.on('end', () => {
+      clearTimeout(timer);
+      resolveBody(tooLarge ? { kind: 'too-large' } : { kind: 'ok', text: Buffer.concat(chunks).toString('utf8') });
+    });
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
   });
 }
 
-function isLoopback(address: string | undefined): boolean {
-  return address !== undefined && (address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.'));
+/** The JSON error answer of the API routes: `{"error": {"code", "message"}}`. */
+function sendError(res: ServerResponse, status: number, code: string, message: string, extra: Record<string, string> = {}): void {
+  send(res, status, JSON_TYPE, `${JSON.stringify({ error: { code, message } })}\n`, extra);
+}
+
+/**
+ * Every state-changing route is served through here: OPTIONS gets the allowed methods and no CORS
+ * grant (so a browser's preflight fails), other methods than `methods` get 405, and mutating ones pass
+ * guardMutation before `handler` runs.
+ */
+async function serveMutation(
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: HttpServerOptions,
+  methods: readonly string[],
+  handler: () => Promise<void>,
+): Promise<void> {
+  const method = (req.method ?? 'GET').toUpperCase();
+  const allow = [...methods, 'OPTIONS'].join(', ');
+  // A CORS preflight included: never any Access-Control-Allow-* header, so the browser stops there.
+  if (method === 'OPTIONS') return send(res, 204, TEXT, '', { Allow: allow });
+  if (!methods.includes(method)) return sendError(res, 405, 'method_not_allowed', `use ${methods.join(' or ')}`, { Allow: allow });
+  if (isMutating(method)) {
+    const refusal = guardMutation(req, { token: opts.apiToken ?? null, ownOrigins: opts.externalUrl ? [opts.externalUrl] : [] });
+    if (refusal !== null) {
+      opts.logger.warn({ method, path: req.url, remote: req.socket.remoteAddress, origin: req.headers.origin, code: refusal.code }, 'refused a state-changing request');
+      return sendError(res, refusal.status, refusal.code, refusal.message, { ...refusal.headers });
+    }
+  }
+  return handler();
 }
 
 async function handleAccept(req: IncomingMessage, res: ServerResponse, accept: NonNullable<HttpServerOptions['accept']>): Promise<void> {
-  if (req.method !== 'POST') return send(res, 405, TEXT, 'method not allowed\n', { Allow: 'POST' });
-  if (!isLoopback(req.socket.remoteAddress)) return send(res, 403, TEXT, 'accepting alerts is allowed from this host only (run agentdrift accept there)\n');
-  const text = await readBody(req);
-  if (text === null) return send(res, 413, TEXT, 'request body too large\n');
+  const body = await readBody(req, res);
+  if (body.kind === 'too-large') {
+    // Connection: close: node closes the socket once the answer is out (and reads no more of a body
+    // it gave up on).
+    return sendError(res, 413, 'payload_too_large', `the body must be at most ${MAX_BODY_BYTES / 1024} KB`, { Connection: 'close' });
+  }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = JSON.parse(body.text);
   } catch {
-    return send(res, 400, TEXT, 'body must be JSON: {"alertname", "match", "reason"}\n');
+    return sendError(res, 400, 'bad_request', 'the body must be JSON: {"alertname", "match", "reason"}');
   }
   const parsed = acceptSchema.safeParse(raw);
-  if (!parsed.success) return send(res, 400, TEXT, `${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}\n`);
+  if (!parsed.success) return sendError(res, 400, 'bad_request', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
   const answer = await accept(parsed.data);
   return send(res, answer.status, JSON_TYPE, `${JSON.stringify(answer.body, null, 2)}\n`);
 }
@@ -109,7 +188,10 @@ async function route(req: IncomingMessage, res: ServerResponse, opts: HttpServer
   const method = req.method ?? 'GET';
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname;
-  if (path === '/api/v1/accept' && opts.accept) return handleAccept(req, res, opts.accept);
+  if (path === '/api/v1/accept' && opts.accept) {
+    const accept = opts.accept;
+    return serveMutation(req, res, opts, ['POST'], () => handleAccept(req, res, accept));
+  }
   const known = path === '/metrics' || path === '/healthz' || path === '/readyz' || (path === '/alerts' && opts.alerts !== undefined);
   if (!known) return send(res, 404, TEXT, 'not found\n');
   if (method !== 'GET' && method !== 'HEAD') return send(res, 405, TEXT, 'method not allowed\n', { Allow: 'GET, HEAD' });
@@ -142,12 +224,20 @@ async function route(req: IncomingMessage, res: ServerResponse, opts: HttpServer
 }
 
 export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     route(req, res, opts).catch((err: unknown) => {
       opts.logger.error({ err }, 'http handler failed');
       if (!res.headersSent) send(res, 500, TEXT, 'internal error\n');
       else res.destroy();
     });
+  };
+  const server = createServer(handle);
+  // `Expect: 100-continue`: no automatic 100, readBody sends it once the request passed its checks,
+  // so a refused or too large request is answered before its body is sent. Such a connection is not
+  // reused: a client that got its answer without sending the body may not send it at all.
+  server.on('checkContinue', (req, res) => {
+    res.setHeader('Connection', 'close');
+    handle(req, res);
   });
 
   let closing: Promise<void> | null = null;

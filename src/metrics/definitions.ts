@@ -146,7 +146,13 @@ export function defineEventMetrics(registers: Registry[], collectPending: Collec
     }),
     notificationsFailed: new Counter<'receiver' | 'integration' | 'reason'>({
       name: 'agentdrift_notifications_failed_total',
-      help: 'Notifications given up on, per receiver, integration and reason.',
+      help: 'Notifications given up on (a permanent failure, or the last retry failed), per receiver, integration and reason; failed attempts that are retried count in agentdrift_notification_attempts_failed_total.',
+      labelNames: ['receiver', 'integration', 'reason'],
+      registers,
+    }),
+    attemptsFailed: new Counter<'receiver' | 'integration' | 'reason'>({
+      name: 'agentdrift_notification_attempts_failed_total',
+      help: 'Failed delivery attempts, retried or not, per receiver, integration and reason.',
       labelNames: ['receiver', 'integration', 'reason'],
       registers,
     }),

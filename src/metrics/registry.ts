@@ -46,7 +46,7 @@ export interface ReceiverIntegration {
   readonly integration: string;
 }
 
-export type NotificationResult = 'sent' | 'failed' | 'retry';
+export type NotificationResult = 'sent' | 'failed' | 'attempt_failed' | 'retry';
 
 // prom-client also exports these as `_total` gauges, which promtool rejects (a `_total` suffix
 // promises a counter); each is the sum of the per-type gauge of the same name without the suffix.
@@ -261,7 +261,7 @@ export class DriftMetrics {
    * the list (removed by a config reload) stop being exported.
    */
   registerReceivers(list: readonly ReceiverIntegration[]): void {
-    const { notificationsSent, notificationRetries, notificationsFailed } = this.events;
+    const { notificationsSent, notificationRetries, notificationsFailed, attemptsFailed } = this.events;
     const key = (r: ReceiverIntegration) => JSON.stringify([r.name, r.integration]);
     const wanted = new Map(list.map((r) => [key(r), r]));
     for (const r of this.receivers) {
@@ -269,14 +269,14 @@ export class DriftMetrics {
       const labels = { receiver: r.name, integration: r.integration };
       notificationsSent.remove(labels);
       notificationRetries.remove(labels);
-      for (const reason of NOTIFICATION_FAILURE_REASONS) notificationsFailed.remove({ ...labels, reason });
+      for (const reason of NOTIFICATION_FAILURE_REASONS) for (const c of [notificationsFailed, attemptsFailed]) c.remove({ ...labels, reason });
     }
     this.receivers = [...wanted.values()];
     for (const r of this.receivers) {
       const labels = { receiver: r.name, integration: r.integration };
       notificationsSent.inc(labels, 0);
       notificationRetries.inc(labels, 0);
-      for (const reason of NOTIFICATION_FAILURE_REASONS) notificationsFailed.inc({ ...labels, reason }, 0);
+      for (const reason of NOTIFICATION_FAILURE_REASONS) for (const c of [notificationsFailed, attemptsFailed]) c.inc({ ...labels, reason }, 0);
     }
   }
 
@@ -291,7 +291,10 @@ export class DriftMetrics {
         this.events.notificationRetries.inc(labels);
         return;
       case 'failed':
-        this.events.notificationsFailed.inc({ ...labels, reason: reason !== undefined && isNotificationFailureReason(reason) ? reason : 'other' });
+        this.events.notificationsFailed.inc({ ...labels, reason: boundedReason(reason) });
+        return;
+      case 'attempt_failed':
+        this.events.attemptsFailed.inc({ ...labels, reason: boundedReason(reason) });
         return;
     }
   }
@@ -324,4 +327,9 @@ export class DriftMetrics {
 function setIfKnown(gauge: Gauge<SeriesLabelName>, labels: SeriesLabels, value: number | null): void {
   if (value === null || Number.isNaN(value)) return;
   gauge.set(labels, value);
+}
+
+/** A reason outside the fixed set is counted as `other`, so the label stays bounded. */
+function boundedReason(reason: string | undefined): NotificationFailureReason {
+  return reason !== undefined && isNotificationFailureReason(reason) ? reason : 'other';
 }

@@ -261,6 +261,7 @@ export class Dispatcher {
       batch.lastReason = r.reason;
       batch.dueAt = now;
     } else if (r.recoverable) {
+      this.recorder.attemptFailed?.(receiver, integration, r.reason);
       const next = nextRetry(this.retry, { attempts: batch.attempts, firstAttemptAt: batch.firstAttemptAt, now, retryAfterMs: r.retryAfterMs }, this.random());
       if (next.kind === 'give-up') {
         this.drop(lane, batch, r, now, `gave up after ${batch.attempts} attempts`, fields);
@@ -273,6 +274,7 @@ export class Dispatcher {
         this.log.warn({ ...fields, reason: r.reason, retryInMs: delay, error: r.error.message }, `notifying ${receiver} failed (${r.reason}); retrying in ${delay}ms`);
       }
     } else {
+      this.recorder.attemptFailed?.(receiver, integration, r.reason);
       this.drop(lane, batch, r, now, 'permanent failure, not retried', fields);
     }
     this.reportPending();

@@ -87,14 +87,16 @@ export interface Notifier {
 
 /**
  * Where delivery outcomes go (Prometheus counters, built elsewhere). `failed` is called once per
- * delivery that was given up on, `retry` once per scheduled retry, `pending` with the number of
- * (receiver, alert) pairs not yet delivered whenever it changes.
+ * delivery that was given up on, `attemptFailed` once per attempt that failed (retried or not; an
+ * attempt cut short by a shutdown is not a failure), `retry` once per scheduled retry, `pending`
+ * with the number of (receiver, alert) pairs not yet delivered whenever it changes.
  */
 export interface NotifyRecorder {
   /** Called for every receiver before anything is sent, so its counters exist at zero. */
   init?(receiver: string, integration: Integration): void;
   sent(receiver: string, integration: Integration): void;
   failed(receiver: string, integration: Integration, reason: FailureReason): void;
+  attemptFailed?(receiver: string, integration: Integration, reason: FailureReason): void;
   retry(receiver: string, integration: Integration): void;
   pending(n: number): void;
 }

@@ -18,6 +18,8 @@ export interface RuleLoadResult {
   readonly problems: Problem[];
   /** The rule files that were read (directories expanded), in load order. */
   readonly files: string[];
+  /** The files among `files` that hold no document at all (empty or comments only). */
+  readonly blankFiles: string[];
 }
 
 export interface RuleText {
@@ -28,18 +30,20 @@ export interface RuleText {
 const RULE_FILE = /\.ya?ml$/i;
 
 /** Validates already-read rule texts together (names must be unique across all of them). */
-export function parseRules(texts: readonly RuleText[]): { ruleSet: RuleSet | null; problems: Problem[] } {
+export function parseRules(texts: readonly RuleText[]): { ruleSet: RuleSet | null; problems: Problem[]; blankFiles: string[] } {
   const names = newNameRegistry();
   const groups: RuleGroup[] = [];
   const problems: Problem[] = [];
+  const blankFiles: string[] = [];
   for (const { file, text } of texts) {
     const r = parseRuleText(text, file, names);
+    if (r.blank) blankFiles.push(file);
     // One by one: spreading 100,000 problems of a broken file into push() overflows the stack.
     for (const g of r.groups) groups.push(g);
     for (const p of r.problems) problems.push(p);
   }
-  if (problems.length > 0) return { ruleSet: null, problems: sortProblems(problems) };
-  return { ruleSet: deepFreeze({ groups }), problems: [] };
+  if (problems.length > 0) return { ruleSet: null, problems: sortProblems(problems), blankFiles };
+  return { ruleSet: deepFreeze({ groups }), problems: [], blankFiles };
 }
 
 /**
@@ -58,7 +62,7 @@ export async function loadRuleFiles(paths: readonly string[], opts: { maxFileByt
   }
   const parsed = parseRules(texts);
   const all = sortProblems([...problems, ...parsed.problems]);
-  return { ruleSet: all.length > 0 ? null : parsed.ruleSet, problems: all, files };
+  return { ruleSet: all.length > 0 ? null : parsed.ruleSet, problems: all, files, blankFiles: parsed.blankFiles };
 }
 
 async function expandPaths(paths: readonly string[], problems: Problem[]): Promise<string[]> {

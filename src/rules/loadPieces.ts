@@ -22,7 +22,7 @@ export type LoadPiece =
   | { readonly kind: 'rules'; readonly index: number; readonly group: Omit<RuleGroup, 'rules'>; readonly rules: readonly Rule[] }
   | { readonly kind: 'problems'; readonly problems: readonly Problem[] }
   /** The last piece: whether the load yielded a rule set, and the files read. */
-  | { readonly kind: 'done'; readonly valid: boolean; readonly files: readonly string[] };
+  | { readonly kind: 'done'; readonly valid: boolean; readonly files: readonly string[]; readonly blankFiles: readonly string[] };
 
 export function piecesOf(r: RuleLoadResult): LoadPiece[] {
   const out: LoadPiece[] = [];
@@ -32,7 +32,7 @@ export function piecesOf(r: RuleLoadResult): LoadPiece[] {
     // A group with no rules still needs one piece to exist.
     for (let i = 0; i === 0 || i < rules.length; i += RULES_PER_PIECE) out.push({ kind: 'rules', index, group, rules: rules.slice(i, i + RULES_PER_PIECE) });
   });
-  out.push({ kind: 'done', valid: r.ruleSet !== null, files: r.files });
+  out.push({ kind: 'done', valid: r.ruleSet !== null, files: r.files, blankFiles: r.blankFiles });
   return out;
 }
 
@@ -53,6 +53,6 @@ export class PieceAssembler {
       return null;
     }
     const groups: RuleGroup[] = this.groups.map((g) => deepFreeze({ ...g.group, rules: g.rules }));
-    return { ruleSet: p.valid ? Object.freeze({ groups: Object.freeze(groups) }) : null, problems: this.problems, files: [...p.files] };
+    return { ruleSet: p.valid ? Object.freeze({ groups: Object.freeze(groups) }) : null, problems: this.problems, files: [...p.files], blankFiles: [...p.blankFiles] };
   }
 }

@@ -14,6 +14,6 @@ const req = workerData as LoadRequest;
 const pieces = piecesOf(await loadRuleFiles(req.paths, req.maxFileBytes === undefined ? {} : { maxFileBytes: req.maxFileBytes }));
 let next = 0;
 port.on('message', () => {
-  port.postMessage(pieces[next++] ?? { kind: 'done', files: [] });
+  port.postMessage(pieces[next++] ?? { kind: 'done', valid: false, files: [], blankFiles: [] });
 });
 port.postMessage({ kind: 'ready' });

@@ -97,15 +97,21 @@ export interface FileResult {
   /** The groups that were read; only meaningful when `problems` is empty. */
   readonly groups: RuleGroup[];
   readonly problems: Problem[];
+  /**
+   * The file holds no document at all (empty, or comments only). Valid, as in Prometheus, but not
+   * the same as `groups: []`: a file caught between truncation and rewrite looks exactly like this,
+   * so the daemon does not take a blank file as the word to drop a file's rules (see daemon.ts).
+   */
+  readonly blank: boolean;
 }
 
 /** Parses and validates one rule file's text. */
 export function parseRuleText(text: string, file: string, names: NameRegistry = newNameRegistry()): FileResult {
   const parsed = parseYaml(text, file);
   // After a syntax error the tree is a guess; checking it would only add confusing follow-up problems.
-  if (parsed.problems.length > 0) return { groups: [], problems: parsed.problems };
+  if (parsed.problems.length > 0) return { groups: [], problems: parsed.problems, blank: false };
   const plain = plainValue(parsed.source);
-  if (plain.problems.length > 0) return { groups: [], problems: plain.problems };
+  if (plain.problems.length > 0) return { groups: [], problems: plain.problems, blank: false };
   return validateRuleDocument(parsed.source, plain.value, names);
 }
 
@@ -121,7 +127,7 @@ export function validateRuleDocument(source: YamlSource, value: unknown, names: 
       if (group !== undefined) groups.push(group);
     });
   }
-  return { groups, problems: c.problems };
+  return { groups, problems: c.problems, blank: value === undefined || value === null };
 }
 
 const rawList: Reader<unknown[]> = (c, v, path) => {

@@ -70,7 +70,7 @@ describe('fault: reload burst', () => {
       await new Promise((r) => setTimeout(r, 30 + (v % 3) * 40));
     }
 
-    // Settled: no reload has run for 3 s (the watcher debounces 300 ms; each reload takes well under that).
+    // Settled: no reload has run for 3 s (the watcher waits for 1 s of quiet; each reload takes well under that).
     const reloads = async () => (await scrapeValue(metrics, 'agentdrift_rule_reloads_total{result="success"}')) + (await scrapeValue(metrics, 'agentdrift_rule_reloads_total{result="failure"}'));
     const end = Date.now() + 60_000;
     let last = await reloads();

@@ -14,6 +14,8 @@ export function failure(r: NotifyResult): Extract<NotifyResult, { ok: false }> {
 export class RecordingRecorder implements NotifyRecorder {
   readonly events: string[] = [];
   readonly inits: string[] = [];
+  /** Failed attempts (retried or not), apart from `events` so that those read as deliveries. */
+  readonly attemptFailures: string[] = [];
   lastPending = -1;
   init(r: string, i: Integration): void {
     this.inits.push(`${r}/${i}`);
@@ -23,6 +25,9 @@ export class RecordingRecorder implements NotifyRecorder {
   }
   failed(r: string, i: Integration, reason: FailureReason): void {
     this.events.push(`failed ${r}/${i} ${reason}`);
+  }
+  attemptFailed(r: string, i: Integration, reason: FailureReason): void {
+    this.attemptFailures.push(`${r}/${i} ${reason}`);
   }
   retry(r: string, i: Integration): void {
     this.events.push(`retry ${r}/${i}`);
