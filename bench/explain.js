@@ -4,7 +4,7 @@
 // goes pending or firing, then again only every few hours) and every query of the explanation is
 // timed by kind: totals and per-key sums over the rule's windows (what moved), the hourly series
 // (onset), the attribution to dimension values, the first sightings of the causes, and the example
-// runs. Figures go to bench/explain.json and are printed.
+// runs. Figures go to bench/results/explain.json and are printed.
 //
 //   BENCH_STORE=/path/to/chdb/dir   measure an existing embedded store (evaluated at BENCH_AT, or at
 //                                   the last run's time rounded up to the hour)
@@ -12,10 +12,11 @@
 //   BENCH_REPEATS=3                 explanations per series (the median is reported)
 //
 // measureExplain() is exported so bench/run.js can call it on its own stores (e.g. at 100M runs).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RESULTS_DIR, benchMeta } from './meta.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const HOUR = 3_600_000;
@@ -123,8 +124,13 @@ async function main() {
     const [{ n }] = await ch.query(`SELECT count() AS n FROM ${table}`);
     const { ruleSet } = await loadRuleFiles([join(here, '../rules')]);
     const figures = await measureExplain({ ch, table, ruleSet, at, repeats: Number(process.env.BENCH_REPEATS ?? '3') });
-    const result = { measured_at: new Date().toISOString(), store: given ?? 'seeded demo', runs: Number(n), seeded, at: new Date(at).toISOString(), ...figures };
-    writeFileSync(join(here, 'explain.json'), `${JSON.stringify(result, null, 2)}\n`);
+    const meta = benchMeta(
+      `what explaining an alert costs: every active series of the default rules explained as of ${new Date(at).toISOString()} on ${given ?? 'the seeded demo'} ` +
+        `(${Number(n)} runs, embedded chDB), each explanation query timed by kind, medians of ${Number(process.env.BENCH_REPEATS ?? '3')} explanations per series`,
+    );
+    const result = { meta, measured_at: new Date().toISOString(), store: given ?? 'seeded demo', runs: Number(n), seeded, at: new Date(at).toISOString(), ...figures };
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    writeFileSync(join(RESULTS_DIR, 'explain.json'), `${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
     await ch.close();

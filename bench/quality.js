@@ -2,11 +2,12 @@
 // `npm run bench:quality`: detection quality of the default rules on generated scenarios with known
 // truth (src/demo/quality.ts): one workflow per scenario, 42 days of runs, every change starting on
 // the same Tuesday; one backtest of rules/ over the last 21 days at a 1h step scores them all.
-// Writes bench/quality.json and prints, per scenario: detected, delay, false alerts, time to resolve.
+// Writes bench/results/quality.json and prints, per scenario: detected, delay, false alerts, time to resolve.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RESULTS_DIR, benchMeta } from './meta.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const HOUR = 3_600_000;
@@ -14,7 +15,7 @@ const DAY = 24 * HOUR;
 const END = Date.parse(process.env.QUALITY_END ?? '2026-11-22T00:00:00Z');
 const STEP_MS = Number(process.env.QUALITY_STEP_HOURS ?? 1) * HOUR;
 const rulesPath = process.env.QUALITY_RULES ?? join(here, '../rules');
-const outFile = process.env.QUALITY_OUT ?? join(here, 'quality.json');
+const outFile = process.env.QUALITY_OUT ?? join(RESULTS_DIR, 'quality.json');
 
 const { openClickHouse } = await import('../dist/clickhouse/client.js');
 const { parseTarget } = await import('../dist/clickhouse/target.js');
@@ -120,6 +121,10 @@ try {
     },
   ];
   const report = {
+    meta: benchMeta(
+      `detection quality of the rules in ${rulesPath}: ${plan.scenarios.length} generated workflows with known changes (${inserted} runs over 42 days), ` +
+        `one backtest over the last 21 days at a ${STEP_MS / HOUR} h step; per scenario detected, delay, false alerts, time to resolve, and the four goals`,
+    ),
     date_of_data_end: new Date(END).toISOString(),
     rules: rulesPath,
     step_hours: STEP_MS / HOUR,

@@ -16,24 +16,25 @@
 // holds at that time is explained (bench/explain.js: onset, what moved, attribution, first sightings,
 // example runs), each query kind timed. Insert throughput without the aggregates' views, with them (ClickHouse's default, views in turn) and with them and
 // parallel_view_processing (INGEST_SETTINGS_SQL, as agentdrift's own inserts run) is
-// measured on fresh stores. Figures go to bench/results.json and are printed as a table.
+// measured on fresh stores. Figures go to bench/results/results.json and are printed as a table.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GENERATOR_VERSION, generateRuns } from './generate.js';
+import { RESULTS_DIR, benchMeta } from './meta.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const SIZES = (process.env.BENCH_SIZES ?? '1000000,10000000,100000000').split(',').filter(Boolean).map(Number);
-// Earlier sizes' figures to carry over (a file written by a previous run's results.partial.json).
+// Earlier sizes' figures to carry over (a file written by a previous run's bench/results/results.partial.json).
 const CARRY = process.env.BENCH_CARRY ? JSON.parse(readFileSync(process.env.BENCH_CARRY, 'utf8')) : [];
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const BENCH_DIR = process.env.BENCH_DIR ?? join(tmpdir(), 'agentdrift-bench');
 const INSERT_RUNS = Number(process.env.BENCH_INSERT_RUNS ?? 2_000_000);
 const INSERT_REPS = Number(process.env.BENCH_INSERT_REPS ?? 3);
 const EXPLAIN_REPEATS = Number(process.env.BENCH_EXPLAIN_REPEATS ?? 3);
-// Which parts to measure: a part left out keeps its figures from the existing bench/results.json
+// Which parts to measure: a part left out keeps its figures from the existing bench/results/results.json
 // (e.g. BENCH_PARTS=explain adds the explanation costs to the stores measured before).
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'measure,explain,insert').split(',').filter(Boolean));
 // Off the hour and the 5-minute grid, as the time of a daemon's start (its first evaluation) is; the
@@ -285,7 +286,8 @@ function child(args, { quiet = false } = {}) {
 }
 
 mkdirSync(BENCH_DIR, { recursive: true });
-const resultsPath = join(here, 'results.json');
+mkdirSync(RESULTS_DIR, { recursive: true });
+const resultsPath = join(RESULTS_DIR, 'results.json');
 const PREVIOUS = existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : null;
 // Each size is generated (or reused) and measured before the next is generated, so the small sizes'
 // figures exist even while the largest store is still being written.
@@ -311,7 +313,7 @@ for (const size of SIZES) {
     m = child(['--measure', dir]);
   } else {
     m = previous;
-    if (!m) throw new Error(`BENCH_PARTS leaves out measure, but bench/results.json has no figures for ${m0.runs} runs`);
+    if (!m) throw new Error(`BENCH_PARTS leaves out measure, but bench/results/results.json has no figures for ${m0.runs} runs`);
   }
   let explain = m.explain ?? previous?.explain ?? null;
   if (PARTS.has('explain')) {
@@ -320,7 +322,7 @@ for (const size of SIZES) {
     explain = { ...e, per_series: perSeries.map(({ rule, labels, explain_ms_median, cause }) => ({ rule, labels, explain_ms_median, cause })) };
   }
   results.push({ ...m, generate_seconds: m0.generate_seconds, backfill_seconds: m0.backfill_seconds, aggregate_rows: m0.aggregate_rows, aggregate_mb: m0.aggregate_mb, explain });
-  writeFileSync(join(here, 'results.partial.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(RESULTS_DIR, 'results.partial.json'), `${JSON.stringify(results, null, 2)}\n`);
 }
 
 let insert = PREVIOUS?.insert ?? null;
@@ -345,8 +347,8 @@ if (PARTS.has('insert')) {
     runs_per_second_without_views: rate('none'),
     // ClickHouse's default: the block goes through the views one after another.
     runs_per_second_with_views_serial: rate('views'),
-    // With INGEST_SETTINGS_SQL (parallel_view_processing), as agentdrift's inserts run and the README
-    // asks of an operator's ingest.
+    // With INGEST_SETTINGS_SQL (parallel_view_processing), as agentdrift's inserts run and docs/data-contract.md
+    // ("Ingest") asks of an operator's ingest.
     runs_per_second_with_views: rate('parallel'),
   };
   insert.with_to_without_serial = +(insert.runs_per_second_with_views_serial / insert.runs_per_second_without_views).toFixed(2);
@@ -356,6 +358,11 @@ if (PARTS.has('insert')) {
 const largest = results[results.length - 1];
 const smallest = results[0];
 const report = {
+  meta: benchMeta(
+    `evaluation cost against the number of runs (parts measured now: ${[...PARTS].join(', ')}): per store size (runs over 28 days, 20 workflows, embedded chDB), ` +
+      `medians of ${REPS} interleaved repetitions of a one-column scan (floor), a cycle of the default rules on and off the 5-minute grid and without the aggregates, ` +
+      'a fresh process\'s first cycle, a 14-day backtest at 1 h, peak heap and RSS, explanation query times; insert throughput without and with the aggregate views',
+  ),
   date: new Date().toISOString(),
   // When the cycles were measured (a run with BENCH_PARTS leaving out measure keeps the older ones).
   measured_cycles_at: PARTS.has('measure') ? new Date().toISOString() : (PREVIOUS?.measured_cycles_at ?? PREVIOUS?.date ?? null),

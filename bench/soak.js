@@ -5,16 +5,17 @@
 // The daemon runs as a child process (`agentdrift start`), as an operator runs it; every ~30 s its
 // /metrics are scraped for RSS, JS heap, evaluations, skipped ticks (an evaluation still running when
 // the next tick came: an overlap) and rule evaluations skipped for want of time. Figures go to
-// bench/soak.json and a table on stdout. The goal: heap and RSS flat within noise after warm-up.
+// bench/results/soak.json and a table on stdout. The goal: heap and RSS flat within noise after warm-up.
 //
 // Environment: SOAK_MINUTES (30), SOAK_INTERVAL (1m), SOAK_SAMPLE_SECONDS (30), SOAK_GROUPS (50),
-// SOAK_RULES_PER_GROUP (10), SOAK_WARMUP_MINUTES (5), SOAK_OUT (bench/soak.json), SOAK_DIR (a temp dir).
+// SOAK_RULES_PER_GROUP (10), SOAK_WARMUP_MINUTES (5), SOAK_OUT (bench/results/soak.json), SOAK_DIR (a temp dir).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RESULTS_DIR, benchMeta } from './meta.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..');
@@ -25,7 +26,7 @@ const SAMPLE_MS = Number(process.env.SOAK_SAMPLE_SECONDS ?? 30) * 1000;
 const GROUPS = Number(process.env.SOAK_GROUPS ?? 50);
 const PER_GROUP = Number(process.env.SOAK_RULES_PER_GROUP ?? 10);
 const WARMUP_MIN = Number(process.env.SOAK_WARMUP_MINUTES ?? Math.min(5, MINUTES / 3));
-const OUT = process.env.SOAK_OUT ?? join(here, 'soak.json');
+const OUT = process.env.SOAK_OUT ?? join(RESULTS_DIR, 'soak.json');
 const DEMO_END = '2026-11-22T03:00:00Z';
 
 const stderr = (s) => process.stderr.write(`${s}\n`);
@@ -187,6 +188,10 @@ async function main() {
     return sxx === 0 ? null : +(pts.reduce((a, p) => a + (p[0] - mx) * (p[1] - my), 0) / sxx).toFixed(2);
   };
   const result = {
+    meta: benchMeta(
+      `a long-running daemon (agentdrift start as a child process): ${GROUPS * PER_GROUP} rules in ${GROUPS} groups at ${INTERVAL} for ${MINUTES} minutes on the pinned demo, ` +
+        `RSS, JS heap, evaluations, skipped ticks and rule evaluations sampled every ${SAMPLE_MS / 1000} s from /metrics`,
+    ),
     generated: new Date().toISOString(),
     setup: { groups: GROUPS, rules: GROUPS * PER_GROUP, interval: INTERVAL, minutes: MINUTES, warmup_minutes: WARMUP_MIN, demo: '28 days x 6000 runs/day, ending 2026-11-22T03:00Z', node: process.version },
     summary: {
