@@ -4,7 +4,6 @@
  * Transitions are values: persisted, logged, counted and notified from one place.
  */
 
-import type { ExplanationSummary } from '../explain/types.js';
 import type { Measurement } from '../signals/result.js';
 
 export type AlertState = 'inactive' | 'pending' | 'firing' | 'resolved' | 'nodata' | 'error';
@@ -70,4 +69,12 @@ export function seriesId(alert: string, labels: Readonly<Record<string, string>>
     .sort()
     .map((k) => `${k}=${JSON.stringify(labels[k])}`);
   return `${alert}{${parts.join(',')}}`;
+}
+
+/** A few lines that fit in any notification (built by explain/format.ts; part of the alert model so that alerts, notifications and the state file carry it without depending on explain/). */
+export interface ExplanationSummary {
+  readonly onset: string | null;
+  readonly moved: string | null;
+  readonly cause: string | null;
+  readonly examples: readonly { readonly runId: string; readonly traceId: string; readonly url?: string }[];
 }

@@ -4,7 +4,7 @@ import type { AggregateSource } from '../signals/index.js';
 import type { ClickHouse } from '../clickhouse/client.js';
 import { Engine } from '../engine/engine.js';
 import { SeriesExplainer } from '../explain/enrich.js';
-import type { ExplanationSummary } from '../explain/types.js';
+import type { ExplanationSummary } from '../alerting/types.js';
 import { silentLogger } from '../log.js';
 import type { RuleSet } from '../rules/types.js';
 import { systemClock } from '../util/clock.js';

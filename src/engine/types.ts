@@ -12,7 +12,7 @@ import type { AggregateSource } from '../signals/aggregateQuery.js';
 import type { Measurement } from '../signals/result.js';
 import type { WindowBounds } from '../signals/types.js';
 import type { Clock } from '../util/clock.js';
-import type { ExplanationSummary } from '../explain/types.js';
+import type { ExplanationSummary } from '../alerting/types.js';
 import type { SkippedRule } from './skips.js';
 
 /** A measured series with the engine's verdict on it. */

@@ -117,10 +117,4 @@ export interface Explanation {
   readonly examples: readonly ExampleRun[];
 }
 
-/** A few lines that fit in any notification (see format.ts). */
-export interface ExplanationSummary {
-  readonly onset: string | null;
-  readonly moved: string | null;
-  readonly cause: string | null;
-  readonly examples: readonly { readonly runId: string; readonly traceId: string; readonly url?: string }[];
-}
+export type { ExplanationSummary } from '../alerting/types.js';

@@ -1,4 +1,4 @@
-import type { ExplanationSummary } from '../explain/types.js';
+import type { ExplanationSummary } from '../alerting/types.js';
 
 /**
  * The notification model: what a receiver is told about an alert. Shaped after Alertmanager's alert

@@ -5,9 +5,15 @@
  * can still be resolved to its receivers with the labels it fired with (Alertmanager identifies an
  * alert by its labels: a resolution with other labels would resolve nothing).
  */
-import { describeBaseline } from '../signals/windows.js';
 import { formatDuration } from '../yaml/duration.js';
-import type { Rule } from './types.js';
+import type { BaselineSpec, Rule } from './types.js';
+
+/** A rule's baseline in words, as notifications and `eval` print it. */
+export function describeBaseline(b: BaselineSpec): string {
+  return b.kind === 'previous'
+    ? `previous ${formatDuration(b.lengthMs)}${b.offsetMs > 0 ? ` (offset ${formatDuration(b.offsetMs)})` : ''}`
+    : `median of the same window ${b.weeks} week${b.weeks > 1 ? 's' : ''} back`;
+}
 
 export interface RuleFacts {
   readonly alert: string;

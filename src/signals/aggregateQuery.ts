@@ -17,14 +17,9 @@ import { qualified } from '../store/schema.js';
 import { coverWindows, mergedRanges, type Interval } from './cover.js';
 import { groupColumns, whereConditions, type BuiltQuery } from './sql.js';
 import type { WindowBounds } from './types.js';
+import type { AggregateSource } from '../store/aggregates.js';
 
-/** The aggregate tables a daemon found ready in its store (null: read agent_runs only). */
-export interface AggregateSource {
-  readonly database: string;
-  /** agent_runs' name: the aggregate tables are named after it. */
-  readonly agentRuns: string;
-  readonly dimensions: readonly DimensionColumn[];
-}
+export type { AggregateSource };
 
 /** Whether the aggregates can answer a rule: every column it filters or groups on is a dimension of theirs. */
 export function aggregatesCover(rule: Pick<Rule, 'where' | 'groupBy'>, source: AggregateSource | null | undefined): source is AggregateSource {

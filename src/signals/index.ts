@@ -26,5 +26,5 @@ export const SIGNAL_IMPLS: Readonly<Record<SignalName, Signal>> = {
 };
 
 export type { Measurement, Contributor } from './result.js';
-export { windowsFor, describeBaseline } from './windows.js';
+export { windowsFor } from './windows.js';
 export { aggregatesCover, type AggregateSource } from './aggregateQuery.js';

@@ -1,6 +1,5 @@
 /** Where the current and baseline windows fall for a rule evaluated at a given time (pure). */
 import type { BaselineSpec } from '../rules/types.js';
-import { formatDuration } from '../yaml/duration.js';
 import type { WindowBounds } from './types.js';
 
 const WEEK = 7 * 24 * 3_600_000;
@@ -17,8 +16,3 @@ export function windowsFor(windowMs: number, baseline: BaselineSpec, at: number)
   return out;
 }
 
-export function describeBaseline(b: BaselineSpec): string {
-  return b.kind === 'previous'
-    ? `previous ${formatDuration(b.lengthMs)}${b.offsetMs > 0 ? ` (offset ${formatDuration(b.offsetMs)})` : ''}`
-    : `median of the same window ${b.weeks} week${b.weeks > 1 ? 's' : ''} back`;
-}

@@ -160,6 +160,14 @@ export const DEFAULT_AGGREGATE_DIMENSIONS: readonly DimensionColumn[] = ['workfl
 
 export const AGGREGATE_DEFAULTS: AggregateSettings = { enabled: true, dimensions: DEFAULT_AGGREGATE_DIMENSIONS };
 
+/** The aggregate tables a daemon found ready in its store (null: read agent_runs only). */
+export interface AggregateSource {
+  readonly database: string;
+  /** agent_runs' name: the aggregate tables are named after it. */
+  readonly agentRuns: string;
+  readonly dimensions: readonly DimensionColumn[];
+}
+
 /** Dimensions in the contract's order, deduplicated: the same set always gives the same tables. */
 export function normalizeDimensions(dims: readonly string[]): DimensionColumn[] {
   for (const d of dims) dimensionIdentifier(d); // throws for a column outside the contract

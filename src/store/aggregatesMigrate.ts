@@ -22,10 +22,10 @@ import {
   FINEST_TIER,
   normalizeDimensions,
   type AggregateSettings,
+  type AggregateSource,
 } from './aggregates.js';
-import type { MigrationStep } from './migrate.js';
+import type { MigrationStep } from './migrationStep.js';
 import { qualified, type StoreNames } from './schema.js';
-import type { AggregateSource } from '../signals/aggregateQuery.js';
 
 interface ObjectInfo {
   readonly name: string;

@@ -22,16 +22,9 @@ import {
   type StoreNames,
 } from './schema.js';
 import { inspectSpanTable } from './spanTable.js';
+import type { MigrationStep } from './migrationStep.js';
 
-export interface MigrationStep {
-  readonly object: string;
-  readonly kind: 'database' | 'table' | 'materialized view';
-  readonly action: 'created' | 'exists' | 'updated' | 'skipped';
-  /** What an update changed. */
-  readonly detail?: string;
-  /** Why a step was skipped and what to change: agentdrift will not read this store as it is. */
-  readonly problem?: string;
-}
+export type { MigrationStep };
 
 interface TableInfo {
   readonly exists: boolean;
