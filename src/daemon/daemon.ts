@@ -11,14 +11,14 @@ import type { Config } from '../config/load.js';
 import { seedDemo, storeIsEmpty } from '../demo/seed.js';
 import { terminalProgress } from '../util/progress.js';
 import type { Engine } from '../engine/engine.js';
-import { GroupRunner } from '../engine/scheduler.js';
+import { GroupRunner, sameEvaluation } from '../engine/scheduler.js';
 import type { HttpServer } from '../http/server.js';
 import type { Logger } from '../log.js';
 import type { DriftMetrics } from '../metrics/registry.js';
 import type { Dispatcher } from '../notify/dispatcher.js';
 import { blankFileWarning } from '../rules/check.js';
 import { loadRuleFilesOffThread } from '../rules/loadOffThread.js';
-import type { RuleSet } from '../rules/types.js';
+import type { RuleGroup, RuleSet } from '../rules/types.js';
 import { formatProblems } from '../yaml/problem.js';
 import { migrate } from '../store/migrate.js';
 import type { StoreNames } from '../store/schema.js';
@@ -67,6 +67,25 @@ export interface ReloadTiming {
 }
 
 export const RELOAD_TIMING: ReloadTiming = { reloadSettleMs: 1_000, removalGraceMs: 10_000 };
+
+/**
+ * What a reload does with the running groups: a group that evaluates as before (sameEvaluation) keeps
+ * its runner; every other runner stops, and changed or new groups get a new one. Group names are
+ * unique within a rule set (the loader checks), so a name finds at most one runner.
+ */
+export function planRunners<R extends { readonly group: RuleGroup }>(running: readonly R[], next: readonly RuleGroup[]): { next: { group: RuleGroup; keep: R | null }[]; stop: R[] } {
+  const byName = new Map(running.map((r) => [r.group.name, r] as const));
+  const kept = new Set<R>();
+  const plan = next.map((group) => {
+    const r = byName.get(group.name);
+    if (r !== undefined && sameEvaluation(r.group, group)) {
+      kept.add(r);
+      return { group, keep: r };
+    }
+    return { group, keep: null };
+  });
+  return { next: plan, stop: running.filter((r) => !kept.has(r)) };
+}
 
 /**
  * Files that held rules in `running` and read as blank (empty, comments only) now. A blank file is
@@ -161,22 +180,27 @@ export class Daemon {
     logger.info({ runs: r.inserted, ms: r.elapsedMs }, 'demo data seeded');
   }
 
+  /** A group as its runner runs it: evaluation.timeout in the config caps every group's own timeout. */
+  private capped(group: RuleGroup): RuleGroup {
+    const cap = this.parts.config.evaluation.timeoutMs;
+    return cap === null ? group : { ...group, timeoutMs: Math.min(group.timeoutMs, cap) };
+  }
+
+  private newRunner(group: RuleGroup): GroupRunner {
+    const { clock, logger, engine, metrics } = this.parts;
+    return new GroupRunner(group, {
+      clock,
+      logger,
+      onSkip: (g) => metrics.recordSkipped(g.name, g.rules.map((r) => r.alert)),
+      slots: this.slots,
+      run: async (g, at, signal) => {
+        await engine.evaluateGroup(g, at, signal);
+      },
+    });
+  }
+
   private startRunners(rules: RuleSet): void {
-    const { config, clock, logger, engine, metrics } = this.parts;
-    // evaluation.timeout in the config caps every group's own timeout.
-    const cap = config.evaluation.timeoutMs;
-    this.runners = rules.groups.map(
-      (group) =>
-        new GroupRunner(cap === null ? group : { ...group, timeoutMs: Math.min(group.timeoutMs, cap) }, {
-          clock,
-          logger,
-          onSkip: (g) => metrics.recordSkipped(g.name, g.rules.map((r) => r.alert)),
-          slots: this.slots,
-          run: async (g, at, signal) => {
-            await engine.evaluateGroup(g, at, signal);
-          },
-        }),
-    );
+    this.runners = rules.groups.map((g) => this.newRunner(this.capped(g)));
     for (const r of this.runners) r.start();
   }
 
@@ -205,16 +229,32 @@ export class Daemon {
       metrics.recordReload(false);
       return false;
     }
-    const old = this.runners;
+    // Groups that evaluate as before keep their runner, on its grid and without an extra run; the
+    // others (changed, removed) stop before the new set is adopted, and changed or new ones start.
+    const plan = planRunners(this.runners, loaded.ruleSet.groups.map((g) => this.capped(g)));
     this.runners = [];
-    await Promise.all(old.map((r) => r.stop()));
+    await Promise.all(plan.stop.map((r) => r.stop()));
     this.ruleSet = loaded.ruleSet;
     const dropped = engine.adoptRuleSet(loaded.ruleSet, clock.now(), this.timing.removalGraceMs);
     this.armDepartures();
     metrics.recordRuleSet(loaded.ruleSet);
     metrics.recordReload(true);
-    if (!this.closing) this.startRunners(loaded.ruleSet);
-    logger.info({ reason, groups: loaded.ruleSet.groups.length, rules: countRules(loaded.ruleSet), dropped_series: dropped.length }, 'rules reloaded');
+    const fresh: GroupRunner[] = [];
+    this.runners = plan.next.map((p) => {
+      if (p.keep === null) {
+        const r = this.newRunner(p.group);
+        fresh.push(r);
+        return r;
+      }
+      p.keep.adopt(p.group);
+      return p.keep;
+    });
+    if (this.closing) await Promise.all(this.runners.map((r) => r.stop()));
+    else for (const r of fresh) r.start();
+    logger.info(
+      { reason, groups: loaded.ruleSet.groups.length, rules: countRules(loaded.ruleSet), restarted_groups: fresh.length, dropped_series: dropped.length },
+      'rules reloaded',
+    );
     return true;
   }
 

@@ -165,9 +165,23 @@ export class GroupRunner {
   private stopped = false;
 
   constructor(
-    readonly group: RuleGroup,
+    private current: RuleGroup,
     private readonly deps: RunnerDeps,
   ) {}
+
+  /** The definition the next tick evaluates. */
+  get group(): RuleGroup {
+    return this.current;
+  }
+
+  /**
+   * Takes a reloaded definition that evaluates the same (sameEvaluation: only source positions or the
+   * file differ) without touching the schedule: the runner stays on its grid, with no extra run.
+   */
+  adopt(group: RuleGroup): void {
+    if (!sameEvaluation(group, this.current)) throw new Error(`group ${group.name}: a changed definition needs a new runner`);
+    this.current = group;
+  }
 
   start(): void {
     const s = this.group.schedule;
@@ -275,4 +289,19 @@ export class GroupRunner {
     if (abort) this.controller?.abort(new Error('shutting down'));
     await this.inFlight;
   }
+}
+
+/**
+ * Whether two definitions of a group evaluate the same: name, schedule, timeout and every rule equal,
+ * where they were written (source positions, the file) left out. A reload keeps such a group's runner
+ * running on its grid, as Prometheus keeps a group for which `oldg.Equals(newg)`; only changed groups
+ * restart (and run at once).
+ */
+export function sameEvaluation(a: RuleGroup, b: RuleGroup): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function canonical(g: RuleGroup): string {
+  const { pos: _pos, file: _file, rules, ...rest } = g;
+  return JSON.stringify([rest, rules.map(({ pos: _rulePos, ...r }) => r)]);
 }
