@@ -17,6 +17,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backtest, backtestPlan, formatBacktest } from '../src/engine/backtest.js';
+import { RecordingEngine } from './helpers/engine.js';
 import { Engine } from '../src/engine/engine.js';
 import { GroupRunner } from '../src/engine/scheduler.js';
 import type { TransitionEvent } from '../src/engine/types.js';
@@ -118,11 +119,11 @@ describe('backtest', () => {
     // The daemon's path: one Engine, one GroupRunner per group, time moved by a clock.
     const clock = new ManualClock(from);
     const events: TransitionEvent[] = [];
-    const engine = new Engine({ query, table: TABLE, clock, logger: silentLogger, notify: (u) => events.push(...u.transitions) });
+    const engine = new Engine({ query, table: TABLE, clock, logger: silentLogger });
     engine.adoptRuleSet(rules);
     let running: Promise<unknown> = Promise.resolve();
     const runners = rules.groups.map(
-      (g) => new GroupRunner(g, { clock, logger: silentLogger, onSkip: () => undefined, run: (group, at, signal) => (running = engine.evaluateGroup(group, at, signal)).then(() => undefined) }),
+      (g) => new GroupRunner(g, { clock, logger: silentLogger, onSkip: () => undefined, run: (group, at, signal) => (running = engine.evaluateGroup(group, at, signal).then((r) => void events.push(...r.transitions))).then(() => undefined) }),
     );
     for (const r of runners) r.start();
     await running;
@@ -193,7 +194,7 @@ describe('accept: an operator takes the current value as the new normal', () => 
   it('resolves the firing series now, then compares with the accepted value until the live baseline catches up', async () => {
     const clock = new ManualClock(D);
     const events: TransitionEvent[] = [];
-    const engine = new Engine({ query, table: TABLE, clock, logger: silentLogger, notify: (u) => events.push(...u.transitions) });
+    const engine = new RecordingEngine({ query, table: TABLE, clock, logger: silentLogger }, events);
     engine.adoptRuleSet(rules);
     const group = rules.groups[0]!;
     const at = (h: number) => D + h * H;

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseAccessError } from '../src/clickhouse/client.js';
-import { Engine, REMOVED_RULE_REASON } from '../src/engine/engine.js';
+import { REMOVED_RULE_REASON } from '../src/engine/engine.js';
+import { RecordingEngine } from './helpers/engine.js';
 import type { TransitionEvent } from '../src/engine/types.js';
 import { silentLogger } from '../src/log.js';
 import { parseRules } from '../src/rules/load.js';
@@ -52,13 +53,15 @@ afterAll(async () => {
 });
 
 function engineWith(query: (sql: string, params: Record<string, unknown>) => Promise<Record<string, unknown>[]>, events: TransitionEvent[]) {
-  const engine = new Engine({
-    query,
-    table: qualified('default', 'agent_runs'),
-    clock: new ManualClock(AT),
-    logger: silentLogger,
-    notify: (u) => events.push(...u.transitions),
-  });
+  const engine = new RecordingEngine(
+    {
+      query,
+      table: qualified('default', 'agent_runs'),
+      clock: new ManualClock(AT),
+      logger: silentLogger,
+    },
+    events,
+  );
   engine.adoptRuleSet({ groups: [group] });
   return engine;
 }
@@ -130,15 +133,15 @@ describe('engine', () => {
     expect(held.every((a) => a.alert === 'ToolsUp' && a.rule?.alert === 'ToolsUp')).toBe(true);
     engine.adoptRuleSet({ groups: [group] }, AT + 3_000, GRACE);
     expect(engine.nextDepartureAt).toBeNull();
-    expect(engine.retireDeparted(AT + 60_000)).toEqual([]);
+    expect(engine.retireDeparted(AT + 60_000)).toEqual({ dropped: [], retired: [] });
     expect(engine.alertStates.get(key)).toEqual(fired);
     expect(events).toEqual([]);
 
     // Removed for good: nothing before the grace ends, one resolution with the reason after.
     engine.adoptRuleSet({ groups: [] }, AT + 100_000, GRACE);
-    expect(engine.retireDeparted(AT + 100_000 + GRACE - 1)).toEqual([]);
+    expect(engine.retireDeparted(AT + 100_000 + GRACE - 1)).toEqual({ dropped: [], retired: [] });
     expect(events).toEqual([]);
-    expect(engine.retireDeparted(AT + 100_000 + GRACE)).toContain(key);
+    expect(engine.retireDeparted(AT + 100_000 + GRACE).dropped).toContain(key);
     expect(events.map((e) => [e.series.id, `${e.transition.from}->${e.transition.to}`, e.transition.reason])).toEqual([[key, 'firing->resolved', REMOVED_RULE_REASON]]);
     expect(engine.alertStates.size).toBe(0);
     expect(engine.snapshot()).toEqual([]);
@@ -150,7 +153,7 @@ describe('engine', () => {
     const engine = engineWith((sql, p) => store.ch.query(sql, p), events);
     await engine.evaluateGroup(group, AT);
     events.length = 0;
-    expect(engine.adoptRuleSet({ groups: [] }, AT + 1_000)).toContain(key);
+    expect(engine.adoptRuleSet({ groups: [] }, AT + 1_000).dropped).toContain(key);
     expect(events.map((e) => e.transition.reason)).toEqual([REMOVED_RULE_REASON]);
   });
 

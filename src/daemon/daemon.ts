@@ -3,6 +3,7 @@
  * (SIGHUP and rule-file changes; an invalid new set keeps the old one running), close. It owns the
  * group runners and the rule-file watchers; everything else it is handed, built, by compose.ts.
  */
+import { ERR } from '../util/errors.js';
 import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ClickHouse } from '../clickhouse/client.js';
@@ -10,7 +11,6 @@ import { describeTarget } from '../clickhouse/target.js';
 import type { Config } from '../config/load.js';
 import { seedDemo, storeIsEmpty } from '../demo/seed.js';
 import { terminalProgress } from '../util/progress.js';
-import type { Engine } from '../engine/engine.js';
 import { GroupRunner, sameEvaluation } from '../engine/scheduler.js';
 import type { HttpServer } from '../http/server.js';
 import type { Logger } from '../log.js';
@@ -26,6 +26,7 @@ import { checkStoreAtStart } from '../store/ready.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { Limiter } from '../util/limiter.js';
 import type { StatePersistence } from './durableState.js';
+import type { StateManager } from './stateManager.js';
 
 /** What the daemon is built from (see compose.ts for the order and the wiring). */
 export interface DaemonParts {
@@ -37,10 +38,10 @@ export interface DaemonParts {
   /** The state file and its journal (opened at start, saved after each evaluation, closed last). */
   readonly state: StatePersistence;
   readonly metrics: DriftMetrics;
-  readonly dispatcher: Dispatcher;
-  readonly engine: Engine;
-  /** Writes the state file from its owners' sections (the engine's alerts, notify's deliveries). */
-  readonly saveState: () => Promise<void>;
+  /** Flushed and closed at shutdown (what it still holds is in the state manager's last save). */
+  readonly dispatcher: Pick<Dispatcher, 'flush' | 'close'>;
+  /** Every change of alert state goes through it: evaluate, save, then send (stateManager.ts). */
+  readonly manager: StateManager;
   readonly startHttp: () => Promise<HttpServer>;
   /** Migrate and seed the demo when agent_runs is empty (also `demo.seed_if_empty` in config). */
   readonly demo: boolean;
@@ -101,10 +102,10 @@ export function emptiedFiles(running: RuleSet | null, blankFiles: readonly strin
 
 export class InvalidRulesError extends Error {
   override readonly name = 'InvalidRulesError';
+  readonly errorCode = ERR.INVALID_RULES;
 }
 
 export class Daemon {
-  private ruleSet: RuleSet | null = null;
   private runners: GroupRunner[] = [];
   private watchers: FSWatcher[] = [];
   private http: HttpServer | null = null;
@@ -125,18 +126,19 @@ export class Daemon {
     this.timing = { ...RELOAD_TIMING, ...parts.reloadTiming };
   }
 
+  /** The rule set being evaluated: the state manager's (the engine's adopted set), the one copy. */
   get rules(): RuleSet | null {
-    return this.ruleSet;
+    return this.parts.manager.ruleSet;
   }
 
   /** Loads rules (refusing to start on invalid ones), prepares the store, restores state, starts the groups. */
   async start(): Promise<void> {
-    const { config, logger, ch, names, engine, dispatcher, metrics, clock } = this.parts;
+    const { config, logger, ch, names, manager, metrics, clock } = this.parts;
     const loaded = await loadRuleFilesOffThread(config.rules);
-    if (!loaded.ruleSet) {
+    const rules = loaded.ruleSet;
+    if (!rules) {
       throw new InvalidRulesError(`invalid rules, not starting:\n${formatProblems(loaded.problems).join('\n')}`);
     }
-    this.ruleSet = loaded.ruleSet;
     logger.info({ target: describeTarget(config.clickhouse.target), files: loaded.files }, 'agentdrift starting');
     for (const f of loaded.blankFiles) logger.warn({ file: f }, blankFileWarning(f));
     // Without --migrate or the demo nothing creates agent_runs: a store without it stops the start
@@ -151,20 +153,19 @@ export class Daemon {
     await this.parts.aggregates?.refresh();
     // Until an evaluation answers, agentdrift_clickhouse_up would read its default 0 (down): every
     // restart would look like an outage for up to an interval. One ping says how the store is now.
-    metrics.setClickHouseUp(await ch.ping().then(() => true, () => false));
+    manager.observePing(await ch.ping().then(() => true, () => false));
 
-    engine.restore(stored.alerts);
-    dispatcher.restore(stored.notifications);
+    manager.restore(stored);
     this.restored = true;
     // Series restored for rules no longer in the files: firing ones are resolved to their receivers.
-    engine.adoptRuleSet(this.ruleSet, clock.now());
-    metrics.recordRuleSet(this.ruleSet);
+    await manager.adoptRuleSet(rules, clock.now());
+    metrics.recordRuleSet(rules);
     metrics.recordReload(true);
     this.http = await this.parts.startHttp();
-    this.startRunners(this.ruleSet);
+    this.startRunners(rules);
     this.parts.rollup?.start();
     this.watchRules();
-    logger.info({ groups: this.ruleSet.groups.length, rules: countRules(this.ruleSet) }, 'agentdrift started');
+    logger.info({ groups: rules.groups.length, rules: countRules(rules) }, 'agentdrift started');
   }
 
   private async prepareDemo(): Promise<void> {
@@ -187,14 +188,14 @@ export class Daemon {
   }
 
   private newRunner(group: RuleGroup): GroupRunner {
-    const { clock, logger, engine, metrics } = this.parts;
+    const { clock, logger, manager, metrics } = this.parts;
     return new GroupRunner(group, {
       clock,
       logger,
       onSkip: (g) => metrics.recordSkipped(g.name, g.rules.map((r) => r.alert)),
       slots: this.slots,
       run: async (g, at, signal) => {
-        await engine.evaluateGroup(g, at, signal);
+        await manager.evaluateGroup(g, at, signal);
       },
     });
   }
@@ -212,7 +213,7 @@ export class Daemon {
   }
 
   private async reloadNow(reason: string): Promise<boolean> {
-    const { logger, config, engine, metrics, clock } = this.parts;
+    const { logger, config, manager, metrics, clock } = this.parts;
     if (this.closing) return false;
     const loaded = await loadRuleFilesOffThread(config.rules);
     if (!loaded.ruleSet) {
@@ -220,7 +221,7 @@ export class Daemon {
       metrics.recordReload(false);
       return false;
     }
-    const emptied = emptiedFiles(this.ruleSet, loaded.blankFiles);
+    const emptied = emptiedFiles(manager.ruleSet, loaded.blankFiles);
     if (emptied.length > 0) {
       logger.error(
         { reason, files: emptied },
@@ -234,8 +235,7 @@ export class Daemon {
     const plan = planRunners(this.runners, loaded.ruleSet.groups.map((g) => this.capped(g)));
     this.runners = [];
     await Promise.all(plan.stop.map((r) => r.stop()));
-    this.ruleSet = loaded.ruleSet;
-    const dropped = engine.adoptRuleSet(loaded.ruleSet, clock.now(), this.timing.removalGraceMs);
+    const { dropped } = await manager.adoptRuleSet(loaded.ruleSet, clock.now(), this.timing.removalGraceMs);
     this.armDepartures();
     metrics.recordRuleSet(loaded.ruleSet);
     metrics.recordReload(true);
@@ -260,17 +260,17 @@ export class Daemon {
 
   /** Resolves removed rules' series once their grace ends (they are kept meanwhile, see Engine.adoptRuleSet). */
   private armDepartures(): void {
-    const { engine, clock } = this.parts;
+    const { manager, clock } = this.parts;
     this.departureTimer?.cancel();
     this.departureTimer = null;
-    const due = engine.nextDepartureAt;
+    const due = manager.nextDepartureAt;
     if (due === null || this.closing) return;
     this.departureTimer = clock.setTimer(Math.max(0, due - clock.now()), () => {
       this.departureTimer = null;
       // In the reload queue: a reload and a retirement never interleave.
-      const next = this.reloads.then(() => {
+      const next = this.reloads.then(async () => {
         if (this.closing) return;
-        engine.retireDeparted(clock.now());
+        await manager.retireDeparted(clock.now());
         this.armDepartures();
       });
       this.reloads = next.catch(() => undefined);
@@ -321,7 +321,7 @@ export class Daemon {
         }],
         ['close HTTP server', () => this.http?.close() ?? Promise.resolve()],
         // Never over a state file that could not be read: it is the only copy of what was sent.
-        ['persist state', () => (this.restored ? this.parts.saveState() : Promise.resolve())],
+        ['persist state', () => (this.restored ? this.parts.manager.save() : Promise.resolve())],
         // Last of the state: the journal, then the lock (a next daemon may take the file from here).
         ['close state', () => this.parts.state.close()],
         ['close ClickHouse', () => this.parts.ch.close()],

@@ -32,10 +32,16 @@ export interface RestoredState {
   readonly notifications: readonly unknown[];
 }
 
+/** Each owner's section of the state file, as a save writes it. */
+export interface StateSections {
+  readonly alerts: readonly SerializedAlert[];
+  readonly notifications: readonly unknown[];
+}
+
 /** What the daemon needs of its durable state (the file-backed one below, or one in tests). */
 export interface StatePersistence extends DeliveryJournal {
   open(): Promise<RestoredState>;
-  save(): Promise<void>;
+  save(sections: StateSections): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -47,8 +53,6 @@ export interface DurableStateOptions {
   readonly fresh: boolean;
   /** Held from before the store was opened; released on close. */
   readonly lock?: StateLock | null;
-  /** The owners' sections now, for a save. */
-  readonly sections: () => { alerts: SerializedAlert[]; notifications: unknown[] };
   /** Each save and journal append, for the metrics: ok or not, and when. */
   readonly onPersist?: (ok: boolean, at: number) => void;
 }
@@ -164,7 +168,8 @@ export class DurableState implements StatePersistence {
     }
   }
 
-  async save(): Promise<void> {
+  /** Writes `sections` (the state manager gathers them from their owners; see stateManager.ts). */
+  async save(sections: StateSections): Promise<void> {
     const journal = this.journal;
     if (journal === null || this.closed) {
       // Not opened (a failed start) or closed: the file on disk is the only copy; leave it be.
@@ -172,9 +177,9 @@ export class DurableState implements StatePersistence {
     }
     const seq = journal.lastSeq;
     const at = this.o.now();
-    const { alerts, notifications } = this.o.sections();
+    const { alerts, notifications } = sections;
     try {
-      await this.store.save({ version: 3, savedAt: at, journalSeq: seq, alerts, notifications });
+      await this.store.save({ version: 3, savedAt: at, journalSeq: seq, alerts: [...alerts], notifications: [...notifications] });
     } catch (err) {
       this.failed(at, err as Error);
       throw err;

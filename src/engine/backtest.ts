@@ -2,7 +2,8 @@
  * `agentdrift backtest`: replays rules over history with the daemon's own engine and state machine,
  * on the daemon's own schedule (scheduleTimes: the group's interval grid or cron), without sending
  * anything. So `for`, `keep_firing_for`, warm start and Holm correction behave exactly as a daemon
- * started at `from` would have behaved; only the notify port is replaced by a recorder.
+ * started at `from` would have behaved; the transitions each evaluation returns are recorded instead of
+ * being saved and sent.
  */
 import { silentLogger, type Logger } from '../log.js';
 import type { Rule, RuleGroup, RuleSet } from '../rules/types.js';
@@ -87,9 +88,9 @@ export function backtestPlan(rules: RuleSet, fromMs: number, toMs: number, stepM
  * FINEST_TIER) unless `align` is false. A stepped replay samples history, and on that grid every
  * window ends on a bucket boundary, so it is answered from the aggregate tables alone: off the grid,
  * each evaluation re-reads the runs of the ragged minutes at each window edge from agent_runs, which
- * at 100M runs was 90% of a 14-day backtest's time. A replay on the groups' own schedule (no step)
- * keeps the daemon's times exactly: its first evaluation at `from`, then its ticks (on that grid where
- * the interval allows: tickOffset).
+ * on a large store is most of a backtest's time (on and off the grid: docs/benchmarks.md). A replay
+ * on the groups' own schedule (no step) keeps the daemon's times exactly: its first evaluation at
+ * `from`, then its ticks (on that grid where the interval allows: tickOffset).
  */
 function* stepTimes(fromMs: number, toMs: number, stepMs: number, align: boolean): Generator<number> {
   if (!(stepMs > 0)) throw new RangeError(`step must be a positive duration, got ${stepMs} ms`);
@@ -109,13 +110,13 @@ export async function backtest(o: BacktestOptions): Promise<BacktestResult> {
     aggregates: () => o.aggregates ?? null,
     clock,
     logger: o.logger ?? silentLogger,
-    notify: (u) => events.push(...u.transitions),
     ...(batched ? { rowsFor: batched.rowsFor } : {}),
   });
   engine.adoptRuleSet(o.rules);
   for (const [i, { at, group }] of plan.entries()) {
     await clock.advance(at - clock.now());
-    await engine.evaluateGroup(group, at);
+    const result = await engine.evaluateGroup(group, at);
+    events.push(...result.transitions);
     o.onProgress?.(i + 1, plan.length);
   }
   const transitions = events.map(toRow);

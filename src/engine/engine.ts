@@ -1,10 +1,12 @@
 /**
  * The rule manager. Owns the alert state of every series (the only copy: metrics, notifications,
  * /alerts and the state file read it from here) and the rule set it evaluates. One group evaluation:
- * evaluate each rule, step the state machine, log each transition, then hand the transitions and the
- * firing set to the notify port, count through the record port, and persist. Everything outside
- * (query, clock, notify, record, persist) comes in through `EnginePorts`.
+ * evaluate each rule, step the state machine, log each transition, count through the record port,
+ * and return the transitions. Saving and sending them is the caller's (daemon/stateManager.ts: save,
+ * then send), so the commit order has one owner. Everything outside (query, clock, record, explain)
+ * comes in through `EnginePorts`.
  */
+import { ERR } from '../util/errors.js';
 import { applyEvaluation, applyQueryError, carryOver, newAlertStates, seriesOf, type AlertSeries, type AlertStates, type SeriesChange } from '../alerting/state.js';
 import { deserializeAlerts, serializeAlerts, type SerializedAlert } from '../alerting/stateFile.js';
 import type { Evidence } from '../alerting/types.js';
@@ -15,11 +17,12 @@ import type { Rule, RuleGroup, RuleSet } from '../rules/types.js';
 import { SIGNAL_IMPLS, windowsFor } from '../signals/index.js';
 import { evaluateRule, sharedQueries, type QueryFn } from './evaluate.js';
 import { abortReason, nextStart, rotated, type SkippedRule } from './skips.js';
-import type { AlertStateView, EnginePorts, FiringAlert, GroupResult, RuleEvaluation, SeriesEvaluation, SeriesExplanation, TransitionEvent } from './types.js';
+import type { AlertStateView, EnginePorts, FiringAlert, GroupResult, Retirement, RuleEvaluation, SeriesEvaluation, SeriesExplanation, TransitionEvent } from './types.js';
 
 export class Engine implements AlertStateView {
   private states: AlertStates = newAlertStates();
   private ruleIndex = new Map<string, Rule>();
+  private adopted: RuleSet | null = null;
   /** Rules whose history was already replayed once (see warmStart). */
   private readonly warmed = new Set<string>();
   private lastOkAt: number | null = null;
@@ -41,6 +44,11 @@ export class Engine implements AlertStateView {
 
   get rules(): ReadonlyMap<string, Rule> {
     return this.ruleIndex;
+  }
+
+  /** The rule set adopted last (null before the first): the one copy; the daemon and readiness read it here. */
+  get ruleSet(): RuleSet | null {
+    return this.adopted;
   }
 
   /** Evaluation time of the last group evaluation in which every rule succeeded; null before one. */
@@ -78,9 +86,10 @@ export class Engine implements AlertStateView {
    * before they are resolved and dropped (retireDeparted): a rule file caught half-written by a
    * reload loses rules that the next reload brings back, and a rule that returns in time carries on
    * with its state (start time, frozen baseline) as if it had never left, with nothing sent.
-   * Returns the dropped series ids.
+   * Returns the dropped series ids and the resolutions to send (the caller commits them).
    */
-  adoptRuleSet(rules: RuleSet, at: number | null = null, graceMs = 0): string[] {
+  adoptRuleSet(rules: RuleSet, at: number | null = null, graceMs = 0): Retirement {
+    this.adopted = rules;
     const before = this.ruleIndex;
     this.ruleIndex = new Map(rules.groups.flatMap((g) => g.rules.map((r) => [r.alert, r] as const)));
     for (const alert of this.ruleIndex.keys()) this.departed.delete(alert);
@@ -103,12 +112,12 @@ export class Engine implements AlertStateView {
     return next;
   }
 
-  /** Resolves and drops the series of removed rules whose grace has ended by `at`. Returns their ids. */
-  retireDeparted(at: number): string[] {
+  /** Resolves and drops the series of removed rules whose grace has ended by `at` (the caller commits the resolutions). */
+  retireDeparted(at: number): Retirement {
     return this.dropRemoved(this.ruleIndex, at);
   }
 
-  private dropRemoved(before: ReadonlyMap<string, Rule>, at: number | null): string[] {
+  private dropRemoved(before: ReadonlyMap<string, Rule>, at: number | null): Retirement {
     const keep = new Set(this.ruleIndex.keys());
     for (const [alert, due] of this.departed) {
       if (at !== null && due > at) keep.add(alert);
@@ -118,11 +127,7 @@ export class Engine implements AlertStateView {
     const dropped = carryOver(this.states, keep);
     for (const a of [...this.warmed]) if (!keep.has(a)) this.warmed.delete(a);
     for (const a of [...this.storedFacts.keys()]) if (!keep.has(a)) this.storedFacts.delete(a);
-    if (retired.length > 0) {
-      this.publish(at!, retired, { reason: REMOVED_RULE_REASON });
-      void this.persist();
-    }
-    return dropped;
+    return { dropped, retired };
   }
 
   /** Resolution events for the firing series of rules not in `names`, with their old rule's facts. */
@@ -175,24 +180,7 @@ export class Engine implements AlertStateView {
       events.push({ rule, series, transition });
     }
     this.report(rule, null, events);
-    if (events.length > 0) {
-      this.publish(at, events, { rule: alert });
-      await this.persist();
-    }
     return events;
-  }
-
-  /** Hands transitions and the firing set to the notify port; a failing port is logged, never fatal. */
-  private publish(at: number, transitions: readonly TransitionEvent[], context: Record<string, string>): void {
-    try {
-      this.ports.notify?.({ at, transitions, firing: this.firing() });
-    } catch (err) {
-      this.ports.logger.error({ err, ...context }, 'handing alerts to the notification pipeline failed');
-    }
-  }
-
-  private async persist(): Promise<void> {
-    await this.ports.persist?.().catch((err) => this.ports.logger.error({ err }, 'could not persist alert state'));
   }
 
   /** Every series firing now, with its rule. */
@@ -249,10 +237,8 @@ export class Engine implements AlertStateView {
     this.cursor.set(group.name, nextStart(group.rules, start, evaluations.length));
     const ok = skipped.length === 0 && evaluations.every((e) => !e.error);
     if (ok) this.lastOkAt = at;
-    const result: GroupResult = { group: group.name, at, ok, durationMs: clock.now() - started, evaluations, skipped, ruleCount: group.rules.length };
-    this.publish(at, transitions, { group: group.name });
+    const result: GroupResult = { group: group.name, at, ok, durationMs: clock.now() - started, evaluations, skipped, ruleCount: group.rules.length, transitions };
     this.ports.record?.group(result);
-    await this.persist();
     return result;
   }
 
@@ -375,6 +361,7 @@ export const REMOVED_RULE_REASON = 'rule removed from the rule files';
 
 export class UnknownRuleError extends Error {
   override readonly name = 'UnknownRuleError';
+  readonly errorCode = ERR.UNKNOWN_RULE;
 }
 
 /** How far back an evaluation at `at` reads: from the start of its earliest window (current or baseline). */

@@ -1,7 +1,9 @@
 /**
  * The engine's vocabulary: what one evaluation of a rule produces (the verdict per series), the
  * transitions it causes, and the ports through which the engine reaches the outside world (query,
- * notify, record, persist, clock), in the spirit of Prometheus' rules.ManagerOptions.
+ * record, explain, clock), in the spirit of Prometheus' rules.ManagerOptions. Sending and saving are
+ * not the engine's: its methods return the transitions they made, and the caller commits them (the
+ * daemon's state manager: save, then send).
  */
 import type { AlertSeries } from '../alerting/state.js';
 import type { Outcome, Transition } from '../alerting/types.js';
@@ -44,6 +46,14 @@ export interface GroupResult {
   readonly skipped: readonly SkippedRule[];
   /** Rules in the group: evaluations + skipped. */
   readonly ruleCount: number;
+  /** The changes of state this evaluation made, already applied to the engine's state; the caller commits them. */
+  readonly transitions: readonly TransitionEvent[];
+}
+
+/** What adopting a rule set (or the end of a removed rule's grace) did: dropped series, and resolutions to send. */
+export interface Retirement {
+  readonly dropped: readonly string[];
+  readonly retired: readonly TransitionEvent[];
 }
 
 /**
@@ -66,10 +76,18 @@ export interface FiringAlert {
 export type QueryPort = (sql: string, params: Record<string, unknown>, signal?: AbortSignal) => Promise<Record<string, unknown>[]>;
 
 /**
- * After each group evaluation: the transitions it caused (to send firing and resolved messages) and
- * every series firing now (to re-send on repeat_interval), both read from the engine's state.
+ * One step of the alert state to make known: the transitions it caused (to send firing and resolved
+ * messages) and every series firing now (to re-send on repeat_interval), both read from the engine's
+ * state. The state manager (daemon/stateManager.ts) commits it: saved, then sent.
  */
-export type NotifyPort = (update: { readonly at: number; readonly transitions: readonly TransitionEvent[]; readonly firing: readonly FiringAlert[] }) => void;
+export interface AlertUpdate {
+  readonly at: number;
+  readonly transitions: readonly TransitionEvent[];
+  readonly firing: readonly FiringAlert[];
+}
+
+/** Hands an update's notifications to the notification pipeline (notify/fromAlerts.ts over a Dispatcher). */
+export type NotifyPort = (update: AlertUpdate) => void;
 
 /** Events to count: each rule evaluation and each group evaluation (the metrics' counters). */
 export interface RecordPort {
@@ -97,10 +115,7 @@ export interface EnginePorts {
   readonly aggregates?: () => AggregateSource | null;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly notify?: NotifyPort;
   readonly record?: RecordPort;
-  /** Saves the state file after each group evaluation (the engine's section and the others'). */
-  readonly persist?: () => Promise<void>;
   /** Explains pending and firing series (onset, what moved, cause, example runs); absent: evidence as measured. */
   readonly explain?: ExplainPort;
   /**

@@ -61,3 +61,25 @@ export function readinessFrom(input: ReadinessInput): Readiness {
   if (input.persistence !== undefined) checks.state = input.persistence;
   return { ready: Object.values(checks).every((c) => c.ok), checks };
 }
+
+/**
+ * Whether `ping` answers within `timeoutMs`, and how it failed if not: what /readyz reports about
+ * ClickHouse. A ping that hangs is an answer too (not ready), not a /readyz that hangs.
+ */
+export async function pingWithin(ping: () => Promise<unknown>, timeoutMs: number): Promise<ReadinessCheck> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      ping(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`ping timed out after ${timeoutMs / 1000}s`)), timeoutMs);
+        timer.unref();
+      }),
+    ]);
+    return { ok: true, detail: 'reachable' };
+  } catch (err) {
+    return { ok: false, detail: String((err as Error)?.message ?? err) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
