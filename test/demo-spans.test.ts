@@ -4,9 +4,10 @@
  * the span rollup, and evaluated with the shipped default rules: the same alerts fire as from the
  * summary form (the README's table), and nothing else.
  *
- * 3000 runs a day instead of the demo's 6000: the span form writes about seven spans per run and
- * rolls them up, several times the work of the summary form (see bench/results.json), and half the
- * runs still give every drift and every stable workflow far more than min_runs in both windows.
+ * 3000 runs a day instead of the demo's 6000: the span form writes several spans per run and rolls
+ * them up, many times the work of the summary form (the rollup's last measured cost is in
+ * bench/results/README.md), and half the runs still give every drift and every stable workflow far
+ * more than min_runs in both windows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evalOnce, type EvalRow } from '../src/cli/evalOnce.js';

@@ -1,6 +1,6 @@
 /**
- * Input limits (README, "Limits"): what a rule or config file may be before agentdrift refuses it, and
- * how many problems it prints. Each limit fails with one clear, positioned message, never a crash.
+ * Input limits (docs/configuration.md, "Limits"): what a rule or config file may be before
+ * agentdrift refuses it, and how many problems it prints. Each limit fails with one clear, positioned message, never a crash.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

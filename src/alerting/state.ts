@@ -1,6 +1,6 @@
 /**
  * The state of every series of every rule, and how one rule evaluation moves it. No I/O and no clock:
- * the scheduler, a restart and a backtest all feed it the same way, and persistence lives in store.ts.
+ * the scheduler, a restart and a backtest all feed it the same way, and persistence lives in stateFile.ts.
  */
 import { step, type StepOptions } from './machine.js';
 import { seriesId, type AlertRecord, type Evidence, type Outcome, type Transition } from './types.js';

@@ -49,11 +49,11 @@ const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
  * on whole 5 minutes (the aggregates' finest bucket: FINEST_TIER) whenever the interval allows: every
  * tick of a 5m, 10m or 1h group, every fifth of a 1m group. A window that ends on that grid is
  * answered from the aggregate tables alone; off it, every evaluation re-reads the runs of the ragged
- * minutes at each window edge from agent_runs, which at 100M runs was most of a cycle's time (a
- * ClickHouse granule holds about an hour of one workflow). The price: groups whose interval divides
- * 5 minutes share one slot instead of spreading over the interval; the evaluation slots
- * (evaluation.max_concurrent_groups) bound that burst. Longer intervals still spread, over
- * everyMs / 5 min slots.
+ * minutes at each window edge from agent_runs, which on a large store is much of a cycle's time
+ * (ClickHouse reads whole granules, far more than those minutes; docs/benchmarks.md). The price:
+ * groups whose interval divides 5 minutes share one slot instead of spreading over the interval; the
+ * evaluation slots (evaluation.max_concurrent_groups) bound that burst. Longer intervals still
+ * spread, over everyMs / 5 min slots.
  */
 export function tickOffset(name: string, everyMs: number): number {
   const offset = slotOffset(name, everyMs);

@@ -1,7 +1,7 @@
 /**
  * The daemon's HTTP endpoints: /metrics for Prometheus, /healthz (the process answers) and /readyz
  * (the process does its job), /alerts, and POST /api/v1/accept. Plain node:http: a few routes do not
- * need a framework. State-changing routes go through serveMutation (./guard.ts).
+ * need a framework. State-changing routes go through serveMutation, which applies ./guard.ts's checks.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,8 +1,8 @@
 /**
  * A rule load result cut into pieces small enough to cross from the loading worker to the daemon's
- * thread without blocking it (loadOffThread.ts), and put back together. 10k rules are 4.5 MB of
- * structured clone: about 100 ms to deserialize and 170 ms to freeze in one go; a piece of
- * RULES_PER_PIECE rules takes a few ms.
+ * thread without blocking it (loadOffThread.ts), and put back together. Deserializing and freezing
+ * 10k rules in one go would block the thread for a noticeable time; a piece of RULES_PER_PIECE
+ * rules does not (figures: docs/benchmarks.md, "Rule loading").
  */
 import { deepFreeze } from '../yaml/freeze.js';
 import type { Problem } from '../yaml/problem.js';

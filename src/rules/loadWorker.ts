@@ -1,8 +1,8 @@
 /**
  * The worker half of loadOffThread.ts: reads, parses and validates the rule files on its own thread
- * (YAML parsing of a 1 MiB file takes about a second, and cannot be split), then hands the result to
- * the daemon in small pieces, one per request, so the daemon's thread never deserializes or freezes
- * more than one piece between serving HTTP requests and timers.
+ * (parsing a large YAML file is slow and cannot be split: docs/benchmarks.md, "Rule loading"), then
+ * hands the result to the daemon in small pieces, one per request, so the daemon's thread never
+ * deserializes or freezes more than one piece between serving HTTP requests and timers.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadRuleFiles } from './load.js';

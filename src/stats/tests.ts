@@ -316,7 +316,7 @@ function shareCovariance(s: MixSums, keys: readonly string[], total: number): nu
  * one tool many times), with Rao and Scott's second-order correction.
  *
  * Pearson's X² on the call table treats every call as an independent draw; calls of one run are not,
- * so its p-values are far too small (1.6e-40 where a permutation of whole runs gives 5e-4). The run
+ * so its p-values are far too small (orders of magnitude below a permutation of whole runs). The run
  * is the independent unit: each window's share of category k is a ratio estimator p̂ₖ = Σcₖ / Σm over
  * its runs, with the covariance `shareCovariance` estimates from per-run sums. Under homogeneity,
  * with p̄ the pooled shares and M₀, M₁ the windows' calls,
@@ -326,8 +326,10 @@ function shareCovariance(s: MixSums, keys: readonly string[], total: number): nu
  * ("generalized design effects"; all 1 when calls are independent, giving χ²ₖ₋₁). The first-order
  * correction divides X² by their mean, tr(A)/(k−1), and keeps k − 1 df; with design effects as
  * unequal as a tool that loops next to one called exactly once per run, that stays anti-conservative
- * (measured: 7.5% at a nominal 5%, 2-3% at 1%). The second-order (Satterthwaite) correction used
- * here matches the mean and the variance of Σ λᵢ χ²₁ with a scaled chi-square, from tr(A) and tr(A²):
+ * (too many false positives on clustered A/A data such as test/stats.calibration.test.ts's, whose
+ * band around the nominal rate the second-order correction keeps; docs/detection.md). The
+ * second-order (Satterthwaite) correction used here matches the mean and the variance of Σ λᵢ χ²₁
+ * with a scaled chi-square, from tr(A) and tr(A²):
  *   X²ₛ = X² · tr(A) / tr(A²)  on  df = tr(A)² / tr(A²)  (fractional, at most k − 1)
  * (Rao & Scott 1981, 1984). tr(A²) needs the off-diagonal covariances, hence the per-pair sums
  * Σcₐc_b, which only pairs called in the same run contribute to.

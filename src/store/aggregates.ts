@@ -314,10 +314,10 @@ export function bucketSelectSql(source: string, tier: Tier, kind: AggregateKind,
  * needs none), and the rows are grouped by a 64-bit hash of the run's dimensions (computed once per
  * run, before the explosion) instead of the dimensions themselves: grouping on several
  * LowCardinality columns is ClickHouse's slowest key layout, and this view is most of what the
- * aggregates add to an insert (2M runs: 3.3 s of aggregation as one view, 1.2 s as four). The
- * dimensions come back as any() of their group, which is exact unless two dimension tuples in one
- * bucket and key share a hash: with n tuples in a bucket the chance is about n²/2^65 (1e4 tuples:
- * 3e-12 per bucket).
+ * aggregates add to an insert (split and hashed, it aggregates far faster than as one view:
+ * docs/benchmarks.md). The dimensions come back as any() of their group, which is exact unless two
+ * dimension tuples in one bucket and key share a hash: with n tuples in a bucket the chance is about
+ * n²/2^65 (1e4 tuples: 3e-12 per bucket).
  */
 export function keyedPartSelectSql(source: string, tier: Tier, part: KeyKind, dims: readonly DimensionColumn[], where = ''): string {
   const dimCols = dims.map((d) => dimensionIdentifier(d));
@@ -370,11 +370,10 @@ AS ${selects[i]!}`;
  * The setting an INSERT into agent_runs (or into a table whose views lead there) should carry:
  * ClickHouse pushes an inserted block through the attached views one after another by default, in the
  * inserting thread; with `parallel_view_processing` it pushes to them concurrently. The aggregates
- * hang nine views off agent_runs (five on it, four on the 5-minute tables). An INSERT ... SELECT of
- * 2M stored runs on 2 cores took 2.0x as long with them as without, in turn, and 1.1x with this
- * setting (their SELECTs alone take 1.5 s of the 10 s they add in turn: the rest is waiting).
- * Query-level, so agentdrift's own inserts carry it (the rollup's passes, the demo seed); an operator's ingest sets
- * it in the inserting user's settings profile (README, "Ingest").
+ * hang nine views off agent_runs (five on it, four on the 5-minute tables). In turn they slow an
+ * insert down, mostly by waiting rather than aggregating; concurrently, far less. Query-level, so
+ * agentdrift's own inserts carry it (the rollup's passes, the demo seed); an operator's ingest sets
+ * it in the inserting user's settings profile (docs/data-contract.md, "Ingest", with the figures).
  */
 export const INGEST_SETTINGS = { parallel_view_processing: 1 } as const;
 

@@ -1,5 +1,5 @@
 /**
- * The data contract: one denormalized row per agent run (DESIGN.md section 1).
+ * The data contract: one denormalized row per agent run (docs/data-contract.md).
  * This file is the single source of truth for column names; rules, SQL builders and
  * metrics labels check identifiers against it so nothing user-written reaches SQL as text.
  */
@@ -36,7 +36,7 @@ export const AGENT_RUNS_COLUMNS: readonly ColumnSpec[] = [
   { name: 'policy_escalations', type: 'UInt32', doc: 'policy decisions that escalated to a human' },
   { name: 'denied_rules', type: 'Array(LowCardinality(String))', doc: 'names of the policy rules that denied or escalated' },
   { name: 'output_schema_fingerprint', type: 'String', doc: 'hash of the structural skeleton of the output (keys and types, not values)' },
-  // Not part of DESIGN.md's table but needed by its quality bar: how many attributes of the source span
+  // Not a fact about the run but about its reading: how many attributes of the source span
   // could not be read (non-numeric cost, broken JSON). 0 for clean rows and for rows inserted directly.
   { name: 'malformed_fields', type: 'UInt8', doc: 'number of span attributes that could not be parsed and were replaced by 0 / empty (0 for direct inserts)' },
   // Added with the span rollup (read from plain GenAI spans; the root-span view fills them too). Last,

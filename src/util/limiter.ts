@@ -1,8 +1,8 @@
 /**
  * At most `max` holders at a time; the others wait in arrival order. The daemon's group evaluations
  * share one (`evaluation.max_concurrent_groups`), like Prometheus' `--rules.max-concurrent-rule-evals`:
- * at a start, every group evaluates at once (with its `for` replays), and 50 groups on 2 cores all
- * ran out of time together; queued, each one runs in full in its turn.
+ * at a start, every group evaluates at once (with its `for` replays), and in the soak run every group
+ * ran out of time together (docs/benchmarks.md, "Soak"); queued, each one runs in full in its turn.
  */
 export class Limiter {
   private active = 0;

@@ -1,6 +1,6 @@
 /**
  * How much input agentdrift accepts before it refuses, so a broken or hostile file costs a clear
- * message instead of memory, a stack overflow or minutes of parsing (README, "Limits").
+ * message instead of memory, a stack overflow or minutes of parsing (docs/configuration.md, "Limits").
  */
 
 /** Largest rule or config file read, in bytes (1 MiB). A rule set may span any number of files. */

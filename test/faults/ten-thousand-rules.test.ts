@@ -200,7 +200,7 @@ rollup: { enabled: false }
 
   it('answers /healthz promptly throughout a 10k-rule reload', async () => {
     // A new set of 10k rules that match no runs: what is measured is loading and validating them,
-    // not evaluations (whose state saves are another matter, see the report in the README).
+    // not evaluations (whose state saves are another matter, not measured here).
     const reloaded = (await scrape(metricsUrl)).sum('agentdrift_rule_reloads_total', { result: 'success' });
     for (let f = 0; f < FILES; f++) writeFileSync(join(dir, 'rules', `rules-${f}.yaml`), ruleFile(f, RULES_PER_FILE, '{ environment: nowhere }', '1h', 'N'));
     await waitUntil(async () => (await scrape(metricsUrl)).sum('agentdrift_rule_reloads_total', { result: 'success' }) > reloaded || undefined, { timeoutMs: 60_000, intervalMs: 500, describe: 'rules reloaded on file change' });
