@@ -4,6 +4,7 @@
  * written here, validated with zod) and notify/'s delivery state (stored as given, validated by
  * notify/). Behind an interface (as in Grafana ngalert) so the daemon uses a file and tests memory.
  */
+import { ERR } from '../util/errors.js';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
@@ -52,6 +53,7 @@ export type StateFileProblem = 'corrupt' | 'unreadable' | 'write';
 
 export class StateFileError extends Error {
   override readonly name = 'StateFileError';
+  readonly errorCode = ERR.STATE_FILE;
   constructor(
     readonly path: string,
     message: string,

@@ -8,6 +8,7 @@
  * (same host, pid not running: the daemon was killed) is stale and taken over with a warning; a lock
  * held by a live process, or by another host (whose processes cannot be checked from here), refuses.
  */
+import { ERR } from '../util/errors.js';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { link, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
@@ -25,6 +26,7 @@ export interface LockOwner {
 
 export class StateLockError extends Error {
   override readonly name = 'StateLockError';
+  readonly errorCode = ERR.STATE_LOCK;
 }
 
 export interface StateLock {

@@ -1,4 +1,7 @@
-/** What every data command needs: the validated config (with --clickhouse applied), a logger, a store. */
+/**
+ * What every data command needs: the validated config (with --clickhouse applied), a logger, the rules,
+ * a store that is closed when the command is done (withStore).
+ */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { openClickHouse, type ClickHouse } from '../clickhouse/client.js';
@@ -10,6 +13,9 @@ import { validateNotifyConfig, type NotifyConfig } from '../notify/config.js';
 import { sortProblems } from '../yaml/source.js';
 import { qualified, type StoreNames } from '../store/schema.js';
 import { refuseMissingEmbeddedStore, requireAgentRuns } from '../store/ready.js';
+import { loadRuleFiles } from '../rules/load.js';
+import type { Rule, RuleSet } from '../rules/types.js';
+import { ERR } from '../util/errors.js';
 
 export interface GlobalOptions {
   readonly config?: string;
@@ -17,8 +23,16 @@ export interface GlobalOptions {
   readonly logLevel?: string;
 }
 
+/** A command line that cannot run as given (exit 2). */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+  readonly errorCode = ERR.USAGE;
+}
+
+/** agentdrift.yaml (or --config) is invalid: every problem as file:line:col (exit 2). */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly errorCode = ERR.CONFIG;
 }
 
 export const DEFAULT_CONFIG_FILE = 'agentdrift.yaml';
@@ -44,11 +58,11 @@ export async function resolveSettings(opts: GlobalOptions): Promise<Settings> {
     const { config: loaded, problems, source } = await loadConfig(path);
     const n = validateNotifyConfig(loaded?.receivers ?? [], loaded?.route ?? {}, source, path);
     const all = sortProblems([...problems, ...n.problems]);
-    if (!loaded || !n.config || all.length > 0) throw new UsageError(formatProblems(all).join('\n'));
+    if (!loaded || !n.config || all.length > 0) throw new ConfigError(formatProblems(all).join('\n'));
     config = loaded;
     notify = n.config;
   }
-  if (!notify) throw new UsageError('invalid default notification settings');
+  if (!notify) throw new ConfigError('invalid default notification settings');
   if (opts.clickhouse) {
     const target = parseTarget(opts.clickhouse);
     config = { ...config, clickhouse: { ...config.clickhouse, target, targetSpec: opts.clickhouse } };
@@ -109,6 +123,48 @@ export async function openReadyStore(config: Config): Promise<ClickHouse> {
     throw e;
   }
   return ch;
+}
+
+/**
+ * Runs `fn` with the store and closes it afterwards, whatever `fn` does. `ready: true` for a command
+ * that only reads (openReadyStore: refused with the hint to migrate when agent_runs does not exist),
+ * `ready: false` for one that creates or inspects (migrate, demo seed, status, rollup).
+ */
+export async function withStore<T>(config: Config, fn: (ch: ClickHouse) => Promise<T>, o: { readonly ready: boolean }): Promise<T> {
+  const ch = o.ready ? await openReadyStore(config) : await openStore(config);
+  try {
+    return await fn(ch);
+  } finally {
+    await ch.close();
+  }
+}
+
+export interface RulesOptions extends GlobalOptions {
+  /** --rules: files or directories instead of the config's. */
+  readonly rules?: readonly string[];
+}
+
+export interface RulesContext {
+  readonly config: Config;
+  readonly ruleSet: RuleSet;
+  /** Where the rules were read from: --rules, else the config's. */
+  readonly paths: readonly string[];
+}
+
+/** The config, then the rules (--rules, else the config's); invalid rules are a usage error naming file:line:col. */
+export async function resolveRules(o: RulesOptions): Promise<RulesContext> {
+  const config = await resolveConfig(o);
+  const paths = o.rules ?? config.rules;
+  const loaded = await loadRuleFiles(paths);
+  if (!loaded.ruleSet) throw new UsageError(formatProblems(loaded.problems).join('\n'));
+  return { config, ruleSet: loaded.ruleSet, paths };
+}
+
+/** The rule whose alert is `name`, or a usage error naming where the rules were read. */
+export function findRule(ctx: RulesContext, name: string): Rule {
+  const rule = ctx.ruleSet.groups.flatMap((g) => g.rules).find((r) => r.alert === name);
+  if (!rule) throw new UsageError(`no rule named ${JSON.stringify(name)} in ${ctx.paths.join(', ')}`);
+  return rule;
 }
 
 export { describeTarget };

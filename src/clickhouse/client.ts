@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { describeTarget, type Target } from './target.js';
 import { maskSecrets } from '../util/secrets.js';
+import { ERR } from '../util/errors.js';
 
 export type QueryParams = Record<string, unknown>;
 
@@ -49,6 +50,7 @@ export type ClickHouseErrorKind = 'unavailable' | 'auth' | 'query' | 'setup';
 
 export class ClickHouseAccessError extends Error {
   override readonly name = 'ClickHouseAccessError';
+  readonly errorCode = ERR.CLICKHOUSE;
   constructor(
     readonly kind: ClickHouseErrorKind,
     message: string,

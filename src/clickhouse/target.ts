@@ -5,6 +5,7 @@
  * Credentials never come from this string: a user:password@ in the URL is refused, so a target can be
  * logged as it is.
  */
+import { ERR } from '../util/errors.js';
 
 export type Target =
   | { readonly kind: 'chdb'; readonly path: string; readonly database: string }
@@ -14,6 +15,7 @@ export const DEFAULT_TARGET = 'chdb:./data';
 
 export class TargetError extends Error {
   override readonly name = 'TargetError';
+  readonly errorCode = ERR.TARGET;
 }
 
 export function parseTarget(spec: string, databaseOverride?: string): Target {

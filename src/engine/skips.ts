@@ -4,6 +4,7 @@
  * about the 80th of a large group were never evaluated): each rule is either evaluated or counted as
  * skipped, per rule, and the next evaluation starts with the first rule the last one did not reach.
  */
+import { ERR } from '../util/errors.js';
 import type { Rule } from '../rules/types.js';
 
 /**
@@ -23,6 +24,7 @@ export interface SkippedRule {
 /** The abort reason of a group evaluation that ran out of time: tells a timeout from ClickHouse failing. */
 export class EvaluationTimeoutError extends Error {
   override readonly name = 'EvaluationTimeoutError';
+  readonly errorCode = ERR.TIMEOUT;
   constructor(readonly timeoutMs: number) {
     super(`evaluation timed out after ${timeoutMs} ms`);
   }

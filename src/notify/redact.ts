@@ -4,6 +4,7 @@
  * so no message ever shows more of a URL than scheme://host, and every message is scrubbed of the
  * known secret strings as a last guard, as Alertmanager does with its `<secret>` type.
  */
+import { ERR } from '../util/errors.js';
 import { maskSecrets } from '../util/secrets.js';
 
 /** scheme://host[:port] of a URL; "<invalid URL>" when it does not parse (the text may be a secret). */
@@ -78,6 +79,7 @@ export function secretSet(values: readonly (string | null | undefined)[]): strin
  */
 export class NotifyError extends Error {
   override readonly name = 'NotifyError';
+  readonly errorCode = ERR.NOTIFY;
   constructor(
     message: string,
     secrets: readonly string[],

@@ -3,6 +3,7 @@
  * (`rollupRange`, for `agentdrift rollup` and `demo seed --spans`). Each pass is one INSERT ... SELECT
  * (rollup/sql.ts), then a few counts, then its row in the rollup log. Times come in as arguments.
  */
+import { ERR } from '../util/errors.js';
 import { randomUUID } from 'node:crypto';
 import type { ClickHouse } from '../clickhouse/client.js';
 import { PASS_COUNTERS, rollupNames, type PassCounter } from '../store/rollupSchema.js';
@@ -38,6 +39,7 @@ export interface PassResult {
 /** The store cannot be rolled up as it is (JSON-mode traces table, no traces table): says what to change. */
 export class RollupUnavailableError extends Error {
   override readonly name = 'RollupUnavailableError';
+  readonly errorCode = ERR.ROLLUP_UNAVAILABLE;
 }
 
 export const zeroCounters = (): PassCounters => Object.fromEntries(PASS_COUNTERS.map((c) => [c, 0])) as PassCounters;

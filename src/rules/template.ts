@@ -8,6 +8,7 @@
  * could reach outside the alert's own data. Templates are type-checked when rules are loaded
  * (`checkTemplate`), so rendering cannot fail on a loaded rule.
  */
+import { ERR } from '../util/errors.js';
 import { formatNumber, formatPercentChange, humanize, NA, usd } from '../util/format.js';
 
 export interface TemplateData {
@@ -49,6 +50,7 @@ type Piece = string | Action;
 
 export class TemplateError extends Error {
   override readonly name = 'TemplateError';
+  readonly errorCode = ERR.INVALID_TEMPLATE;
 }
 
 // ---- lexing and parsing ----------------------------------------------------------------------------

@@ -5,6 +5,7 @@
  * "unknown table" error per rule and tick. An embedded store whose directory does not exist is not
  * ready either, and is refused before it is opened: opening it would create the directory.
  */
+import { ERR } from '../util/errors.js';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ClickHouseAccessError, type ClickHouse } from '../clickhouse/client.js';
@@ -14,6 +15,7 @@ import { qualified, type StoreNames } from './schema.js';
 
 export class StoreNotReadyError extends Error {
   override readonly name = 'StoreNotReadyError';
+  readonly errorCode = ERR.STORE_NOT_READY;
   constructor(
     /** The store as the user named it (clickhouse.target / --clickhouse). */
     readonly store: string,

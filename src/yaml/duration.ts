@@ -5,6 +5,7 @@
  * Anything else is refused rather than guessed at, so `7 days`, `-1h` and `1.5h` are errors, not surprises.
  */
 
+import { ERR } from '../util/errors.js';
 import { quote } from './problem.js';
 
 const UNITS: readonly (readonly [unit: string, ms: number])[] = [
@@ -23,6 +24,7 @@ export const DURATION_HINT = 'use an integer with a unit (ms, s, m, h, d, w, y),
 
 export class DurationError extends Error {
   override readonly name = 'DurationError';
+  readonly errorCode = ERR.INVALID_DURATION;
 }
 
 /** Milliseconds of a duration string. `0` alone is accepted (no unit needed for nothing). */

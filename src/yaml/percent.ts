@@ -4,6 +4,7 @@
  * a vaguer "not a percentage".
  */
 
+import { ERR } from '../util/errors.js';
 import { quote } from './problem.js';
 
 const PERCENT_RE = /^([+-]?\d+(?:\.\d+)?)%$/;
@@ -13,6 +14,7 @@ export const PERCENT_HINT = 'use e.g. 20%, 12.5% or a fraction like 0.2';
 
 export class PercentError extends Error {
   override readonly name = 'PercentError';
+  readonly errorCode = ERR.INVALID_PERCENT;
 }
 
 export function parsePercent(input: string | number): number {

@@ -1,0 +1,55 @@
+/** `agentdrift backtest --from --to`: the rules replayed over history with the daemon's engine, sending nothing. */
+import type { Command } from 'commander';
+import { backtest, formatBacktest } from '../../engine/backtest.js';
+import { findAggregates } from '../../store/aggregatesMigrate.js';
+import { terminalProgress } from '../../util/progress.js';
+import { action, out } from '../command.js';
+import { agentRunsTable, resolveRules, storeNames, UsageError, withStore, type RulesOptions } from '../context.js';
+import { dataOptions, durationArg, isoTime, oneOf } from '../options.js';
+
+interface BacktestOptions extends RulesOptions {
+  readonly from: number;
+  readonly to: number;
+  readonly step?: number;
+  readonly format: string;
+}
+
+export function backtestCommand(program: Command): void {
+  dataOptions(program.command('backtest').description('replay the rules over history with the daemon\'s engine, on each group\'s schedule, sending nothing'))
+    .requiredOption('--from <iso>', 'start of the replay', isoTime)
+    .requiredOption('--to <iso>', 'end of the replay', isoTime)
+    .option('--step <duration>', 'evaluate every <duration> (e.g. 1h) instead of on each group\'s interval, from --from rounded up to a whole 5 minutes', durationArg)
+    .option('--rules <paths...>', 'rule files or directories (default: from the config)')
+    .option('--format <format>', 'text | json', 'text')
+    .action(
+      action(async (o: BacktestOptions) => {
+        const format = oneOf('--format', o.format, ['text', 'json']);
+        if (!(o.to > o.from)) throw new UsageError('--to must be after --from');
+        const { config, ruleSet } = await resolveRules(o);
+        await withStore(
+          config,
+          async (ch) => {
+            const progress = terminalProgress(process.stderr, 'backtesting', 'group evaluations');
+            let started = false;
+            const result = await backtest({
+              query: (sql, params, signal) => ch.query(sql, params, { signal }),
+              table: agentRunsTable(config),
+              aggregates: await findAggregates(ch, storeNames(config), config.aggregates),
+              rules: ruleSet,
+              fromMs: o.from,
+              toMs: o.to,
+              ...(o.step !== undefined ? { stepMs: o.step } : {}),
+              onProgress: (done, total) => {
+                if (!started) progress.start(total);
+                started = true;
+                progress.update(done);
+              },
+            });
+            progress.stop();
+            out(format === 'json' ? JSON.stringify(result, null, 2) : formatBacktest(result));
+          },
+          { ready: true },
+        );
+      }),
+    );
+}

@@ -1,0 +1,61 @@
+/** Option values and the options several commands share: --config/--clickhouse/--log-level, --group, --format. */
+import { type Command, InvalidArgumentError } from 'commander';
+import { parseDuration } from '../yaml/duration.js';
+import { UsageError } from './context.js';
+
+export function positiveInt(v: string): number {
+  const x = Number(v);
+  if (!Number.isInteger(x) || x <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return x;
+}
+
+export function isoTime(v: string): number {
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new InvalidArgumentError('must be an ISO-8601 time such as 2026-11-22T09:00:00Z');
+  return t;
+}
+
+export function durationArg(v: string): number {
+  try {
+    const ms = parseDuration(v);
+    if (ms > 0) return ms;
+  } catch {
+    // the message below says what is accepted
+  }
+  throw new InvalidArgumentError('must be a duration such as 30m, 6h or 1d');
+}
+
+/** The options of every command that touches data. */
+export function dataOptions(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'daemon configuration (default: ./agentdrift.yaml if present)')
+    .option('--clickhouse <target>', 'chdb:<dir> or http(s)://host:port/database (overrides the config)')
+    .option('--log-level <level>', 'debug | info | warn | error');
+}
+
+/** --config alone: commands that read the config but not the store (accept, test-receivers). */
+export function configOption(cmd: Command): Command {
+  return cmd.option('-c, --config <file>', 'daemon configuration (default: ./agentdrift.yaml if present)');
+}
+
+/** --group label=value ...: the series of a rule that have these labels (explain, accept). */
+export function groupOption(cmd: Command): Command {
+  return cmd.option('--group <label=value...>', 'only the series with these labels (e.g. workflow_id=invoice_enrichment tool=enrich_company)');
+}
+
+/** The labels --group asks for; a value without `label=` is a usage error. */
+export function parseGroup(groups: readonly string[] | undefined): Record<string, string> {
+  const match: Record<string, string> = {};
+  for (const g of groups ?? []) {
+    const i = g.indexOf('=');
+    if (i <= 0) throw new UsageError(`--group takes label=value, got ${JSON.stringify(g)}`);
+    match[g.slice(0, i)] = g.slice(i + 1);
+  }
+  return match;
+}
+
+/** `value` of `option` if it is one of `allowed`, else a usage error: "--format must be text or json". */
+export function oneOf<T extends string>(option: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${option} must be ${allowed.join(' or ')}`);
+  return value as T;
+}
