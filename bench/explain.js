@@ -44,6 +44,7 @@ const round = (x) => (x === null ? null : Math.round(x * 10) / 10);
  */
 export async function measureExplain({ ch, table, ruleSet, at, repeats = 3, maxSeries = 20, aggregates = null }) {
   const { evaluateRule } = await import('../dist/engine/evaluate.js');
+  const { StoreSums } = await import('../dist/signals/sums.js');
   const { explainSeries } = await import('../dist/explain/explain.js');
   const byKind = new Map();
   const timed = async (sql, params) => {
@@ -58,7 +59,7 @@ export async function measureExplain({ ch, table, ruleSet, at, repeats = 3, maxS
   const series = [];
   for (const group of ruleSet.groups) {
     for (const rule of group.rules) {
-      const ev = await evaluateRule(plain, table, rule, at, Date.now, undefined, undefined, aggregates);
+      const ev = await evaluateRule(new StoreSums({ query: plain, table, aggregates: () => aggregates }).reader(), rule, at);
       if (ev.error) throw new Error(`${rule.alert}: ${ev.error}`);
       for (const s of ev.series) if (s.outcome.kind === 'ok' && s.outcome.active) series.push({ rule, s });
     }

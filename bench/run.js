@@ -125,6 +125,7 @@ if (process.argv[2] === '--migrate') {
 // --- child: measure one size --------------------------------------------------------------------
 if (process.argv[2] === '--measure') {
   const { Engine } = await import('../dist/engine/engine.js');
+  const { StoreSums } = await import('../dist/signals/sums.js');
   const { backtest } = await import('../dist/engine/backtest.js');
   const { ManualClock } = await import('../dist/util/clock.js');
   const { silentLogger } = await import('../dist/log.js');
@@ -142,12 +143,14 @@ if (process.argv[2] === '--measure') {
   const seen = new Map();
   const engineWith = (aggregates) =>
     new Engine({
-      query: (sql, params) => {
-        seen.set(`${sql}\u0000${JSON.stringify(params)}`, { sql, params });
-        return ch.query(sql, params);
-      },
-      table,
-      aggregates: () => aggregates,
+      sums: new StoreSums({
+        query: (sql, params) => {
+          seen.set(`${sql}\u0000${JSON.stringify(params)}`, { sql, params });
+          return ch.query(sql, params);
+        },
+        table,
+        aggregates: () => aggregates,
+      }),
       clock: new ManualClock(AT),
       logger: silentLogger,
     });

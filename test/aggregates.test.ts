@@ -10,7 +10,8 @@ import type { ClickHouse } from '../src/clickhouse/client.js';
 import { evaluateRule } from '../src/engine/evaluate.js';
 import type { Rule } from '../src/rules/types.js';
 import { coverWindows, type Interval } from '../src/signals/cover.js';
-import { SIGNAL_IMPLS, windowsFor, type AggregateSource } from '../src/signals/index.js';
+import { SIGNAL_IMPLS, StoreSums, windowsFor, type AggregateSource } from '../src/signals/index.js';
+import type { BuiltQuery } from '../src/signals/sql.js';
 import type { WindowBounds } from '../src/signals/types.js';
 import { aggregateObjects, AGGREGATE_KINDS, AGGREGATE_SPECS, TIERS, type AggregateKind } from '../src/store/aggregates.js';
 import { aggregatesStatus, findAggregates } from '../src/store/aggregatesMigrate.js';
@@ -178,8 +179,8 @@ describe('the aggregates never change a result', () => {
       const rl = rule(signal, { ...r.over, significance: 0.05, threshold: 0.1, direction: 'both' });
       for (const at of TIMES) {
         const [a, b] = await Promise.all([
-          evaluateRule(query, TABLE, rl, at, Date.now, undefined, undefined, source),
-          evaluateRule(query, TABLE, rl, at, Date.now, undefined, undefined, null),
+          evaluateRule(new StoreSums({ query, table: TABLE, aggregates: () => source }).reader(), rl, at),
+          evaluateRule(new StoreSums({ query, table: TABLE }).reader(), rl, at),
         ]);
         expect(a.error).toBeNull();
         expect(a.series.length).toBe(b.series.length);
@@ -212,17 +213,17 @@ describe('a batch of evaluation times (the backtest) gives each time the rows of
         const batched = batchedSignalQueries(rl, TABLE, steps, src());
         // The bucket sets are what is under test where the aggregates answer.
         if (src() !== null && !r.name.startsWith('not covered')) {
-          expect(batched[0]!.sql).toContain('IN (SELECT arrayJoin(');
+          expect(batched.totals.sql).toContain('IN (SELECT arrayJoin(');
           // Raw edges hint agent_runs' primary key with their ranges; the small aggregate tables do not.
-          expect(batched[0]!.sql.match(/indexHint\(/g)).toHaveLength(1);
+          expect(batched.totals.sql.match(/indexHint\(/g)).toHaveLength(1);
         }
-        for (const q of batched) expect(q.sql).toContain('INNER JOIN (SELECT x.1 AS');
-        const results = await Promise.all(batched.map((q) => query(q.sql, q.params)));
-        const perStep = splitSteps(results, STEPS.length, steps[0]!.length);
+        for (const q of [batched.totals, batched.keyed]) expect(q.sql).toContain('INNER JOIN (SELECT x.1 AS');
+        const run = async (q: { totals: BuiltQuery; keyed: BuiltQuery }) => ({ totals: await query(q.totals.sql, q.totals.params), keyed: await query(q.keyed.sql, q.keyed.params) });
+        const perStep = splitSteps(await run(batched), STEPS.length, steps[0]!.length);
         for (const [k, at] of STEPS.entries()) {
-          const single = await Promise.all(signalQueries(rl, TABLE, steps[k]!, src()).map((q) => query(q.sql, q.params)));
-          AGGREGATE_KINDS.forEach((kind, i) => {
-            expectSameNumbers(keyed(kind, perStep[k]![i]!), keyed(kind, single[i]!), `${kind} at ${new Date(at).toISOString()}`);
+          const single = await run(signalQueries(rl, TABLE, steps[k]!, src()));
+          AGGREGATE_KINDS.forEach((kind) => {
+            expectSameNumbers(keyed(kind, perStep[k]![kind]), keyed(kind, single[kind]), `${kind} at ${new Date(at).toISOString()}`);
           });
         }
       }, 120_000);
@@ -243,9 +244,9 @@ describe('a batch of evaluation times (the backtest) gives each time the rows of
       { w: 2, step: 1, window: 0 },
       { w: 3, step: 1, window: 1 },
     ];
-    const split = splitSteps([cases.map((c) => ({ w: String(c.w), x: c.w })), []], 2, perStep);
-    for (const c of cases) expect(split[c.step]![0]!.find((r) => r.x === c.w)?.w).toBe(c.window);
-    expect(split.map((s) => s[1])).toEqual([[], []]);
+    const split = splitSteps({ totals: cases.map((c) => ({ w: String(c.w), x: c.w })), keyed: [] }, 2, perStep);
+    for (const c of cases) expect(split[c.step]!.totals.find((r) => r.x === c.w)?.w).toBe(c.window);
+    expect(split.map((s) => s.keyed)).toEqual([[], []]);
     expect(() => flattenSteps([[steps[0]![0]!], steps[1]!])).toThrow(/same number of windows/);
   });
 });

@@ -18,6 +18,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backtest, backtestPlan, formatBacktest } from '../src/engine/backtest.js';
 import { RecordingEngine } from './helpers/engine.js';
+import { StoreSums } from '../src/signals/sums.js';
 import { Engine } from '../src/engine/engine.js';
 import { GroupRunner } from '../src/engine/scheduler.js';
 import type { TransitionEvent } from '../src/engine/types.js';
@@ -119,7 +120,7 @@ describe('backtest', () => {
     // The daemon's path: one Engine, one GroupRunner per group, time moved by a clock.
     const clock = new ManualClock(from);
     const events: TransitionEvent[] = [];
-    const engine = new Engine({ query, table: TABLE, clock, logger: silentLogger });
+    const engine = new Engine({ sums: new StoreSums({ query, table: TABLE }), clock, logger: silentLogger });
     engine.adoptRuleSet(rules);
     let running: Promise<unknown> = Promise.resolve();
     const runners = rules.groups.map(
@@ -194,7 +195,7 @@ describe('accept: an operator takes the current value as the new normal', () => 
   it('resolves the firing series now, then compares with the accepted value until the live baseline catches up', async () => {
     const clock = new ManualClock(D);
     const events: TransitionEvent[] = [];
-    const engine = new RecordingEngine({ query, table: TABLE, clock, logger: silentLogger }, events);
+    const engine = new RecordingEngine({ sums: new StoreSums({ query, table: TABLE }), clock, logger: silentLogger }, events);
     engine.adoptRuleSet(rules);
     const group = rules.groups[0]!;
     const at = (h: number) => D + h * H;

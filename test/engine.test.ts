@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseAccessError } from '../src/clickhouse/client.js';
 import { REMOVED_RULE_REASON } from '../src/engine/engine.js';
 import { RecordingEngine } from './helpers/engine.js';
+import { StoreSums } from '../src/signals/sums.js';
 import type { TransitionEvent } from '../src/engine/types.js';
 import { silentLogger } from '../src/log.js';
 import { parseRules } from '../src/rules/load.js';
@@ -55,8 +56,7 @@ afterAll(async () => {
 function engineWith(query: (sql: string, params: Record<string, unknown>) => Promise<Record<string, unknown>[]>, events: TransitionEvent[]) {
   const engine = new RecordingEngine(
     {
-      query,
-      table: qualified('default', 'agent_runs'),
+      sums: new StoreSums({ query, table: qualified('default', 'agent_runs') }),
       clock: new ManualClock(AT),
       logger: silentLogger,
     },

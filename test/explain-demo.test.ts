@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explainRule } from '../src/cli/explain.js';
 import { driftSchedule } from '../src/demo/scenario.js';
 import { seedDemo } from '../src/demo/seed.js';
+import { StoreSums } from '../src/signals/sums.js';
 import { Engine } from '../src/engine/engine.js';
 import { SeriesExplainer } from '../src/explain/enrich.js';
 import { formatExplanation } from '../src/explain/format.js';
@@ -147,8 +148,7 @@ describe('explain on the demo', () => {
     let queries = 0;
     const explainer = new SeriesExplainer({ query: (sql, params) => store.ch.query(sql, params), table, logger: silentLogger });
     const engine = new Engine({
-      query: (sql, params) => store.ch.query(sql, params),
-      table,
+      sums: new StoreSums({ query: (sql, params) => store.ch.query(sql, params), table }),
       clock: shiftedClock(DEMO_END),
       logger: silentLogger,
       explain: async (rule, series, at, signal) => {

@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalCdf } from '../src/stats/index.js';
-import { perDecisionSums, policyQueries } from '../src/signals/policy.js';
+import { perDecisionSums } from '../src/signals/policy.js';
+import { signalQueries } from '../src/signals/aggregateQuery.js';
 import { windowsFor } from '../src/signals/windows.js';
 import { openTempStore, type TempStore } from './helpers/chdb.js';
 import { AT, TABLE, base, cur, evaluate, resetRuns, rule, run, series, verdict, type AgentRunRow } from './helpers/runs.js';
@@ -139,7 +140,7 @@ describe('policy_activation_rate', () => {
 
   it('returns the per-run sums the ratio test needs (hand-checked)', async () => {
     const r = policyRule();
-    const q = policyQueries(r, TABLE, windowsFor(r.windowMs, r.baseline, AT))[0]!;
+    const q = signalQueries(r, TABLE, windowsFor(r.windowMs, r.baseline, AT), null).totals;
     const rows = await store.ch.query<Record<string, unknown>>(q.sql, q.params);
     const byW = Object.fromEntries(rows.map((x) => [Number(x.w), x]));
     const pick = (w: number, escalations = true) => {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTempStore, type TempStore } from './helpers/chdb.js';
-import { toolCallsQueries } from '../src/signals/toolCalls.js';
+import { signalQueries } from '../src/signals/aggregateQuery.js';
 import { PAIR_SEPARATOR } from '../src/store/aggregates.js';
 import { windowsFor } from '../src/signals/windows.js';
 import { AT, DAY, TABLE, WEEK, base, cur, evaluate, resetRuns, rule, run, series, verdict, weeksBack } from './helpers/runs.js';
@@ -188,8 +188,8 @@ describe('tool_calls_per_run: the tool mix (__mix__)', () => {
       run({ ts: base(2), tool_calls: { b: 1 } }),
     ]);
     const r = toolRule();
-    const queries = toolCallsQueries(r, TABLE, windowsFor(r.windowMs, r.baseline, AT));
-    const [runRows, keyedRows] = await Promise.all(queries.map((q) => store.ch.query<Record<string, unknown>>(q.sql, q.params)));
+    const queries = signalQueries(r, TABLE, windowsFor(r.windowMs, r.baseline, AT), null);
+    const [runRows, keyedRows] = await Promise.all([queries.totals, queries.keyed].map((q) => store.ch.query<Record<string, unknown>>(q.sql, q.params)));
     const byW = (rows: Record<string, unknown>[] | undefined, key: (x: Record<string, unknown>) => string) =>
       Object.fromEntries((rows ?? []).map((x) => [`${Number(x.w)}:${key(x)}`, x]));
     // The keyed sums: per tool value = Σc, value_sq = Σc², value_x_total = Σc·m; per pair value = Σc_a·c_b.

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { checkPaths } from '../src/rules/check.js';
 import { parseRules } from '../src/rules/load.js';
 import { evaluateRule } from '../src/engine/evaluate.js';
+import { StoreSums } from '../src/signals/sums.js';
 import { qualified } from '../src/store/schema.js';
 import { groupColumns } from '../src/signals/sql.js';
 import { openTempStore, type TempStore } from './helpers/chdb.js';
@@ -72,7 +73,7 @@ describe('SQL in rule files', () => {
     const { ruleSet, problems } = parseRules([{ file: 'v.yaml', text: ruleYaml(`        where: { workflow_id: ${JSON.stringify(value)} }\n        group_by: [workflow_id]\n`) }]);
     expect(problems).toEqual([]);
     const rule = ruleSet!.groups[0]!.rules[0]!;
-    const ev = await evaluateRule((sql, params) => store.ch.query(sql, params), qualified('default', 'agent_runs'), rule, AT);
+    const ev = await evaluateRule(new StoreSums({ query: (sql, params) => store.ch.query(sql, params), table: qualified('default', 'agent_runs') }).reader(), rule, AT);
     expect(ev.error).toBeNull();
     const runs = ev.series.reduce((n, s) => Math.max(n, s.currentRuns), 0);
     expect(runs).toBe(expectedRuns);
@@ -82,7 +83,7 @@ describe('SQL in rule files', () => {
 
   it('a glob escapes LIKE metacharacters in its literal part', async () => {
     const { ruleSet } = parseRules([{ file: 'g.yaml', text: ruleYaml(`        where: { workflow_id: "_*" }\n`) }]);
-    const ev = await evaluateRule((sql, params) => store.ch.query(sql, params), qualified('default', 'agent_runs'), ruleSet!.groups[0]!.rules[0]!, AT);
+    const ev = await evaluateRule(new StoreSums({ query: (sql, params) => store.ch.query(sql, params), table: qualified('default', 'agent_runs') }).reader(), ruleSet!.groups[0]!.rules[0]!, AT);
     // "_*" means: starts with a literal underscore. "x" does not.
     expect(ev.series.every((s) => s.currentRuns === 0)).toBe(true);
   });

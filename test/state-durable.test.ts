@@ -128,8 +128,7 @@ describe('Engine.adoptRuleSet with a rule removed', () => {
   it('resolves its firing series once, with the reason and its labels, and drops its pending ones', () => {
     const events: TransitionEvent[] = [];
     const engine = new Engine({
-      query: () => Promise.reject(new Error('no query expected')),
-      table: 'agent_runs',
+      sums: { reader: () => ({ sumsFor: () => Promise.reject(new Error('no query expected')) }) },
       clock: new ManualClock(T0),
       logger: silentLogger,
     });

@@ -2,6 +2,7 @@
 import { seriesId } from '../alerting/types.js';
 import type { AggregateSource } from '../signals/index.js';
 import type { ClickHouse } from '../clickhouse/client.js';
+import { StoreSums } from '../signals/sums.js';
 import { Engine } from '../engine/engine.js';
 import { SeriesExplainer } from '../explain/enrich.js';
 import type { ExplanationSummary } from '../alerting/types.js';
@@ -48,7 +49,7 @@ export async function evalOnce(
   const query = (sql: string, params: Record<string, unknown>) => ch.query(sql, params);
   const explainer = explain === false ? null : new SeriesExplainer({ query, table, logger: silentLogger, traceUrl: explain.traceUrl ?? null });
   // No notify, record or persist port: an evaluation that changes nothing outside.
-  const engine = new Engine({ query, table, aggregates: () => aggregates, clock: systemClock, logger: silentLogger, ...(explainer ? { explain: explainer.port } : {}) });
+  const engine = new Engine({ sums: new StoreSums({ query, table, aggregates: () => aggregates }), clock: systemClock, logger: silentLogger, ...(explainer ? { explain: explainer.port } : {}) });
   engine.adoptRuleSet(rules);
   const rows: EvalRow[] = [];
   for (const group of rules.groups) {

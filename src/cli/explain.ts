@@ -6,15 +6,19 @@
  */
 import type { ClickHouse } from '../clickhouse/client.js';
 import { evaluateRule } from '../engine/evaluate.js';
+import { StoreSums } from '../signals/sums.js';
 import { explainSeries } from '../explain/explain.js';
 import type { Explanation } from '../explain/types.js';
 import type { Rule } from '../rules/types.js';
 import type { AggregateSource } from '../signals/index.js';
+import { ERR } from '../util/errors.js';
 
 export const MAX_SERIES = 10;
 
+/** No series of the rule has the labels asked for (exit 2, as a usage error; HTTP 404). */
 export class NoSuchSeriesError extends Error {
   override readonly name = 'NoSuchSeriesError';
+  readonly errorCode = ERR.NO_SUCH_SERIES;
 }
 
 export async function explainRule(
@@ -26,7 +30,8 @@ export async function explainRule(
   o: { readonly aggregates?: AggregateSource | null; readonly traceUrl?: ((traceId: string, runId: string) => string | null) | null } = {},
 ): Promise<Explanation[]> {
   const query = (sql: string, params: Record<string, unknown>) => ch.query(sql, params);
-  const ev = await evaluateRule(query, table, rule, at, Date.now, undefined, undefined, o.aggregates ?? null);
+  const sums = new StoreSums({ query, table, aggregates: () => o.aggregates ?? null });
+  const ev = await evaluateRule(sums.reader(), rule, at);
   if (ev.error) throw new Error(`evaluating ${rule.alert} failed: ${ev.error}`);
   const matching = ev.series.filter((s) => Object.entries(match).every(([k, v]) => s.labels[k] === v));
   if (matching.length === 0) {

@@ -25,6 +25,7 @@ import { dispatchAlerts } from '../notify/fromAlerts.js';
 import type { NotifyRecorder } from '../notify/types.js';
 import { RollupJob } from '../rollup/job.js';
 import type { RuleSet } from '../rules/types.js';
+import { StoreSums } from '../signals/sums.js';
 import { qualified, type StoreNames } from '../store/schema.js';
 import type { Clock } from '../util/clock.js';
 import { AggregatesLookup } from './aggregatesLookup.js';
@@ -89,9 +90,7 @@ export function composeDaemon(o: ComposeOptions): Daemon {
   const aggregates = new AggregatesLookup(ch, names, config.aggregates, clock, logger);
   const explainer = new SeriesExplainer({ query, table, logger, traceUrl: traceLink(config.traceUrl) });
   const engine = new Engine({
-    query,
-    table,
-    aggregates: () => aggregates.current(),
+    sums: new StoreSums({ query, table, aggregates: () => aggregates.current() }),
     explain: explainer.port,
     record: recordToMetrics(metrics, logger, { ch, names }),
     clock,

@@ -10,7 +10,8 @@ import type { Rule, RuleGroup, RuleSet } from '../rules/types.js';
 import { ManualClock } from '../util/clock.js';
 import { formatP, humanize } from '../util/format.js';
 import type { AggregateSource } from '../signals/index.js';
-import { BACKTEST_BATCH, BatchedRows } from './backtestBatch.js';
+import { BACKTEST_BATCH, BatchedSums } from '../signals/batchedSums.js';
+import { StoreSums } from '../signals/sums.js';
 import { Engine } from './engine.js';
 import { scheduleTimes } from './scheduler.js';
 import { FINEST_TIER } from '../store/aggregates.js';
@@ -37,7 +38,7 @@ export interface BacktestOptions {
   readonly logger?: Logger;
   /** Called after each group evaluation with (done, total). */
   readonly onProgress?: (done: number, total: number) => void;
-  /** Evaluation times per query (backtestBatch.ts; default 24); 1 runs each evaluation's own queries. */
+  /** Evaluation times per query (signals/batchedSums.ts; default 24); 1 runs each evaluation's own queries. */
   readonly batchSize?: number;
 }
 
@@ -103,15 +104,12 @@ export async function backtest(o: BacktestOptions): Promise<BacktestResult> {
   const clock = new ManualClock(o.fromMs);
   const events: TransitionEvent[] = [];
   const plan = backtestPlan(o.rules, o.fromMs, o.toMs, o.stepMs, o.alignStep ?? true);
-  const batched = (o.batchSize ?? BACKTEST_BATCH) > 1 ? new BatchedRows({ query: o.query, table: o.table, source: o.aggregates ?? null, plan, batchSize: o.batchSize }) : null;
-  const engine = new Engine({
-    query: o.query,
-    table: o.table,
-    aggregates: () => o.aggregates ?? null,
-    clock,
-    logger: o.logger ?? silentLogger,
-    ...(batched ? { rowsFor: batched.rowsFor } : {}),
-  });
+  const source = o.aggregates ?? null;
+  const sums =
+    (o.batchSize ?? BACKTEST_BATCH) > 1
+      ? new BatchedSums({ query: o.query, table: o.table, source, plan, batchSize: o.batchSize })
+      : new StoreSums({ query: o.query, table: o.table, aggregates: () => source });
+  const engine = new Engine({ sums, clock, logger: o.logger ?? silentLogger });
   engine.adoptRuleSet(o.rules);
   for (const [i, { at, group }] of plan.entries()) {
     await clock.advance(at - clock.now());

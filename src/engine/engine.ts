@@ -14,8 +14,8 @@ import { ruleFacts, type RuleFacts } from '../rules/facts.js';
 import { renderTemplate } from '../rules/template.js';
 import { formatPercentChange, humanize } from '../util/format.js';
 import type { Rule, RuleGroup, RuleSet } from '../rules/types.js';
-import { SIGNAL_IMPLS, windowsFor } from '../signals/index.js';
-import { evaluateRule, sharedQueries, type QueryFn } from './evaluate.js';
+import { SIGNAL_IMPLS, windowsFor, type SumsReader } from '../signals/index.js';
+import { evaluateRule } from './evaluate.js';
 import { abortReason, nextStart, rotated, type SkippedRule } from './skips.js';
 import type { AlertStateView, EnginePorts, FiringAlert, GroupResult, Retirement, RuleEvaluation, SeriesEvaluation, SeriesExplanation, TransitionEvent } from './types.js';
 
@@ -207,13 +207,13 @@ export class Engine implements AlertStateView {
     const skipped: SkippedRule[] = [];
     const start = this.cursor.get(group.name) ?? 0;
     const order = rotated(group.rules, start);
-    // Rules of the group that need the same aggregates at the same time share one query.
-    const shared = new Map<string, Promise<Record<string, unknown>[]>>();
+    // One scope of reads: rules of the group that need the same sums at the same time share them.
+    const sums = this.ports.sums.reader(signal);
     for (let i = 0; i < order.length; i++) {
       const rule = order[i]!;
       if (!signal?.aborted) {
-        const warmed = await this.warmStart(rule, at, signal, shared);
-        const ev = await this.evaluate(rule, at, signal, shared);
+        const warmed = await this.warmStart(rule, at, signal, sums);
+        const ev = await this.evaluate(rule, at, signal, sums);
         if (signal?.aborted && ev.error && warmed) this.undoWarmStart(rule);
         if (!(signal?.aborted && ev.error)) {
           evaluations.push(ev);
@@ -248,11 +248,11 @@ export class Engine implements AlertStateView {
    * instead of waiting `for` after every fresh start; a condition that only just became true stays
    * pending, as it should.
    */
-  private async warmStart(rule: Rule, at: number, signal?: AbortSignal, shared?: Map<string, Promise<Record<string, unknown>[]>>): Promise<boolean> {
+  private async warmStart(rule: Rule, at: number, signal: AbortSignal | undefined, sums: SumsReader): Promise<boolean> {
     if (this.warmed.has(rule.alert)) return false;
     this.warmed.add(rule.alert);
     if (rule.forMs <= 0 || seriesOf(this.states, rule.alert).length > 0) return false;
-    const past = await this.evaluate(rule, at - rule.forMs, signal, shared);
+    const past = await this.evaluate(rule, at - rule.forMs, signal, sums);
     if (past.error) return false;
     this.apply(rule, past);
     return true;
@@ -268,17 +268,14 @@ export class Engine implements AlertStateView {
     this.warmed.delete(rule.alert);
   }
 
-  private async evaluate(rule: Rule, at: number, signal?: AbortSignal, shared?: Map<string, Promise<Record<string, unknown>[]>>): Promise<RuleEvaluation> {
-    const direct: QueryFn = (sql, params) => this.ports.query(sql, params, signal);
-    const query = shared ? sharedQueries(direct, shared) : direct;
+  private async evaluate(rule: Rule, at: number, signal: AbortSignal | undefined, sums: SumsReader): Promise<RuleEvaluation> {
     const frozen = new Map<string, number>();
     for (const s of seriesOf(this.states, rule.alert)) {
       if (s.record.state === 'firing' && s.frozenBaseline !== undefined) frozen.set(s.id, s.frozenBaseline);
       else if (s.accepted !== undefined && s.accepted.until > at) frozen.set(s.id, s.accepted.baseline);
     }
     try {
-      const prefetched = this.ports.rowsFor?.(rule, at);
-      return await evaluateRule(query, this.ports.table, rule, at, () => this.ports.clock.now(), signal, frozen, this.ports.aggregates?.() ?? null, prefetched);
+      return await evaluateRule(sums, rule, at, () => this.ports.clock.now(), signal, frozen);
     } catch (err) {
       // Not a ClickHouse failure (those are outcomes): a bug. Said as one, then the group stops.
       this.ports.logger.error({ err, rule: rule.alert }, `rule ${rule.alert}: evaluation failed with an unexpected error (a bug in agentdrift, not a ClickHouse problem)`);

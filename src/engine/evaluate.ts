@@ -1,6 +1,7 @@
 /**
- * One evaluation of one rule at a given time: the signal's queries, its measurements, the verdict.
- * I/O comes in as a query function, so the same code serves the daemon, `eval --once`, and tests.
+ * One evaluation of one rule at a given time: the signal's sums, its measurements, the verdict.
+ * I/O comes in through the storage port (signals/sums.ts: the rule's sums for its windows), so the
+ * same code serves the daemon, `eval`, a backtest's batches and tests on a fake port.
  *
  * Only what the data store can cause becomes the rule's `error` outcome: a ClickHouse error (the
  * access layer classifies every failure of a query as ClickHouseAccessError) or an abort (a group
@@ -9,12 +10,9 @@
  */
 import { ClickHouseAccessError } from '../clickhouse/client.js';
 import type { Rule } from '../rules/types.js';
-import type { AggregateSource } from '../signals/index.js';
-import { SIGNAL_IMPLS, windowsFor } from '../signals/index.js';
+import { SIGNAL_IMPLS, windowsFor, type SumsReader } from '../signals/index.js';
 import type { RuleEvaluation } from './types.js';
 import { verdicts } from './verdict.js';
-
-export type QueryFn = (sql: string, params: Record<string, unknown>) => Promise<Record<string, unknown>[]>;
 
 /** Whether a failed evaluation is an outcome (store down, query refused, aborted) rather than a bug. */
 export function isStoreFailure(err: unknown, signal?: AbortSignal): boolean {
@@ -22,44 +20,25 @@ export function isStoreFailure(err: unknown, signal?: AbortSignal): boolean {
 }
 
 export async function evaluateRule(
-  query: QueryFn,
-  table: string,
+  sums: SumsReader,
   rule: Rule,
   at: number,
   now: () => number = Date.now,
   signal?: AbortSignal,
   /** Frozen baselines of the rule's firing series, by series id (see verdict.ts). */
   frozen?: ReadonlyMap<string, number>,
-  /** The store's aggregate tables, if ready (null or absent: agent_runs only). */
-  source?: AggregateSource | null,
-  /** The rows of the rule's queries at `at`, already asked for (a batched backtest); else they are run here. */
-  prefetched?: Promise<Record<string, unknown>[][]>,
 ): Promise<RuleEvaluation> {
   const started = now();
   const windows = windowsFor(rule.windowMs, rule.baseline, at);
   const impl = SIGNAL_IMPLS[rule.signal];
-  let rows: Record<string, unknown>[][];
+  let input;
   try {
-    rows = prefetched ? await prefetched : await Promise.all(impl.queries(rule, table, windows, source).map((q) => query(q.sql, q.params)));
+    input = await sums.sumsFor(rule, at, windows);
   } catch (err) {
     if (!isStoreFailure(err, signal)) throw err;
     return { rule, at, windows, series: [], error: (err as Error)?.message ?? String(err), durationMs: now() - started };
   }
   // Measuring and judging are pure: a throw here is a bug and propagates.
-  const series = verdicts(rule, impl, impl.measure(rule, windows, rows), frozen);
+  const series = verdicts(rule, impl, impl.measure(rule, windows, input), frozen);
   return { rule, at, windows, series, error: null, durationMs: now() - started };
-}
-
-/**
- * A query function that runs each distinct query (SQL and parameters) once and hands every caller
- * the same rows: the rules of a group evaluated at one time ask for the same aggregates (every signal
- * reads the totals), and this makes that one query. `cache` lives for one group evaluation.
- */
-export function sharedQueries(query: QueryFn, cache: Map<string, Promise<Record<string, unknown>[]>>): QueryFn {
-  return (sql, params) => {
-    const key = `${sql}\u0000${JSON.stringify(params)}`;
-    let rows = cache.get(key);
-    if (rows === undefined) cache.set(key, (rows = query(sql, params)));
-    return rows;
-  };
 }

@@ -1,6 +1,6 @@
 /**
  * The engine's vocabulary: what one evaluation of a rule produces (the verdict per series), the
- * transitions it causes, and the ports through which the engine reaches the outside world (query,
+ * transitions it causes, and the ports through which the engine reaches the outside world (sums,
  * record, explain, clock), in the spirit of Prometheus' rules.ManagerOptions. Sending and saving are
  * not the engine's: its methods return the transitions they made, and the caller commits them (the
  * daemon's state manager: save, then send).
@@ -10,7 +10,7 @@ import type { Outcome, Transition } from '../alerting/types.js';
 import type { Logger } from '../log.js';
 import type { RuleFacts } from '../rules/facts.js';
 import type { Rule, SignalName } from '../rules/types.js';
-import type { AggregateSource } from '../signals/aggregateQuery.js';
+import type { SumsPort } from '../signals/sums.js';
 import type { Measurement } from '../signals/result.js';
 import type { WindowBounds } from '../signals/types.js';
 import type { Clock } from '../util/clock.js';
@@ -108,21 +108,16 @@ export interface SeriesExplanation {
 export type ExplainPort = (rule: Rule, series: readonly AlertSeries[], at: number, signal?: AbortSignal) => Promise<ReadonlyMap<string, SeriesExplanation>>;
 
 export interface EnginePorts {
-  readonly query: QueryPort;
-  /** Fully qualified agent_runs table. */
-  readonly table: string;
-  /** The aggregate tables found ready in the store now (absent or null: agent_runs only). */
-  readonly aggregates?: () => AggregateSource | null;
+  /**
+   * The storage port: a rule's sums for its windows (signals/sums.ts). The store's (StoreSums), a
+   * backtest's batches (BatchedSums), or a fake in tests.
+   */
+  readonly sums: SumsPort;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly record?: RecordPort;
   /** Explains pending and firing series (onset, what moved, cause, example runs); absent: evidence as measured. */
   readonly explain?: ExplainPort;
-  /**
-   * A rule's query results at a time, fetched ahead with other times' (the backtest batches its
-   * evaluation times); undefined for a time it has not planned, which then runs its own queries.
-   */
-  readonly rowsFor?: (rule: Rule, at: number) => Promise<Record<string, unknown>[][]> | undefined;
 }
 
 /** What the engine's state looks like from outside: read-only, at the moment of asking. */

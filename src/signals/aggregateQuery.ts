@@ -256,7 +256,12 @@ GROUP BY ${outKeys.join(', ')}`;
   return { sql, params };
 }
 
-/** The rows of every signal: totals and keyed sums for the rule's windows. */
-export function signalQueries(rule: Pick<Rule, 'where' | 'groupBy'>, table: string, windows: readonly WindowBounds[], source: AggregateSource | null | undefined): BuiltQuery[] {
-  return [aggregateQuery('totals', rule, table, windows, source), aggregateQuery('keyed', rule, table, windows, source)];
+/** The two queries every signal reads: totals and keyed sums for the rule's windows (see sums.ts). */
+export function signalQueries(
+  rule: Pick<Rule, 'where' | 'groupBy'>,
+  table: string,
+  windows: readonly WindowBounds[],
+  source: AggregateSource | null | undefined,
+): { readonly totals: BuiltQuery; readonly keyed: BuiltQuery } {
+  return { totals: aggregateQuery('totals', rule, table, windows, source), keyed: aggregateQuery('keyed', rule, table, windows, source) };
 }

@@ -11,9 +11,8 @@
 import type { Rule } from '../rules/types.js';
 import { signalQueries, type AggregateSource } from './aggregateQuery.js';
 import { num, type BuiltQuery } from './sql.js';
+import type { SignalSums, SumsRow } from './sums.js';
 import type { WindowBounds } from './types.js';
-
-export type SignalRows = Record<string, unknown>[][];
 
 /** The windows of every step as one list: step s, window i becomes window s * n + i. */
 export function flattenSteps(steps: readonly (readonly WindowBounds[])[]): { windows: WindowBounds[]; perStep: number } {
@@ -29,25 +28,25 @@ export function batchedSignalQueries(
   table: string,
   steps: readonly (readonly WindowBounds[])[],
   source: AggregateSource | null | undefined,
-): BuiltQuery[] {
+): { readonly totals: BuiltQuery; readonly keyed: BuiltQuery } {
   return signalQueries(rule, table, flattenSteps(steps).windows, source);
 }
 
 /**
- * Splits the batched result sets into one result per step, window numbers back to 0..n-1. The rows
- * are the query's own, renumbered in place rather than copied: a batch's rows are the backtest's
- * largest allocation.
+ * Splits the batched sums into one SignalSums per step, window numbers back to 0..n-1. The rows are
+ * the query's own, renumbered in place rather than copied: a batch's rows are the backtest's largest
+ * allocation.
  */
-export function splitSteps(results: readonly Record<string, unknown>[][], stepCount: number, perStep: number): SignalRows[] {
-  const out: SignalRows[] = Array.from({ length: stepCount }, () => results.map(() => []));
-  results.forEach((rows, k) => {
-    for (const r of rows) {
+export function splitSteps(batched: { readonly totals: readonly SumsRow[]; readonly keyed: readonly SumsRow[] }, stepCount: number, perStep: number): SignalSums[] {
+  const out = Array.from({ length: stepCount }, () => ({ totals: [] as SumsRow[], keyed: [] as SumsRow[] }));
+  for (const kind of ['totals', 'keyed'] as const) {
+    for (const r of batched[kind]) {
       const w = num(r.w);
       const step = Math.floor(w / perStep);
       if (step < 0 || step >= stepCount) continue;
       r.w = w % perStep;
-      out[step]![k]!.push(r);
+      out[step]![kind].push(r);
     }
-  });
+  }
   return out;
 }

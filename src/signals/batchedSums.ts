@@ -1,7 +1,7 @@
 /**
- * The backtest's query results, fetched a batch of evaluation times at a time (signals/batch.ts).
- * The replay itself stays one evaluation after another through the daemon's engine; only where the
- * rows come from changes. For a rule at a planned time, the rows of that time and of the group's
+ * The backtest's storage port: sums fetched a batch of evaluation times at a time (batch.ts). The
+ * replay itself stays one evaluation after another through the daemon's engine; only where the
+ * sums come from changes. For a rule at a planned time, the rows of that time and of the group's
  * next `batchSize - 1` planned times are asked for in one pair of queries, shared by every rule of
  * the group with the same `where`, `group_by` and windows (as within one evaluation). A time the plan
  * does not hold, or one behind the replay (a warm start's replay at `at - for`), runs its own
@@ -9,37 +9,42 @@
  * replay has moved past it.
  */
 import type { Rule, RuleGroup } from '../rules/types.js';
-import type { AggregateSource } from '../signals/aggregateQuery.js';
-import { batchedSignalQueries, flattenSteps, splitSteps, type SignalRows } from '../signals/batch.js';
-import { windowsFor } from '../signals/index.js';
-import type { QueryPort } from './types.js';
+import type { AggregateSource } from '../store/aggregates.js';
+import { batchedSignalQueries, flattenSteps, splitSteps } from './batch.js';
+import { StoreSums, type QueryFn, type SignalSums, type SumsPort, type SumsReader } from './sums.js';
+import { windowsFor } from './windows.js';
+
+const SPENT: SignalSums = { totals: [], keyed: [] };
 
 /** A day of hourly steps: enough to make a query's fixed cost small, few enough rows to hold. */
 export const BACKTEST_BATCH = 24;
 
 interface Batch {
   readonly times: readonly number[];
-  readonly rows: Promise<SignalRows[]>;
+  readonly sums: Promise<SignalSums[]>;
   /** The latest time asked for: the replay moves forward, so earlier steps' rows are let go. */
   latest: number;
 }
 
-export class BatchedRows {
+export class BatchedSums implements SumsPort {
   /** Per group: its planned times, ascending. */
   private readonly times = new Map<string, readonly number[]>();
   private readonly groupOf = new Map<string, string>();
   /** Per group and rule shape: the batch in use. */
   private readonly batches = new Map<string, Batch>();
+  /** Times the plan does not hold: their own queries. */
+  private readonly direct: StoreSums;
 
   constructor(
     private readonly o: {
-      readonly query: QueryPort;
+      readonly query: QueryFn;
       readonly table: string;
       readonly source: AggregateSource | null;
       readonly plan: readonly { at: number; group: RuleGroup }[];
       readonly batchSize?: number;
     },
   ) {
+    this.direct = new StoreSums({ query: o.query, table: o.table, aggregates: () => o.source });
     for (const { at, group } of o.plan) {
       const list = (this.times.get(group.name) as number[] | undefined) ?? [];
       if (list[list.length - 1] !== at) list.push(at);
@@ -48,8 +53,15 @@ export class BatchedRows {
     }
   }
 
-  /** The engine's rowsFor port. */
-  readonly rowsFor = (rule: Rule, at: number): Promise<SignalRows> | undefined => {
+  /** A reader that serves planned times from their batch and any other time (a warm start's replay) from its own queries. */
+  reader(signal?: AbortSignal): SumsReader {
+    const direct = this.direct.reader(signal);
+    return {
+      sumsFor: (rule, at, windows) => this.planned(rule, at) ?? direct.sumsFor(rule, at, windows),
+    };
+  }
+
+  private planned(rule: Rule, at: number): Promise<SignalSums> | undefined {
     const group = this.groupOf.get(rule.alert);
     const times = group === undefined ? undefined : this.times.get(group);
     if (!times) return undefined;
@@ -65,21 +77,21 @@ export class BatchedRows {
     }
     const step = batch.times.indexOf(at);
     batch.latest = at;
-    return batch.rows.then((all) => {
+    return batch.sums.then((all) => {
       // The replay only moves forward: the steps before this one are done with, let them go.
-      all.fill([], 0, step);
+      all.fill(SPENT, 0, step);
       return all[step]!;
     });
-  };
+  }
 
   private fetch(rule: Rule, times: readonly number[]): Batch {
     const steps = times.map((t) => windowsFor(rule.windowMs, rule.baseline, t));
     const { perStep } = flattenSteps(steps);
-    const queries = batchedSignalQueries(rule, this.o.table, steps, this.o.source);
-    const rows = Promise.all(queries.map((q) => this.o.query(q.sql, q.params))).then((results) => splitSteps(results, times.length, perStep));
+    const q = batchedSignalQueries(rule, this.o.table, steps, this.o.source);
+    const sums = Promise.all([this.o.query(q.totals.sql, q.totals.params), this.o.query(q.keyed.sql, q.keyed.params)]).then(([totals, keyed]) => splitSteps({ totals, keyed }, times.length, perStep));
     // A failed batch fails each of its evaluations (as the store would have); nobody may be waiting yet.
-    rows.catch(() => undefined);
-    return { times, rows, latest: times[0]! };
+    sums.catch(() => undefined);
+    return { times, sums, latest: times[0]! };
   }
 }
 

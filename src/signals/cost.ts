@@ -7,13 +7,9 @@ import type { Rule } from '../rules/types.js';
 import { ratioZTest, type RatioSums } from '../stats/index.js';
 import { baselinePick, baselineValue, medianValueWindow } from './baseline.js';
 import { scalarMeasurement, type Measurement } from './result.js';
-import { signalQueries, type AggregateSource } from './aggregateQuery.js';
-import { GroupTable, num, type BuiltQuery } from './sql.js';
+import { GroupTable, num } from './sql.js';
+import type { SignalSums } from './sums.js';
 import type { WindowBounds } from './types.js';
-
-export function costQueries(rule: Rule, table: string, windows: readonly WindowBounds[], source?: AggregateSource | null): BuiltQuery[] {
-  return signalQueries(rule, table, windows, source);
-}
 
 /**
  * The delta method's sums for the cost the rule measures, from the totals' per-component sums:
@@ -36,11 +32,11 @@ interface CostWindow extends RatioSums {
   toolCost: number;
 }
 
-export function costMeasure(rule: Rule, windows: readonly WindowBounds[], rows: readonly (readonly Record<string, unknown>[])[]): Measurement[] {
+export function costMeasure(rule: Rule, windows: readonly WindowBounds[], sums: SignalSums): Measurement[] {
   const empty = (): CostWindow => ({ n: 0, sumX: 0, sumXSq: 0, sumY: 0, sumYSq: 0, sumXY: 0, tokenCost: 0, toolCost: 0 });
   const groups = new GroupTable(rule, (labels) => ({ labels, win: windows.map(empty) }));
   const cost = rule.options.cost ?? 'total';
-  for (const r of rows[0] ?? []) {
+  for (const r of sums.totals) {
     const g = groups.of(r);
     const successes = num(r.successes);
     g.win[num(r.w)] = {

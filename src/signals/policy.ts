@@ -13,13 +13,9 @@ import type { Rule } from '../rules/types.js';
 import { ratioZTest, twoProportionZTest, type RatioSums } from '../stats/index.js';
 import { baselinePick, baselineValue, medianValueWindow } from './baseline.js';
 import { scalarMeasurement, type Measurement } from './result.js';
-import { signalQueries, type AggregateSource } from './aggregateQuery.js';
-import { GroupTable, num, type BuiltQuery } from './sql.js';
+import { GroupTable, num } from './sql.js';
+import type { SignalSums } from './sums.js';
 import type { WindowBounds } from './types.js';
-
-export function policyQueries(rule: Rule, table: string, windows: readonly WindowBounds[], source?: AggregateSource | null): BuiltQuery[] {
-  return signalQueries(rule, table, windows, source);
-}
 
 /**
  * Per run, X = activations and Y = decisions, from the totals' second moments of (allows a, denials
@@ -45,7 +41,7 @@ interface PolicyWindow {
   rules: Map<string, number>;
 }
 
-export function policyMeasure(rule: Rule, windows: readonly WindowBounds[], rows: readonly (readonly Record<string, unknown>[])[]): Measurement[] {
+export function policyMeasure(rule: Rule, windows: readonly WindowBounds[], sums: SignalSums): Measurement[] {
   const perRun = rule.options.per === 'run';
   const groups = new GroupTable(rule, (labels) => ({
     labels,
@@ -58,7 +54,7 @@ export function policyMeasure(rule: Rule, windows: readonly WindowBounds[], rows
     })),
   }));
   const escalations = rule.options.escalations !== false;
-  for (const r of rows[0] ?? []) {
+  for (const r of sums.totals) {
     const win = groups.of(r).win[num(r.w)]!;
     const sums = perDecisionSums(r, escalations);
     const { runsWithActivation, ...perDecision } = sums;
@@ -67,7 +63,7 @@ export function policyMeasure(rule: Rule, windows: readonly WindowBounds[], rows
     win.successes = perRun ? runsWithActivation : sums.sumX;
     win.perDecision = perDecision;
   }
-  for (const r of rows[1] ?? []) if (r.key_kind === 'denied_rule') groups.of(r).win[num(r.w)]!.rules.set(String(r.key), num(r.value));
+  for (const r of sums.keyed) if (r.key_kind === 'denied_rule') groups.of(r).win[num(r.w)]!.rules.set(String(r.key), num(r.value));
   const out: Measurement[] = [];
   for (const g of groups.values()) {
     const pick = baselinePick(g.win.map((w) => w.runs));

@@ -14,25 +14,22 @@ import type { Rule } from '../rules/types.js';
 import { chiSquareTest, jensenShannonDistance, poolSparseCategories, unseenShare } from '../stats/index.js';
 import { baselinePick } from './baseline.js';
 import type { Measurement } from './result.js';
-import { signalQueries, TOP_FINGERPRINTS, type AggregateSource } from './aggregateQuery.js';
-import { GroupTable, num, type BuiltQuery } from './sql.js';
+import { TOP_FINGERPRINTS } from './aggregateQuery.js';
+import { GroupTable, num } from './sql.js';
+import type { SignalSums } from './sums.js';
 import type { WindowBounds } from './types.js';
 
 export { TOP_FINGERPRINTS };
 export const OTHER = '__other__';
 
-export function schemaQueries(rule: Rule, table: string, windows: readonly WindowBounds[], source?: AggregateSource | null): BuiltQuery[] {
-  return signalQueries(rule, table, windows, source);
-}
-
-export function schemaMeasure(rule: Rule, windows: readonly WindowBounds[], rows: readonly (readonly Record<string, unknown>[])[]): Measurement[] {
+export function schemaMeasure(rule: Rule, windows: readonly WindowBounds[], sums: SignalSums): Measurement[] {
   const groups = new GroupTable(rule, (labels) => ({
     labels,
     runs: windows.map(() => 0),
     fps: windows.map((): Record<string, number> => ({})),
   }));
-  for (const r of rows[0] ?? []) groups.of(r).runs[num(r.w)] = num(r.runs);
-  for (const r of rows[1] ?? []) if (r.key_kind === 'fingerprint') groups.of(r).fps[num(r.w)]![String(r.key)] = num(r.value);
+  for (const r of sums.totals) groups.of(r).runs[num(r.w)] = num(r.runs);
+  for (const r of sums.keyed) if (r.key_kind === 'fingerprint') groups.of(r).fps[num(r.w)]![String(r.key)] = num(r.value);
   const measure = rule.options.measure ?? 'js_distance';
   const out: Measurement[] = [];
   for (const g of groups.values()) {

@@ -14,14 +14,10 @@ import { MIX_KEY } from '../store/contract.js';
 import { jensenShannonDistance, median, raoScottChiSquareTest, welchTTest, type CategorySums, type MixSums, type MomentSums } from '../stats/index.js';
 import { baselinePick, medianValueWindow } from './baseline.js';
 import { scalarMeasurement, type Measurement } from './result.js';
-import { signalQueries, type AggregateSource } from './aggregateQuery.js';
 import { PAIR_SEPARATOR } from '../store/aggregates.js';
-import { GroupTable, num, type BuiltQuery } from './sql.js';
+import { GroupTable, num } from './sql.js';
+import type { SignalSums } from './sums.js';
 import type { WindowBounds } from './types.js';
-
-export function toolCallsQueries(rule: Rule, table: string, windows: readonly WindowBounds[], source?: AggregateSource | null): BuiltQuery[] {
-  return signalQueries(rule, table, windows, source);
-}
 
 interface ToolWindow {
   calls: number;
@@ -37,8 +33,8 @@ interface RunWindow {
   callsSq: number;
 }
 
-export function toolCallsMeasure(rule: Rule, windows: readonly WindowBounds[], rows: readonly (readonly Record<string, unknown>[])[]): Measurement[] {
-  const runRows = rows[0] ?? [];
+export function toolCallsMeasure(rule: Rule, windows: readonly WindowBounds[], sums: SignalSums): Measurement[] {
+  const runRows = sums.totals;
   const nWin = windows.length;
   const groups = new GroupTable(rule, (labels) => ({
     labels,
@@ -54,7 +50,7 @@ export function toolCallsMeasure(rule: Rule, windows: readonly WindowBounds[], r
     g.runs[w] = num(r.runs);
     g.totals[w] = { runs: num(r.runs), calls: num(r.calls), callsSq: num(r.calls_sq) };
   }
-  for (const r of rows[1] ?? []) {
+  for (const r of sums.keyed) {
     const g = groups.of(r);
     const w = num(r.w);
     const key = String(r.key);

@@ -24,6 +24,7 @@ import { PAIR_SEPARATOR } from '../../src/store/aggregates.js';
 import type { WindowBounds } from '../../src/signals/types.js';
 import type { SignalOptions } from '../../src/rules/types.js';
 import { rule } from './runs.js';
+import type { SignalSums } from '../../src/signals/sums.js';
 
 export const WINDOWS: readonly WindowBounds[] = [
   { index: 0, startMs: 7, endMs: 14 },
@@ -369,20 +370,25 @@ export function schemaRows(s: Sampler, nominalRuns: number, change: Change = NO_
 // ---------------------------------------------------------------------------------------------------
 // The signals' own measure code on those rows.
 
+/** The rows as the signals' named inputs: [totals, keyed]. */
+function named(rows: Rows): SignalSums {
+  return { totals: rows[0] ?? [], keyed: rows[1] ?? [] };
+}
+
 export function measureToolCalls(rows: Rows): Measurement[] {
-  return toolCallsMeasure(rule('tool_calls_per_run'), WINDOWS, rows);
+  return toolCallsMeasure(rule('tool_calls_per_run'), WINDOWS, named(rows));
 }
 
 export function measurePolicy(rows: Rows, options: SignalOptions = {}): Measurement {
-  return policyMeasure(rule('policy_activation_rate', { options }), WINDOWS, rows)[0]!;
+  return policyMeasure(rule('policy_activation_rate', { options }), WINDOWS, named(rows))[0]!;
 }
 
 export function measureCost(rows: Rows): Measurement {
-  return costMeasure(rule('cost_per_success'), WINDOWS, rows)[0]!;
+  return costMeasure(rule('cost_per_success'), WINDOWS, named(rows))[0]!;
 }
 
 export function measureSchema(rows: Rows): Measurement {
-  return schemaMeasure(rule('output_schema_shift'), WINDOWS, rows)[0]!;
+  return schemaMeasure(rule('output_schema_shift'), WINDOWS, named(rows))[0]!;
 }
 
 export type { Rows };

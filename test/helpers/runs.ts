@@ -5,6 +5,7 @@
 import { expect } from 'vitest';
 import type { ClickHouse } from '../../src/clickhouse/client.js';
 import { evaluateRule } from '../../src/engine/evaluate.js';
+import { StoreSums } from '../../src/signals/sums.js';
 import type { RuleEvaluation, SeriesEvaluation } from '../../src/engine/types.js';
 import type { Rule, SignalName } from '../../src/rules/types.js';
 
@@ -136,7 +137,7 @@ export async function resetRuns(ch: ClickHouse, rows: readonly AgentRunRow[]): P
 
 /** Evaluates a rule on agent_runs at AT (by default) and fails the test on a query error. */
 export async function evaluate(ch: ClickHouse, r: Rule, at = AT): Promise<RuleEvaluation> {
-  const ev = await evaluateRule((sql, params) => ch.query(sql, params), TABLE, r, at);
+  const ev = await evaluateRule(new StoreSums({ query: (sql, params) => ch.query(sql, params), table: TABLE }).reader(), r, at);
   expect(ev.error).toBeNull();
   return ev;
 }
