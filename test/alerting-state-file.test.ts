@@ -13,7 +13,7 @@ import {
   toSnapshot,
   type Snapshot,
   type StateStore,
-} from '../src/alerting/stateFile.js';
+} from '../src/persist/stateFile.js';
 import { seriesId, type Evidence, type Outcome, type Transition } from '../src/alerting/types.js';
 
 const T: Outcome = { kind: 'ok', active: true };

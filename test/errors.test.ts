@@ -5,8 +5,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { StateFileError } from '../src/alerting/stateFile.js';
-import { StateLockError } from '../src/alerting/stateLock.js';
+import { StateFileError } from '../src/persist/stateFile.js';
+import { StateLockError } from '../src/persist/stateLock.js';
 import { ConfigError, UsageError } from '../src/cli/context.js';
 import { NoSuchSeriesError } from '../src/cli/explain.js';
 import { ClickHouseAccessError } from '../src/clickhouse/client.js';

@@ -6,7 +6,7 @@
  *
  *   metrics -> durable state -> engine -> notifiers, dispatcher -> state manager -> HTTP -> Daemon
  */
-import type { StateLock } from '../alerting/stateLock.js';
+import type { StateLock } from '../persist/stateLock.js';
 import type { ClickHouse } from '../clickhouse/client.js';
 import type { Config } from '../config/load.js';
 import { Engine } from '../engine/engine.js';
@@ -30,7 +30,7 @@ import { qualified, type StoreNames } from '../store/schema.js';
 import type { Clock } from '../util/clock.js';
 import { AggregatesLookup } from './aggregatesLookup.js';
 import { Daemon } from './daemon.js';
-import { DurableState } from './durableState.js';
+import { DurableState } from '../persist/durableState.js';
 import { recordToMetrics } from './recordPort.js';
 import { StateManager } from './stateManager.js';
 

@@ -25,7 +25,7 @@ import type { StoreNames } from '../store/schema.js';
 import { checkStoreAtStart } from '../store/ready.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { Limiter } from '../util/limiter.js';
-import type { StatePersistence } from './durableState.js';
+import type { StatePersistence } from '../persist/durableState.js';
 import type { StateManager } from './stateManager.js';
 
 /** What the daemon is built from (see compose.ts for the order and the wiring). */

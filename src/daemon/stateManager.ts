@@ -23,7 +23,7 @@ import type { Logger } from '../log.js';
 import type { Dispatcher } from '../notify/dispatcher.js';
 import type { RuleGroup, RuleSet } from '../rules/types.js';
 import { coalesce } from '../util/coalesce.js';
-import type { RestoredState, StateSections } from './durableState.js';
+import type { RestoredState, StateSections } from '../persist/durableState.js';
 
 export interface StateManagerParts {
   readonly engine: Engine;

@@ -8,7 +8,7 @@
  */
 import { ERR } from '../util/errors.js';
 import { applyEvaluation, applyQueryError, carryOver, newAlertStates, seriesOf, type AlertSeries, type AlertStates, type SeriesChange } from '../alerting/state.js';
-import { deserializeAlerts, serializeAlerts, type SerializedAlert } from '../alerting/stateFile.js';
+import { deserializeAlerts, serializeAlerts, type SerializedAlert } from '../alerting/serialize.js';
 import type { Evidence } from '../alerting/types.js';
 import { ruleFacts, type RuleFacts } from '../rules/facts.js';
 import { renderTemplate } from '../rules/template.js';

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fileStamp } from '../../src/alerting/moveAside.js';
+import { fileStamp } from '../../src/persist/moveAside.js';
 import { metricsUrlOf, runCli, startCli } from '../helpers/cli.js';
 
 /**

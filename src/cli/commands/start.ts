@@ -1,6 +1,6 @@
 /** `agentdrift start`: the daemon, until a signal stops it. */
 import type { Command } from 'commander';
-import { acquireStateLock } from '../../alerting/stateLock.js';
+import { acquireStateLock } from '../../persist/stateLock.js';
 import { composeDaemon } from '../../daemon/compose.js';
 import { alertmanagerOnly } from '../../notify/replica.js';
 import { refuseMissingEmbeddedStore } from '../../store/ready.js';

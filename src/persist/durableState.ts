@@ -16,12 +16,13 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { FileStateStore, StateFileError, emptySnapshot, type SerializedAlert, type Snapshot } from '../alerting/stateFile.js';
-import { readJournal, StateJournal, type JournalEntry } from '../alerting/stateJournal.js';
-import type { StateLock } from '../alerting/stateLock.js';
-import { moveAside } from '../alerting/moveAside.js';
+import { FileStateStore, StateFileError, emptySnapshot, type SerializedAlert, type Snapshot } from './stateFile.js';
+import { readJournal, StateJournal, type JournalEntry } from './stateJournal.js';
+import type { StateLock } from './stateLock.js';
+import { moveAside } from './moveAside.js';
 import type { Logger } from '../log.js';
-import { replayDeliveries, type DeliveryJournal, type DeliveryRecord } from '../notify/journal.js';
+import type { DeliveryJournal, DeliveryRecord } from '../notify/journal.js';
+import { replayDeliveries } from './deliveryReplay.js';
 import type { ReadinessCheck } from '../http/readiness.js';
 
 export const journalPathOf = (stateFile: string): string => `${stateFile}.journal`;
