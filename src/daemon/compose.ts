@@ -189,13 +189,12 @@ export function composeDaemon(o: ComposeOptions): Daemon {
   });
 }
 
-/** The dispatcher's recorder over the metrics (pending is read at scrape time instead). */
+/** The dispatcher's recorder over the metrics (no pending: the gauge reads pendingCount() at scrape time). */
 function notifyToMetrics(metrics: DriftMetrics): NotifyRecorder {
   return {
     sent: (receiver, integration) => metrics.recordNotification(receiver, integration, 'sent'),
     failed: (receiver, integration, reason) => metrics.recordNotification(receiver, integration, 'failed', reason),
     attemptFailed: (receiver, integration, reason) => metrics.recordNotification(receiver, integration, 'attempt_failed', reason),
     retry: (receiver, integration) => metrics.recordNotification(receiver, integration, 'retry'),
-    pending: () => undefined,
   };
 }

@@ -39,7 +39,8 @@ interface Cached {
 const HOUR = 3_600_000;
 
 export class SeriesExplainer {
-  private readonly cache = new Map<string, Cached>();
+  /** Per rule (by alert name), per series id: the rule's own entries, so a rule's evaluation evicts only its own. */
+  private readonly cache = new Map<string, Map<string, Cached>>();
   /** How many explanations were computed (not served from the cache): for tests and the benchmark. */
   computed = 0;
 
@@ -48,10 +49,12 @@ export class SeriesExplainer {
   readonly port: ExplainPort = async (rule, series, at, signal) => {
     const out = new Map<string, SeriesExplanation>();
     const live = new Set<string>();
+    let mine = this.cache.get(rule.alert);
+    if (mine === undefined) this.cache.set(rule.alert, (mine = new Map()));
     for (const s of series) {
       if (s.record.state !== 'pending' && s.record.state !== 'firing') continue;
       live.add(s.id);
-      const hit = this.cache.get(s.id);
+      const hit = mine.get(s.id);
       if (hit && !this.stale(rule, s, hit, at)) {
         hit.evaluations++;
         out.set(s.id, hit.value);
@@ -62,7 +65,7 @@ export class SeriesExplainer {
         const e = await explainSeries(q, this.o.table, { rule, labels: s.labels, key: s.key, at, active: true }, this.o);
         this.computed++;
         const value: SeriesExplanation = { summary: summarize(e), exampleRunIds: e.examples.map((x) => x.runId) };
-        this.cache.set(s.id, { episode: s.record.activeAt, at, evaluations: 0, value });
+        mine.set(s.id, { episode: s.record.activeAt, at, evaluations: 0, value });
         out.set(s.id, value);
       } catch (err) {
         if (signal?.aborted) break;
@@ -70,7 +73,8 @@ export class SeriesExplainer {
         if (hit) out.set(s.id, hit.value);
       }
     }
-    for (const id of [...this.cache.keys()]) if (id.startsWith(`${rule.alert}{`) && !live.has(id)) this.cache.delete(id);
+    for (const id of [...mine.keys()]) if (!live.has(id)) mine.delete(id);
+    if (mine.size === 0) this.cache.delete(rule.alert);
     return out;
   };
 

@@ -332,10 +332,11 @@ export class Dispatcher {
   }
 
   private reportPending(): void {
+    if (this.recorder.pending === undefined) return;
     const n = this.pendingCount();
     if (n === this.lastPending) return;
     this.lastPending = n;
-    this.recorder.pending(n);
+    this.recorder.pending?.(n);
   }
 
   // ---- persistence -------------------------------------------------------------------------------

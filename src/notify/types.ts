@@ -98,7 +98,8 @@ export interface NotifyRecorder {
   failed(receiver: string, integration: Integration, reason: FailureReason): void;
   attemptFailed?(receiver: string, integration: Integration, reason: FailureReason): void;
   retry(receiver: string, integration: Integration): void;
-  pending(n: number): void;
+  /** Optional: the daemon's metrics read pendingCount() at scrape time instead of being pushed to. */
+  pending?(n: number): void;
 }
 
 export const nullRecorder: NotifyRecorder = { sent() {}, failed() {}, retry() {}, pending() {} };
