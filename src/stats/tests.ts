@@ -326,7 +326,7 @@ function shareCovariance(s: MixSums, keys: readonly string[], total: number): nu
  * ("generalized design effects"; all 1 when calls are independent, giving χ²ₖ₋₁). The first-order
  * correction divides X² by their mean, tr(A)/(k−1), and keeps k − 1 df; with design effects as
  * unequal as a tool that loops next to one called exactly once per run, that stays anti-conservative
- * (too many false positives on clustered A/A data such as test/stats.calibration.test.ts's, whose
+ * (too many false positives on clustered A/A data such as test/stats/calibration.test.ts's, whose
  * band around the nominal rate the second-order correction keeps; docs/detection.md). The
  * second-order (Satterthwaite) correction used here matches the mean and the variance of Σ λᵢ χ²₁
  * with a scaled chi-square, from tr(A) and tr(A²):

@@ -8,7 +8,7 @@
  * (ClickHouseAccessError: ClickHouse's own error code or a system one; NotifyError: ECONNREFUSED,
  * EAUTH...), and a system error's `code` (ENOENT) is not one of ours.
  *
- * The codes are stable: scripts and dashboards may match them. test/errors.test.ts pins the table.
+ * The codes are stable: scripts and dashboards may match them. test/util/errors.test.ts pins the table.
  */
 
 export const ERR = {

@@ -8,7 +8,7 @@
  *
  * Time: Alertmanager judges startsAt and endsAt against its own wall clock, so these daemons run on
  * the real time (no `--now`), and the demo is seeded ending at the start of the current hour. The
- * demo fires the same alerts whatever hour it ends on (test/demo-any-day.test.ts); this test only
+ * demo fires the same alerts whatever hour it ends on (test/demo/any-day.test.ts); this test only
  * counts what reaches the receiver, so nothing here depends on the day it runs.
  */
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

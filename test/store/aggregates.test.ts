@@ -1,0 +1,309 @@
+/**
+ * The aggregate tables never change a result: every signal, read through the aggregates (whole hours,
+ * whole 5-minute buckets, raw edges) and read from agent_runs alone, gives the same numbers at
+ * evaluation times on and off the bucket grid, for rules the aggregates cover and rules they do not.
+ * Also: the backfill of runs that predate the tables, readiness, rebuilds on a dimension change, and
+ * `status`'s report of their size and lag.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClickHouse } from '../../src/clickhouse/client.js';
+import { evaluateRule } from '../../src/engine/evaluate.js';
+import type { Rule } from '../../src/rules/types.js';
+import { coverWindows, type Interval } from '../../src/signals/cover.js';
+import { SIGNAL_IMPLS, StoreSums, windowsFor, type AggregateSource } from '../../src/signals/index.js';
+import type { BuiltQuery } from '../../src/signals/sql.js';
+import type { WindowBounds } from '../../src/signals/types.js';
+import { aggregateObjects, AGGREGATE_KINDS, AGGREGATE_SPECS, TIERS, type AggregateKind } from '../../src/store/aggregates.js';
+import { aggregatesStatus, findAggregates } from '../../src/store/aggregatesMigrate.js';
+import { aggregateQuery, signalQueries } from '../../src/signals/aggregateQuery.js';
+import { batchedSignalQueries, flattenSteps, splitSteps } from '../../src/signals/batch.js';
+import { migrate } from '../../src/store/migrate.js';
+import { createRandom } from '../../src/demo/random.js';
+import { openTempStore, type TempStore } from '../helpers/chdb.js';
+import { DAY, HOUR, rule, run, type AgentRunRow } from '../helpers/runs.js';
+
+const MIN = 60_000;
+const END = Date.parse('2026-03-15T00:00:00Z');
+
+describe('coverWindows', () => {
+  const total = (xs: readonly Interval[]) => xs.reduce((s, x) => s + x.endMs - x.startMs, 0);
+  const cases: { name: string; windows: WindowBounds[]; hours: number; fives: number; raw: number }[] = [
+    { name: 'aligned to the hour', windows: [{ index: 0, startMs: END - DAY, endMs: END }], hours: 1, fives: 0, raw: 0 },
+    { name: 'off the grid: hours inside, 5-minute stretches and raw edges', windows: [{ index: 0, startMs: END - DAY + 7 * MIN + 13_000, endMs: END + 22 * MIN + 5 }], hours: 1, fives: 2, raw: 2 },
+    { name: 'shorter than an hour', windows: [{ index: 0, startMs: END + 3 * MIN, endMs: END + 41 * MIN }], hours: 0, fives: 1, raw: 2 },
+    { name: 'shorter than 5 minutes', windows: [{ index: 0, startMs: END + 61_000, endMs: END + 4 * MIN }], hours: 0, fives: 0, raw: 1 },
+  ];
+  it.each(cases)('$name', ({ windows, hours, fives, raw }) => {
+    const c = coverWindows(windows, [HOUR, 5 * MIN]);
+    expect([c.tiers[0]!.length, c.tiers[1]!.length, c.raw.length]).toEqual([hours, fives, raw]);
+    // The pieces are the window exactly: disjoint, inside it, summing to its length.
+    const all = [...c.tiers.flat(), ...c.raw].sort((a, b) => a.startMs - b.startMs);
+    expect(total(all)).toBe(windows[0]!.endMs - windows[0]!.startMs);
+    expect(all[0]!.startMs).toBe(windows[0]!.startMs);
+    expect(all[all.length - 1]!.endMs).toBe(windows[0]!.endMs);
+    for (let i = 1; i < all.length; i++) expect(all[i]!.startMs).toBe(all[i - 1]!.endMs);
+    for (const p of c.tiers[0]!) expect([p.startMs % HOUR, p.endMs % HOUR]).toEqual([0, 0]);
+    for (const p of c.tiers[1]!) expect([p.startMs % (5 * MIN), p.endMs % (5 * MIN)]).toEqual([0, 0]);
+  });
+  it('three tiers: whole days in the middle, hours and 5-minute buckets at the ragged ends, raw under 5 minutes', () => {
+    const w: WindowBounds[] = [{ index: 0, startMs: END - 7 * DAY + 3 * HOUR + 17 * MIN + 42_000, endMs: END + 3 * HOUR + 17 * MIN + 42_000 }];
+    const c = coverWindows(w, [DAY, HOUR, 5 * MIN]);
+    // 6 whole days; 20 h before them and 3 h after; 5-minute stretches and raw pieces at both ends.
+    expect(c.tiers[0]).toEqual([{ window: 0, startMs: END - 6 * DAY, endMs: END }]);
+    expect(c.tiers[1]!.map((p) => (p.endMs - p.startMs) / HOUR)).toEqual([20, 3]);
+    expect(c.tiers[2]!.map((p) => (p.endMs - p.startMs) / MIN)).toEqual([40, 15]);
+    expect(c.raw.map((p) => p.endMs - p.startMs)).toEqual([138_000, 162_000]);
+  });
+  it('without tiers everything is raw', () => {
+    const w = windowsFor(7 * DAY, { kind: 'seasonal', weeks: 3 }, END + 17 * MIN);
+    const c = coverWindows(w, []);
+    expect(c.raw).toHaveLength(4);
+  });
+});
+
+/** Runs over 5 weeks before END with timestamps at any millisecond, many values per dimension. */
+function generatedRuns(n: number, seed: string): AgentRunRow[] {
+  const random = createRandom(seed);
+  const rnd = () => random.next();
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
+  const tools = ['search', 'enrich', 'fetch', 'write', 'lookup'];
+  const out: AgentRunRow[] = [];
+  for (let i = 0; i < n; i++) {
+    const ts = END + 3 * HOUR - Math.floor(rnd() * 36 * DAY);
+    const calls: Record<string, number> = {};
+    for (const t of tools) if (rnd() < 0.5) calls[t] = 1 + Math.floor(rnd() * (t === 'enrich' && ts > END - 3 * DAY ? 6 : 3));
+    const allows = Math.floor(rnd() * 5);
+    const denials = rnd() < 0.3 ? Math.floor(rnd() * 3) : 0;
+    const escalations = rnd() < 0.1 ? 1 : 0;
+    out.push(
+      run({
+        ts: new Date(ts).toISOString(),
+        workflow_id: pick(['wf_a', 'wf_b', 'wf_c']),
+        agent_id: pick(['agent_1', 'agent_2']),
+        environment: pick(['prod', 'prod', 'staging']),
+        service_name: pick(['svc_x', 'svc_y']),
+        tenant_id: pick(['t1', 't2', 't3']),
+        model: pick(['m1', 'm2']),
+        outcome: pick(['success', 'success', 'success', 'failure', 'error']),
+        token_cost_usd: Math.round(rnd() * 1e6) / 1e7,
+        tool_cost_usd: rnd() < 0.5 ? 0 : Math.round(rnd() * 1e5) / 1e6,
+        tool_calls: calls,
+        policy_allows: allows,
+        policy_denials: denials,
+        policy_escalations: escalations,
+        denied_rules: denials + escalations > 0 ? Array.from({ length: denials + escalations }, () => pick(['no_pii', 'spend_cap', 'rate'])) : [],
+        output_schema_fingerprint: ts > END - 2 * DAY && rnd() < 0.2 ? 'fp_new' : pick(['fp_1', 'fp_2', 'fp_3']),
+      }),
+    );
+  }
+  return out;
+}
+
+/** Rows keyed by everything but the measures: measure name -> number. */
+function keyed(kind: AggregateKind, rows: readonly Record<string, unknown>[]): Map<string, Map<string, number>> {
+  const measures = AGGREGATE_SPECS[kind].measures.map((m) => m.name);
+  return new Map(
+    rows.map((r) => [
+      JSON.stringify(Object.entries(r).filter(([k]) => !measures.includes(k)).sort()),
+      new Map(measures.map((m) => [m, Number(r[m])])),
+    ]),
+  );
+}
+
+function expectSameNumbers(a: Map<string, Map<string, number>>, b: Map<string, Map<string, number>>, what: string): void {
+  expect([...a.keys()].sort(), what).toEqual([...b.keys()].sort());
+  for (const [k, xs] of a) {
+    const ys = b.get(k)!;
+    expect([...xs.keys()].sort(), `${what} ${k}`).toEqual([...ys.keys()].sort());
+    for (const [m, x] of xs) {
+      const y = ys.get(m)!;
+      expect(Math.abs(x - y), `${what} ${k} ${m}: ${x} vs ${y}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(x)));
+    }
+  }
+}
+
+let store: TempStore;
+let source: AggregateSource;
+const TABLE = 'agent_runs';
+const RUNS = generatedRuns(40_000, 'aggregates');
+
+beforeAll(async () => {
+  store = await openTempStore();
+  // Half the runs before the tables exist (the backfill's), half after (the views').
+  await migrate(store.ch, store.names, { aggregates: { enabled: false, dimensions: [] } });
+  await store.ch.insert(TABLE, RUNS.slice(0, 20_000));
+  const steps = await migrate(store.ch, store.names);
+  expect(steps.filter((s) => s.object.includes('_agg_')).every((s) => s.action !== 'exists')).toBe(true);
+  await store.ch.insert(TABLE, RUNS.slice(20_000));
+  source = (await findAggregates(store.ch, store.names, { enabled: true, dimensions: ['workflow_id', 'agent_id', 'environment', 'service_name'] }))!;
+  expect(source).not.toBeNull();
+}, 240_000);
+afterAll(async () => {
+  await store?.ch.close();
+});
+
+const ch = (): ClickHouse => store.ch;
+const query = (sql: string, params: Record<string, unknown>) => ch().query(sql, params);
+
+const RULES: { name: string; over: Partial<Rule> }[] = [
+  { name: '7d vs previous 7d, where environment, by workflow', over: { where: { environment: 'prod' }, groupBy: ['workflow_id'] } },
+  { name: '1d vs 3 seasonal weeks, glob where, by agent and service', over: { windowMs: DAY, baseline: { kind: 'seasonal', weeks: 3 }, where: { workflow_id: 'wf_*' }, groupBy: ['agent_id', 'service_name'] } },
+  { name: '90 minutes vs previous 6h offset 1h, no filter', over: { windowMs: 90 * MIN, baseline: { kind: 'previous', lengthMs: 6 * HOUR, offsetMs: HOUR } } },
+  { name: '4 minutes vs previous 4 minutes (raw only)', over: { windowMs: 4 * MIN, baseline: { kind: 'previous', lengthMs: 4 * MIN, offsetMs: 0 } } },
+  { name: 'overlapping seasonal windows: 10d vs 2 weeks back', over: { windowMs: 10 * DAY, baseline: { kind: 'seasonal', weeks: 2 }, groupBy: ['environment'] } },
+  { name: 'not covered: group_by tenant_id reads agent_runs', over: { groupBy: ['tenant_id'], where: { model: 'm1' } } },
+];
+const TIMES = [END, END + 17 * MIN + 123, END - 2 * DAY + 5 * MIN, END - 3 * DAY - 59 * MIN - 59_999];
+
+describe('the aggregates never change a result', () => {
+  for (const r of RULES) {
+    it(`every sum, every time: ${r.name}`, async () => {
+      const rl = rule('tool_calls_per_run', r.over);
+      for (const at of TIMES) {
+        const windows = windowsFor(rl.windowMs, rl.baseline, at);
+        for (const kind of AGGREGATE_KINDS) {
+          const viaAggregates = aggregateQuery(kind, rl, TABLE, windows, source);
+          const raw = aggregateQuery(kind, rl, TABLE, windows, null);
+          if (r.name.startsWith('not covered')) expect(viaAggregates.sql).toBe(raw.sql);
+          else if (rl.windowMs >= HOUR) expect(viaAggregates.sql).not.toBe(raw.sql);
+          const [a, b] = await Promise.all([query(viaAggregates.sql, viaAggregates.params), query(raw.sql, raw.params)]);
+          expect(a.length, `${kind} at ${new Date(at).toISOString()}`).toBeGreaterThan(0);
+          expectSameNumbers(keyed(kind, a), keyed(kind, b), `${kind} at ${new Date(at).toISOString()}`);
+        }
+      }
+    });
+  }
+
+  it.each(Object.keys(SIGNAL_IMPLS) as (keyof typeof SIGNAL_IMPLS)[])('%s: the same measurements and verdicts', async (signal) => {
+    for (const r of RULES) {
+      const rl = rule(signal, { ...r.over, significance: 0.05, threshold: 0.1, direction: 'both' });
+      for (const at of TIMES) {
+        const [a, b] = await Promise.all([
+          evaluateRule(new StoreSums({ query, table: TABLE, aggregates: () => source }).reader(), rl, at),
+          evaluateRule(new StoreSums({ query, table: TABLE }).reader(), rl, at),
+        ]);
+        expect(a.error).toBeNull();
+        expect(a.series.length).toBe(b.series.length);
+        const byLabels = new Map(b.series.map((s) => [JSON.stringify(s.labels), s]));
+        for (const s of a.series) {
+          const t = byLabels.get(JSON.stringify(s.labels))!;
+          expect(t, JSON.stringify(s.labels)).toBeDefined();
+          expect(s.outcome).toEqual(t.outcome);
+          for (const [x, y] of [[s.current, t.current], [s.baseline, t.baseline], [s.test?.pValue ?? null, t.test?.pValue ?? null]] as const) {
+            if (x === null || y === null) expect(x).toBe(y);
+            else expect(Math.abs(x - y)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(x)));
+          }
+          expect([s.currentRuns, s.baselineRuns]).toEqual([t.currentRuns, t.baselineRuns]);
+        }
+      }
+    }
+  });
+});
+
+describe('a batch of evaluation times (the backtest) gives each time the rows of its own query', () => {
+  // Twelve times an hour and seven minutes apart, off every grid: many pieces per tier, so the batched
+  // query lists buckets in sets and rows find their windows by a join on their bucket
+  // (aggregateQuery's MANY_PIECES), raw rows also by their time inside the bucket.
+  const STEPS = Array.from({ length: 12 }, (_, k) => END - k * (HOUR + 7 * MIN) - 42_123);
+  for (const r of RULES) {
+    for (const [label, src] of [['aggregates', () => source], ['agent_runs only', () => null]] as const) {
+      it(`${r.name}, ${label}`, async () => {
+        const rl = rule('tool_calls_per_run', r.over);
+        const steps = STEPS.map((at) => windowsFor(rl.windowMs, rl.baseline, at));
+        const batched = batchedSignalQueries(rl, TABLE, steps, src());
+        // The bucket sets are what is under test where the aggregates answer.
+        if (src() !== null && !r.name.startsWith('not covered')) {
+          expect(batched.totals.sql).toContain('IN (SELECT arrayJoin(');
+          // Raw edges hint agent_runs' primary key with their ranges; the small aggregate tables do not.
+          expect(batched.totals.sql.match(/indexHint\(/g)).toHaveLength(1);
+        }
+        for (const q of [batched.totals, batched.keyed]) expect(q.sql).toContain('INNER JOIN (SELECT x.1 AS');
+        const run = async (q: { totals: BuiltQuery; keyed: BuiltQuery }) => ({ totals: await query(q.totals.sql, q.totals.params), keyed: await query(q.keyed.sql, q.keyed.params) });
+        const perStep = splitSteps(await run(batched), STEPS.length, steps[0]!.length);
+        for (const [k, at] of STEPS.entries()) {
+          const single = await run(signalQueries(rl, TABLE, steps[k]!, src()));
+          AGGREGATE_KINDS.forEach((kind) => {
+            expectSameNumbers(keyed(kind, perStep[k]![kind]), keyed(kind, single[kind]), `${kind} at ${new Date(at).toISOString()}`);
+          });
+        }
+      }, 120_000);
+    }
+  }
+
+  it('flattens steps into windows of their own and splits rows back, table-driven', () => {
+    const steps: WindowBounds[][] = [
+      [{ index: 0, startMs: 10, endMs: 20 }, { index: 1, startMs: 0, endMs: 10 }],
+      [{ index: 0, startMs: 15, endMs: 25 }, { index: 1, startMs: 5, endMs: 15 }],
+    ];
+    const { windows, perStep } = flattenSteps(steps);
+    expect(perStep).toBe(2);
+    expect(windows.map((w) => [w.index, w.startMs, w.endMs])).toEqual([[0, 10, 20], [1, 0, 10], [2, 15, 25], [3, 5, 15]]);
+    const cases: { w: number; step: number; window: number }[] = [
+      { w: 0, step: 0, window: 0 },
+      { w: 1, step: 0, window: 1 },
+      { w: 2, step: 1, window: 0 },
+      { w: 3, step: 1, window: 1 },
+    ];
+    const split = splitSteps({ totals: cases.map((c) => ({ w: String(c.w), x: c.w })), keyed: [] }, 2, perStep);
+    for (const c of cases) expect(split[c.step]!.totals.find((r) => r.x === c.w)?.w).toBe(c.window);
+    expect(split.map((s) => s.keyed)).toEqual([[], []]);
+    expect(() => flattenSteps([[steps[0]![0]!], steps[1]!])).toThrow(/same number of windows/);
+  });
+});
+
+describe('migrate and status', () => {
+  it('status reports each table, its rows and bytes, and no lag once the views keep up', async () => {
+    const st = (await aggregatesStatus(ch(), store.names))!;
+    expect(st.ready).toBe(true);
+    expect(st.dimensions).toBe('workflow_id,agent_id,environment,service_name');
+    expect(st.tables).toHaveLength(TIERS.length * 2);
+    for (const t of st.tables) expect(t.rows, t.table).toBeGreaterThan(0);
+    expect(st.lagSeconds).toBe(0);
+  });
+
+  it('a change of dimensions rebuilds and backfills the tables; findAggregates answers only for the configured set', async () => {
+    expect(await findAggregates(ch(), store.names, { enabled: true, dimensions: ['workflow_id'] })).toBeNull();
+    expect(await findAggregates(ch(), store.names, { enabled: false, dimensions: ['workflow_id', 'agent_id', 'environment', 'service_name'] })).toBeNull();
+    const steps = await migrate(ch(), store.names, { aggregates: { enabled: true, dimensions: ['workflow_id', 'tenant_id'] } });
+    expect(steps.find((s) => s.object.endsWith('agent_runs_agg_1h_totals'))?.action).toBe('updated');
+    const narrow = (await findAggregates(ch(), store.names, { enabled: true, dimensions: ['tenant_id', 'workflow_id'] }))!;
+    expect(narrow.dimensions).toEqual(['workflow_id', 'tenant_id']);
+    const [n] = await ch().query<{ runs: number | string }>('SELECT sum(runs) AS runs FROM agent_runs_agg_1h_totals');
+    expect(Number(n!.runs)).toBe(RUNS.length);
+    // Now tenant_id is covered and the old default group_by (agent_id) is not: both read correctly.
+    for (const over of [{ groupBy: ['tenant_id'] }, { groupBy: ['agent_id'] }] as Partial<Rule>[]) {
+      const rl = rule('cost_per_success', over);
+      const windows = windowsFor(rl.windowMs, rl.baseline, END + 7 * MIN);
+      for (const kind of AGGREGATE_KINDS) {
+        const q1 = aggregateQuery(kind, rl, TABLE, windows, narrow);
+        const q2 = aggregateQuery(kind, rl, TABLE, windows, null);
+        expectSameNumbers(keyed(kind, await query(q1.sql, q1.params)), keyed(kind, await query(q2.sql, q2.params)), `${kind} ${JSON.stringify(over)}`);
+      }
+    }
+    // Back to the default set for the rest of the file.
+    await migrate(ch(), store.names);
+  }, 240_000);
+
+  it('an upgrade drops the views of an earlier version (the single keyed view before v5), so no run counts twice', async () => {
+    const [keyed5m] = aggregateObjects(store.names).filter((x) => x.tier.name === '5m' && x.kind === 'keyed');
+    expect(keyed5m!.views).toHaveLength(4);
+    expect(keyed5m!.retiredViews).toEqual(['agent_runs_agg_5m_keyed_mv']);
+    const names = async () => (await ch().query<{ name: string }>("SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE 'agent_runs_agg_5m_keyed%'")).map((r) => r.name).sort();
+    // What a v4 store had: one view writing keyed rows (here the tools') into the 5-minute table.
+    await ch().command(`CREATE MATERIALIZED VIEW agent_runs_agg_5m_keyed_mv TO agent_runs_agg_5m_keyed AS
+      SELECT toDateTime(toStartOfInterval(timestamp, INTERVAL 5 MINUTE, 'UTC'), 'UTC') AS bucket, workflow_id, agent_id, environment, service_name,
+        'tool' AS key_kind, CAST(k, 'String') AS key, sum(toUInt64(c)) AS value, toUInt64(0) AS value_sq, toUInt64(0) AS value_x_total
+      FROM agent_runs ARRAY JOIN mapKeys(tool_calls) AS k, mapValues(tool_calls) AS c
+      GROUP BY bucket, workflow_id, agent_id, environment, service_name, key`);
+    expect(await names()).toContain('agent_runs_agg_5m_keyed_mv');
+    const steps = await migrate(ch(), store.names);
+    expect(steps.find((s) => s.object.endsWith('agent_runs_agg_5m_keyed'))?.action).toBe('updated');
+    expect(await names()).toEqual(['agent_runs_agg_5m_keyed', ...keyed5m!.views].sort());
+    // Runs inserted from now on go through the new views only (the last test of the file: the extra
+    // runs change no other test's figures).
+    await store.ch.insert(TABLE, generatedRuns(500, 'after the upgrade'));
+    const [n] = await ch().query<{ calls: number | string }>("SELECT sum(value) AS calls FROM agent_runs_agg_5m_keyed WHERE key_kind = 'tool'");
+    const [r] = await ch().query<{ calls: number | string }>('SELECT sum(arraySum(mapValues(tool_calls))) AS calls FROM agent_runs');
+    expect(Number(n!.calls)).toBe(Number(r!.calls));
+  }, 240_000);
+});
