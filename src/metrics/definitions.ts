@@ -1,8 +1,9 @@
 /**
  * Every metric agentdrift exports: names, help, labels, buckets. Names follow Prometheus conventions
  * (`agentdrift_` prefix, base units, `_total` counters) and pass `promtool check metrics`. What fills
- * them lives in registry.ts: counters count events as they happen; the per-series gauges are filled
- * by `collect()` from the engine's alert state at scrape time, so nothing here mirrors state.
+ * them lives in registry.ts: counters count events as they happen; the per-series gauges are written
+ * from the engine's alert state at scrape time (one snapshot per scrape, snapshot.ts; through
+ * `collect()` when prom-client scrapes the registry itself), so nothing here mirrors state.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { SERIES_LABEL_NAMES, type SeriesLabelName } from './labels.js';
@@ -18,7 +19,7 @@ export type Collect = () => void;
 
 export type SeriesGaugeName = 'current' | 'baseline' | 'deviation' | 'runs' | 'pValue' | 'alertState' | 'accepted';
 
-/** Each gauge fills itself from the state when scraped (`collectFor(name)`). */
+/** Each gauge fills itself from the state when prom-client scrapes it (`collectFor(name)`). */
 export function defineSeriesGauges(registers: Registry[], collectFor: (name: SeriesGaugeName) => Collect) {
   const labelNames = SERIES_LABEL_NAMES;
   return {

@@ -4,22 +4,23 @@
  *
  * Two kinds of metric, two ways of filling them. Counters and histograms count events as the engine,
  * the scheduler and the notifier report them. Everything that describes state (per-series values and
- * alert states, pending notifications) is read from its owner at scrape time through `collect()`:
- * nothing here keeps a copy of what is firing, so nothing can disagree with the engine.
+ * alert states, pending notifications) is read from its owner at scrape time: nothing here keeps a
+ * copy of what is firing, so nothing can disagree with the engine. The per-series gauges of one
+ * scrape are written from one snapshot of the engine's series (snapshot.ts): one walk per scrape,
+ * and all seven describe the same moment.
  *
  * Alert state is exported like Prometheus' `ALERTS`: one series per alert series, carrying the
  * CURRENT state in the `alertstate` label with value 1, so `count by (alertstate)` counts alerts.
  */
 import { Registry, collectDefaultMetrics, type Gauge } from 'prom-client';
 import { AlertStates, type AlertSeries } from '../alerting/state.js';
-import type { Evidence } from '../alerting/types.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { SkippedRule } from '../engine/skips.js';
 import type { Rule, RuleSet } from '../rules/types.js';
-import { capSeries, magnitudeOf } from './cap.js';
 import { defineEventMetrics, defineSeriesGauges, type EventMetrics, type SeriesGaugeName, type SeriesGauges } from './definitions.js';
-import { boundLabelValue, ruleLabels, seriesLabels, type SeriesLabelName, type SeriesLabels } from './labels.js';
+import { boundLabelValue } from './labels.js';
 import { NOTIFICATION_FAILURE_REASONS, isNotificationFailureReason, type NotificationFailureReason } from './reasons.js';
+import { ScrapeCache, renderFamily, seriesSamples, takeSnapshot, type SampleSink, type SeriesSnapshot } from './snapshot.js';
 
 export const DEFAULT_MAX_SERIES_PER_RULE = 500;
 
@@ -53,14 +54,16 @@ export type NotificationResult = 'sent' | 'failed' | 'attempt_failed' | 'retry';
 const REDUNDANT_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 const DEFAULT_PREFIX = 'agentdrift_';
 
-interface ExportedSeries {
-  readonly id: string;
-  readonly labels: SeriesLabels;
-  readonly magnitude: number;
-  readonly state: AlertSeries['record']['state'];
-  /** The numbers to export; null when the latest evaluation did not measure the series. */
-  readonly evidence: Evidence | null;
-  readonly acceptedAt: number | null;
+/**
+ * The snapshot the per-series gauges' `collect()` share when the registry is scraped directly
+ * (`registry.metrics()`, `getMetricsAsJSON()`): taken by the first gauge collected, reused by the
+ * others, and never by a gauge that already used it (that is the next scrape) nor after the current
+ * synchronous turn (prom-client calls every collect() of one scrape before it yields; a scrape that
+ * starts later is a later turn).
+ */
+interface SharedSnapshot {
+  readonly snapshot: SeriesSnapshot;
+  readonly used: Set<SeriesGaugeName>;
 }
 
 export class DriftMetrics {
@@ -75,6 +78,11 @@ export class DriftMetrics {
   private receivers: ReceiverIntegration[] = [];
   private readonly events: EventMetrics;
   private readonly series: SeriesGauges;
+  /** The per-series gauges, by the metric object the registry lists (see metricsText()). */
+  private readonly seriesGaugeOf = new Map<unknown, SeriesGaugeName>();
+  private shared: SharedSnapshot | null = null;
+  /** What the last scrape derived that the next may reuse (label texts, unchanged rules' samples). */
+  private readonly scrapeCache = new ScrapeCache();
   private source: MetricsSource | null = null;
 
   constructor(opts: DriftMetricsOptions = {}) {
@@ -89,6 +97,7 @@ export class DriftMetrics {
       for (const name of REDUNDANT_DEFAULT_METRICS) this.registry.removeSingleMetric(DEFAULT_PREFIX + name);
     }
     this.series = defineSeriesGauges(registers, (name) => () => this.fill(name));
+    for (const [name, gauge] of Object.entries(this.series)) this.seriesGaugeOf.set(gauge, name as SeriesGaugeName);
     this.events = defineEventMetrics(registers, () => {
       const n = this.source?.pendingNotifications?.();
       if (n !== undefined) this.events.notificationsPending.set(n);
@@ -108,71 +117,61 @@ export class DriftMetrics {
     return this.registry.contentType;
   }
 
-  metricsText(): Promise<string> {
-    return this.registry.metrics();
+  /**
+   * One scrape: the text of every metric, in the registry's order, as `registry.metrics()` writes it.
+   * The engine's state is walked once, into a snapshot of this scrape's own; the per-series gauges
+   * are written from it directly (their labels escaped once per series rather than once per sample,
+   * by prom-client), every other metric by prom-client. Byte for byte what registry.metrics() writes
+   * (test/metrics/scrape.test.ts) for this registry: the Prometheus format, no default labels (nothing
+   * here sets any); in another format the registry writes everything itself.
+   */
+  async metricsText(): Promise<string> {
+    if (this.registry.contentType !== Registry.PROMETHEUS_CONTENT_TYPE) return this.registry.metrics();
+    const snapshot = takeSnapshot(this.source, this.maxSeriesPerRule, this.scrapeCache);
+    // Every family in the registry's order, as registry.metrics() writes them: prom-client's own
+    // (their collect() called now, in that order) into a slot each, the per-series gauges in place.
+    const out: string[] = [];
+    const pending: Promise<void>[] = [];
+    for (const metric of this.registry.getMetricsAsArray()) {
+      if (out.length > 0) out.push('\n\n');
+      const name = this.seriesGaugeOf.get(metric);
+      if (name !== undefined) {
+        renderFamily(out, name, metric, snapshot);
+        continue;
+      }
+      const slot = out.push('') - 1;
+      pending.push(this.registry.getSingleMetricAsString(metric.name).then((text) => void (out[slot] = text)));
+    }
+    await Promise.all(pending);
+    out.push('\n');
+    return out.join('');
   }
 
   // ---- state, read at scrape time ---------------------------------------------------------------
 
   /**
-   * Rebuilds one per-series gauge from the alert state when it is scraped: the values of the
-   * series' last measurement (only while the latest evaluation measured it, or kept through a failed
-   * query), and the alert state of every series, capped per rule.
+   * Rebuilds one per-series gauge when the registry itself is scraped (metricsText() does not ask
+   * the gauges): from the snapshot the scrape's gauges share.
    */
   private fill(name: SeriesGaugeName): void {
-    const g = this.series;
-    g[name].reset();
-    for (const { labels, evidence, state, acceptedAt } of this.exportedSeries()) {
-      if (name === 'alertState') {
-        g.alertState.set({ ...labels, alertstate: state }, 1);
-        continue;
-      }
-      if (name === 'accepted') {
-        if (acceptedAt !== null) g.accepted.set(labels, acceptedAt / 1000);
-        continue;
-      }
-      if (evidence === null) continue;
-      switch (name) {
-        case 'current':
-          setIfKnown(g.current, labels, evidence.current);
-          break;
-        case 'baseline':
-          setIfKnown(g.baseline, labels, evidence.baseline);
-          break;
-        case 'deviation':
-          setIfKnown(g.deviation, labels, evidence.deviation === null && evidence.isNew ? Infinity : evidence.deviation);
-          break;
-        case 'runs':
-          g.runs.set({ ...labels, window: 'current' }, evidence.currentRuns);
-          g.runs.set({ ...labels, window: 'baseline' }, evidence.baselineRuns);
-          break;
-        case 'pValue':
-          setIfKnown(g.pValue, labels, evidence.pValue);
-          break;
-      }
-    }
+    const gauge = this.series[name] as Gauge<string>;
+    gauge.reset();
+    const sink: SampleSink = (e, extra, value) => gauge.set(extra === null ? e.labels : { ...e.labels, [extra.name]: extra.value }, value);
+    for (const e of this.sharedSnapshot(name).series) seriesSamples(name, e, sink);
   }
 
-  /** Every series of every loaded rule, capped per rule (active first, then the largest moves). */
-  private exportedSeries(): ExportedSeries[] {
-    if (this.source === null) return [];
-    const byRule = new Map<string, ExportedSeries[]>();
-    for (const s of this.source.alertStates.values()) {
-      const rule = this.source.rules.get(s.alert);
-      if (rule === undefined) continue;
-      const evidence = s.measured || s.record.health === 'error' ? (s.evidence ?? null) : null;
-      const list = byRule.get(s.alert) ?? [];
-      list.push({
-        id: s.id,
-        labels: seriesLabels(ruleLabels(rule), s.labels, s.key),
-        magnitude: evidence ? magnitudeOf(evidence.deviation, evidence.isNew) : -1,
-        state: s.record.state,
-        evidence,
-        acceptedAt: s.accepted?.at ?? null,
+  /** The snapshot of the scrape `name` is collected in (see SharedSnapshot). */
+  private sharedSnapshot(name: SeriesGaugeName): SeriesSnapshot {
+    let shared = this.shared;
+    if (shared === null || shared.used.has(name)) {
+      const fresh: SharedSnapshot = { snapshot: takeSnapshot(this.source, this.maxSeriesPerRule, this.scrapeCache), used: new Set() };
+      this.shared = shared = fresh;
+      queueMicrotask(() => {
+        if (this.shared === fresh) this.shared = null;
       });
-      byRule.set(s.alert, list);
     }
-    return [...byRule.values()].flatMap((list) => capSeries(list, this.maxSeriesPerRule).kept);
+    shared.used.add(name);
+    return shared.snapshot;
   }
 
   // ---- events -----------------------------------------------------------------------------------
@@ -321,12 +320,6 @@ export class DriftMetrics {
     this.events.groupSkipped.inc({ group }, 0);
     this.events.ruleEvaluations.inc({ group }, 0);
   }
-}
-
-/** A value that cannot be computed is left out rather than exported as NaN or a made-up 0. */
-function setIfKnown(gauge: Gauge<SeriesLabelName>, labels: SeriesLabels, value: number | null): void {
-  if (value === null || Number.isNaN(value)) return;
-  gauge.set(labels, value);
 }
 
 /** A reason outside the fixed set is counted as `other`, so the label stays bounded. */

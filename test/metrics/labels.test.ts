@@ -1,7 +1,7 @@
 /** Label values of per-series metrics are bounded: long values are cut with a hash suffix, never merged. */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { boundLabelValue, MAX_LABEL_VALUE_CHARS, SERIES_LABEL_NAMES, seriesLabels } from '../src/metrics/labels.js';
+import { boundLabelValue, MAX_LABEL_VALUE_CHARS, SERIES_LABEL_NAMES, seriesLabels } from '../../src/metrics/labels.js';
 
 const sha8 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex').slice(0, 8);
 const chars = (s: string) => Array.from(s).length;

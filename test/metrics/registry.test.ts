@@ -1,16 +1,16 @@
 import { Gauge, register as globalRegister } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { carryOver, newAlertStates, type AlertStates } from '../src/alerting/state.js';
-import { applyRuleEvaluation } from '../src/engine/engine.js';
-import type { RuleEvaluation, SeriesEvaluation } from '../src/engine/types.js';
-import { capSeries, magnitudeOf } from '../src/metrics/cap.js';
-import { SERIES_LABEL_NAMES, type SeriesLabelName } from '../src/metrics/labels.js';
-import { NOTIFICATION_FAILURE_REASONS } from '../src/metrics/reasons.js';
-import { DriftMetrics } from '../src/metrics/registry.js';
-import type { Rule, RuleSet, SignalName } from '../src/rules/types.js';
-import { DIMENSION_COLUMNS } from '../src/store/contract.js';
-import { captureLogs } from './helpers/logs.js';
-import { prometheusSkip, promtoolCheckMetrics } from './helpers/prometheus.js';
+import { carryOver, newAlertStates, type AlertStates } from '../../src/alerting/state.js';
+import { applyRuleEvaluation } from '../../src/engine/engine.js';
+import type { RuleEvaluation, SeriesEvaluation } from '../../src/engine/types.js';
+import { capSeries, magnitudeOf } from '../../src/metrics/cap.js';
+import { SERIES_LABEL_NAMES, type SeriesLabelName } from '../../src/metrics/labels.js';
+import { NOTIFICATION_FAILURE_REASONS } from '../../src/metrics/reasons.js';
+import { DriftMetrics } from '../../src/metrics/registry.js';
+import type { Rule, RuleSet, SignalName } from '../../src/rules/types.js';
+import { DIMENSION_COLUMNS } from '../../src/store/contract.js';
+import { captureLogs } from '../helpers/logs.js';
+import { prometheusSkip, promtoolCheckMetrics } from '../helpers/prometheus.js';
 
 const MIN = 60_000;
 
