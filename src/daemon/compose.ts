@@ -14,17 +14,16 @@ import { SeriesExplainer } from '../explain/enrich.js';
 import { traceLink } from '../explain/traceUrl.js';
 import { acceptHandler } from '../http/acceptHandler.js';
 import { alertsView } from '../http/alertsView.js';
-import { pingWithin } from '../http/readiness.js';
-import { readinessFrom, startHttpServer } from '../http/server.js';
+import { readinessOf } from '../http/readiness.js';
+import { startHttpServer } from '../http/server.js';
 import type { Logger } from '../log.js';
 import { DriftMetrics } from '../metrics/registry.js';
 import type { NotifyConfig } from '../notify/config.js';
 import { Dispatcher } from '../notify/dispatcher.js';
 import { buildNotifiers } from '../notify/factory.js';
 import { dispatchAlerts } from '../notify/fromAlerts.js';
-import type { NotifyRecorder } from '../notify/types.js';
 import { RollupJob } from '../rollup/job.js';
-import type { RuleSet } from '../rules/types.js';
+import { longestInterval, stalenessBound } from '../rules/schedules.js';
 import { StoreSums } from '../signals/sums.js';
 import { qualified, type StoreNames } from '../store/schema.js';
 import type { Clock } from '../util/clock.js';
@@ -53,19 +52,6 @@ export interface ComposeOptions {
   readonly freshState?: boolean;
   /** The state file's lock, taken before the store was opened; released when the daemon closes. */
   readonly lock?: StateLock | null;
-}
-
-/** How stale the last evaluation may be before /readyz fails: three slowest schedules plus a timeout. */
-export function stalenessBound(rules: RuleSet | null): number {
-  if (!rules || rules.groups.length === 0) return 15 * 60_000;
-  const longest = Math.max(...rules.groups.map((g) => (g.schedule.kind === 'interval' ? g.schedule.everyMs : 60 * 60_000) + g.timeoutMs));
-  return 3 * longest;
-}
-
-/** The longest time between two evaluations of a group (a cron group: one hour, as in stalenessBound). */
-export function longestInterval(rules: RuleSet | null): number {
-  if (!rules || rules.groups.length === 0) return 0;
-  return Math.max(...rules.groups.map((g) => (g.schedule.kind === 'interval' ? g.schedule.everyMs : 60 * 60_000)));
 }
 
 export function composeDaemon(o: ComposeOptions): Daemon {
@@ -105,7 +91,7 @@ export function composeDaemon(o: ComposeOptions): Daemon {
     evaluationIntervalMs: () => longestInterval(engine.ruleSet),
   });
   metrics.registerReceivers(notifiers.map((n) => ({ name: n.name, integration: n.integration })));
-  const dispatcher = new Dispatcher({ route: o.notify.route, notifiers, logger, clock, journal: state, recorder: notifyToMetrics(metrics) });
+  const dispatcher = new Dispatcher({ route: o.notify.route, notifiers, logger, clock, journal: state, recorder: metrics.notifyRecorder() });
   const manager = new StateManager({
     engine,
     dispatcher,
@@ -148,20 +134,17 @@ export function composeDaemon(o: ComposeOptions): Daemon {
         () => clock.now(),
         logger,
       ),
-      readiness: async () => {
-        const clickhouse = await pingWithin(() => ch.ping(), READY_PING_TIMEOUT_MS);
-        manager.observePing(clickhouse.ok);
-        return readinessFrom({
-          rulesLoaded: manager.ruleSet !== null,
-          clickhouseOk: clickhouse.ok,
-          clickhouseDetail: clickhouse.detail,
-          lastEvaluationAt: engine.lastSuccessAt,
-          now: clock.now(),
-          maxStalenessMs: stalenessBound(manager.ruleSet),
-          startedAt,
-          persistence: state.health(),
-        });
-      },
+      readiness: readinessOf({
+        ping: () => ch.ping(),
+        pingTimeoutMs: READY_PING_TIMEOUT_MS,
+        onPing: (ok) => manager.observePing(ok),
+        rulesLoaded: () => manager.ruleSet !== null,
+        lastEvaluationAt: () => engine.lastSuccessAt,
+        maxStalenessMs: () => stalenessBound(manager.ruleSet),
+        now: () => clock.now(),
+        startedAt,
+        persistence: () => state.health(),
+      }),
     });
     const { host, port } = server.address;
     logger.info({ url: `http://${host.includes(':') ? `[${host}]` : host}:${port}` }, 'serving /metrics, /healthz and /readyz');
@@ -187,14 +170,4 @@ export function composeDaemon(o: ComposeOptions): Daemon {
     migrate: o.migrate,
     ...(o.demoEndMs !== undefined ? { demoEndMs: o.demoEndMs } : {}),
   });
-}
-
-/** The dispatcher's recorder over the metrics (no pending: the gauge reads pendingCount() at scrape time). */
-function notifyToMetrics(metrics: DriftMetrics): NotifyRecorder {
-  return {
-    sent: (receiver, integration) => metrics.recordNotification(receiver, integration, 'sent'),
-    failed: (receiver, integration, reason) => metrics.recordNotification(receiver, integration, 'failed', reason),
-    attemptFailed: (receiver, integration, reason) => metrics.recordNotification(receiver, integration, 'attempt_failed', reason),
-    retry: (receiver, integration) => metrics.recordNotification(receiver, integration, 'retry'),
-  };
 }

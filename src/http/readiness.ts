@@ -83,3 +83,35 @@ export async function pingWithin(ping: () => Promise<unknown>, timeoutMs: number
     clearTimeout(timer);
   }
 }
+
+export interface ReadinessSources {
+  readonly ping: () => Promise<unknown>;
+  /** How long /readyz waits for the ping before it reports ClickHouse down instead of hanging. */
+  readonly pingTimeoutMs: number;
+  /** Told each ping's answer (the state manager, the one writer of agentdrift_clickhouse_up). */
+  readonly onPing: (ok: boolean) => void;
+  readonly rulesLoaded: () => boolean;
+  readonly lastEvaluationAt: () => number | null;
+  readonly maxStalenessMs: () => number;
+  readonly now: () => number;
+  readonly startedAt: number;
+  readonly persistence: () => ReadinessCheck;
+}
+
+/** /readyz over the daemon's parts: a ping within its timeout, then readinessFrom. */
+export function readinessOf(s: ReadinessSources): () => Promise<Readiness> {
+  return async () => {
+    const clickhouse = await pingWithin(s.ping, s.pingTimeoutMs);
+    s.onPing(clickhouse.ok);
+    return readinessFrom({
+      rulesLoaded: s.rulesLoaded(),
+      clickhouseOk: clickhouse.ok,
+      clickhouseDetail: clickhouse.detail,
+      lastEvaluationAt: s.lastEvaluationAt(),
+      now: s.now(),
+      maxStalenessMs: s.maxStalenessMs(),
+      startedAt: s.startedAt,
+      persistence: s.persistence(),
+    });
+  };
+}

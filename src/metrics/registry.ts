@@ -12,6 +12,7 @@
  * Alert state is exported like Prometheus' `ALERTS`: one series per alert series, carrying the
  * CURRENT state in the `alertstate` label with value 1, so `count by (alertstate)` counts alerts.
  */
+import type { NotifyRecorder } from '../notify/types.js';
 import { Registry, collectDefaultMetrics, type Gauge } from 'prom-client';
 import { AlertStates, type AlertSeries } from '../alerting/state.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -277,6 +278,16 @@ export class DriftMetrics {
       notificationRetries.inc(labels, 0);
       for (const reason of NOTIFICATION_FAILURE_REASONS) for (const c of [notificationsFailed, attemptsFailed]) c.inc({ ...labels, reason }, 0);
     }
+  }
+
+  /** The Dispatcher's recorder over these counters (no pending: the gauge reads pendingCount() at scrape time). */
+  notifyRecorder(): NotifyRecorder {
+    return {
+      sent: (receiver, integration) => this.recordNotification(receiver, integration, 'sent'),
+      failed: (receiver, integration, reason) => this.recordNotification(receiver, integration, 'failed', reason),
+      attemptFailed: (receiver, integration, reason) => this.recordNotification(receiver, integration, 'attempt_failed', reason),
+      retry: (receiver, integration) => this.recordNotification(receiver, integration, 'retry'),
+    };
   }
 
   /** A reason outside the fixed set is counted as `other` so the label stays bounded. */
