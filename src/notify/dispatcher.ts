@@ -33,6 +33,10 @@ import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { dedup } from './dedup.js';
 import {
   addToBatch,
+  beginAttempt,
+  endAttempt,
+  markInFlight,
+  retryLater,
   bringForward,
   isBusy,
   newLane,
@@ -226,20 +230,18 @@ export class Dispatcher {
   }
 
   private pump(lane: Lane, now: number): void {
-    if (this.closed || this.holds > 0 || lane.inFlight !== null) return;
-    const batch = lane.queue[0];
-    if (batch === undefined || batch.dueAt > now) return;
-    batch.attempts++;
-    if (batch.firstAttemptAt === null) batch.firstAttemptAt = now;
+    if (this.closed || this.holds > 0) return;
+    const batch = beginAttempt(lane, now);
+    if (batch === null) return;
     // Durable before the request leaves: a crash from here on repeats this request, and only it.
     this.write({ kind: 'attempt', receiver: lane.notifier.name, at: now, attempt: batch.attempts, alerts: batch.alerts });
     const controller = new AbortController();
     const done = safeNotify(lane.notifier, batch.alerts, controller.signal).then((r) => this.onResult(lane, batch, r));
-    lane.inFlight = { batch, controller, done };
+    markInFlight(lane, { batch, controller, done });
   }
 
   private onResult(lane: Lane, batch: Batch, r: NotifyResult): void {
-    lane.inFlight = null;
+    endAttempt(lane);
     const now = this.clock.now();
     const { name: receiver, integration } = lane.notifier;
     const fields = {
@@ -257,9 +259,7 @@ export class Dispatcher {
       this.log.info(fields, `notified ${receiver} (${integration}) of ${batch.alerts.length} alert(s)`);
     } else if (r.recoverable && this.closed) {
       // Shutting down: not a failure of the receiver. The batch stays for the snapshot.
-      batch.phase = 'retrying';
-      batch.lastReason = r.reason;
-      batch.dueAt = now;
+      retryLater(batch, r.reason, now);
     } else if (r.recoverable) {
       this.recorder.attemptFailed?.(receiver, integration, r.reason);
       const next = nextRetry(this.retry, { attempts: batch.attempts, firstAttemptAt: batch.firstAttemptAt, now, retryAfterMs: r.retryAfterMs }, this.random());
@@ -267,9 +267,7 @@ export class Dispatcher {
         this.drop(lane, batch, r, now, `gave up after ${batch.attempts} attempts`, fields);
       } else {
         const delay = next.delayMs;
-        batch.phase = 'retrying';
-        batch.lastReason = r.reason;
-        batch.dueAt = now + delay;
+        retryLater(batch, r.reason, now + delay);
         this.recorder.retry(receiver, integration);
         this.log.warn({ ...fields, reason: r.reason, retryInMs: delay, error: r.error.message }, `notifying ${receiver} failed (${r.reason}); retrying in ${delay}ms`);
       }

@@ -177,3 +177,32 @@ export function nextDue(lane: Lane): number {
   if (head !== undefined && lane.inFlight === null) due = Math.min(due, head.dueAt);
   return due;
 }
+
+/**
+ * The head batch, if the lane is idle and it is due, counted as one more attempt (the first one
+ * stamps `firstAttemptAt`, from which the retry budget runs); null when there is nothing to send now.
+ */
+export function beginAttempt(lane: Lane, now: number): Batch | null {
+  if (lane.inFlight !== null) return null;
+  const batch = lane.queue[0];
+  if (batch === undefined || batch.dueAt > now) return null;
+  batch.attempts++;
+  if (batch.firstAttemptAt === null) batch.firstAttemptAt = now;
+  return batch;
+}
+
+/** The send of `inFlight.batch` has started; the lane sends nothing else until endAttempt. */
+export function markInFlight(lane: Lane, inFlight: InFlight): void {
+  lane.inFlight = inFlight;
+}
+
+export function endAttempt(lane: Lane): void {
+  lane.inFlight = null;
+}
+
+/** A recoverable failure: the batch stays at the head, to be tried again from `dueAt`. */
+export function retryLater(batch: Batch, reason: FailureReason, dueAt: number): void {
+  batch.phase = 'retrying';
+  batch.lastReason = reason;
+  batch.dueAt = dueAt;
+}
