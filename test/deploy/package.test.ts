@@ -14,7 +14,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync,
 import { tmpdir } from 'node:os';
 import { join, posix, relative, resolve, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LiveProcess } from '../helpers/cli.js';
+import { startLauncher, type LiveProcess } from '../helpers/cli.js';
 import { DEMO_END_ISO } from '../helpers/demo.js';
 
 const ROOT = resolve(__dirname, '../..');
@@ -134,7 +134,7 @@ describe('the packed package', () => {
     expect(version.stdout.trim()).toBe(VERSION);
 
     // The demo, pinned: seeded to end at DEMO_END_ISO, and the daemon's clock starting there.
-    proc = startInstalled(bin, ['start', '--demo', '--now', DEMO_END_ISO, '--demo-end', DEMO_END_ISO], elsewhere);
+    proc = startLauncher(bin, ['start', '--demo', '--now', DEMO_END_ISO, '--demo-end', DEMO_END_ISO], elsewhere);
     const starting = await proc.waitFor((l) => json(l).msg === 'agentdrift starting', 60_000);
     expect(json(starting).files).toEqual([join(pkgDir, 'rules', 'default.yaml')]);
     expect(json(starting).target).toBe(`chdb:${join(elsewhere, 'data')} (database default)`);
@@ -169,36 +169,3 @@ describe('the packed package', () => {
     expect(existsSync(join(pkgDir, 'data'))).toBe(false);
   }, 600_000);
 });
-
-/** Like helpers/cli's startCli (which runs this repository's launcher), but runs the installed one. */
-function startInstalled(bin: string, args: string[], cwd: string): LiveProcess {
-  const child = spawn(process.execPath, [bin, ...args], { cwd, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const waiters: { pred: (l: string) => boolean; resolve: (l: string) => void }[] = [];
-  const onData = (carry: { rest: string }) => (buf: Buffer) => {
-    carry.rest += buf.toString('utf8');
-    const parts = carry.rest.split('\n');
-    carry.rest = parts.pop() ?? '';
-    for (const line of parts) {
-      lines.push(line);
-      for (const w of [...waiters]) if (w.pred(line)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(line); }
-    }
-  };
-  child.stdout.on('data', onData({ rest: '' }));
-  child.stderr.on('data', onData({ rest: '' }));
-  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-  return {
-    child,
-    lines,
-    exited,
-    waitFor(pred, timeoutMs) {
-      const seen = lines.find(pred);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((res, rej) => {
-        const t = setTimeout(() => rej(new Error(`timed out after ${timeoutMs} ms; last lines:\n${lines.slice(-15).join('\n')}`)), timeoutMs);
-        waiters.push({ pred, resolve: (l) => { clearTimeout(t); res(l); } });
-        void exited.then((code) => { clearTimeout(t); rej(new Error(`exited (${code}) while waiting; last lines:\n${lines.slice(-15).join('\n')}`)); });
-      });
-    },
-  };
-}

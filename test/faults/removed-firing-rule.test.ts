@@ -4,37 +4,24 @@
  * resolve, once, with the reason, and with the labels it fired with (Alertmanager and most receivers
  * identify an alert by its labels). The real CLI daemon on the pinned demo, a real webhook receiver.
  */
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { metricsUrlOf, runCli, scrapeValue, startCli, waitForEvaluations, type LiveProcess } from '../helpers/cli.js';
+import { metricsUrlOf, scrapeValue, startCli, waitForEvaluations, type LiveProcess } from '../helpers/cli.js';
 import { DEMO_END_ISO, pinnedRestart } from '../helpers/demo.js';
-import { startHttpReceiver, type HttpReceiver } from '../helpers/httpReceiver.js';
+import type { HttpReceiver } from '../helpers/httpReceiver.js';
+import { demoWithWebhook, until, type SentAlert } from '../helpers/demoWebhook.js';
 
 const REASON = 'rule removed from the rule files';
 let cwd: string;
 let hook: HttpReceiver;
+let sent: () => SentAlert[];
 let daemon: LiveProcess | null = null;
 
 beforeAll(async () => {
-  cwd = mkdtempSync(join(tmpdir(), 'agentdrift-removedrule-'));
-  writeFileSync(join(cwd, 'agentdrift.yaml'), 'listen: 127.0.0.1:0\n');
-  const r = runCli(['demo', 'seed', '--end', DEMO_END_ISO], cwd);
-  expect(r.code, r.stderr).toBe(0);
-  cpSync(resolve(__dirname, '../../rules'), join(cwd, 'rules'), { recursive: true });
-  hook = await startHttpReceiver([], { fallback: 200 });
-  writeFileSync(
-    join(cwd, 'agentdrift.yaml'),
-    `listen: 127.0.0.1:0
-receivers:
-  - name: hook
-    webhook: { url: "${hook.url}/hook" }
-route:
-  receivers: [hook]
-  group_wait: 0s
-`,
-  );
+  const demo = await demoWithWebhook('agentdrift-removedrule-');
+  ({ cwd, hook } = demo);
+  sent = demo.sent;
 }, 180_000);
 
 afterAll(async () => {
@@ -42,31 +29,22 @@ afterAll(async () => {
   await hook?.close();
 });
 
-type Sent = { status: string; labels: Record<string, string>; annotations: Record<string, string> };
-const sent = (): Sent[] => hook.requests.flatMap((r) => (r.body as { alerts: Sent[] }).alerts);
 const of = (alertname: string, status: string) => sent().filter((a) => a.labels.alertname === alertname && a.status === status);
-
-async function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; received: ${JSON.stringify(sent().map((a) => [a.labels.alertname, a.labels.workflow_id, a.status]))}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = (pred: () => boolean, timeoutMs: number, what: string) => until(pred, timeoutMs, what, sent);
 
 const rulesFile = () => join(cwd, 'rules', 'default.yaml');
 
 describe('removed or renamed firing rules send "resolved" with the reason', () => {
   it('firing rule renamed, then reloaded: the old name resolves once, with the reason and its labels; the new name fires', async () => {
     daemon = startCli(['start', '--now', DEMO_END_ISO], cwd);
-    await until(() => new Set(sent().map((a) => `${a.labels.alertname}/${a.labels.workflow_id}`)).size >= 10, 90_000, 'the ten demo alerts');
+    await waitFor(() => new Set(sent().map((a) => `${a.labels.alertname}/${a.labels.workflow_id}`)).size >= 10, 90_000, 'the ten demo alerts');
     expect(of('ToolCallsPerRunUp', 'firing')).toHaveLength(1);
 
     const text = readFileSync(rulesFile(), 'utf8');
     expect(text).toContain('      - alert: ToolCallsPerRunUp\n');
     writeFileSync(rulesFile(), text.replace('      - alert: ToolCallsPerRunUp\n', '      - alert: ToolCallsPerRunUpRenamed\n'));
     daemon.child.kill('SIGHUP');
-    await until(() => of('ToolCallsPerRunUp', 'resolved').length > 0 && of('ToolCallsPerRunUpRenamed', 'firing').length > 0, 60_000, 'the resolution and the renamed rule firing');
+    await waitFor(() => of('ToolCallsPerRunUp', 'resolved').length > 0 && of('ToolCallsPerRunUpRenamed', 'firing').length > 0, 60_000, 'the resolution and the renamed rule firing');
 
     const [resolved] = of('ToolCallsPerRunUp', 'resolved');
     expect(resolved!.annotations.resolved_reason).toBe(REASON);
@@ -92,14 +70,14 @@ describe('removed or renamed firing rules send "resolved" with the reason', () =
     const before = hook.requests.length;
     daemon = startCli(pinnedRestart(10), cwd);
     const metrics = await metricsUrlOf(daemon);
-    await until(() => of('CostPerSuccessUp', 'resolved').length >= 2, 60_000, 'two resolutions of CostPerSuccessUp');
+    await waitFor(() => of('CostPerSuccessUp', 'resolved').length >= 2, 60_000, 'two resolutions of CostPerSuccessUp');
     for (const g of ['agentdrift-default', 'agentdrift-fast']) await waitForEvaluations(metrics, g, 1, 60_000);
     const end = Date.now() + 10_000;
     while ((await scrapeValue(metrics, 'agentdrift_notifications_pending')) > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited).toBe(0);
 
-    const after = hook.requests.slice(before).flatMap((r) => (r.body as { alerts: Sent[] }).alerts);
+    const after = hook.requests.slice(before).flatMap((r) => (r.body as { alerts: SentAlert[] }).alerts);
     // Only the two resolutions: nothing else was re-sent by the restart.
     expect(after.map((a) => `${a.labels.alertname}/${a.labels.workflow_id} ${a.status}`).sort()).toEqual([
       'CostPerSuccessUp/invoice_enrichment resolved',

@@ -11,32 +11,25 @@
  * explicit empty set (`groups: []`) resolves every alert, once. The real CLI daemon on the pinned
  * demo, a real webhook receiver on loopback.
  */
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { metricsUrlOf, runCli, scrapeValue, startCli, type LiveProcess } from '../helpers/cli.js';
+import { metricsUrlOf, scrapeValue, startCli, type LiveProcess } from '../helpers/cli.js';
 import { DEMO_END_ISO } from '../helpers/demo.js';
-import { startHttpReceiver, type HttpReceiver } from '../helpers/httpReceiver.js';
+import type { HttpReceiver } from '../helpers/httpReceiver.js';
+import { demoWithWebhook, until, type SentAlert } from '../helpers/demoWebhook.js';
 
 let cwd: string;
 let hook: HttpReceiver;
+let sent: () => SentAlert[];
 let daemon: LiveProcess;
 let metrics: string;
 let original: string;
 
-type Sent = { status: string; labels: Record<string, string>; startsAt: string };
-const sent = (): Sent[] => hook.requests.flatMap((r) => (r.body as { alerts: Sent[] }).alerts);
 const rulesFile = () => join(cwd, 'rules', 'default.yaml');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(pred: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; received: ${JSON.stringify(sent().map((a) => [a.labels.alertname, a.labels.workflow_id, a.status]))}`);
-    await sleep(100);
-  }
-}
+const waitUntil = (pred: () => boolean | Promise<boolean>, timeoutMs: number, what: string) => until(pred, timeoutMs, what, sent);
 
 const reloads = (result: 'success' | 'failure') => scrapeValue(metrics, `agentdrift_rule_reloads_total{result="${result}"}`);
 
@@ -48,27 +41,13 @@ async function firingSeries(): Promise<Map<string, string>> {
 }
 
 beforeAll(async () => {
-  cwd = mkdtempSync(join(tmpdir(), 'agentdrift-rewritten-'));
-  writeFileSync(join(cwd, 'agentdrift.yaml'), 'listen: 127.0.0.1:0\n');
-  const r = runCli(['demo', 'seed', '--end', DEMO_END_ISO], cwd);
-  expect(r.code, r.stderr).toBe(0);
-  cpSync(resolve(__dirname, '../../rules'), join(cwd, 'rules'), { recursive: true });
+  const demo = await demoWithWebhook('agentdrift-rewritten-');
+  ({ cwd, hook } = demo);
+  sent = demo.sent;
   original = readFileSync(rulesFile(), 'utf8');
-  hook = await startHttpReceiver([], { fallback: 200 });
-  writeFileSync(
-    join(cwd, 'agentdrift.yaml'),
-    `listen: 127.0.0.1:0
-receivers:
-  - name: hook
-    webhook: { url: "${hook.url}/hook" }
-route:
-  receivers: [hook]
-  group_wait: 0s
-`,
-  );
   daemon = startCli(['start', '--now', DEMO_END_ISO], cwd);
   metrics = await metricsUrlOf(daemon);
-  await until(() => new Set(sent().map((a) => `${a.labels.alertname}/${a.labels.workflow_id}`)).size >= 10, 90_000, 'the ten demo alerts');
+  await waitUntil(() => new Set(sent().map((a) => `${a.labels.alertname}/${a.labels.workflow_id}`)).size >= 10, 90_000, 'the ten demo alerts');
   // Let the first round's deliveries settle before counting.
   await sleep(1_000);
 }, 240_000);
@@ -84,10 +63,10 @@ describe('fault: a rule file rewritten in place sends nothing', () => {
     const failures = await reloads('failure');
     writeFileSync(rulesFile(), '');
     // Past the settle time: the watcher reloads the empty file and must refuse it.
-    await until(async () => (await reloads('failure')) > failures, 15_000, 'the refused reload of the empty file');
+    await waitUntil(async () => (await reloads('failure')) > failures, 15_000, 'the refused reload of the empty file');
     expect(daemon.lines.join('\n')).toMatch(/rule reload refused: .*default\.yaml is empty now but held rules/);
     writeFileSync(rulesFile(), original);
-    await until(async () => (await reloads('success')) >= 2, 15_000, 'the reload of the rewritten file');
+    await waitUntil(async () => (await reloads('success')) >= 2, 15_000, 'the reload of the rewritten file');
     // Longer than the removal grace: a resolution held back by it would have gone out by now.
     await sleep(12_000);
     expect(sent().slice(before)).toEqual([]);
@@ -98,7 +77,7 @@ describe('fault: a rule file rewritten in place sends nothing', () => {
     const failures = await reloads('failure');
     writeFileSync(rulesFile(), '# rewritten by config management\n');
     daemon.child.kill('SIGHUP');
-    await until(async () => (await reloads('failure')) > failures, 15_000, 'the refused reload');
+    await waitUntil(async () => (await reloads('failure')) > failures, 15_000, 'the refused reload');
     writeFileSync(rulesFile(), original);
     daemon.child.kill('SIGHUP');
     await sleep(12_000);
@@ -116,10 +95,10 @@ describe('fault: a rule file rewritten in place sends nothing', () => {
     // file's first two rules only, every later one (firing ones among them) gone.
     writeFileSync(rulesFile(), original.slice(0, from));
     daemon.child.kill('SIGHUP');
-    await until(async () => (await reloads('success')) > successes, 15_000, 'the reload of the half-written file');
+    await waitUntil(async () => (await reloads('success')) > successes, 15_000, 'the reload of the half-written file');
     writeFileSync(rulesFile(), original);
     daemon.child.kill('SIGHUP');
-    await until(async () => (await reloads('success')) > successes + 1, 15_000, 'the reload of the whole file');
+    await waitUntil(async () => (await reloads('success')) > successes + 1, 15_000, 'the reload of the whole file');
     await sleep(12_000);
     expect(sent().slice(before)).toEqual([]);
     // Same series firing since the same time: nothing was reset.
@@ -132,7 +111,7 @@ describe('fault: a rule file rewritten in place sends nothing', () => {
     expect(firing.size).toBeGreaterThanOrEqual(10);
     writeFileSync(rulesFile(), 'groups: []\n');
     daemon.child.kill('SIGHUP');
-    await until(() => sent().slice(before).length >= firing.size, 30_000, 'a resolution for every firing series');
+    await waitUntil(() => sent().slice(before).length >= firing.size, 30_000, 'a resolution for every firing series');
     await sleep(3_000);
     const after = sent().slice(before);
     expect(after.every((a) => a.status === 'resolved')).toBe(true);

@@ -24,7 +24,12 @@ export interface LiveProcess {
 }
 
 export function startCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, as: { uid?: number; gid?: number } = {}): LiveProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...as });
+  return startLauncher(BIN, args, cwd, env, as);
+}
+
+/** A launcher (this repository's, or an installed package's) as a live process whose lines can be awaited. */
+export function startLauncher(bin: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, as: { uid?: number; gid?: number } = {}): LiveProcess {
+  const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...as });
   const lines: string[] = [];
   const waiters: { pred: (l: string) => boolean; resolve: (l: string) => void }[] = [];
   const onData = (buf: Buffer, carry: { rest: string }) => {
@@ -41,6 +46,7 @@ export function startCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {
   child.stdout!.on('data', (b: Buffer) => onData(b, out));
   child.stderr!.on('data', (b: Buffer) => onData(b, err));
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  const closed = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
   return {
     child,
     lines,
@@ -51,6 +57,9 @@ export function startCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {
       return new Promise((res, rej) => {
         const t = setTimeout(() => rej(new Error(`timed out after ${timeoutMs} ms; last lines:\n${lines.slice(-15).join('\n')}`)), timeoutMs);
         waiters.push({ pred, resolve: (l) => { clearTimeout(t); res(l); } });
+        // A process whose output has ended will not print the line: say so now, not at the timeout.
+        // ('close', not 'exit': output can still arrive after 'exit'.)
+        void closed.then((code) => { clearTimeout(t); rej(new Error(`exited (${code}) while waiting; last lines:\n${lines.slice(-15).join('\n')}`)); });
       });
     },
   };
