@@ -69,6 +69,16 @@ export interface ReloadTiming {
 
 export const RELOAD_TIMING: ReloadTiming = { reloadSettleMs: 1_000, removalGraceMs: 10_000 };
 
+/** Whether a start seeds the demo when the store is empty (`--demo`, or `demo.seed_if_empty`). */
+export function seedsDemo(config: Pick<Config, 'demo'>, o: { readonly demo: boolean }): boolean {
+  return o.demo || config.demo.seedIfEmpty;
+}
+
+/** Whether a start creates agent_runs itself (seeding the demo, or `--migrate`): else the store must have it. */
+export function preparesStore(config: Pick<Config, 'demo'>, o: { readonly demo: boolean; readonly migrate: boolean }): boolean {
+  return seedsDemo(config, o) || o.migrate;
+}
+
 /**
  * What a reload does with the running groups: a group that evaluates as before (sameEvaluation) keeps
  * its runner; every other runner stops, and changed or new groups get a new one. Group names are
@@ -143,12 +153,12 @@ export class Daemon {
     for (const f of loaded.blankFiles) logger.warn({ file: f }, blankFileWarning(f));
     // Without --migrate or the demo nothing creates agent_runs: a store without it stops the start
     // with one line naming `agentdrift migrate`, before the state is touched (an outage does not).
-    const prepares = this.parts.demo || config.demo.seedIfEmpty || this.parts.migrate;
-    if (!prepares) await checkStoreAtStart(ch, names, config.clickhouse.targetSpec, logger);
+    const seeds = seedsDemo(config, this.parts);
+    if (!preparesStore(config, this.parts)) await checkStoreAtStart(ch, names, config.clickhouse.targetSpec, logger);
     // Read before the slow steps, so a state file that cannot be used stops the start at once.
     const stored = await this.parts.state.open();
 
-    if (this.parts.demo || config.demo.seedIfEmpty) await this.prepareDemo();
+    if (seeds) await this.prepareDemo();
     else if (this.parts.migrate) await migrate(ch, names, { ttlDays: config.ttlDays ?? undefined, aggregates: config.aggregates, progress: terminalProgress(process.stderr, 'aggregating', 'runs') });
     await this.parts.aggregates?.refresh();
     // Until an evaluation answers, agentdrift_clickhouse_up would read its default 0 (down): every
@@ -207,7 +217,12 @@ export class Daemon {
 
   /** Re-reads the rule files. An invalid new set keeps the old one running and says why. */
   reload(reason: string): Promise<boolean> {
-    const next = this.reloads.then(() => this.reloadNow(reason));
+    return this.inReloadQueue(() => this.reloadNow(reason));
+  }
+
+  /** Runs `job` after every reload (or retirement) asked for before it: they never interleave. */
+  private inReloadQueue<T>(job: () => Promise<T>): Promise<T> {
+    const next = this.reloads.then(job);
     this.reloads = next.catch(() => undefined);
     return next;
   }
@@ -267,13 +282,11 @@ export class Daemon {
     if (due === null || this.closing) return;
     this.departureTimer = clock.setTimer(Math.max(0, due - clock.now()), () => {
       this.departureTimer = null;
-      // In the reload queue: a reload and a retirement never interleave.
-      const next = this.reloads.then(async () => {
+      void this.inReloadQueue(async () => {
         if (this.closing) return;
         await manager.retireDeparted(clock.now());
         this.armDepartures();
       });
-      this.reloads = next.catch(() => undefined);
     });
   }
 

@@ -4,13 +4,12 @@
  */
 import type { AlertSeries } from '../alerting/state.js';
 import type { Rule } from '../rules/types.js';
+import { isoOrNull } from '../util/format.js';
 
 export interface AlertsFilter {
   readonly alertname: string | null;
   readonly state: string | null;
 }
-
-const iso = (t: number | null | undefined) => (t === null || t === undefined ? null : new Date(t).toISOString());
 
 export function alertsView(series: Iterable<AlertSeries>, rules: ReadonlyMap<string, Rule>, filter: AlertsFilter): unknown[] {
   const out: unknown[] = [];
@@ -22,13 +21,13 @@ export function alertsView(series: Iterable<AlertSeries>, rules: ReadonlyMap<str
       labels: a.labels,
       state: a.record.state,
       health: a.record.health,
-      active_at: iso(a.record.activeAt),
-      fired_at: iso(a.record.firedAt),
-      resolved_at: iso(a.record.resolvedAt),
-      last_evaluation: iso(a.record.lastEvalAt),
+      active_at: isoOrNull(a.record.activeAt),
+      fired_at: isoOrNull(a.record.firedAt),
+      resolved_at: isoOrNull(a.record.resolvedAt),
+      last_evaluation: isoOrNull(a.record.lastEvalAt),
       value: a.evidence?.deviation ?? null,
       frozen_baseline: a.record.state === 'firing' ? (a.frozenBaseline ?? null) : null,
-      accepted: a.accepted === undefined ? null : { at: iso(a.accepted.at), reason: a.accepted.reason, baseline: a.accepted.baseline, until: iso(a.accepted.until) },
+      accepted: a.accepted === undefined ? null : { at: isoOrNull(a.accepted.at), reason: a.accepted.reason, baseline: a.accepted.baseline, until: isoOrNull(a.accepted.until) },
       annotations: a.annotations ?? {},
       explanation: a.evidence?.explanation ?? null,
       example_run_ids: a.evidence?.exampleRunIds ?? [],

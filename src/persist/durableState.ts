@@ -19,7 +19,7 @@ import { basename, dirname, join } from 'node:path';
 import { FileStateStore, StateFileError, emptySnapshot, type SerializedAlert, type Snapshot } from './stateFile.js';
 import { readJournal, StateJournal, type JournalEntry } from './stateJournal.js';
 import type { StateLock } from './stateLock.js';
-import { moveAside } from './moveAside.js';
+import { exists, moveAside } from './moveAside.js';
 import type { Logger } from '../log.js';
 import type { DeliveryJournal, DeliveryRecord } from '../notify/journal.js';
 import { replayDeliveries } from './deliveryReplay.js';
@@ -228,15 +228,6 @@ export class DurableState implements StatePersistence {
     this.closed = true;
     this.journal?.close();
     await this.o.lock?.release();
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -32,7 +32,8 @@ export async function moveAside(path: string, tag: string, atMs: number): Promis
   throw new Error(`cannot find a free name to move ${path} aside to`);
 }
 
-async function exists(p: string): Promise<boolean> {
+/** Whether anything is at `p` (a file, a directory, a dangling name is not). */
+export async function exists(p: string): Promise<boolean> {
   try {
     await stat(p);
     return true;

@@ -8,6 +8,11 @@
 export const NA = 'n/a';
 
 /** A plain number as Prometheus prints one: NaN, +Inf and -Inf spelled its way, anything else as JavaScript does. */
+/** An ISO-8601 time, or null for no time (JSON answers say null rather than leave the field out). */
+export function isoOrNull(t: number | null | undefined): string | null {
+  return t === null || t === undefined ? null : new Date(t).toISOString();
+}
+
 export function formatNumber(n: number): string {
   if (Number.isNaN(n)) return 'NaN';
   if (n === Infinity) return '+Inf';

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { acquireStateLock } from '../../persist/stateLock.js';
 import { composeDaemon } from '../../daemon/compose.js';
+import { preparesStore } from '../../daemon/daemon.js';
 import { alertmanagerOnly } from '../../notify/replica.js';
 import { refuseMissingEmbeddedStore } from '../../store/ready.js';
 import { shiftedClock, systemClock } from '../../util/clock.js';
@@ -39,7 +40,7 @@ export function startCommand(program: Command): void {
         }
         // Without --demo or --migrate nothing creates agent_runs: an embedded store that does not exist yet is
         // refused before the lock or the store would create its directory (an existing one: in Daemon.start).
-        if (!o.demo && !o.migrate && !config.demo.seedIfEmpty) refuseMissingEmbeddedStore(config.clickhouse.target, storeNames(config), config.clickhouse.targetSpec);
+        if (!preparesStore(config, { demo: !!o.demo, migrate: !!o.migrate })) refuseMissingEmbeddedStore(config.clickhouse.target, storeNames(config), config.clickhouse.targetSpec);
         const clock = o.now === undefined ? systemClock : shiftedClock(o.now);
         // Before the store: a second daemon on this state file is refused for that, whatever else it shares.
         const lock = await acquireStateLock(config.stateFile, { logger, now: clock.now() });
