@@ -270,12 +270,14 @@ export class Engine implements AlertStateView {
 
   private async evaluate(rule: Rule, at: number, signal: AbortSignal | undefined, sums: SumsReader): Promise<RuleEvaluation> {
     const frozen = new Map<string, number>();
+    const holding = new Set<string>();
     for (const s of seriesOf(this.states, rule.alert)) {
+      if (s.record.state === 'firing') holding.add(s.id);
       if (s.record.state === 'firing' && s.frozenBaseline !== undefined) frozen.set(s.id, s.frozenBaseline);
       else if (s.accepted !== undefined && s.accepted.until > at) frozen.set(s.id, s.accepted.baseline);
     }
     try {
-      return await evaluateRule(sums, rule, at, () => this.ports.clock.now(), signal, frozen);
+      return await evaluateRule(sums, rule, at, () => this.ports.clock.now(), signal, frozen, holding);
     } catch (err) {
       // Not a ClickHouse failure (those are outcomes): a bug. Said as one, then the group stops.
       this.ports.logger.error({ err, rule: rule.alert }, `rule ${rule.alert}: evaluation failed with an unexpected error (a bug in agentdrift, not a ClickHouse problem)`);
@@ -321,7 +323,7 @@ export class Engine implements AlertStateView {
     for (const { series, transition } of events) {
       const where = Object.entries(series.labels).map(([k, v]) => `${k}=${v}`).join(' ');
       const e = series.measured ? series.evidence : undefined;
-      const moved = e === undefined ? '' : SIGNAL_IMPLS[rule.signal].effectSize(series.key)
+      const moved = e === undefined ? '' : SIGNAL_IMPLS[rule.signal].effectSize(series.key, rule)
         ? `: distance ${humanize(e.current)} (threshold ${humanize(rule.threshold)})`
         : `: ${humanize(e.current)} vs baseline ${humanize(e.baseline)} (${e.isNew ? 'new' : formatPercentChange(e.deviation)})`;
       const fields = { rule: rule.alert, signal: rule.signal, labels: series.labels, from: transition.from, to: transition.to, reason: transition.reason };
@@ -348,7 +350,7 @@ export function applyRuleEvaluation(states: AlertStates, rule: Rule, ev: RuleEva
     outcome: s.outcome,
     annotations: renderAnnotations(rule, s),
     evidence: evidenceOf(s),
-    freezable: !effectSize(s.key),
+    freezable: !effectSize(s.key, rule),
   }));
   return applyEvaluation(states, rule.alert, results, ev.at, rule.forMs, opts);
 }

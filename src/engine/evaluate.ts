@@ -10,7 +10,9 @@
  */
 import { ClickHouseAccessError } from '../clickhouse/client.js';
 import type { Rule } from '../rules/types.js';
-import { SIGNAL_IMPLS, windowsFor, type SumsReader } from '../signals/index.js';
+import { SIGNAL_IMPLS, type SumsReader } from '../signals/index.js';
+import { evaluationWindows } from '../signals/windows.js';
+import { assemble, trimmedExtras } from './robust.js';
 import type { RuleEvaluation } from './types.js';
 import { verdicts } from './verdict.js';
 
@@ -27,18 +29,24 @@ export async function evaluateRule(
   signal?: AbortSignal,
   /** Frozen baselines of the rule's firing series, by series id (see verdict.ts). */
   frozen?: ReadonlyMap<string, number>,
+  /** Ids of the rule's firing series (they resolve at the resolve threshold). */
+  holding?: ReadonlySet<string>,
 ): Promise<RuleEvaluation> {
   const started = now();
-  const windows = windowsFor(rule.windowMs, rule.baseline, at);
+  const plan = evaluationWindows(rule, at);
+  const windows = plan.main;
   const impl = SIGNAL_IMPLS[rule.signal];
   let input;
   try {
-    input = await sums.sumsFor(rule, at, windows);
+    input = await sums.sumsFor(rule, at, plan.fetch);
   } catch (err) {
     if (!isStoreFailure(err, signal)) throw err;
     return { rule, at, windows, series: [], error: (err as Error)?.message ?? String(err), durationMs: now() - started };
   }
   // Measuring and judging are pure: a throw here is a bug and propagates.
-  const series = verdicts(rule, impl, impl.measure(rule, windows, input), frozen);
+  const parts = assemble(rule, impl, plan, input);
+  const measured = impl.measure(rule, windows, parts.main).map((m) => trimmedExtras(rule, plan, parts.trimmed, m));
+  const confirm = parts.confirm === null ? null : impl.measure(rule, windows, parts.confirm);
+  const series = verdicts(rule, impl, measured, frozen, { ...(holding ? { holding } : {}), confirm });
   return { rule, at, windows, series, error: null, durationMs: now() - started };
 }

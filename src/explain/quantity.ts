@@ -48,7 +48,8 @@ export function quantityFor(rule: Rule, key: string, moved: WhatMoved): Omit<Qua
       };
     }
     case 'output_schema_shift': {
-      const fp = topPart(moved);
+      // A share series (`measure: share`) is about its own fingerprint; a distance, about the one that moved most.
+      const fp = key !== '' ? key : topPart(moved);
       if (fp === null) return null;
       return { name: `share of runs with fingerprint ${fp}`, x: 'output_schema_fingerprint = {q_fp:String}', n, params: { q_fp: fp }, carries };
     }

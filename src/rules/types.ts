@@ -12,7 +12,16 @@ export type WhereValue = string | readonly string[];
 
 export type BaselineSpec =
   /** The `length` ms immediately before the current window, shifted back by `offset` ms. */
-  | { readonly kind: 'previous'; readonly lengthMs: number; readonly offsetMs: number }
+  | {
+      readonly kind: 'previous';
+      readonly lengthMs: number;
+      readonly offsetMs: number;
+      /**
+       * Whether each window of the comparison drops its most outlying day (default true; applies to
+       * windows of 3 days or more, see engine/robust.ts). `robust: false` compares whole windows.
+       */
+      readonly robust?: boolean;
+    }
   /** The same window 1..weeks weeks back; the baseline value is the median of those windows. */
   | { readonly kind: 'seasonal'; readonly weeks: number };
 
@@ -24,8 +33,11 @@ export interface SignalOptions {
   readonly per?: 'decision' | 'run';
   /** cost_per_success: which cost to sum (default total). */
   readonly cost?: 'token' | 'tool' | 'total';
-  /** output_schema_shift: which effect size the threshold applies to (default js_distance). */
-  readonly measure?: 'js_distance' | 'unseen_share';
+  /**
+   * output_schema_shift: which effect size the threshold applies to (default js_distance), or
+   * `share`: each fingerprint's share of runs, a relative change per fingerprint.
+   */
+  readonly measure?: 'js_distance' | 'unseen_share' | 'share';
 }
 
 export interface Rule {
@@ -42,6 +54,16 @@ export interface Rule {
   /** Family-wise alpha; null when the rule does not ask for a test. */
   readonly significance: number | null;
   readonly forMs: number;
+  /**
+   * The short window that must show the change too (multi-window alerting): the last
+   * `confirmWindowMs` of the current window against the same baseline. Absent: no confirmation.
+   */
+  readonly confirmWindowMs?: number;
+  /**
+   * A firing series stays firing while its deviation is at least this (hysteresis); absent: half the
+   * threshold (resolveThresholdOf).
+   */
+  readonly resolveThreshold?: number;
   /** How long a firing alert keeps firing after its condition turns false (Prometheus' keep_firing_for); 0 when absent. */
   readonly keepFiringForMs?: number;
   readonly options: SignalOptions;
@@ -67,4 +89,9 @@ export interface RuleGroup {
 
 export interface RuleSet {
   readonly groups: readonly RuleGroup[];
+}
+
+/** The deviation below which a firing series resolves: the rule's `resolve_threshold`, else half its threshold. */
+export function resolveThresholdOf(rule: Pick<Rule, 'threshold' | 'resolveThreshold'>): number {
+  return rule.resolveThreshold ?? rule.threshold / 2;
 }

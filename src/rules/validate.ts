@@ -62,11 +62,13 @@ const RULE_KEYS = [
   'significance',
   'for',
   'keep_firing_for',
+  'confirm_window',
+  'resolve_threshold',
   'labels',
   'annotations',
   ...OPTION_KEYS,
 ] as const;
-const BASELINE_KEYS = ['previous', 'offset', 'seasonal_weeks'] as const;
+const BASELINE_KEYS = ['previous', 'offset', 'seasonal_weeks', 'robust'] as const;
 
 type OptionKey = (typeof OPTION_KEYS)[number];
 
@@ -75,7 +77,7 @@ const OPTIONS: { readonly [K in OptionKey]: { signal: SignalName; read: Reader<N
   escalations: { signal: 'policy_activation_rate', read: bool, fallback: true },
   per: { signal: 'policy_activation_rate', read: oneOf(['decision', 'run'] as const), fallback: 'decision' },
   cost: { signal: 'cost_per_success', read: oneOf(['token', 'tool', 'total'] as const), fallback: 'total' },
-  measure: { signal: 'output_schema_shift', read: oneOf(['js_distance', 'unseen_share'] as const), fallback: 'js_distance' },
+  measure: { signal: 'output_schema_shift', read: oneOf(['js_distance', 'unseen_share', 'share'] as const), fallback: 'js_distance' },
 };
 
 /** Labels the alert pipeline sets itself; a rule may not override them. */
@@ -277,6 +279,7 @@ function readBaseline(c: Checker, m: Obj, path: Path, windowMs: number | undefin
   const previous = c.field(b, bp, 'previous', windowReader);
   const offset = c.field(b, bp, 'offset', offsetReader);
   const weeks = c.field(b, bp, 'seasonal_weeks', int(1, 12, 'an integer from 1 to 12'));
+  const robust = c.field(b, bp, 'robust', bool);
   if (has('previous') && has('seasonal_weeks')) {
     c.report([...bp, 'seasonal_weeks'], 'baseline: use either previous or seasonal_weeks, not both', 'key');
   } else if (!has('previous') && !has('seasonal_weeks')) {
@@ -285,12 +288,16 @@ function readBaseline(c: Checker, m: Obj, path: Path, windowMs: number | undefin
   if (has('seasonal_weeks') && has('offset')) {
     c.report([...bp, 'offset'], 'baseline.offset: applies only to a previous baseline, not to seasonal_weeks', 'key');
   }
+  if (has('seasonal_weeks') && has('robust')) {
+    // A seasonal baseline is a median of weeks already: one odd week does not move it.
+    c.report([...bp, 'robust'], 'baseline.robust: applies only to a previous baseline (a seasonal baseline is already a median of weeks)', 'key');
+  }
   if (weeks !== undefined && windowMs !== undefined && windowMs > 7 * DAY) {
     // Longer windows would overlap the same window one week back, so "seasonal" would compare a window with itself.
     c.report([...bp, 'seasonal_weeks'], `baseline.seasonal_weeks: needs a window of at most 7d, the window is ${formatDuration(windowMs)}`);
   }
   if (weeks !== undefined) return { kind: 'seasonal', weeks };
-  return { kind: 'previous', lengthMs: previous ?? fallback.lengthMs, offsetMs: offset ?? 0 };
+  return { kind: 'previous', lengthMs: previous ?? fallback.lengthMs, offsetMs: offset ?? 0, ...(robust === false ? { robust: false } : {}) };
 }
 
 function readThreshold(c: Checker, m: Obj, path: Path, signal: SignalName | undefined): number | undefined {
@@ -308,8 +315,24 @@ function readThreshold(c: Checker, m: Obj, path: Path, signal: SignalName | unde
     c.report(tp, `threshold: a plain number is a fraction, so ${String(raw)} would mean ${formatPercent(t)}; write ${String(raw)}% (or ${formatPercent(t)} if that is meant)`);
     return undefined;
   }
-  if (signal === 'output_schema_shift' && t > 1) {
+  if (signal === 'output_schema_shift' && m.measure !== 'share' && t > 1) {
     c.report(tp, `threshold: for output_schema_shift the threshold is an effect size between 0 and 1 (e.g. 20%), got ${String(raw)}`);
+    return undefined;
+  }
+  return t;
+}
+
+/** `resolve_threshold`: like the threshold, 0 allowed (resolve only once the change is gone), at most the threshold. */
+function readResolveThreshold(c: Checker, m: Obj, path: Path, threshold: number | undefined): number | undefined {
+  const t = c.field(m, path, 'resolve_threshold', percent);
+  if (t === undefined) return undefined;
+  const raw = m.resolve_threshold;
+  if (!(t >= 0)) {
+    c.report([...path, 'resolve_threshold'], `resolve_threshold: must be 0 or more, got ${String(raw)}`);
+    return undefined;
+  }
+  if (threshold !== undefined && t > threshold) {
+    c.report([...path, 'resolve_threshold'], `resolve_threshold: must not exceed the threshold (${formatPercent(threshold)}), got ${formatPercent(t)}: a firing series would resolve while its condition still holds`);
     return undefined;
   }
   return t;
@@ -378,13 +401,19 @@ function readRule(c: Checker, raw: unknown, path: Path, names: NameRegistry): Ru
   const baseline = readBaseline(c, m, path, windowMs);
   const threshold = readThreshold(c, m, path, signal);
   const direction = c.field(m, path, 'direction', oneOf<Direction>(['up', 'down', 'both']));
-  if (signal === 'output_schema_shift' && direction !== undefined && direction !== 'up') {
-    c.report([...path, 'direction'], 'direction: output_schema_shift can only drift up (its effect size is never negative)');
+  // A share (`measure: share`) moves either way; a distance or an unseen share only grows.
+  if (signal === 'output_schema_shift' && direction !== undefined && direction !== 'up' && m.measure !== 'share') {
+    c.report([...path, 'direction'], 'direction: output_schema_shift can only drift up (its effect size is never negative); with measure: share a fingerprint\'s share can move either way');
   }
   const minRuns = c.field(m, path, 'min_runs', int(1, Number.MAX_SAFE_INTEGER, 'a positive integer'));
   const significance = c.field(m, path, 'significance', significanceReader);
   const forMs = c.field(m, path, 'for', duration());
   const keepFiringForMs = c.field(m, path, 'keep_firing_for', duration());
+  const confirmWindowMs = c.field(m, path, 'confirm_window', duration({ min: [60_000, '1m'] }));
+  if (confirmWindowMs !== undefined && windowMs !== undefined && confirmWindowMs >= windowMs) {
+    c.report([...path, 'confirm_window'], `confirm_window: must be shorter than the window (${formatDuration(windowMs)}), got ${formatDuration(confirmWindowMs)}`);
+  }
+  const resolveThreshold = readResolveThreshold(c, m, path, threshold);
   const labels = c.field(m, path, 'labels', (cc, v, p) => readNamedStrings(cc, v, p, 'label', groupBy));
   const annotations = c.field(m, path, 'annotations', (cc, v, p) => readNamedStrings(cc, v, p, 'annotation', []));
   const options = readOptions(c, m, path, signal);
@@ -403,6 +432,8 @@ function readRule(c: Checker, raw: unknown, path: Path, names: NameRegistry): Ru
     significance: significance ?? null,
     forMs: forMs ?? 0,
     ...(keepFiringForMs ? { keepFiringForMs } : {}),
+    ...(confirmWindowMs !== undefined && (windowMs === undefined || confirmWindowMs < windowMs) ? { confirmWindowMs } : {}),
+    ...(resolveThreshold !== undefined ? { resolveThreshold } : {}),
     options,
     labels: labels ?? {},
     annotations: annotations ?? {},

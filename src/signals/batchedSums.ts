@@ -12,7 +12,7 @@ import type { Rule, RuleGroup } from '../rules/types.js';
 import type { AggregateSource } from '../store/aggregates.js';
 import { batchedSignalQueries, flattenSteps, splitSteps } from './batch.js';
 import { StoreSums, type QueryFn, type SignalSums, type SumsPort, type SumsReader } from './sums.js';
-import { windowsFor } from './windows.js';
+import { evaluationWindows } from './windows.js';
 
 const SPENT: SignalSums = { totals: [], keyed: [] };
 
@@ -65,7 +65,7 @@ export class BatchedSums implements SumsPort {
     const group = this.groupOf.get(rule.alert);
     const times = group === undefined ? undefined : this.times.get(group);
     if (!times) return undefined;
-    const key = `${group}\u0000${JSON.stringify([rule.where, rule.groupBy, rule.windowMs, rule.baseline])}`;
+    const key = `${group}\u0000${JSON.stringify([rule.where, rule.groupBy, rule.windowMs, rule.baseline, rule.confirmWindowMs ?? null])}`;
     let batch = this.batches.get(key);
     // Behind the replay (a warm start's replay at `at - for`): its own queries, the batch stays.
     if (batch && at < batch.latest) return undefined;
@@ -85,7 +85,7 @@ export class BatchedSums implements SumsPort {
   }
 
   private fetch(rule: Rule, times: readonly number[]): Batch {
-    const steps = times.map((t) => windowsFor(rule.windowMs, rule.baseline, t));
+    const steps = times.map((t) => evaluationWindows(rule, t).fetch);
     const { perStep } = flattenSteps(steps);
     const q = batchedSignalQueries(rule, this.o.table, steps, this.o.source);
     const sums = Promise.all([this.o.query(q.totals.sql, q.totals.params), this.o.query(q.keyed.sql, q.keyed.params)]).then(([totals, keyed]) => splitSteps({ totals, keyed }, times.length, perStep));

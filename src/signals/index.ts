@@ -14,8 +14,8 @@ import { toolCallsMeasure } from './toolCalls.js';
 import type { WindowBounds } from './types.js';
 
 export interface Signal {
-  /** Whether the value is an effect size (>= 0, no direction) rather than a relative change. */
-  readonly effectSize: (key: string) => boolean;
+  /** Whether the rule's value for a key is an effect size (>= 0, no direction) rather than a relative change. */
+  readonly effectSize: (key: string, rule: Pick<Rule, 'options'>) => boolean;
   measure(rule: Rule, windows: readonly WindowBounds[], sums: SignalSums): Measurement[];
 }
 
@@ -23,7 +23,8 @@ export const SIGNAL_IMPLS: Readonly<Record<SignalName, Signal>> = {
   tool_calls_per_run: { effectSize: (key) => key === MIX_KEY, measure: toolCallsMeasure },
   policy_activation_rate: { effectSize: () => false, measure: policyMeasure },
   cost_per_success: { effectSize: () => false, measure: costMeasure },
-  output_schema_shift: { effectSize: () => true, measure: schemaMeasure },
+  // A distribution's distance is an effect size; a fingerprint's share (`measure: share`) is a scalar.
+  output_schema_shift: { effectSize: (_key, rule) => rule.options.measure !== 'share', measure: schemaMeasure },
 };
 
 export type { Measurement, Contributor } from './result.js';

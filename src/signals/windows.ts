@@ -1,5 +1,5 @@
 /** Where the current and baseline windows fall for a rule evaluated at a given time (pure). */
-import type { BaselineSpec } from '../rules/types.js';
+import type { BaselineSpec, Rule } from '../rules/types.js';
 import type { WindowBounds } from './types.js';
 
 const WEEK = 7 * 24 * 3_600_000;
@@ -16,3 +16,58 @@ export function windowsFor(windowMs: number, baseline: BaselineSpec, at: number)
   return out;
 }
 
+
+const DAY = 24 * 3_600_000;
+/** A window is split into days for trimming only from this length on: with two days there is no majority. */
+export const ROBUST_MIN_MS = 3 * DAY;
+
+/**
+ * Every window one evaluation of a rule reads, and how they make up what the signal measures.
+ * `main` is windowsFor's list (0 current, 1..N baseline). With a robust previous baseline the
+ * current and the baseline window are each fetched as days (`parts`), so one odd day can be left
+ * out of either (engine/robust.ts); a confirm window is fetched as a window of its own.
+ */
+export interface EvaluationWindows {
+  readonly main: readonly WindowBounds[];
+  /** What the store is asked for, numbered 0..M-1. */
+  readonly fetch: readonly WindowBounds[];
+  /** Per main window, the fetched windows whose sums make it up (in time order). */
+  readonly parts: readonly (readonly number[])[];
+  /** Whether `parts` are days to trim (true) or whole windows (false). */
+  readonly robust: boolean;
+  /** The fetched index of the confirm window, or null. */
+  readonly confirm: number | null;
+}
+
+/** Whether a rule's comparison drops odd days: a previous baseline not marked `robust: false`, windows of 3 days or more. */
+export function isRobust(rule: Pick<Rule, 'windowMs' | 'baseline'>): boolean {
+  return rule.baseline.kind === 'previous' && rule.baseline.robust !== false && rule.windowMs >= ROBUST_MIN_MS && rule.baseline.lengthMs >= ROBUST_MIN_MS;
+}
+
+/** `w` cut into day-long pieces counted back from its end (the first absorbs a remainder), numbered from `first`. */
+function days(w: WindowBounds, first: number): WindowBounds[] {
+  const n = Math.max(1, Math.round((w.endMs - w.startMs) / DAY));
+  const out: WindowBounds[] = [];
+  for (let i = 0; i < n; i++) {
+    const startMs = w.endMs - (n - i) * DAY;
+    out.push({ index: first + i, startMs: i === 0 ? w.startMs : startMs, endMs: i === n - 1 ? w.endMs : startMs + DAY });
+  }
+  return out;
+}
+
+export function evaluationWindows(rule: Pick<Rule, 'windowMs' | 'baseline' | 'confirmWindowMs'>, at: number): EvaluationWindows {
+  const main = windowsFor(rule.windowMs, rule.baseline, at);
+  const robust = isRobust(rule);
+  const fetch: WindowBounds[] = [];
+  const parts = main.map((w) => {
+    const pieces = robust ? days(w, fetch.length) : [{ ...w, index: fetch.length }];
+    fetch.push(...pieces);
+    return pieces.map((p) => p.index);
+  });
+  let confirm: number | null = null;
+  if (rule.confirmWindowMs !== undefined && rule.confirmWindowMs < rule.windowMs) {
+    confirm = fetch.length;
+    fetch.push({ index: confirm, startMs: at - rule.confirmWindowMs, endMs: at });
+  }
+  return { main, fetch, parts, robust, confirm };
+}

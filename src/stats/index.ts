@@ -33,3 +33,4 @@ export {
   regularizedGammaQ,
   regularizedIncompleteBeta,
 } from './special.js';
+export { slidingFalseAlertRate, slidingLookLevel } from './sequential.js';

@@ -34,7 +34,16 @@ export interface ParsedYaml {
  */
 export function parseYaml(text: string, file: string, maxDepth: number = MAX_NESTING_DEPTH): ParsedYaml {
   const lineCounter = new LineCounter();
-  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+  let tokens: CST.Token[];
+  try {
+    tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+  } catch (err) {
+    // yaml's parser recurses per nesting level: thousands of levels (`- - - ...`) exhaust the stack
+    // before firstTooDeep can look. That is the same mistake, said the same way.
+    if (!(err instanceof RangeError)) throw err;
+    const { source } = parseYaml('', file);
+    return { source, problems: [{ file, line: 1, col: 1, message: `YAML: nested more than ${maxDepth} levels deep` }] };
+  }
   const tooDeep = firstTooDeep(tokens, maxDepth);
   if (tooDeep !== null) {
     const { source } = parseYaml('', file);

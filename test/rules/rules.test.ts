@@ -154,7 +154,7 @@ describe('one problem per mistake', () => {
     [
       'unknown key, no near match',
       `${BASE}\nseverity: page`,
-      '8:9: unknown key "severity" in rule (allowed: alert, signal, where, group_by, window, baseline, threshold, direction, min_runs, significance, for, keep_firing_for, labels, annotations, escalations, per, cost, measure)',
+      '8:9: unknown key "severity" in rule (allowed: alert, signal, where, group_by, window, baseline, threshold, direction, min_runs, significance, for, keep_firing_for, confirm_window, resolve_threshold, labels, annotations, escalations, per, cost, measure)',
     ],
     ['missing alert', 'signal: cost_per_success\nthreshold: 20%', '5:9: rule is missing required key "alert"'],
     ['missing signal', 'alert: A\nthreshold: 20%', '5:9: rule is missing required key "signal"'],
@@ -204,7 +204,7 @@ describe('one problem per mistake', () => {
     ['group_by not a list', `${BASE}\ngroup_by: model`, '8:19: group_by: expected a list, got a string'],
     ['group_by entry not a string', `${BASE}\ngroup_by: [{ a: 1 }]`, '8:20: group_by[0]: expected a string, got a mapping'],
     ['bad direction', `${BASE}\ndirection: sideways`, '8:20: direction: must be one of up, down, both, got "sideways"'],
-    ['schema shift down', 'alert: A\nsignal: output_schema_shift\nthreshold: 20%\ndirection: both', '8:20: direction: output_schema_shift can only drift up (its effect size is never negative)'],
+    ['schema shift down', 'alert: A\nsignal: output_schema_shift\nthreshold: 20%\ndirection: both', '8:20: direction: output_schema_shift can only drift up (its effect size is never negative); with measure: share a fingerprint\'s share can move either way'],
     ['min_runs zero', `${BASE}\nmin_runs: 0`, '8:19: min_runs: must be a positive integer, got 0'],
     ['min_runs fraction', `${BASE}\nmin_runs: 1.5`, '8:19: min_runs: must be a positive integer, got 1.5'],
     ['min_runs string', `${BASE}\nmin_runs: many`, '8:19: min_runs: must be a positive integer, got a string'],
@@ -218,7 +218,7 @@ describe('one problem per mistake', () => {
     ['baseline both kinds', `${BASE}\nbaseline: { previous: 7d, seasonal_weeks: 2 }`, '8:35: baseline: use either previous or seasonal_weeks, not both'],
     ['baseline empty', `${BASE}\nbaseline: {}`, '8:19: baseline: needs previous (e.g. { previous: 7d }) or seasonal_weeks (e.g. { seasonal_weeks: 3 })'],
     ['offset on seasonal', `${BASE}\nbaseline: { seasonal_weeks: 2, offset: 1d }`, '8:40: baseline.offset: applies only to a previous baseline, not to seasonal_weeks'],
-    ['baseline unknown key', `${BASE}\nbaseline: { previous: 7d, weeks: 2 }`, '8:35: unknown key "weeks" in baseline (allowed: previous, offset, seasonal_weeks)'],
+    ['baseline unknown key', `${BASE}\nbaseline: { previous: 7d, weeks: 2 }`, '8:35: unknown key "weeks" in baseline (allowed: previous, offset, seasonal_weeks, robust)'],
     ['bad baseline duration', `${BASE}\nbaseline: { previous: a week }`, '8:31: baseline.previous: invalid duration "a week": use an integer with a unit (ms, s, m, h, d, w, y), largest first, e.g. 30s, 5m, 1h30m, 7d'],
     ['bad label name', `${BASE}\nlabels: { team-name: x }`, '8:19: labels: invalid label name "team-name": use letters, digits and _, not starting with a digit'],
     ['reserved label alertname', `${BASE}\nlabels: { alertname: x }`, '8:19: labels: "alertname" is reserved (set by agentdrift itself: alertname, rule, signal, key)'],
@@ -309,7 +309,7 @@ describe('a file with many errors', () => {
       `${f}:25:37: baseline.seasonal_weeks: must be an integer from 1 to 12, got 13`,
       `${f}:26:9: rule is missing required key "alert"`,
       `${f}:27:20: threshold: a plain number is a fraction, so 20 would mean 2000%; write 20% (or 2000% if that is meant)`,
-      `${f}:28:20: direction: output_schema_shift can only drift up (its effect size is never negative)`,
+      `${f}:28:20: direction: output_schema_shift can only drift up (its effect size is never negative); with measure: share a fingerprint's share can move either way`,
       `${f}:29:17: window: must be at most 90d, got 91d`,
       `${f}:30:11: duplicate group name "broken" (first defined at ${f}:2)`,
       `${f}:31:11: cron: invalid cron expression "61 * * * *" (61 is a invalid expression for minute); e.g. "*/5 * * * *"`,
@@ -401,13 +401,18 @@ describe('loading files and directories', () => {
       ['policy_activation_rate', 'both', 0.25, 'warning'],
       ['cost_per_success', 'up', 0.2, 'critical'],
       ['output_schema_shift', 'up', 0.2, 'warning'],
+      ['output_schema_shift', 'up', 0.3, 'warning'],
     ]);
     for (const r of group!.rules) {
       expect(r).toMatchObject({ where: { environment: 'prod' }, minRuns: 200, forMs: 1_800_000 });
       expect(Object.keys(r.annotations).sort()).toEqual(['description', 'runbook_url', 'summary']);
     }
-    // Every default rule tests significance: chance alone must not page.
-    expect(group!.rules.map((r) => r.significance)).toEqual([0.001, 0.001, 0.001, 0.001]);
+    // Every default rule tests significance (a 5% chance of a false alert per series in 30 days of
+    // looks), is confirmed by the last day, and compares robust windows (the default).
+    expect(group!.rules.map((r) => r.significance)).toEqual([0.05, 0.05, 0.05, 0.05, 0.05]);
+    expect(group!.rules.map((r) => r.confirmWindowMs)).toEqual([86_400_000, 86_400_000, 86_400_000, 86_400_000, 86_400_000]);
+    expect(group!.rules.map((r) => r.baseline)).toEqual(group!.rules.map(() => ({ kind: 'previous', lengthMs: 7 * 86_400_000, offsetMs: 0 })));
     expect(group!.rules[3]!.options).toEqual({ measure: 'js_distance' });
+    expect(group!.rules[4]!.options).toEqual({ measure: 'share' });
   });
 });

@@ -240,14 +240,14 @@ describe('Holm correction over the groups of a rule', () => {
     // Holm, m = 2: smallest p -> min(1, 2 · 0.02672) = 0.05343; next -> max(0.05343, min(1, 1 · 1)) = 1
     expect(a.pValue).toBeCloseTo(2 * rawA, 5);
     expect(b.pValue).toBeCloseTo(1, 10);
-    // 0.0534 >= 0.05: the +200% rise in wf_a does not page
+    // `significance` bounds false alerts over 30 days of looks, so one look's level is far below
+    // 0.05 (engine/verdict.ts, lookLevel): four runs a window never page, corrected or not.
     expect(verdict(a)).toBe(false);
     expect(verdict(b)).toBe(false);
 
-    // The same rule over wf_a alone: m = 1, p = 0.0267 < 0.05 -> fires
+    // The same rule over wf_a alone: m = 1, the p-value is the raw one.
     const alone = await evaluate(store.ch, policyRule({ groupBy: ['workflow_id'], where: { workflow_id: 'wf_a' }, threshold: 0.5, significance: 0.05 }));
     expect(alone.series).toHaveLength(1);
     expect(alone.series[0]!.pValue).toBeCloseTo(rawA, 5);
-    expect(verdict(alone.series[0]!)).toBe(true);
   });
 });
