@@ -11,6 +11,7 @@
 import { ClickHouseAccessError } from '../clickhouse/client.js';
 import type { Rule } from '../rules/types.js';
 import { SIGNAL_IMPLS, type SumsReader } from '../signals/index.js';
+import { groupKeyOf } from '../signals/mergeWindows.js';
 import { evaluationWindows } from '../signals/windows.js';
 import { assemble, trimmedExtras } from './robust.js';
 import type { RuleEvaluation } from './types.js';
@@ -45,7 +46,12 @@ export async function evaluateRule(
   }
   // Measuring and judging are pure: a throw here is a bug and propagates.
   const parts = assemble(rule, impl, plan, input);
-  const measured = impl.measure(rule, windows, parts.main).map((m) => trimmedExtras(rule, plan, parts.trimmed, m));
+  // Groups in a fixed order (ClickHouse returns GROUP BY rows in any order), each group's keys as measured.
+  const measured = impl
+    .measure(rule, windows, parts.main)
+    .map((m) => ({ m: trimmedExtras(rule, plan, parts.trimmed, m), g: groupKeyOf(rule, m.labels) }))
+    .sort((a, b) => (a.g < b.g ? -1 : a.g > b.g ? 1 : 0))
+    .map((x) => x.m);
   const confirm = parts.confirm === null ? null : impl.measure(rule, windows, parts.confirm);
   const series = verdicts(rule, impl, measured, frozen, { ...(holding ? { holding } : {}), confirm });
   return { rule, at, windows, series, error: null, durationMs: now() - started };

@@ -170,7 +170,8 @@ describe('agentdrift CLI on the embedded default store', () => {
       'ToolCallsPerRunUp', 'PolicyActivationRateChanged', 'CostPerSuccessUp', 'OutputSchemaShift', 'OutputShapeShareUp',
       'ToolCallsPerRunUpFast', 'PolicyActivationRateChangedFast', 'CostPerSuccessUpFast', 'OutputSchemaShiftFast',
     ]);
-    expect(out.summary.every((s) => s.alerts >= 1)).toBe(true);
+    // Every drift the demo injects fires its rules; no existing output shape grows in it, so the share rule stays quiet.
+    expect(out.summary.filter((s) => s.alerts === 0).map((s) => s.rule)).toEqual(['OutputShapeShareUp']);
     const bad = runCli(['backtest', '--from', END, '--to', from], cwd);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--to must be after --from/);

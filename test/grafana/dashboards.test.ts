@@ -53,8 +53,11 @@ beforeAll(async () => {
   }
   const { ruleSet, problems } = await loadRuleFiles([resolve(ROOT, 'rules')]);
   expect(problems).toEqual([]);
-  // The dashboards draw the 7-day rules' thresholds (the fast 1-day rules have their own).
-  rulesBySignal = new Map(ruleSet!.groups.flatMap((g) => g.rules).filter((r) => r.windowMs >= 7 * 86_400_000).map((r) => [r.signal, r]));
+  // The dashboards draw the 7-day rules' thresholds (the fast 1-day rules have their own). An output
+  // shape's share (measure: share, series with a key) has its own panel beside the distance's.
+  const long = ruleSet!.groups.flatMap((g) => g.rules).filter((r) => r.windowMs >= 7 * 86_400_000);
+  rulesBySignal = new Map(long.filter((r) => r.options.measure !== 'share').map((r) => [r.signal, r]));
+  for (const r of long) if (r.options.measure === 'share') rulesBySignal.set(`${r.signal}/share`, r);
 });
 
 describe('dashboard models', () => {
@@ -217,7 +220,7 @@ describe('units and thresholds', () => {
       const signals = new Set(exprs(p).map((e) => /^agentdrift_signal_deviation_ratio\{signal="(\w+)"/.exec(e)?.[1]));
       if (signals.size !== 1 || signals.has(undefined)) continue;
       const signal = [...signals][0]!;
-      const rule = rulesBySignal.get(signal);
+      const rule = rulesBySignal.get(exprs(p).some((e) => e.includes('key!=""')) ? `${signal}/share` : signal);
       expect(rule, `${d.uid} / ${p.title}: no default rule for ${signal}`).toBeDefined();
       const t = rule!.threshold;
       const want = rule!.direction === 'both' ? [-t, t] : rule!.direction === 'down' ? [-t] : [t];
@@ -226,8 +229,8 @@ describe('units and thresholds', () => {
       expect(p.fieldConfig?.defaults?.custom?.thresholdsStyle?.mode, `${d.uid} / ${p.title}`).not.toBe('off');
       checked++;
     }
-    // Four signals on the fleet overview, four on the drill-down.
-    expect(checked).toBe(8);
+    // Four signals and the shapes' shares on the fleet overview, the same on the drill-down.
+    expect(checked).toBe(10);
   });
 });
 
