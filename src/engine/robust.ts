@@ -17,7 +17,7 @@
  */
 import { resolveThresholdOf, type Rule } from '../rules/types.js';
 import type { Measurement, Signal } from '../signals/index.js';
-import { groupKeyOf, mergeWindows } from '../signals/mergeWindows.js';
+import { groupKeyOf, mergeWindows, onlyGroups, sharedMerge } from '../signals/mergeWindows.js';
 import type { SignalSums } from '../signals/sums.js';
 import type { EvaluationWindows } from '../signals/windows.js';
 import type { WindowBounds } from '../signals/types.js';
@@ -41,13 +41,14 @@ const PAIR: readonly WindowBounds[] = [
 ];
 
 /** The day of `days` (fetched indexes) that stands out most in each group, if one does. */
-function outlierDays(rule: Rule, signal: Signal, sums: SignalSums, days: readonly number[]): Map<string, number> {
+function outlierDays(rule: Rule, signal: Signal, sums: SignalSums, days: readonly number[], candidates: ReadonlySet<string>): Map<string, number> {
   const best = new Map<string, { day: number; score: number }>();
   if (days.length < 3) return new Map();
   const inWindow = new Set(days);
   for (const day of days) {
-    const oneOut = mergeWindows(rule, sums, (w) => (w === day ? 0 : inWindow.has(w) ? 1 : null));
-    for (const m of signal.measure(rule, PAIR, oneOut)) {
+    // The merge is the same for every rule on these rows; the measure is the rule's, for its moving groups.
+    const oneOut = sharedMerge(rule, sums, `day ${day} of ${days.join(',')}`, (w) => (w === day ? 0 : inWindow.has(w) ? 1 : null));
+    for (const m of signal.measure(rule, PAIR, onlyGroups(rule, oneOut, (g) => candidates.has(g)))) {
       if (!standsOut(rule, signal, m)) continue;
       const group = groupKeyOf(rule, m.labels);
       const score = m.isNew ? Number.POSITIVE_INFINITY : Math.abs(m.deviation ?? 0);
@@ -79,34 +80,38 @@ function movingGroups(rule: Rule, signal: Signal, main: SignalSums, windows: rea
   return out;
 }
 
-function onlyGroups(rule: Rule, sums: SignalSums, groups: ReadonlySet<string>): SignalSums {
-  const keep = (r: Readonly<Record<string, unknown>>) => groups.has(groupKeyOf(rule, r));
-  return { totals: sums.totals.filter(keep), keyed: sums.keyed.filter(keep) };
+/**
+ * `base` (the shared merge without trimming) with the trimmed groups merged again without their
+ * days: only the groups that lost a day cost a merge of their own.
+ */
+function withTrims(rule: Rule, sums: SignalSums, base: SignalSums, trimmed: ReadonlyMap<string, readonly number[]>, target: (w: number) => number | null): SignalSums {
+  if (trimmed.size === 0) return base;
+  const untouched = onlyGroups(rule, base, (g) => !trimmed.has(g));
+  const redone = mergeWindows(rule, onlyGroups(rule, sums, (g) => trimmed.has(g)), (w, g) => (trimmed.get(g)!.includes(w) ? null : target(w)));
+  return { totals: [...untouched.totals, ...redone.totals], keyed: [...untouched.keyed, ...redone.keyed] };
 }
 
 export function assemble(rule: Rule, signal: Signal, plan: EvaluationWindows, sums: SignalSums): Assembled {
   const trimmed = new Map<string, number[]>();
   const mainOf = new Map<number, number>();
   plan.parts.forEach((ws, i) => ws.forEach((w) => mainOf.set(w, i)));
+  const toMain = (w: number) => mainOf.get(w) ?? null;
+  const whole = sharedMerge(rule, sums, 'main', toMain);
   if (plan.robust) {
-    const whole = mergeWindows(rule, sums, (w) => mainOf.get(w) ?? null);
     const moving = movingGroups(rule, signal, whole, plan.main);
-    const candidates = moving.size === 0 ? null : onlyGroups(rule, sums, moving);
-    for (const days of candidates === null ? [] : plan.parts) {
-      for (const [group, day] of outlierDays(rule, signal, candidates!, days)) trimmed.set(group, [...(trimmed.get(group) ?? []), day]);
+    for (const days of moving.size === 0 ? [] : plan.parts) {
+      for (const [group, day] of outlierDays(rule, signal, sums, days, moving)) trimmed.set(group, [...(trimmed.get(group) ?? []), day]);
     }
-    if (trimmed.size === 0 && plan.confirm === null) return { main: whole, confirm: null, trimmed };
   }
-  const kept = (w: number, group: string) => !(trimmed.get(group)?.includes(w) ?? false);
-  const main = mergeWindows(rule, sums, (w, g) => (mainOf.has(w) && kept(w, g) ? mainOf.get(w)! : null));
-  const confirm =
-    plan.confirm === null
-      ? null
-      : mergeWindows(rule, sums, (w, g) => {
-          if (w === plan.confirm) return 0;
-          const i = mainOf.get(w);
-          return i !== undefined && i > 0 && kept(w, g) ? i : null;
-        });
+  const main = withTrims(rule, sums, whole, trimmed, toMain);
+  if (plan.confirm === null) return { main, confirm: null, trimmed };
+  // The confirm window against the (trimmed) baseline: window 0 is the confirm window.
+  const toConfirm = (w: number) => (w === plan.confirm ? 0 : (mainOf.get(w) ?? 0) > 0 ? mainOf.get(w)! : null);
+  // Only the baseline's trims apply: the confirm window may be the current window's last day, which
+  // the current window left out (a spike on it) while the confirm window must still see it.
+  const baselineDays = new Set(plan.parts.slice(1).flat());
+  const baselineTrims = new Map([...trimmed].map(([g, ds]) => [g, ds.filter((d) => baselineDays.has(d))] as const).filter(([, ds]) => ds.length > 0));
+  const confirm = withTrims(rule, sums, sharedMerge(rule, sums, 'confirm', toConfirm), baselineTrims, toConfirm);
   return { main, confirm, trimmed };
 }
 

@@ -25,7 +25,8 @@ export const ROBUST_MIN_MS = 3 * DAY;
  * Every window one evaluation of a rule reads, and how they make up what the signal measures.
  * `main` is windowsFor's list (0 current, 1..N baseline). With a robust previous baseline the
  * current and the baseline window are each fetched as days (`parts`), so one odd day can be left
- * out of either (engine/robust.ts); a confirm window is fetched as a window of its own.
+ * out of either (engine/robust.ts); a confirm window is fetched as a window of its own, unless it is
+ * the current window's last day.
  */
 export interface EvaluationWindows {
   readonly main: readonly WindowBounds[];
@@ -66,8 +67,14 @@ export function evaluationWindows(rule: Pick<Rule, 'windowMs' | 'baseline' | 'co
   });
   let confirm: number | null = null;
   if (rule.confirmWindowMs !== undefined && rule.confirmWindowMs < rule.windowMs) {
-    confirm = fetch.length;
-    fetch.push({ index: confirm, startMs: at - rule.confirmWindowMs, endMs: at });
+    const startMs = at - rule.confirmWindowMs;
+    // A confirm window of one day is the current window's last day when that is fetched as days.
+    const last = fetch[parts[0]![parts[0]!.length - 1]!]!;
+    if (robust && last.startMs === startMs && last.endMs === at) confirm = last.index;
+    else {
+      confirm = fetch.length;
+      fetch.push({ index: confirm, startMs, endMs: at });
+    }
   }
   return { main, fetch, parts, robust, confirm };
 }

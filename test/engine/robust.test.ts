@@ -21,10 +21,10 @@ import { AT, DAY, HOUR, evaluate, resetRuns, rule, run, series, type AgentRunRow
 const COST = SIGNAL_IMPLS.cost_per_success;
 const costRule = (over: Partial<Rule> = {}) => rule('cost_per_success', { groupBy: ['workflow_id'], confirmWindowMs: DAY, ...over });
 
-/** Current window days are fetched 0..6, baseline days 7..13, the confirm window 14. */
+/** Current window days are fetched 0..6, baseline days 7..13; a one-day confirm window is the last current day (6). */
 const CUR = (d: number) => d;
 const BASE = (d: number) => 7 + d;
-const CONFIRM = 14;
+const CONFIRM = 6;
 /** The key `trimmed` holds a workflow's days under. */
 const G = (wf: string) => groupKeyOf({ groupBy: ['workflow_id'] }, { workflow_id: wf });
 

@@ -23,8 +23,9 @@ function expectConsistent(plan: EvaluationWindows): void {
     for (let k = 1; k < pieces.length; k++) expect(pieces[k]!.startMs).toBe(pieces[k - 1]!.endMs);
     for (const p of pieces) expect(p.endMs).toBeGreaterThan(p.startMs);
   });
-  // Every fetched window is either a part or the confirm window, each once.
-  const used = [...plan.parts.flat(), ...(plan.confirm === null ? [] : [plan.confirm])].sort((a, b) => a - b);
+  // Every fetched window is a part or the confirm window, each once (a confirm window that is the
+  // current window's last day is that part).
+  const used = [...new Set([...plan.parts.flat(), ...(plan.confirm === null ? [] : [plan.confirm])])].sort((a, b) => a - b);
   expect(used).toEqual(plan.fetch.map((_, i) => i));
 }
 
@@ -134,12 +135,20 @@ describe('evaluationWindows: robust rules fetch each window as days', () => {
 });
 
 describe('evaluationWindows: the confirm window', () => {
-  it('is fetched last, as [at - confirm, at), on a robust rule', () => {
+  it('is the current window\'s last day on a robust rule with a one-day confirm window (not fetched twice)', () => {
     const plan = evaluationWindows(rule('cost_per_success', { confirmWindowMs: DAY }), AT);
+    expect(plan.fetch).toHaveLength(14);
+    expect(plan.confirm).toBe(6);
+    expect(plan.fetch[6]).toEqual({ index: 6, startMs: AT - DAY, endMs: AT });
+    expect(plan.parts[0]![6]).toBe(6);
+    expectConsistent(plan);
+  });
+
+  it('is fetched last, as [at - confirm, at), on a robust rule when it is not a day', () => {
+    const plan = evaluationWindows(rule('cost_per_success', { confirmWindowMs: 6 * HOUR }), AT);
     expect(plan.fetch).toHaveLength(15);
     expect(plan.confirm).toBe(14);
-    expect(plan.fetch[14]).toEqual({ index: 14, startMs: AT - DAY, endMs: AT });
-    // Not a part of any main window, though it covers the same time as the current window's last day.
+    expect(plan.fetch[14]).toEqual({ index: 14, startMs: AT - 6 * HOUR, endMs: AT });
     expect(plan.parts.flat()).not.toContain(14);
     expectConsistent(plan);
   });
