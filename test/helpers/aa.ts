@@ -242,7 +242,7 @@ export function toolCallsRows(s: Sampler, nominalRuns: number, change: Change = 
 const POLICY = { mean: 0.08, concentration: 10, decisionsExtra: 5 } as const;
 
 /** Cumulative Poisson(mean) probabilities up to where they reach 1 in double precision. */
-function poissonCdf(mean: number): Float64Array {
+export function poissonCdf(mean: number): Float64Array {
   const out: number[] = [];
   let p = Math.exp(-mean);
   let cdf = p;

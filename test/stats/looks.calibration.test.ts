@@ -82,7 +82,7 @@ import {
   type RatioSums,
   type TestResult,
 } from '../../src/stats/index.js';
-import { Sampler } from '../helpers/aa.js';
+import { Sampler, poissonCdf } from '../helpers/aa.js';
 
 // ---------------------------------------------------------------------------------------------------
 // The rule: 7-day windows, a look every 5 minutes for 30 days, |deviation| >= 20% held for 30 minutes
@@ -133,18 +133,6 @@ const COST = { mu: Math.log(0.05), sigma: 1.5, success: 0.9 } as const;
 
 type PolicyModel = typeof POLICY | typeof POLICY_AS_OBSERVED;
 
-function poissonCdf(mean: number): Float64Array {
-  const out: number[] = [];
-  let p = Math.exp(-mean);
-  let cdf = p;
-  for (let k = 0; cdf < 1 - 1e-15 && k < 1000; k++) {
-    out.push(cdf);
-    p *= mean / (k + 1);
-    cdf += p;
-  }
-  out.push(1);
-  return Float64Array.from(out);
-}
 const DECISIONS = new Map<number, Float64Array>([POLICY.extraDecisions, POLICY_AS_OBSERVED.extraDecisions].map((m) => [m, poissonCdf(m)]));
 
 /** A change in the current window: factors on the tool's mean calls and the activation rate. */
