@@ -117,6 +117,7 @@ class SpanLayers {
       'TraceId',
       'SpanId',
       'ParentSpanId',
+      'SpanName',
       'Timestamp',
       'Duration',
       'ServiceName',
@@ -148,15 +149,22 @@ const onlyFor = (kind: number, expr: string, zero = "''") => `if(kind = ${kind},
 function spanFields(L: SpanLayers): SpanField[] {
   const toolCost = L.num('tool_cost', L.attr('tool.cost_usd'), 'Float64');
   const fees = L.num('fees', L.attr('tool.payment_fees_usd'), 'Float64');
-  const inTok = L.num('in_tok', firstOf(L.attr('gen_ai.usage.input_tokens'), L.attr('gen_ai.usage.prompt_tokens')), 'UInt64');
-  const outTok = L.num('out_tok', firstOf(L.attr('gen_ai.usage.output_tokens'), L.attr('gen_ai.usage.completion_tokens')), 'UInt64');
-  const cacheTok = L.num('cache_tok', L.attr('gen_ai.usage.cache_read.input_tokens'), 'UInt64');
+  // Token counts under each family's names: GenAI (and OpenLLMetry's older prompt/completion), OpenInference, the Vercel AI SDK (v5 and v4).
+  const inTok = L.num('in_tok', firstOf(L.attr('gen_ai.usage.input_tokens'), L.attr('gen_ai.usage.prompt_tokens'), L.attr('llm.token_count.prompt'), L.attr('ai.usage.inputTokens'), L.attr('ai.usage.promptTokens')), 'UInt64');
+  const outTok = L.num('out_tok', firstOf(L.attr('gen_ai.usage.output_tokens'), L.attr('gen_ai.usage.completion_tokens'), L.attr('llm.token_count.completion'), L.attr('ai.usage.outputTokens'), L.attr('ai.usage.completionTokens')), 'UInt64');
+  const cacheTok = L.num(
+    'cache_tok',
+    firstOf(L.attr('gen_ai.usage.cache_read.input_tokens'), L.attr('gen_ai.usage.cache_read_input_tokens'), L.attr('llm.token_count.prompt_details.cache_read'), L.attr('ai.usage.inputTokenDetails.cacheReadTokens'), L.attr('ai.usage.cachedInputTokens')),
+    'UInt64',
+  );
   const costAttr = L.num('cost', L.attr('gen_ai.usage.cost'), 'Float64');
   const decision = `lower(trimBoth(${L.attr('policy_decision')}))`;
   const policy = `multiIf(${decision} = 'allow', ${POLICY.allow}, ${decision} = 'deny', ${POLICY.deny}, ${decision} = 'escalate', ${POLICY.escalate}, ${POLICY.none})`;
-  const requestModel = L.attr('gen_ai.request.model');
+  const requestModel = firstOf(L.attr('gen_ai.request.model'), L.attr('llm.model_name'), L.attr('ai.model.id'));
   const responseModel = L.attr('gen_ai.response.model');
-  const provider = firstOf(L.attr('gen_ai.provider.name'), L.attr('gen_ai.system'));
+  // The Vercel AI SDK writes the provider as `openai.chat` (gen_ai.system, ai.model.provider): its first part names it.
+  const vercelProvider = `splitByChar('.', ${firstOf(L.attr('ai.model.provider'), L.attr('gen_ai.system'))})[1]`;
+  const provider = `if(startsWith(SpanName, 'ai.'), ${vercelProvider}, ${firstOf(L.attr('gen_ai.provider.name'), L.attr('gen_ai.system'), L.attr('llm.provider'), L.attr('llm.system'))})`;
   // The price table's row for the model: the requested model's name, else the one that answered.
   const pidx = `if(indexOf({p_models:Array(String)}, ${requestModel}) > 0, indexOf({p_models:Array(String)}, ${requestModel}), indexOf({p_models:Array(String)}, ${responseModel}))`;
   const hasCost = `(${L.attr('gen_ai.usage.cost')} != '' AND ${costAttr.bad} = 0)`;
@@ -182,15 +190,23 @@ function spanFields(L: SpanLayers): SpanField[] {
     { name: 'summary', expr: 'summary' },
     { name: 'policy', expr: policy },
     { name: 'policy_rule', expr: `if(policy IN (${POLICY.deny}, ${POLICY.escalate}), ${L.attr('policy_rule')}, '')` },
-    { name: 'conv', expr: L.attr('gen_ai.conversation.id') },
+    { name: 'conv', expr: firstOf(L.attr('gen_ai.conversation.id'), L.attr('session.id'), L.attr('traceloop.association.properties.session_id')) },
     { name: 'malformed', expr: `toUInt16(${malformed})` },
     // The agent (or workflow) span: the run's own attributes when it is the outermost.
     { name: 'is_workflow', expr: `toUInt8(kind = ${KIND.agent} AND op = 'invoke_workflow')` },
     { name: 'a_run_id', expr: onlyFor(KIND.agent, L.attr('agent.run_id')) },
     // The standalone GenAI conventions (v0.1.0) name a workflow by gen_ai.agent.name on its invoke_workflow span.
-    { name: 'a_workflow', expr: onlyFor(KIND.agent, firstOf(L.attr('agent.workflow_id'), L.attr('gen_ai.workflow.name'), L.attr('gen_ai.agent.name'))) },
+    // Other families: OpenLLMetry's workflow name, the Vercel AI SDK's functionId, Pydantic AI's agent_name,
+    // OpenInference's agent.name or, on its AGENT/CHAIN spans, the span's name (LangGraph's graph, CrewAI's crew).
+    {
+      name: 'a_workflow',
+      expr: onlyFor(
+        KIND.agent,
+        firstOf(L.attr('agent.workflow_id'), L.attr('gen_ai.workflow.name'), L.attr('gen_ai.agent.name'), L.attr('traceloop.workflow.name'), L.attr('ai.telemetry.functionId'), L.attr('agent_name'), L.attr('agent.name'), `if(${L.attr('openinference.span.kind')} != '', SpanName, '')`),
+      ),
+    },
     // On a workflow span gen_ai.agent.name is the workflow's name, not an agent's: only its id counts.
-    { name: 'a_agent', expr: onlyFor(KIND.agent, `if(op = 'invoke_workflow', ${L.attr('gen_ai.agent.id')}, ${firstOf(L.attr('gen_ai.agent.id'), L.attr('gen_ai.agent.name'))})`) },
+    { name: 'a_agent', expr: onlyFor(KIND.agent, `if(op = 'invoke_workflow', ${L.attr('gen_ai.agent.id')}, ${firstOf(L.attr('gen_ai.agent.id'), L.attr('gen_ai.agent.name'), L.attr('agent.name'), L.attr('agent_name'), L.attr('ai.telemetry.functionId'), L.attr('traceloop.entity.name'), `if(${L.attr('openinference.span.kind')} = 'AGENT', SpanName, '')`)})`) },
     { name: 'a_version', expr: onlyFor(KIND.agent, L.attr('gen_ai.agent.version')) },
     { name: 'a_tenant', expr: onlyFor(KIND.agent, firstOf(L.attr('agent.tenant_id'), L.res('agent.tenant_id'))) },
     { name: 'a_env', expr: onlyFor(KIND.agent, firstOf(L.res('deployment.environment.name'), L.res('deployment.environment'))) },
@@ -203,7 +219,8 @@ function spanFields(L: SpanLayers): SpanField[] {
     { name: 'a_in', expr: onlyFor(KIND.agent, inTok.value, '0') },
     { name: 'a_out', expr: onlyFor(KIND.agent, outTok.value, '0') },
     // execute_tool spans: the tool's name, else the `execute_tool <name>` span name.
-    { name: 'tool', expr: onlyFor(KIND.tool, firstOf(L.attr('gen_ai.tool.name'), 'tool_in_name', `'(unnamed)'`)) },
+    // Other families: OpenInference's tool.name, the Vercel AI SDK's ai.toolCall.name, OpenLLMetry's entity name.
+    { name: 'tool', expr: onlyFor(KIND.tool, firstOf(L.attr('gen_ai.tool.name'), L.attr('tool.name'), L.attr('ai.toolCall.name'), L.attr('traceloop.entity.name'), 'tool_in_name', `'(unnamed)'`)) },
     { name: 'tool_cost', expr: onlyFor(KIND.tool, `${toolCost.value} + ${fees.value}`, '0.') },
     { name: 'side_effect', expr: onlyFor(KIND.tool, `if(lower(${sideEffect}) IN (${NO_SIDE_EFFECT.map((x) => `'${x}'`).join(', ')}), '', ${sideEffect})`) },
     // Model spans: tokens, and their cost (the span's own, else from the price table).
@@ -262,7 +279,8 @@ export function passInsertSql(n: StoreNames, r: RollupNames, w: PassWindow, pass
     denied_rules: `CAST(denied, 'Array(LowCardinality(String))')`,
     output_schema_fingerprint: 'r_fingerprint',
     malformed_fields: 'toUInt8(least(malformed_sum, 255))',
-    provider: firstOf('r_provider', mostFrequent('providers')),
+    // The model spans' provider first: an agent span may name its framework there (OpenLLMetry's LangGraph says langgraph).
+    provider: firstOf(mostFrequent('providers'), 'r_provider'),
     conversation_id: firstOf('run_conv', 'any_conv'),
     tool_errors: counts('failed_tool_names'),
     pass_id: '{pass:String}',

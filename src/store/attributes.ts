@@ -11,6 +11,9 @@
 
 const KEY = /^[A-Za-z0-9_.]+$/;
 
+/** The Vercel AI SDK calls that make a run (their `ai.operationId`, and span name). */
+export const VERCEL_CALLS = ['ai.generateText', 'ai.streamText', 'ai.generateObject', 'ai.streamObject'] as const;
+
 function key(k: string): string {
   if (!KEY.test(k)) throw new Error(`not an attribute key agentdrift reads: ${JSON.stringify(k)}`);
   return k;
@@ -69,18 +72,50 @@ export const SPAN_FAILED = `(${STATUS_IS_ERROR} OR ${spanAttr('error.type')} != 
 /** The GenAI operations agentdrift tells apart (`gen_ai.operation.name`). */
 export const AGENT_OPERATIONS = ['invoke_agent', 'invoke_workflow'] as const;
 export const TOOL_OPERATION = 'execute_tool';
-export const MODEL_OPERATIONS = ['chat', 'generate_content', 'text_completion'] as const;
+/** Calls of a model: their tokens and cost count (embeddings too: they are billed). */
+export const MODEL_OPERATIONS = ['chat', 'generate_content', 'text_completion', 'embeddings'] as const;
 
 const sqlList = (xs: readonly string[]) => xs.map((x) => `'${key(x)}'`).join(', ');
 const KNOWN_OPERATIONS = sqlList([...AGENT_OPERATIONS, TOOL_OPERATION, ...MODEL_OPERATIONS]);
+const quoted = (x: string) => `'${x.replace(/[^A-Za-z0-9_. ]/g, '')}'`;
+
+/**
+ * The operation other instrumentation families mean by their own span kinds and names, as a GenAI
+ * operation (docs/design/trace-dialects-research.md has the sources): OpenInference's
+ * `openinference.span.kind` (an AGENT is an agent; a CHAIN, which is how LangGraph and CrewAI
+ * write a run's root, a workflow whose outermost one is the run), OpenLLMetry's
+ * `traceloop.span.kind` and its model spans' `llm.request.type` (instrumentations before 0.55), the Vercel AI SDK's `ai.*` spans (a generateText/streamText/
+ * generateObject/streamObject call is a run, `.doGenerate`/`.doStream` its model calls), and Pydantic
+ * AI's older span names (`agent run`, `running tool`).
+ */
+const DIALECT_OPERATION = `multiIf(
+    ${spanAttr('openinference.span.kind')} = 'AGENT', 'invoke_agent',
+    ${spanAttr('openinference.span.kind')} = 'CHAIN', 'invoke_workflow',
+    ${spanAttr('openinference.span.kind')} = 'TOOL', 'execute_tool',
+    ${spanAttr('openinference.span.kind')} = 'LLM', 'chat',
+    ${spanAttr('openinference.span.kind')} = 'EMBEDDING', 'embeddings',
+    ${spanAttr('traceloop.span.kind')} = 'workflow', 'invoke_workflow',
+    ${spanAttr('traceloop.span.kind')} = 'agent', 'invoke_agent',
+    ${spanAttr('traceloop.span.kind')} = 'tool', 'execute_tool',
+    ${spanAttr('llm.request.type')} IN ('chat', 'completion'), 'chat',
+    ${spanAttr('llm.request.type')} = 'embedding', 'embeddings',
+    SpanName IN (${VERCEL_CALLS.map(quoted).join(', ')}), 'invoke_agent',
+    SpanName = 'ai.toolCall', 'execute_tool',
+    startsWith(SpanName, 'ai.') AND (endsWith(SpanName, '.doGenerate') OR endsWith(SpanName, '.doStream')), 'chat',
+    startsWith(SpanName, 'ai.') AND endsWith(SpanName, '.doEmbed'), 'embeddings',
+    SpanName = 'agent run', 'invoke_agent',
+    SpanName = 'running tool', 'execute_tool',
+    '')`;
 
 /**
  * The span's GenAI operation: `gen_ai.operation.name`, else the first word of a span name the
- * conventions prescribe (`execute_tool get_weather`, `chat gpt-4.1`) when it is a known operation.
+ * conventions prescribe (`execute_tool get_weather`, `chat gpt-4.1`) when it is a known operation,
+ * else what another family's span kind or name means (DIALECT_OPERATION).
  */
 export const OPERATION = firstOf(
   spanAttr('gen_ai.operation.name'),
   `if(splitByChar(' ', SpanName)[1] IN (${KNOWN_OPERATIONS}), splitByChar(' ', SpanName)[1], '')`,
+  DIALECT_OPERATION,
 );
 
 /** `OPERATION IN (...)` for one group of operations. */

@@ -1,0 +1,212 @@
+/**
+ * Runs from the traces other instrumentation families write (docs/design/trace-dialects-research.md
+ * has what each writes, read from their sources): one trace per family, stored as the Collector's
+ * ClickHouse exporter stores it, rolled up with no configuration, each agent_runs row checked field
+ * by field against the numbers worked out here. T = 2026-11-20 10:00:00 UTC; prices: gpt-4.1 at
+ * 2 / 8 / 0.5 (cache reads) USD per million tokens.
+ *
+ *   OI  OpenInference, LangGraph: a CHAIN root `LangGraph` (the graph), CHAIN nodes, an LLM span with
+ *       llm.token_count.* and a cache read, two TOOL spans (one failed), session.id
+ *   OL  OpenLLMetry decorators (traceloop-sdk): `support.workflow` (traceloop.span.kind=workflow)
+ *       > `triage.agent` > `kb_search.tool`, and an `openai.chat` span of an instrumentation before
+ *       0.55 (llm.request.type=chat, gen_ai.system, gen_ai.usage.prompt_tokens/completion_tokens)
+ *   VA  Vercel AI SDK v4: `ai.generateText` (functionId `invoice-agent`, run totals in ai.usage.*) >
+ *       two `ai.generateText.doGenerate` steps (gen_ai.system=openai.chat, gen_ai.usage.*) and an
+ *       `ai.toolCall`
+ *   PA  Pydantic AI, instrumentation format 2: `agent run` (agent_name) > `chat gpt-4.1` >
+ *       `running tool` (gen_ai.tool.name), failing (status Error)
+ *   MX  an OpenInference LangGraph root calling a service traced with GenAI spans: one run
+ *   LG  OpenLLMetry's LangGraph agent span (gen_ai.operation.name=invoke_agent) naming its framework
+ *       as gen_ai.provider.name=langgraph: the provider is the model spans' (openai)
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rollupRange } from '../../src/rollup/pass.js';
+import { openTempStore, type TempStore } from '../helpers/chdb.js';
+import { exporterRow } from '../helpers/otelSpans.js';
+
+const T = Date.parse('2026-11-20T10:00:00Z');
+const MIN = 60_000;
+const PRICES = [{ model: 'gpt-4.1', inputPerMillion: 2, outputPerMillion: 8, cacheReadPerMillion: 0.5 }];
+
+interface SpanSpec {
+  readonly trace: string;
+  readonly id: string;
+  readonly parent?: string;
+  readonly name: string;
+  readonly start: number;
+  readonly dur: number;
+  readonly status?: string;
+  readonly service: string;
+  readonly scope: string;
+  readonly attrs: Record<string, string>;
+}
+
+function exported(s: SpanSpec) {
+  return exporterRow({
+    Timestamp: new Date(T + Math.round(s.start * 1000)).toISOString(),
+    TraceId: s.trace,
+    SpanId: s.id,
+    ParentSpanId: s.parent ?? '',
+    SpanName: s.name,
+    SpanKind: 'Internal',
+    ServiceName: s.service,
+    ResourceAttributes: { 'service.name': s.service, 'deployment.environment.name': 'prod' },
+    ScopeName: s.scope,
+    ScopeVersion: '1.0.0',
+    SpanAttributes: s.attrs,
+    Duration: Math.round(s.dur * 1e9),
+    StatusCode: s.status ?? 'Unset',
+    StatusMessage: '',
+  });
+}
+
+const id = (prefix: string, n: number) => `${prefix}${n.toString(16).padStart(16 - prefix.length, '0')}`;
+
+// --- OI: OpenInference, LangGraph ----------------------------------------------------------------
+const OI = '01000000000000000000000000000001';
+const oi = (n: number) => id('01', n);
+const soi = { trace: OI, service: 'graph-svc', scope: 'openinference.instrumentation.langchain' };
+const OI_SPANS: SpanSpec[] = [
+  { ...soi, id: oi(1), name: 'LangGraph', start: 0, dur: 6, status: 'Ok', attrs: { 'openinference.span.kind': 'CHAIN', 'session.id': 'thread-9', metadata: '{"langgraph_step":1}' } },
+  { ...soi, id: oi(2), parent: oi(1), name: 'agent', start: 0.1, dur: 2, attrs: { 'openinference.span.kind': 'CHAIN' } },
+  // (1000 - 100) * 2 + 100 * 0.5 + 200 * 8 = 3450 micro-USD
+  {
+    ...soi, id: oi(3), parent: oi(2), name: 'ChatOpenAI', start: 0.2, dur: 1.5,
+    attrs: { 'openinference.span.kind': 'LLM', 'llm.model_name': 'gpt-4.1', 'llm.provider': 'openai', 'llm.system': 'openai', 'llm.token_count.prompt': '1000', 'llm.token_count.completion': '200', 'llm.token_count.total': '1200', 'llm.token_count.prompt_details.cache_read': '100' },
+  },
+  { ...soi, id: oi(4), parent: oi(1), name: 'tools', start: 2.2, dur: 3, attrs: { 'openinference.span.kind': 'CHAIN' } },
+  { ...soi, id: oi(5), parent: oi(4), name: 'search', start: 2.3, dur: 1, attrs: { 'openinference.span.kind': 'TOOL', 'tool.name': 'search' } },
+  { ...soi, id: oi(6), parent: oi(4), name: 'lookup_order', start: 3.4, dur: 1, status: 'Error', attrs: { 'openinference.span.kind': 'TOOL', 'tool.name': 'lookup_order' } },
+];
+
+// --- OL: OpenLLMetry decorators ------------------------------------------------------------------
+const OL = '02000000000000000000000000000001';
+const ol = (n: number) => id('02', n);
+const sol = { trace: OL, service: 'support-svc', scope: 'traceloop.tracer' };
+const OL_SPANS: SpanSpec[] = [
+  { ...sol, id: ol(1), name: 'support.workflow', start: 10, dur: 5, attrs: { 'traceloop.span.kind': 'workflow', 'traceloop.workflow.name': 'support', 'traceloop.entity.name': 'support' } },
+  { ...sol, id: ol(2), parent: ol(1), name: 'triage.agent', start: 10.1, dur: 4.5, attrs: { 'traceloop.span.kind': 'agent', 'traceloop.workflow.name': 'support', 'traceloop.entity.name': 'triage' } },
+  // 500 * 2 + 50 * 8 = 1400 micro-USD
+  {
+    ...sol, id: ol(3), parent: ol(2), name: 'openai.chat', start: 10.2, dur: 1,
+    attrs: { 'llm.request.type': 'chat', 'gen_ai.system': 'openai', 'gen_ai.request.model': 'gpt-4.1', 'gen_ai.usage.prompt_tokens': '500', 'gen_ai.usage.completion_tokens': '50', 'llm.usage.total_tokens': '550', 'traceloop.workflow.name': 'support' },
+  },
+  { ...sol, id: ol(4), parent: ol(2), name: 'kb_search.tool', start: 11.5, dur: 0.5, attrs: { 'traceloop.span.kind': 'tool', 'traceloop.entity.name': 'kb_search', 'traceloop.workflow.name': 'support' } },
+  { ...sol, id: ol(5), parent: ol(2), name: 'kb_search.tool', start: 12.5, dur: 0.5, attrs: { 'traceloop.span.kind': 'tool', 'traceloop.entity.name': 'kb_search', 'traceloop.workflow.name': 'support' } },
+];
+
+// --- VA: Vercel AI SDK v4 ----------------------------------------------------------------------
+const VA = '03000000000000000000000000000001';
+const va = (n: number) => id('03', n);
+const sva = { trace: VA, service: 'next-app', scope: 'ai' };
+const vercel = (op: string, extra: Record<string, string>) => ({ 'ai.operationId': op, 'operation.name': `${op} invoice-agent`, 'resource.name': 'invoice-agent', 'ai.telemetry.functionId': 'invoice-agent', 'ai.model.provider': 'openai.chat', 'ai.model.id': 'gpt-4.1', ...extra });
+const VA_SPANS: SpanSpec[] = [
+  // The root carries the run's totals (ai.usage.*): they are not added to the steps' tokens.
+  { ...sva, id: va(1), name: 'ai.generateText', start: 20, dur: 4, attrs: vercel('ai.generateText', { 'ai.usage.promptTokens': '1100', 'ai.usage.completionTokens': '130', 'ai.telemetry.metadata.tenant': 'acme' }) },
+  // 600 * 2 + 60 * 8 = 1680 micro-USD
+  { ...sva, id: va(2), parent: va(1), name: 'ai.generateText.doGenerate', start: 20.1, dur: 1, attrs: vercel('ai.generateText.doGenerate', { 'gen_ai.system': 'openai.chat', 'gen_ai.request.model': 'gpt-4.1', 'gen_ai.usage.input_tokens': '600', 'gen_ai.usage.output_tokens': '60', 'ai.usage.promptTokens': '600', 'ai.usage.completionTokens': '60' }) },
+  { ...sva, id: va(3), parent: va(1), name: 'ai.toolCall', start: 21.2, dur: 0.5, attrs: vercel('ai.toolCall', { 'ai.toolCall.name': 'fetch_invoice', 'ai.toolCall.id': 'call_1', 'ai.toolCall.args': '{"id":"inv-1"}' }) },
+  // 500 * 2 + 70 * 8 = 1560 micro-USD
+  { ...sva, id: va(4), parent: va(1), name: 'ai.generateText.doGenerate', start: 21.8, dur: 1.5, attrs: vercel('ai.generateText.doGenerate', { 'gen_ai.system': 'openai.chat', 'gen_ai.request.model': 'gpt-4.1', 'gen_ai.usage.input_tokens': '500', 'gen_ai.usage.output_tokens': '70', 'ai.usage.promptTokens': '500', 'ai.usage.completionTokens': '70' }) },
+];
+
+// --- PA: Pydantic AI, instrumentation format 2 -----------------------------------------------------
+const PA = '04000000000000000000000000000001';
+const pa = (n: number) => id('04', n);
+const spa = { trace: PA, service: 'py-agent', scope: 'pydantic-ai' };
+const PA_SPANS: SpanSpec[] = [
+  { ...spa, id: pa(1), name: 'agent run', start: 30, dur: 3, status: 'Error', attrs: { agent_name: 'weather_agent', model_name: 'gpt-4.1', 'logfire.msg': 'weather_agent run' } },
+  // 300 * 2 + 30 * 8 = 840 micro-USD
+  { ...spa, id: pa(2), parent: pa(1), name: 'chat gpt-4.1', start: 30.1, dur: 1, attrs: { 'gen_ai.operation.name': 'chat', 'gen_ai.system': 'openai', 'gen_ai.request.model': 'gpt-4.1', 'gen_ai.usage.input_tokens': '300', 'gen_ai.usage.output_tokens': '30' } },
+  { ...spa, id: pa(3), parent: pa(1), name: 'running tool', start: 31.2, dur: 0.5, status: 'Error', attrs: { 'gen_ai.tool.name': 'get_forecast', 'gen_ai.tool.call.id': 'call_7', 'logfire.msg': 'running tool: get_forecast' } },
+];
+
+// --- LG: OpenLLMetry's LangGraph agent span -------------------------------------------------------
+const LG = '05000000000000000000000000000001';
+const lg = (n: number) => id('05', n);
+const slg = { trace: LG, service: 'graph-svc', scope: 'opentelemetry.instrumentation.langchain' };
+const LG_SPANS: SpanSpec[] = [
+  { ...slg, id: lg(1), name: 'invoke_agent research', start: 40, dur: 3, attrs: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'research', 'gen_ai.provider.name': 'langgraph', 'traceloop.workflow.name': 'research' } },
+  // 200 * 2 + 20 * 8 = 560 micro-USD
+  { ...slg, id: lg(2), parent: lg(1), name: 'chat gpt-4.1', start: 40.5, dur: 1, attrs: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4.1', 'gen_ai.usage.input_tokens': '200', 'gen_ai.usage.output_tokens': '20' } },
+];
+
+// --- MX: a LangGraph app traced by OpenInference calling a service traced with GenAI spans ------------
+const MX = '06000000000000000000000000000001';
+const mx = (n: number) => id('06', n);
+const MX_SPANS: SpanSpec[] = [
+  { trace: MX, service: 'graph-svc', scope: 'openinference.instrumentation.langchain', id: mx(1), name: 'LangGraph', start: 50, dur: 5, attrs: { 'openinference.span.kind': 'CHAIN' } },
+  { trace: MX, service: 'graph-svc', scope: 'openinference.instrumentation.langchain', id: mx(2), parent: mx(1), name: 'call_billing', start: 50.1, dur: 4, attrs: { 'openinference.span.kind': 'TOOL', 'tool.name': 'call_billing' } },
+  { trace: MX, service: 'billing-svc', scope: 'opentelemetry.instrumentation.genai', id: mx(3), parent: mx(2), name: 'invoke_agent biller', start: 50.2, dur: 3, attrs: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'biller' } },
+  // 100 * 2 + 10 * 8 = 280 micro-USD
+  { trace: MX, service: 'billing-svc', scope: 'opentelemetry.instrumentation.genai', id: mx(4), parent: mx(3), name: 'chat gpt-4.1', start: 50.3, dur: 1, attrs: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4.1', 'gen_ai.usage.input_tokens': '100', 'gen_ai.usage.output_tokens': '10' } },
+  { trace: MX, service: 'billing-svc', scope: 'opentelemetry.instrumentation.genai', id: mx(5), parent: mx(3), name: 'execute_tool charge', start: 51.5, dur: 0.5, attrs: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'charge' } },
+];
+
+let store: TempStore;
+
+async function row(trace: string): Promise<Record<string, unknown>> {
+  const rows = await store.ch.query(
+    `SELECT run_id, workflow_id, agent_id, environment, service_name, model, provider, outcome, duration_ms, toFloat64(input_tokens) AS input_tokens,
+            toFloat64(output_tokens) AS output_tokens, round(token_cost_usd, 9) AS token_cost_usd, tool_calls, tool_errors, conversation_id, malformed_fields
+     FROM agent_runs WHERE trace_id = {t:String}`,
+    { t: trace },
+  );
+  expect(rows, `one row for trace ${trace}`).toHaveLength(1);
+  return rows[0]!;
+}
+
+beforeAll(async () => {
+  store = await openTempStore();
+  await store.ch.insert('otel_traces', [...OI_SPANS, ...OL_SPANS, ...VA_SPANS, ...PA_SPANS, ...LG_SPANS, ...MX_SPANS].map(exported));
+  const r = await rollupRange(store.ch, store.names, { fromMs: T - MIN, toMs: T + 2 * MIN, chunkMs: 3 * MIN, mode: 'backfill', at: T + 30 * MIN, lookbackMs: 10 * MIN, prices: PRICES });
+  expect(r.counters.runs).toBe(6);
+});
+afterAll(async () => {
+  await store?.ch.close();
+});
+
+describe('runs from other instrumentation families, with no configuration', () => {
+  it('OpenInference (LangGraph): the CHAIN root is the run; LLM tokens and cache reads, TOOL calls and a failed one', async () => {
+    expect(await row(OI)).toEqual({
+      run_id: `${OI}-${oi(1)}`, workflow_id: 'LangGraph', agent_id: '', environment: 'prod', service_name: 'graph-svc', model: 'gpt-4.1', provider: 'openai',
+      outcome: 'success', duration_ms: 6000, input_tokens: 1000, output_tokens: 200, token_cost_usd: 0.00345,
+      tool_calls: { search: 1, lookup_order: 1 }, tool_errors: { lookup_order: 1 }, conversation_id: 'thread-9', malformed_fields: 0,
+    });
+  });
+
+  it('OpenLLMetry decorators: the workflow span is the run, the agent its agent, tools by entity name, an older LLM span by llm.request.type', async () => {
+    expect(await row(OL)).toEqual({
+      run_id: `${OL}-${ol(1)}`, workflow_id: 'support', agent_id: 'triage', environment: 'prod', service_name: 'support-svc', model: 'gpt-4.1', provider: 'openai',
+      outcome: 'success', duration_ms: 5000, input_tokens: 500, output_tokens: 50, token_cost_usd: 0.0014,
+      tool_calls: { kb_search: 2 }, tool_errors: {}, conversation_id: '', malformed_fields: 0,
+    });
+  });
+
+  it('Vercel AI SDK: generateText is the run (functionId), doGenerate its model calls (not the root totals again), ai.toolCall its tools', async () => {
+    expect(await row(VA)).toEqual({
+      run_id: `${VA}-${va(1)}`, workflow_id: 'invoice-agent', agent_id: 'invoice-agent', environment: 'prod', service_name: 'next-app', model: 'gpt-4.1', provider: 'openai',
+      outcome: 'success', duration_ms: 4000, input_tokens: 1100, output_tokens: 130, token_cost_usd: 0.00324,
+      tool_calls: { fetch_invoice: 1 }, tool_errors: {}, conversation_id: '', malformed_fields: 0,
+    });
+  });
+
+  it('Pydantic AI (format 2): `agent run` is the run, `running tool` a tool call, its error status an error', async () => {
+    expect(await row(PA)).toEqual({
+      run_id: `${PA}-${pa(1)}`, workflow_id: 'weather_agent', agent_id: 'weather_agent', environment: 'prod', service_name: 'py-agent', model: 'gpt-4.1', provider: 'openai',
+      outcome: 'error', duration_ms: 3000, input_tokens: 300, output_tokens: 30, token_cost_usd: 0.00084,
+      tool_calls: { get_forecast: 1 }, tool_errors: { get_forecast: 1 }, conversation_id: '', malformed_fields: 0,
+    });
+  });
+
+  it('a mixed trace (OpenInference graph calling a GenAI-traced service) is one run, counted once', async () => {
+    expect(await row(MX)).toMatchObject({
+      run_id: `${MX}-${mx(1)}`, workflow_id: 'LangGraph', agent_id: 'biller', service_name: 'graph-svc', model: 'gpt-4.1', input_tokens: 100, output_tokens: 10,
+      token_cost_usd: 0.00028, tool_calls: { call_billing: 1, charge: 1 },
+    });
+  });
+
+  it('a framework named as the agent span\'s provider (langgraph) does not hide the model\'s provider', async () => {
+    expect(await row(LG)).toMatchObject({ workflow_id: 'research', agent_id: 'research', provider: 'openai', model: 'gpt-4.1', input_tokens: 200, output_tokens: 20, token_cost_usd: 0.00056 });
+  });
+});
