@@ -38,7 +38,7 @@ const TABLE_KEYS = ['agent_runs', 'otel_traces', 'view'] as const;
 const EVALUATION_KEYS = ['timeout', 'max_series_per_rule', 'max_concurrent_groups'] as const;
 const DEMO_KEYS = ['seed_if_empty'] as const;
 const ROLLUP_KEYS = ['enabled', 'interval', 'lateness', 'max_run_duration', 'prices'] as const;
-const PRICE_KEYS = ['input', 'output', 'cache_read'] as const;
+const PRICE_KEYS = ['input', 'output', 'cache_read', 'cache_write'] as const;
 const AGGREGATE_KEYS = ['enabled', 'dimensions'] as const;
 const API_KEYS = ['token_file'] as const;
 
@@ -354,7 +354,7 @@ const usdPerMillion: Reader<number> = (c, v, p) => {
   return undefined;
 };
 
-/** `prices: { <model>: { input: 2.0, output: 8.0, cache_read: 0.5 } }` (USD per million tokens). */
+/** `prices: { <model>: { input: 2.0, output: 8.0, cache_read: 0.5, cache_write: 2.5 } }` (USD per million tokens). */
 const priceTable: Reader<ModelPrice[]> = (c, v, p) => {
   if (!isObj(v)) {
     c.report(p, `${labelOf(p)}: expected a mapping of model names to prices, got ${describe(v)}`);
@@ -369,7 +369,8 @@ const priceTable: Reader<ModelPrice[]> = (c, v, p) => {
     const input = c.field(e, at, 'input', usdPerMillion, what);
     const output = c.field(e, at, 'output', usdPerMillion, what);
     const cacheRead = c.field(e, at, 'cache_read', usdPerMillion) ?? null;
-    if (input !== undefined && output !== undefined) out.push({ model, inputPerMillion: input, outputPerMillion: output, cacheReadPerMillion: cacheRead });
+    const cacheWrite = c.field(e, at, 'cache_write', usdPerMillion) ?? null;
+    if (input !== undefined && output !== undefined) out.push({ model, inputPerMillion: input, outputPerMillion: output, cacheReadPerMillion: cacheRead, cacheWritePerMillion: cacheWrite });
   }
   return out;
 };

@@ -157,6 +157,12 @@ function spanFields(L: SpanLayers): SpanField[] {
     firstOf(L.attr('gen_ai.usage.cache_read.input_tokens'), L.attr('gen_ai.usage.cache_read_input_tokens'), L.attr('llm.token_count.prompt_details.cache_read'), L.attr('ai.usage.inputTokenDetails.cacheReadTokens'), L.attr('ai.usage.cachedInputTokens')),
     'UInt64',
   );
+  // Tokens written to a prompt cache, counted inside the input tokens like cache reads (GenAI, OpenInference, the Vercel AI SDK).
+  const cacheWriteTok = L.num(
+    'cache_write_tok',
+    firstOf(L.attr('gen_ai.usage.cache_creation.input_tokens'), L.attr('llm.token_count.prompt_details.cache_write'), L.attr('ai.usage.inputTokenDetails.cacheWriteTokens')),
+    'UInt64',
+  );
   const costAttr = L.num('cost', L.attr('gen_ai.usage.cost'), 'Float64');
   const decision = `lower(trimBoth(${L.attr('policy_decision')}))`;
   const policy = `multiIf(${decision} = 'allow', ${POLICY.allow}, ${decision} = 'deny', ${POLICY.deny}, ${decision} = 'escalate', ${POLICY.escalate}, ${POLICY.none})`;
@@ -169,13 +175,14 @@ function spanFields(L: SpanLayers): SpanField[] {
   const pidx = `if(indexOf({p_models:Array(String)}, ${requestModel}) > 0, indexOf({p_models:Array(String)}, ${requestModel}), indexOf({p_models:Array(String)}, ${responseModel}))`;
   const hasCost = `(${L.attr('gen_ai.usage.cost')} != '' AND ${costAttr.bad} = 0)`;
   const cache = `least(${cacheTok.value}, ${inTok.value})`;
-  const priced = `((${inTok.value} - ${cache}) * {p_in:Array(Float64)}[${pidx}] + ${cache} * {p_cache:Array(Float64)}[${pidx}] + ${outTok.value} * {p_out:Array(Float64)}[${pidx}]) / 1e6`;
+  const cacheWrite = `least(${cacheWriteTok.value}, ${inTok.value} - ${cache})`;
+  const priced = `((${inTok.value} - ${cache} - ${cacheWrite}) * {p_in:Array(Float64)}[${pidx}] + ${cache} * {p_cache:Array(Float64)}[${pidx}] + ${cacheWrite} * {p_cache_write:Array(Float64)}[${pidx}] + ${outTok.value} * {p_out:Array(Float64)}[${pidx}]) / 1e6`;
   const sideEffect = L.attr('tool.side_effect_type');
   // Unreadable values, counted on the kind of span they matter on.
   const badOn = (kind: number, xs: readonly ReadValue[]) => `if(kind = ${kind}, ${xs.map((x) => x.bad).join(' + ')}, 0)`;
   const malformed = [
     badOn(KIND.tool, [toolCost, fees]),
-    badOn(KIND.model, [inTok, outTok, cacheTok, costAttr]),
+    badOn(KIND.model, [inTok, outTok, cacheTok, cacheWriteTok, costAttr]),
     badOn(KIND.agent, [inTok, outTok]),
     `toUInt8(${decision} != '' AND policy = ${POLICY.none})`,
   ].join(' + ');
@@ -221,6 +228,8 @@ function spanFields(L: SpanLayers): SpanField[] {
     // execute_tool spans: the tool's name, else the `execute_tool <name>` span name.
     // Other families: OpenInference's tool.name, the Vercel AI SDK's ai.toolCall.name, OpenLLMetry's entity name.
     { name: 'tool', expr: onlyFor(KIND.tool, firstOf(L.attr('gen_ai.tool.name'), L.attr('tool.name'), L.attr('ai.toolCall.name'), L.attr('traceloop.entity.name'), 'tool_in_name', `'(unnamed)'`)) },
+    // The call's id (GenAI, the Vercel AI SDK, OpenInference): attempts of one call id are one call.
+    { name: 'call_id', expr: onlyFor(KIND.tool, firstOf(L.attr('gen_ai.tool.call.id'), L.attr('ai.toolCall.id'), L.attr('tool_call.id'))) },
     { name: 'tool_cost', expr: onlyFor(KIND.tool, `${toolCost.value} + ${fees.value}`, '0.') },
     { name: 'side_effect', expr: onlyFor(KIND.tool, `if(lower(${sideEffect}) IN (${NO_SIDE_EFFECT.map((x) => `'${x}'`).join(', ')}), '', ${sideEffect})`) },
     // Model spans: tokens, and their cost (the span's own, else from the price table).
@@ -356,8 +365,12 @@ FROM (
         -- a workflow names no agent of its own: the first agent it invoked does
         argMinIf(a_agent, (ts, span), kind = ${KIND.agent} AND NOT is_run AND a_agent != '') AS inner_agent,
         argMinIf(a_version, (ts, span), kind = ${KIND.agent} AND NOT is_run AND a_agent != '') AS inner_version,
-        groupArrayIf(tool, kind = ${KIND.tool}) AS tool_names,
-        groupArrayIf(tool, kind = ${KIND.tool} AND failed = 1) AS failed_tool_names,
+        -- tool calls in time order: (name, call id, failed); a call id's attempts (a retry of the same
+        -- call) count once, as its last attempt went; calls without an id count one per span
+        arrayMap(x -> (x.2, x.3, x.4), arraySort(x -> (x.1, x.3), groupArrayIf((ts, tool, call_id, failed), kind = ${KIND.tool}))) AS tool_attempts,
+        arrayFilter((x, i) -> x.2 = '' OR NOT has(arrayMap(y -> y.2, arraySlice(tool_attempts, i + 1)), x.2), tool_attempts, arrayEnumerate(tool_attempts)) AS tool_calls_once,
+        arrayMap(x -> x.1, tool_calls_once) AS tool_names,
+        arrayMap(x -> x.1, arrayFilter(x -> x.3 = 1, tool_calls_once)) AS failed_tool_names,
         groupArrayIf(side_effect, kind = ${KIND.tool} AND side_effect != '') AS side_effect_names,
         sumIf(tool_cost, kind = ${KIND.tool}) AS tool_cost_sum,
         groupArrayIf(model, kind = ${KIND.model} AND model != '') AS models,
@@ -392,6 +405,7 @@ function priceParams(prices: readonly ModelPrice[]): Record<string, unknown> {
     p_in: prices.map((p) => p.inputPerMillion),
     p_out: prices.map((p) => p.outputPerMillion),
     p_cache: prices.map((p) => p.cacheReadPerMillion ?? p.inputPerMillion),
+    p_cache_write: prices.map((p) => p.cacheWritePerMillion ?? p.inputPerMillion),
   };
 }
 

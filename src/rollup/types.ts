@@ -1,11 +1,13 @@
 /** The rollup's settings (`rollup:` in agentdrift.yaml), as the config layer validates them. */
 
-/** USD per million tokens for one model; cache reads at the input price unless given. */
+/** USD per million tokens for one model; cache reads and writes at the input price unless given. */
 export interface ModelPrice {
   readonly model: string;
   readonly inputPerMillion: number;
   readonly outputPerMillion: number;
   readonly cacheReadPerMillion: number | null;
+  /** Tokens written to a prompt cache (Anthropic charges them above the input price). */
+  readonly cacheWritePerMillion?: number | null;
 }
 
 export interface RollupSettings {

@@ -270,7 +270,7 @@ describe('secrets', () => {
 describe('rollup', () => {
   it('reads the schedule, the lateness and the price table', () => {
     const c = config(
-      'rollup:\n  interval: 30s\n  lateness: 15m\n  max_run_duration: 2h\n  prices:\n    gpt-4.1-mini: { input: 0.4, output: 1.6, cache_read: 0.1 }\n    claude-sonnet-4: { input: 3, output: 15 }\n',
+      'rollup:\n  interval: 30s\n  lateness: 15m\n  max_run_duration: 2h\n  prices:\n    gpt-4.1-mini: { input: 0.4, output: 1.6, cache_read: 0.1 }\n    claude-sonnet-4: { input: 3, output: 15, cache_write: 3.75 }\n',
     );
     expect(c.rollup).toEqual({
       enabled: true,
@@ -278,8 +278,8 @@ describe('rollup', () => {
       latenessMs: 900_000,
       maxRunDurationMs: 7_200_000,
       prices: [
-        { model: 'gpt-4.1-mini', inputPerMillion: 0.4, outputPerMillion: 1.6, cacheReadPerMillion: 0.1 },
-        { model: 'claude-sonnet-4', inputPerMillion: 3, outputPerMillion: 15, cacheReadPerMillion: null },
+        { model: 'gpt-4.1-mini', inputPerMillion: 0.4, outputPerMillion: 1.6, cacheReadPerMillion: 0.1, cacheWritePerMillion: null },
+        { model: 'claude-sonnet-4', inputPerMillion: 3, outputPerMillion: 15, cacheReadPerMillion: null, cacheWritePerMillion: 3.75 },
       ],
     });
     expect(config('rollup: { enabled: false }\n').rollup.enabled).toBe(false);
@@ -288,7 +288,7 @@ describe('rollup', () => {
   it.each([
     ['a price without output', 'rollup:\n  prices:\n    m: { input: 1 }\n', ['c.yaml:3:8: price of "m" is missing required key "output"']],
     ['a negative price', 'rollup:\n  prices:\n    m: { input: -1, output: 2 }\n', ['c.yaml:3:17: rollup.prices.m.input: expected USD per million tokens (a number, 0 or more), got -1']],
-    ['an unknown price key', 'rollup:\n  prices:\n    m: { input: 1, output: 2, cached: 1 }\n', ['c.yaml:3:31: unknown key "cached" in price of "m" (allowed: input, output, cache_read)']],
+    ['an unknown price key', 'rollup:\n  prices:\n    m: { input: 1, output: 2, cached: 1 }\n', ['c.yaml:3:31: unknown key "cached" in price of "m" (allowed: input, output, cache_read, cache_write)']],
     ['prices as a list', 'rollup:\n  prices: [1]\n', ['c.yaml:2:11: rollup.prices: expected a mapping of model names to prices, got a list']],
     ['a lateness without unit', 'rollup: { lateness: 5 }\n', ['c.yaml:1:21: rollup.lateness: expected a duration, got a number without a unit (use an integer with a unit (ms, s, m, h, d, w, y), largest first, e.g. 30s, 5m, 1h30m, 7d)']],
     ['an interval under a second', 'rollup: { interval: 100ms }\n', ['c.yaml:1:21: rollup.interval: must be at least 1s, got 100ms']],

@@ -3,7 +3,7 @@
  * has what each writes, read from their sources): one trace per family, stored as the Collector's
  * ClickHouse exporter stores it, rolled up with no configuration, each agent_runs row checked field
  * by field against the numbers worked out here. T = 2026-11-20 10:00:00 UTC; prices: gpt-4.1 at
- * 2 / 8 / 0.5 (cache reads) USD per million tokens.
+ * 2 / 8 / 0.5 (cache reads) USD per million tokens, claude-sonnet-4 at 3 / 15 / 0.3 / 3.75 (cache writes).
  *
  *   OI  OpenInference, LangGraph: a CHAIN root `LangGraph` (the graph), CHAIN nodes, an LLM span with
  *       llm.token_count.* and a cache read, two TOOL spans (one failed), session.id
@@ -16,6 +16,8 @@
  *   PA  Pydantic AI, instrumentation format 2: `agent run` (agent_name) > `chat gpt-4.1` >
  *       `running tool` (gen_ai.tool.name), failing (status Error)
  *   MX  an OpenInference LangGraph root calling a service traced with GenAI spans: one run
+ *   RT  retried tool calls with a gen_ai.tool.call.id
+ *   CW  a prompt-cache write priced at its own price, and an embeddings call
  *   LG  OpenLLMetry's LangGraph agent span (gen_ai.operation.name=invoke_agent) naming its framework
  *       as gen_ai.provider.name=langgraph: the provider is the model spans' (openai)
  */
@@ -26,7 +28,10 @@ import { exporterRow } from '../helpers/otelSpans.js';
 
 const T = Date.parse('2026-11-20T10:00:00Z');
 const MIN = 60_000;
-const PRICES = [{ model: 'gpt-4.1', inputPerMillion: 2, outputPerMillion: 8, cacheReadPerMillion: 0.5 }];
+const PRICES = [
+  { model: 'gpt-4.1', inputPerMillion: 2, outputPerMillion: 8, cacheReadPerMillion: 0.5 },
+  { model: 'claude-sonnet-4', inputPerMillion: 3, outputPerMillion: 15, cacheReadPerMillion: 0.3, cacheWritePerMillion: 3.75 },
+];
 
 interface SpanSpec {
   readonly trace: string;
@@ -143,6 +148,40 @@ const MX_SPANS: SpanSpec[] = [
   { trace: MX, service: 'billing-svc', scope: 'opentelemetry.instrumentation.genai', id: mx(5), parent: mx(3), name: 'execute_tool charge', start: 51.5, dur: 0.5, attrs: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'charge' } },
 ];
 
+// --- RT: retried tool calls with a call id (gen_ai.tool.call.id) ----------------------------------------
+const RT = '07000000000000000000000000000001';
+const rt = (n: number) => id('07', n);
+const srt = { trace: RT, service: 'pay-svc', scope: 'opentelemetry.instrumentation.genai' };
+const call = (name: string, callId: string) => ({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': name, ...(callId ? { 'gen_ai.tool.call.id': callId } : {}) });
+const RT_SPANS: SpanSpec[] = [
+  { ...srt, id: rt(1), name: 'invoke_agent payer', start: 60, dur: 9, attrs: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'payer' } },
+  // call_1 failed, then its retry succeeded: one call, no error.
+  { ...srt, id: rt(2), parent: rt(1), name: 'execute_tool charge', start: 60.5, dur: 1, status: 'Error', attrs: call('charge', 'call_1') },
+  { ...srt, id: rt(3), parent: rt(1), name: 'execute_tool charge', start: 62, dur: 1, attrs: call('charge', 'call_1') },
+  // call_2 succeeded, then was retried and failed (arriving first): one call, failed.
+  { ...srt, id: rt(5), parent: rt(1), name: 'execute_tool refund', start: 65, dur: 1, status: 'Error', attrs: call('refund', 'call_2') },
+  { ...srt, id: rt(4), parent: rt(1), name: 'execute_tool refund', start: 63.5, dur: 1, attrs: call('refund', 'call_2') },
+  // Without a call id each span is a call: two calls, one failed.
+  { ...srt, id: rt(6), parent: rt(1), name: 'execute_tool notify', start: 66.5, dur: 0.5, status: 'Error', attrs: call('notify', '') },
+  { ...srt, id: rt(7), parent: rt(1), name: 'execute_tool notify', start: 67.5, dur: 0.5, attrs: call('notify', '') },
+];
+
+// --- CW: prompt-cache writes priced as writes (gen_ai.usage.cache_creation.input_tokens) ----------------
+const CW = '08000000000000000000000000000001';
+const cw = (n: number) => id('08', n);
+const scw = { trace: CW, service: 'doc-svc', scope: 'opentelemetry.instrumentation.genai' };
+const CW_SPANS: SpanSpec[] = [
+  { ...scw, id: cw(1), name: 'invoke_agent summarizer', start: 70, dur: 4, attrs: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'summarizer' } },
+  // 2000 input tokens of which 1200 written to the cache and 500 read from it:
+  // 300 * 3 + 500 * 0.3 + 1200 * 3.75 + 100 * 15 = 900 + 150 + 4500 + 1500 = 7050 micro-USD
+  {
+    ...scw, id: cw(2), parent: cw(1), name: 'chat claude-sonnet-4', start: 70.5, dur: 2,
+    attrs: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'anthropic', 'gen_ai.request.model': 'claude-sonnet-4', 'gen_ai.usage.input_tokens': '2000', 'gen_ai.usage.output_tokens': '100', 'gen_ai.usage.cache_read.input_tokens': '500', 'gen_ai.usage.cache_creation.input_tokens': '1200' },
+  },
+  // An embedding call is a model call: 400 * 2 = 800 micro-USD.
+  { ...scw, id: cw(3), parent: cw(1), name: 'embeddings gpt-4.1', start: 73, dur: 0.5, attrs: { 'gen_ai.operation.name': 'embeddings', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4.1', 'gen_ai.usage.input_tokens': '400' } },
+];
+
 let store: TempStore;
 
 async function row(trace: string): Promise<Record<string, unknown>> {
@@ -158,9 +197,9 @@ async function row(trace: string): Promise<Record<string, unknown>> {
 
 beforeAll(async () => {
   store = await openTempStore();
-  await store.ch.insert('otel_traces', [...OI_SPANS, ...OL_SPANS, ...VA_SPANS, ...PA_SPANS, ...LG_SPANS, ...MX_SPANS].map(exported));
+  await store.ch.insert('otel_traces', [...OI_SPANS, ...OL_SPANS, ...VA_SPANS, ...PA_SPANS, ...LG_SPANS, ...MX_SPANS, ...RT_SPANS, ...CW_SPANS].map(exported));
   const r = await rollupRange(store.ch, store.names, { fromMs: T - MIN, toMs: T + 2 * MIN, chunkMs: 3 * MIN, mode: 'backfill', at: T + 30 * MIN, lookbackMs: 10 * MIN, prices: PRICES });
-  expect(r.counters.runs).toBe(6);
+  expect(r.counters.runs).toBe(8);
 });
 afterAll(async () => {
   await store?.ch.close();
@@ -204,6 +243,14 @@ describe('runs from other instrumentation families, with no configuration', () =
       run_id: `${MX}-${mx(1)}`, workflow_id: 'LangGraph', agent_id: 'biller', service_name: 'graph-svc', model: 'gpt-4.1', input_tokens: 100, output_tokens: 10,
       token_cost_usd: 0.00028, tool_calls: { call_billing: 1, charge: 1 },
     });
+  });
+
+  it('attempts of one tool call id are one call, failed as its last attempt went; calls without an id count per span', async () => {
+    expect(await row(RT)).toMatchObject({ tool_calls: { charge: 1, refund: 1, notify: 2 }, tool_errors: { refund: 1, notify: 1 } });
+  });
+
+  it('prompt-cache writes are priced as writes, reads as reads; an embedding call counts as a model call', async () => {
+    expect(await row(CW)).toMatchObject({ input_tokens: 2400, output_tokens: 100, token_cost_usd: 0.00785, malformed_fields: 0 });
   });
 
   it('a framework named as the agent span\'s provider (langgraph) does not hide the model\'s provider', async () => {
