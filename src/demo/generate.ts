@@ -32,6 +32,8 @@ export interface DemoOptions {
    * `spans`: plain GenAI traces without a summary (the rollup's path).
    */
   readonly form?: 'summary' | 'spans';
+  /** With `spans`: which instrumentation family's conventions the traces follow (default genai). */
+  readonly dialect?: DemoDialect;
 }
 
 export interface DemoPlan {
@@ -183,7 +185,72 @@ export const TRACE_ATTRIBUTE_KEYS = [
   'policy_rule',
   'http.request.method',
   'http.route',
+  // The other instrumentation families' names (`demo seed --spans --dialect`).
+  'openinference.span.kind',
+  'agent.name',
+  'llm.model_name',
+  'llm.provider',
+  'llm.token_count.prompt',
+  'llm.token_count.completion',
+  'tool.name',
+  'traceloop.span.kind',
+  'traceloop.workflow.name',
+  'traceloop.entity.name',
+  'llm.request.type',
+  'gen_ai.system',
+  'gen_ai.usage.prompt_tokens',
+  'gen_ai.usage.completion_tokens',
+  'ai.operationId',
+  'ai.telemetry.functionId',
+  'ai.model.id',
+  'ai.model.provider',
+  'ai.toolCall.name',
+  'ai.toolCall.id',
 ] as const;
+
+/**
+ * How `demo seed --spans` writes its traces: plain GenAI spans, or as another instrumentation family
+ * writes the same run (docs/design/trace-dialects-research.md). The app's own attributes (run id,
+ * workflow, tenant, versions, fingerprint, policy decisions, tool costs) are the same in every dialect.
+ */
+export const DEMO_DIALECTS = ['genai', 'openinference', 'openllmetry', 'vercel-ai'] as const;
+export type DemoDialect = (typeof DEMO_DIALECTS)[number];
+
+type TraceKey = (typeof TRACE_ATTRIBUTE_KEYS)[number];
+type Attrs = Partial<Record<TraceKey, string>>;
+
+/** The run, model and tool spans' names and family attributes, per dialect. */
+interface DialectSpans {
+  run(agentId: string, workflowId: string): { name: string; attrs: Attrs };
+  chat(model: string, provider: string, inTok: string, outTok: string): { name: string; attrs: Attrs };
+  tool(name: string, callId: string): { name: string; attrs: Attrs };
+}
+
+const DIALECT_SPANS: Readonly<Record<DemoDialect, DialectSpans>> = {
+  genai: {
+    run: (agent) => ({ name: `invoke_agent ${agent}`, attrs: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.id': agent, 'gen_ai.agent.name': agent } }),
+    chat: (model, provider, i, o) => ({ name: `chat ${model}`, attrs: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': model, 'gen_ai.provider.name': provider, 'gen_ai.usage.input_tokens': i, 'gen_ai.usage.output_tokens': o } }),
+    tool: (name) => ({ name: `execute_tool ${name}`, attrs: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': name } }),
+  },
+  openinference: {
+    run: (agent) => ({ name: agent, attrs: { 'openinference.span.kind': 'AGENT', 'agent.name': agent } }),
+    chat: (model, provider, i, o) => ({ name: 'ChatCompletion', attrs: { 'openinference.span.kind': 'LLM', 'llm.model_name': model, 'llm.provider': provider, 'llm.token_count.prompt': i, 'llm.token_count.completion': o } }),
+    tool: (name) => ({ name, attrs: { 'openinference.span.kind': 'TOOL', 'tool.name': name } }),
+  },
+  openllmetry: {
+    run: (agent, workflow) => ({ name: `${agent}.agent`, attrs: { 'traceloop.span.kind': 'agent', 'traceloop.entity.name': agent, 'traceloop.workflow.name': workflow } }),
+    chat: (model, provider, i, o) => ({ name: `${provider}.chat`, attrs: { 'llm.request.type': 'chat', 'gen_ai.system': provider, 'gen_ai.request.model': model, 'gen_ai.usage.prompt_tokens': i, 'gen_ai.usage.completion_tokens': o } }),
+    tool: (name) => ({ name: `${name}.tool`, attrs: { 'traceloop.span.kind': 'tool', 'traceloop.entity.name': name } }),
+  },
+  'vercel-ai': {
+    run: (agent) => ({ name: 'ai.generateText', attrs: { 'ai.operationId': 'ai.generateText', 'ai.telemetry.functionId': agent } }),
+    chat: (model, provider, i, o) => ({
+      name: 'ai.generateText.doGenerate',
+      attrs: { 'ai.operationId': 'ai.generateText.doGenerate', 'ai.model.id': model, 'ai.model.provider': `${provider}.chat`, 'gen_ai.system': `${provider}.chat`, 'gen_ai.request.model': model, 'gen_ai.usage.input_tokens': i, 'gen_ai.usage.output_tokens': o },
+    }),
+    tool: (name, callId) => ({ name: 'ai.toolCall', attrs: { 'ai.operationId': 'ai.toolCall', 'ai.toolCall.name': name, 'ai.toolCall.id': callId } }),
+  },
+};
 
 /**
  * One span as a flat row: Timestamp (ISO, UTC), TraceId, SpanId, ParentSpanId, SpanName, SpanKind,
@@ -242,25 +309,25 @@ const providerOf = (model: string) => (model.startsWith('claude') ? 'anthropic' 
  * span per call, and the policy decisions on the tool spans (on extra guardrail spans when there are
  * more decisions than calls). Token cost is left to the rollup's price table.
  */
-function traceRows(r: Random, d: RunDraw): SpanRow[] {
+function traceRows(r: Random, d: RunDraw, dialect: DemoDialect): SpanRow[] {
   const { wf } = d;
   const keys = TRACE_ATTRIBUTE_KEYS;
   const rows: SpanRow[] = [];
   const ns = (ms: number) => Math.max(1, Math.round(ms * 1e6));
   const iso = (ms: number) => new Date(ms).toISOString();
   const failed = d.outcome !== 'success';
-  const span = (id: string, parent: string, name: string, kind: string, start: number, durMs: number, error: string, attrs: Partial<Record<(typeof keys)[number], string>>) => {
+  const span = (id: string, parent: string, name: string, kind: string, start: number, durMs: number, error: string, attrs: Attrs) => {
     rows.push([iso(start), d.traceId, id, parent, name, kind, wf.serviceName, d.environment, ns(durMs), error ? 'Error' : 'Unset', error, ...keys.map((k) => attrs[k] ?? '')]);
   };
   const httpId = r.hex8() + r.hex8();
   span(httpId, '', `POST /v1/${wf.workflowId}`, 'Server', d.t - 4, d.durationMs + 9, '', { 'http.request.method': 'POST', 'http.route': `/v1/${wf.workflowId}` });
-  span(d.spanId, httpId, `invoke_agent ${wf.agentId}`, 'Internal', d.t, d.durationMs, failed ? 'agent run failed' : '', {
-    'gen_ai.operation.name': 'invoke_agent',
-    'gen_ai.agent.id': wf.agentId,
-    'gen_ai.agent.name': wf.agentId,
+  const family = DIALECT_SPANS[dialect];
+  const runSpan = family.run(wf.agentId, wf.workflowId);
+  span(d.spanId, httpId, runSpan.name, 'Internal', d.t, d.durationMs, failed ? 'agent run failed' : '', {
+    ...runSpan.attrs,
+    // The GenAI run span's own model and provider, and the agent's version (no family writes one).
+    ...(dialect === 'genai' ? { 'gen_ai.request.model': wf.model, 'gen_ai.provider.name': providerOf(wf.model) } : {}),
     'gen_ai.agent.version': wf.agentVersion,
-    'gen_ai.request.model': wf.model,
-    'gen_ai.provider.name': providerOf(wf.model),
     'agent.run_id': d.runId,
     'agent.workflow_id': wf.workflowId,
     'agent.tenant_id': d.tenant,
@@ -280,14 +347,10 @@ function traceRows(r: Random, d: RunDraw): SpanRow[] {
   };
   const firstIn = Math.round(d.inTok * 0.6);
   const firstOut = Math.round(d.outTok * 0.3);
-  const chat = (inTok: number, outTok: number, bad: boolean) =>
-    span(r.hex8() + r.hex8(), d.spanId, `chat ${wf.model}`, 'Client', next(), slot * 0.9, '', {
-      'gen_ai.operation.name': 'chat',
-      'gen_ai.request.model': wf.model,
-      'gen_ai.provider.name': providerOf(wf.model),
-      'gen_ai.usage.input_tokens': bad ? `${inTok}abc` : String(inTok),
-      'gen_ai.usage.output_tokens': String(outTok),
-    });
+  const chat = (inTok: number, outTok: number, bad: boolean) => {
+    const c = family.chat(wf.model, providerOf(wf.model), bad ? `${inTok}abc` : String(inTok), String(outTok));
+    span(r.hex8() + r.hex8(), d.spanId, c.name, 'Client', next(), slot * 0.9, '', c.attrs);
+  };
   chat(firstIn, firstOut, d.corruption === 1);
   const policyAttrs = (i: number) => {
     const p = d.decisions[i];
@@ -297,9 +360,10 @@ function traceRows(r: Random, d: RunDraw): SpanRow[] {
   d.calls.forEach((tool, i) => {
     const cost = wf.tools.find((x) => x.name === tool)?.costPerCallUsd ?? 0;
     const sideEffect = d.sideEffect !== null && i === d.calls.length - 1 ? d.sideEffect : '';
-    span(r.hex8() + r.hex8(), d.spanId, `execute_tool ${tool}`, 'Internal', next(), slot * 0.9, '', {
-      'gen_ai.operation.name': 'execute_tool',
-      'gen_ai.tool.name': tool,
+    const toolId = r.hex8() + r.hex8();
+    const t = family.tool(tool, `call_${toolId}`);
+    span(toolId, d.spanId, t.name, 'Internal', next(), slot * 0.9, '', {
+      ...t.attrs,
       'tool.cost_usd': d.corruption === 0 && i === 0 ? 'n/a' : cost > 0 ? String(cost) : '',
       'tool.side_effect_type': sideEffect,
       ...policyAttrs(i),
@@ -332,7 +396,7 @@ export function* generateSpans(o: DemoOptions, plan: DemoPlan, batchSize = 50_00
       for (let k = 0; k < n; k++) {
         const t = hourStart + Math.floor(r.next() * HOUR);
         const d = drawRun(r, profileAt(WORKFLOWS[i]!, t, plan.drifts), t, malformed);
-        if (traces) rows.push(...traceRows(r, d));
+        if (traces) rows.push(...traceRows(r, d, o.dialect ?? 'genai'));
         else rows.push(summaryRow(d));
         runs++;
         if (rows.length >= batchSize) {

@@ -6,7 +6,8 @@ import { migrate } from '../../store/migrate.js';
 import { terminalProgress } from '../../util/progress.js';
 import { action, err, out } from '../command.js';
 import { describeTarget, resolveConfig, storeNames, UsageError, withStore, type GlobalOptions } from '../context.js';
-import { dataOptions, isoTime, positiveInt } from '../options.js';
+import { dataOptions, isoTime, oneOf, positiveInt } from '../options.js';
+import { DEMO_DIALECTS } from '../../demo/generate.js';
 import { reportSteps } from './migrate.js';
 
 interface SeedOptions extends GlobalOptions {
@@ -18,6 +19,7 @@ interface SeedOptions extends GlobalOptions {
   readonly reset?: boolean;
   readonly ifEmpty?: boolean;
   readonly spans?: boolean;
+  readonly dialect?: string;
 }
 
 export function demoCommand(program: Command): void {
@@ -31,10 +33,13 @@ export function demoCommand(program: Command): void {
     .option('--reset', 'delete every run and span first (truncates agent_runs and otel_traces)')
     .option('--if-empty', 'seed only an empty store; leave one that holds data alone and succeed')
     .option('--spans', 'write plain GenAI traces (no run summary) and roll them up into agent_runs, instead of summary root spans')
+    .option('--dialect <name>', `with --spans: the instrumentation family whose conventions the traces follow (${DEMO_DIALECTS.join(', ')})`, 'genai')
     .action(
       action(async (o: SeedOptions) => {
         const modes: SeedMode[] = [...(o.append ? (['append'] as const) : []), ...(o.reset ? (['reset'] as const) : []), ...(o.ifEmpty ? (['if-empty'] as const) : [])];
         if (modes.length > 1) throw new UsageError(`--${modes.join(' and --')} exclude each other`);
+        const dialect = oneOf('--dialect', o.dialect ?? 'genai', DEMO_DIALECTS);
+        if (dialect !== 'genai' && !o.spans) throw new UsageError('--dialect applies to traces: pass --spans with it');
         const config = await resolveConfig(o);
         return withStore(
           config,
@@ -60,11 +65,11 @@ export function demoCommand(program: Command): void {
             const r = await seedDemo(
               ch,
               names,
-              { days: o.days, runsPerDay: o.runsPerDay, seed: o.seed, endMs: o.end ?? Date.now(), form: o.spans ? 'spans' : 'summary' },
+              { days: o.days, runsPerDay: o.runsPerDay, seed: o.seed, endMs: o.end ?? Date.now(), form: o.spans ? 'spans' : 'summary', dialect },
               terminalProgress(),
               hoursProgress(terminalProgress(process.stderr, 'rolling up', 'hours')),
             );
-            const form = o.spans ? `as ${r.spans} plain GenAI spans ` : '';
+            const form = o.spans ? `as ${r.spans} ${dialect === 'genai' ? 'plain GenAI' : dialect} spans ` : '';
             out(`seeded ${r.inserted} runs ${form}from ${new Date(r.plan.startMs).toISOString()} to ${new Date(r.plan.endMs).toISOString()} in ${(r.elapsedMs / 1000).toFixed(1)}s`);
             if (r.rollup) out(`rolled up in ${(r.rollup.elapsedMs / 1000).toFixed(1)}s: ${describeCounters(r.rollup.counters)}`);
             out('injected drifts:');
