@@ -201,7 +201,8 @@ function spanFields(L: SpanLayers): SpanField[] {
     { name: 'malformed', expr: `toUInt16(${malformed})` },
     // The agent (or workflow) span: the run's own attributes when it is the outermost.
     { name: 'is_workflow', expr: `toUInt8(kind = ${KIND.agent} AND op = 'invoke_workflow')` },
-    { name: 'a_run_id', expr: onlyFor(KIND.agent, L.attr('agent.run_id')) },
+    // Pydantic AI (1.75 and later) names each agent call.
+    { name: 'a_run_id', expr: onlyFor(KIND.agent, firstOf(L.attr('agent.run_id'), L.attr('gen_ai.agent.call.id'))) },
     // The standalone GenAI conventions (v0.1.0) name a workflow by gen_ai.agent.name on its invoke_workflow span.
     // Other families: OpenLLMetry's workflow name, the Vercel AI SDK's functionId, Pydantic AI's agent_name,
     // OpenInference's agent.name or, on its AGENT/CHAIN spans, the span's name (LangGraph's graph, CrewAI's crew).
@@ -215,7 +216,11 @@ function spanFields(L: SpanLayers): SpanField[] {
     // On a workflow span gen_ai.agent.name is the workflow's name, not an agent's: only its id counts.
     { name: 'a_agent', expr: onlyFor(KIND.agent, `if(op = 'invoke_workflow', ${L.attr('gen_ai.agent.id')}, ${firstOf(L.attr('gen_ai.agent.id'), L.attr('gen_ai.agent.name'), L.attr('agent.name'), L.attr('agent_name'), L.attr('ai.telemetry.functionId'), L.attr('traceloop.entity.name'), `if(${L.attr('openinference.span.kind')} = 'AGENT', SpanName, '')`)})`) },
     { name: 'a_version', expr: onlyFor(KIND.agent, L.attr('gen_ai.agent.version')) },
-    { name: 'a_tenant', expr: onlyFor(KIND.agent, firstOf(L.attr('agent.tenant_id'), L.res('agent.tenant_id'))) },
+    // The app's tenant, also where the Vercel AI SDK's metadata and OpenLLMetry's association properties put it.
+    {
+      name: 'a_tenant',
+      expr: onlyFor(KIND.agent, firstOf(L.attr('agent.tenant_id'), L.res('agent.tenant_id'), L.attr('ai.telemetry.metadata.tenant_id'), L.attr('traceloop.association.properties.tenant_id'))),
+    },
     { name: 'a_env', expr: onlyFor(KIND.agent, firstOf(L.res('deployment.environment.name'), L.res('deployment.environment'))) },
     { name: 'a_service', expr: onlyFor(KIND.agent, 'ServiceName') },
     { name: 'a_model', expr: onlyFor(KIND.agent, requestModel) },

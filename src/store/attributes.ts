@@ -113,6 +113,9 @@ const DIALECT_OPERATION = `multiIf(
  * else what another family's span kind or name means (DIALECT_OPERATION).
  */
 export const OPERATION = firstOf(
+  // A Vercel AI SDK call is a run even where a wrapper stamped it `chat` (Traceloop's JS SDK tags both
+  // ai.generateText and its .doGenerate child so, which would make the run a model call).
+  `if(SpanName IN (${VERCEL_CALLS.map(quoted).join(', ')}) AND ${spanAttr('ai.operationId')} != '', 'invoke_agent', '')`,
   spanAttr('gen_ai.operation.name'),
   `if(splitByChar(' ', SpanName)[1] IN (${KNOWN_OPERATIONS}), splitByChar(' ', SpanName)[1], '')`,
   DIALECT_OPERATION,

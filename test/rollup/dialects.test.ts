@@ -18,6 +18,8 @@
  *   MX  an OpenInference LangGraph root calling a service traced with GenAI spans: one run
  *   RT  retried tool calls with a gen_ai.tool.call.id
  *   CW  a prompt-cache write priced at its own price, and an embeddings call
+ *   TJ  Vercel AI SDK spans a wrapper re-tagged `chat` (Traceloop's JS SDK), with a tenant in metadata
+ *   PC  Pydantic AI's gen_ai.agent.call.id
  *   LG  OpenLLMetry's LangGraph agent span (gen_ai.operation.name=invoke_agent) naming its framework
  *       as gen_ai.provider.name=langgraph: the provider is the model spans' (openai)
  */
@@ -182,6 +184,25 @@ const CW_SPANS: SpanSpec[] = [
   { ...scw, id: cw(3), parent: cw(1), name: 'embeddings gpt-4.1', start: 73, dur: 0.5, attrs: { 'gen_ai.operation.name': 'embeddings', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4.1', 'gen_ai.usage.input_tokens': '400' } },
 ];
 
+// --- TJ: Vercel AI SDK spans re-tagged by Traceloop's JS SDK (root and step both `chat`) -----------------
+const TJ = '09000000000000000000000000000001';
+const tj = (n: number) => id('09', n);
+const stj = { trace: TJ, service: 'next-app', scope: 'ai' };
+const TJ_SPANS: SpanSpec[] = [
+  {
+    ...stj, id: tj(1), name: 'ai.generateText', start: 80, dur: 2,
+    attrs: vercel('ai.generateText', { 'gen_ai.operation.name': 'chat', 'ai.telemetry.metadata.tenant_id': 'globex', 'ai.usage.promptTokens': '100', 'ai.usage.completionTokens': '10' }),
+  },
+  { ...stj, id: tj(2), parent: tj(1), name: 'ai.generateText.doGenerate', start: 80.1, dur: 1.5, attrs: vercel('ai.generateText.doGenerate', { 'gen_ai.operation.name': 'chat', 'gen_ai.system': 'openai.chat', 'gen_ai.request.model': 'gpt-4.1', 'gen_ai.usage.input_tokens': '100', 'gen_ai.usage.output_tokens': '10' }) },
+];
+
+// --- PC: Pydantic AI (1.75 and later) names each agent call: gen_ai.agent.call.id is the run id ----------
+const PC = '0a000000000000000000000000000001';
+const pc = (n: number) => id('0a', n);
+const PC_SPANS: SpanSpec[] = [
+  { trace: PC, service: 'py-agent', scope: 'pydantic-ai', id: pc(1), name: 'invoke_agent weather_agent', start: 85, dur: 1, attrs: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'weather_agent', 'gen_ai.agent.call.id': 'call-42' } },
+];
+
 let store: TempStore;
 
 async function row(trace: string): Promise<Record<string, unknown>> {
@@ -197,9 +218,9 @@ async function row(trace: string): Promise<Record<string, unknown>> {
 
 beforeAll(async () => {
   store = await openTempStore();
-  await store.ch.insert('otel_traces', [...OI_SPANS, ...OL_SPANS, ...VA_SPANS, ...PA_SPANS, ...LG_SPANS, ...MX_SPANS, ...RT_SPANS, ...CW_SPANS].map(exported));
+  await store.ch.insert('otel_traces', [...OI_SPANS, ...OL_SPANS, ...VA_SPANS, ...PA_SPANS, ...LG_SPANS, ...MX_SPANS, ...RT_SPANS, ...CW_SPANS, ...TJ_SPANS, ...PC_SPANS].map(exported));
   const r = await rollupRange(store.ch, store.names, { fromMs: T - MIN, toMs: T + 2 * MIN, chunkMs: 3 * MIN, mode: 'backfill', at: T + 30 * MIN, lookbackMs: 10 * MIN, prices: PRICES });
-  expect(r.counters.runs).toBe(8);
+  expect(r.counters.runs).toBe(10);
 });
 afterAll(async () => {
   await store?.ch.close();
@@ -251,6 +272,15 @@ describe('runs from other instrumentation families, with no configuration', () =
 
   it('prompt-cache writes are priced as writes, reads as reads; an embedding call counts as a model call', async () => {
     expect(await row(CW)).toMatchObject({ input_tokens: 2400, output_tokens: 100, token_cost_usd: 0.00785, malformed_fields: 0 });
+  });
+
+  it('a Vercel AI SDK call re-tagged `chat` by a wrapper is still the run; its tenant from ai.telemetry.metadata.tenant_id', async () => {
+    const [r] = await store.ch.query<Record<string, unknown>>(`SELECT tenant_id, toFloat64(input_tokens) AS input_tokens, run_id FROM agent_runs WHERE trace_id = {t:String}`, { t: TJ });
+    expect(r).toEqual({ tenant_id: 'globex', input_tokens: 100, run_id: `${TJ}-${tj(1)}` });
+  });
+
+  it('Pydantic AI\'s gen_ai.agent.call.id is the run id', async () => {
+    expect(await row(PC)).toMatchObject({ run_id: 'call-42', workflow_id: 'weather_agent', agent_id: 'weather_agent' });
   });
 
   it('a framework named as the agent span\'s provider (langgraph) does not hide the model\'s provider', async () => {
