@@ -15,7 +15,7 @@ import { maskSecrets } from '../util/secrets.js';
 import { fileProblem, parseYaml, plainValue, readSourceFile, sortProblems, type Path, type YamlSource } from '../yaml/source.js';
 import { substituteEnv, type Env } from './env.js';
 import { LOG_LEVELS, type ApiConfig, type Config, type ListenAddress } from './types.js';
-import { ROLLUP_DEFAULTS, type ModelPrice, type RollupSettings } from '../rollup/types.js';
+import { ATTRIBUTE_OVERRIDE_COLUMNS, ROLLUP_DEFAULTS, type AttributeOverrideColumn, type AttributeOverrides, type ModelPrice, type RollupSettings } from '../rollup/types.js';
 import { AGGREGATE_DEFAULTS, normalizeDimensions, type AggregateSettings } from '../store/aggregates.js';
 import { DIMENSION_COLUMNS, isDimensionColumn, type DimensionColumn } from '../store/contract.js';
 
@@ -37,7 +37,7 @@ const CLICKHOUSE_KEYS = ['target', 'database', 'user', 'password'] as const;
 const TABLE_KEYS = ['agent_runs', 'otel_traces', 'view'] as const;
 const EVALUATION_KEYS = ['timeout', 'max_series_per_rule', 'max_concurrent_groups'] as const;
 const DEMO_KEYS = ['seed_if_empty'] as const;
-const ROLLUP_KEYS = ['enabled', 'interval', 'lateness', 'max_run_duration', 'prices'] as const;
+const ROLLUP_KEYS = ['enabled', 'interval', 'lateness', 'max_run_duration', 'prices', 'attributes'] as const;
 const PRICE_KEYS = ['input', 'output', 'cache_read', 'cache_write'] as const;
 const AGGREGATE_KEYS = ['enabled', 'dimensions'] as const;
 const API_KEYS = ['token_file'] as const;
@@ -91,7 +91,7 @@ export function defaultConfig(env: Env = process.env): Config {
     receivers: [],
     route: {},
     demo: { seedIfEmpty: false },
-    rollup: { ...ROLLUP_DEFAULTS, prices: [] },
+    rollup: { ...ROLLUP_DEFAULTS, prices: [], attributes: {} },
     aggregates: AGGREGATE_DEFAULTS,
   });
 }
@@ -276,6 +276,7 @@ function readConfig(c: Checker, value: unknown, file: string, env: Env): Config 
     maxRunDurationMs:
       c.field(ru, ['rollup'], 'max_run_duration', duration({ min: [60_000, '1m'], max: [7 * 86_400_000, '7d'] })) ?? ROLLUP_DEFAULTS.maxRunDurationMs,
     prices: c.field(ru, ['rollup'], 'prices', priceTable) ?? [],
+    attributes: c.field(ru, ['rollup'], 'attributes', attributeOverrides) ?? {},
   };
 
   const ag = section(c, top, 'aggregates', AGGREGATE_KEYS) ?? {};
@@ -371,6 +372,34 @@ const priceTable: Reader<ModelPrice[]> = (c, v, p) => {
     const cacheRead = c.field(e, at, 'cache_read', usdPerMillion) ?? null;
     const cacheWrite = c.field(e, at, 'cache_write', usdPerMillion) ?? null;
     if (input !== undefined && output !== undefined) out.push({ model, inputPerMillion: input, outputPerMillion: output, cacheReadPerMillion: cacheRead, cacheWritePerMillion: cacheWrite });
+  }
+  return out;
+};
+
+/** An attribute key as agentdrift writes it into SQL (store/attributes.ts checks the same). */
+const ATTRIBUTE_KEY = /^[A-Za-z0-9_.]+$/;
+
+/** `attributes: { workflow_id: [app.flow], tenant_id: [customer.id] }`: span attributes read first for a column. */
+const attributeOverrides: Reader<AttributeOverrides> = (c, v, p) => {
+  if (!isObj(v)) {
+    c.report(p, `${labelOf(p)}: expected a mapping of agent_runs columns to lists of span attributes, got ${describe(v)}`);
+    return undefined;
+  }
+  const out: Partial<Record<AttributeOverrideColumn, string[]>> = {};
+  for (const [column, keys] of Object.entries(v)) {
+    const at: Path = [...p, column];
+    if (!(ATTRIBUTE_OVERRIDE_COLUMNS as readonly string[]).includes(column)) {
+      c.report(at, `${labelOf(p)}: ${quote(column)} is not a column a span attribute may fill (allowed: ${ATTRIBUTE_OVERRIDE_COLUMNS.join(', ')})`, 'key');
+      continue;
+    }
+    const items = list(str)(c, keys, at);
+    if (items === undefined) continue;
+    const good = items.filter((k, i) => {
+      if (ATTRIBUTE_KEY.test(k)) return true;
+      c.report([...at, i], `${labelOf(at)}: ${quote(k)} is not an attribute key (letters, digits, _ and . only)`);
+      return false;
+    });
+    out[column as AttributeOverrideColumn] = good;
   }
   return out;
 };

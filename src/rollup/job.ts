@@ -104,7 +104,7 @@ export class RollupJob {
     await checkSpanSource(ch, names);
     while (from < target && !this.stopping) {
       const to = Math.min(target, from + (this.o.maxPassMs ?? MAX_PASS_MS));
-      const r = await runPass(ch, names, { fromMs: from, toMs: to, mode: 'schedule', at: clock.now(), lookbackMs: settings.maxRunDurationMs, prices: settings.prices });
+      const r = await runPass(ch, names, { fromMs: from, toMs: to, mode: 'schedule', at: clock.now(), lookbackMs: settings.maxRunDurationMs, prices: settings.prices, attributes: settings.attributes });
       done.push(r);
       if (this.lastProblem !== null) {
         logger.info({ job: 'rollup' }, 'rollup resumed');

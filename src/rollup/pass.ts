@@ -10,7 +10,7 @@ import { PASS_COUNTERS, rollupNames, type PassCounter } from '../store/rollupSch
 import { qualified, type StoreNames } from '../store/schema.js';
 import { inspectSpanTable } from '../store/spanTable.js';
 import { agentSpansEndingSql, passInsertSql, spansWithoutRunSql } from './sql.js';
-import type { ModelPrice } from './types.js';
+import type { AttributeOverrides, ModelPrice } from './types.js';
 
 export type PassMode = 'schedule' | 'backfill';
 export type PassCounters = Record<PassCounter, number>;
@@ -25,6 +25,8 @@ export interface PassOptions {
   /** How long a run may last: spans are read this far before the interval (and after it). */
   readonly lookbackMs: number;
   readonly prices: readonly ModelPrice[];
+  /** `rollup.attributes`: span attributes read first for some columns. */
+  readonly attributes?: AttributeOverrides;
 }
 
 export interface PassResult {
@@ -64,7 +66,7 @@ export async function runPass(ch: ClickHouse, names: StoreNames, o: PassOptions)
   const [agents] = await ch.query<{ agents: number | string; summarized: number | string }>(ending.sql, ending.params);
   let counted: Record<string, unknown> | undefined;
   if (Number(agents?.agents ?? 0) > 0) {
-    const insert = passInsertSql(names, r, window, passId, o.prices);
+    const insert = passInsertSql(names, r, window, passId, o.prices, o.attributes);
     await ch.command(insert.sql, insert.params);
     [counted] = await ch.query<Record<string, unknown>>(
       `SELECT ${sums.map((c) => `sum(${c}) AS ${c}`).join(', ')} FROM ${qualified(r.database, r.log)} WHERE pass_id = {pass:String} AND kind = 'runs'`,

@@ -35,7 +35,7 @@ import {
 import { INPUT_EXTRA_COLUMNS, SKIP, type RollupNames } from '../store/rollupSchema.js';
 import { qualified, type StoreNames } from '../store/schema.js';
 import { INGEST_SETTINGS_SQL } from '../store/aggregates.js';
-import type { ModelPrice } from './types.js';
+import type { AttributeOverrideColumn, AttributeOverrides, ModelPrice } from './types.js';
 
 export interface PassWindow {
   /** Runs whose span ended in [fromMs, toMs). */
@@ -146,7 +146,9 @@ FROM (${from})`;
 const onlyFor = (kind: number, expr: string, zero = "''") => `if(kind = ${kind}, ${expr}, ${zero})`;
 
 /** What one span contributes (stage 1); the names are used again in stages 3 and 4. */
-function spanFields(L: SpanLayers): SpanField[] {
+function spanFields(L: SpanLayers, overrides: AttributeOverrides = {}): SpanField[] {
+  // A column's attributes from rollup.attributes first, then the built-in ones.
+  const own = (column: AttributeOverrideColumn, ...builtIn: string[]) => firstOf(...(overrides[column] ?? []).map((k) => L.attr(k)), ...builtIn);
   const toolCost = L.num('tool_cost', L.attr('tool.cost_usd'), 'Float64');
   const fees = L.num('fees', L.attr('tool.payment_fees_usd'), 'Float64');
   // Token counts under each family's names: GenAI (and OpenLLMetry's older prompt/completion), OpenInference, the Vercel AI SDK (v5 and v4).
@@ -197,12 +199,12 @@ function spanFields(L: SpanLayers): SpanField[] {
     { name: 'summary', expr: 'summary' },
     { name: 'policy', expr: policy },
     { name: 'policy_rule', expr: `if(policy IN (${POLICY.deny}, ${POLICY.escalate}), ${L.attr('policy_rule')}, '')` },
-    { name: 'conv', expr: firstOf(L.attr('gen_ai.conversation.id'), L.attr('session.id'), L.attr('traceloop.association.properties.session_id')) },
+    { name: 'conv', expr: own('conversation_id', L.attr('gen_ai.conversation.id'), L.attr('session.id'), L.attr('traceloop.association.properties.session_id')) },
     { name: 'malformed', expr: `toUInt16(${malformed})` },
     // The agent (or workflow) span: the run's own attributes when it is the outermost.
     { name: 'is_workflow', expr: `toUInt8(kind = ${KIND.agent} AND op = 'invoke_workflow')` },
     // Pydantic AI (1.75 and later) names each agent call.
-    { name: 'a_run_id', expr: onlyFor(KIND.agent, firstOf(L.attr('agent.run_id'), L.attr('gen_ai.agent.call.id'))) },
+    { name: 'a_run_id', expr: onlyFor(KIND.agent, own('run_id', L.attr('agent.run_id'), L.attr('gen_ai.agent.call.id'))) },
     // The standalone GenAI conventions (v0.1.0) name a workflow by gen_ai.agent.name on its invoke_workflow span.
     // Other families: OpenLLMetry's workflow name, the Vercel AI SDK's functionId, Pydantic AI's agent_name,
     // OpenInference's agent.name or, on its AGENT/CHAIN spans, the span's name (LangGraph's graph, CrewAI's crew).
@@ -210,24 +212,24 @@ function spanFields(L: SpanLayers): SpanField[] {
       name: 'a_workflow',
       expr: onlyFor(
         KIND.agent,
-        firstOf(L.attr('agent.workflow_id'), L.attr('gen_ai.workflow.name'), L.attr('gen_ai.agent.name'), L.attr('traceloop.workflow.name'), L.attr('ai.telemetry.functionId'), L.attr('agent_name'), L.attr('agent.name'), `if(${L.attr('openinference.span.kind')} != '', SpanName, '')`),
+        own('workflow_id', L.attr('agent.workflow_id'), L.attr('gen_ai.workflow.name'), L.attr('gen_ai.agent.name'), L.attr('traceloop.workflow.name'), L.attr('ai.telemetry.functionId'), L.attr('agent_name'), L.attr('agent.name'), `if(${L.attr('openinference.span.kind')} != '', SpanName, '')`),
       ),
     },
     // On a workflow span gen_ai.agent.name is the workflow's name, not an agent's: only its id counts.
-    { name: 'a_agent', expr: onlyFor(KIND.agent, `if(op = 'invoke_workflow', ${L.attr('gen_ai.agent.id')}, ${firstOf(L.attr('gen_ai.agent.id'), L.attr('gen_ai.agent.name'), L.attr('agent.name'), L.attr('agent_name'), L.attr('ai.telemetry.functionId'), L.attr('traceloop.entity.name'), `if(${L.attr('openinference.span.kind')} = 'AGENT', SpanName, '')`)})`) },
+    { name: 'a_agent', expr: onlyFor(KIND.agent, `if(op = 'invoke_workflow', ${own('agent_id', L.attr('gen_ai.agent.id'))}, ${own('agent_id', L.attr('gen_ai.agent.id'), L.attr('gen_ai.agent.name'), L.attr('agent.name'), L.attr('agent_name'), L.attr('ai.telemetry.functionId'), L.attr('traceloop.entity.name'), `if(${L.attr('openinference.span.kind')} = 'AGENT', SpanName, '')`)})`) },
     { name: 'a_version', expr: onlyFor(KIND.agent, L.attr('gen_ai.agent.version')) },
     // The app's tenant, also where the Vercel AI SDK's metadata and OpenLLMetry's association properties put it.
     {
       name: 'a_tenant',
-      expr: onlyFor(KIND.agent, firstOf(L.attr('agent.tenant_id'), L.res('agent.tenant_id'), L.attr('ai.telemetry.metadata.tenant_id'), L.attr('traceloop.association.properties.tenant_id'))),
+      expr: onlyFor(KIND.agent, own('tenant_id', L.attr('agent.tenant_id'), L.res('agent.tenant_id'), L.attr('ai.telemetry.metadata.tenant_id'), L.attr('traceloop.association.properties.tenant_id'))),
     },
     { name: 'a_env', expr: onlyFor(KIND.agent, firstOf(L.res('deployment.environment.name'), L.res('deployment.environment'))) },
     { name: 'a_service', expr: onlyFor(KIND.agent, 'ServiceName') },
     { name: 'a_model', expr: onlyFor(KIND.agent, requestModel) },
     { name: 'a_provider', expr: onlyFor(KIND.agent, provider) },
-    { name: 'a_prompt', expr: onlyFor(KIND.agent, L.attr('agent.prompt_version')) },
-    { name: 'a_policy', expr: onlyFor(KIND.agent, L.attr('agent.policy_version')) },
-    { name: 'a_fingerprint', expr: onlyFor(KIND.agent, L.attr('agent.output_schema_fingerprint')) },
+    { name: 'a_prompt', expr: onlyFor(KIND.agent, own('prompt_version', L.attr('agent.prompt_version'))) },
+    { name: 'a_policy', expr: onlyFor(KIND.agent, own('policy_version', L.attr('agent.policy_version'))) },
+    { name: 'a_fingerprint', expr: onlyFor(KIND.agent, own('output_schema_fingerprint', L.attr('agent.output_schema_fingerprint'))) },
     { name: 'a_in', expr: onlyFor(KIND.agent, inTok.value, '0') },
     { name: 'a_out', expr: onlyFor(KIND.agent, outTok.value, '0') },
     // execute_tool spans: the tool's name, else the `execute_tool <name>` span name.
@@ -258,7 +260,7 @@ const counts = (a: string) =>
  * ending in the window, plus one per trace for its spans outside any run; `skip` says which rows
  * agent_runs gets (see SKIP).
  */
-export function passInsertSql(n: StoreNames, r: RollupNames, w: PassWindow, passId: string, prices: readonly ModelPrice[]): BuiltQuery {
+export function passInsertSql(n: StoreNames, r: RollupNames, w: PassWindow, passId: string, prices: readonly ModelPrice[], overrides: AttributeOverrides = {}): BuiltQuery {
   const traces = qualified(n.database, n.otelTraces);
   const runs = qualified(n.database, n.agentRuns);
   const inputColumns = [...AGENT_RUNS_COLUMNS.map((c) => c.name), ...INPUT_EXTRA_COLUMNS.map(([c]) => c)];
@@ -318,7 +320,7 @@ export function passInsertSql(n: StoreNames, r: RollupNames, w: PassWindow, pass
 
   // Stage 1: the spans of every trace with an agent span ending in the window, read once.
   const L = new SpanLayers();
-  const fields = spanFields(L);
+  const fields = spanFields(L, overrides);
   const read = L.readSql(traces, `Timestamp >= ${LO} AND Timestamp < ${HI} AND TraceId IN (${candidateTracesSql(traces)})`);
   const spansSql = `SELECT TraceId AS trace, summary AS sp_summary, ${fields.map((f) => (f.expr === f.name ? f.name : `${f.expr} AS ${f.name}`)).join(',\n    ')}
 FROM (${L.parseSql(read)})`;

@@ -10,6 +10,15 @@ export interface ModelPrice {
   readonly cacheWritePerMillion?: number | null;
 }
 
+/** The agent_runs columns whose source attributes a config may name (`rollup.attributes`). */
+export const ATTRIBUTE_OVERRIDE_COLUMNS = ['run_id', 'workflow_id', 'agent_id', 'tenant_id', 'prompt_version', 'policy_version', 'output_schema_fingerprint', 'conversation_id'] as const;
+export type AttributeOverrideColumn = (typeof ATTRIBUTE_OVERRIDE_COLUMNS)[number];
+/**
+ * Span attributes a team's conventions put a column in, read before the built-in ones (in order):
+ * `workflow_id: [app.flow]`. Keys are checked like every attribute key agentdrift reads.
+ */
+export type AttributeOverrides = Readonly<Partial<Record<AttributeOverrideColumn, readonly string[]>>>;
+
 export interface RollupSettings {
   /** Whether the daemon runs the rollup on its schedule. */
   readonly enabled: boolean;
@@ -21,6 +30,8 @@ export interface RollupSettings {
   readonly maxRunDurationMs: number;
   /** Token prices for model spans that carry no cost attribute. */
   readonly prices: readonly ModelPrice[];
+  /** Where a team's conventions put a column (absent: the built-in attributes only). */
+  readonly attributes?: AttributeOverrides;
 }
 
 export const ROLLUP_DEFAULTS: Omit<RollupSettings, 'prices'> = {

@@ -50,7 +50,7 @@ describe('defaults', () => {
       receivers: [],
       route: {},
       demo: { seedIfEmpty: false },
-      rollup: { enabled: true, intervalMs: 60_000, latenessMs: 600_000, maxRunDurationMs: 3_600_000, prices: [] },
+      rollup: { enabled: true, intervalMs: 60_000, latenessMs: 600_000, maxRunDurationMs: 3_600_000, prices: [], attributes: {} },
       aggregates: defaultConfig({}).aggregates,
     });
   });
@@ -281,13 +281,21 @@ describe('rollup', () => {
         { model: 'gpt-4.1-mini', inputPerMillion: 0.4, outputPerMillion: 1.6, cacheReadPerMillion: 0.1, cacheWritePerMillion: null },
         { model: 'claude-sonnet-4', inputPerMillion: 3, outputPerMillion: 15, cacheReadPerMillion: null, cacheWritePerMillion: 3.75 },
       ],
+      attributes: {},
     });
     expect(config('rollup: { enabled: false }\n').rollup.enabled).toBe(false);
+    // Where a team's conventions put a column: read before the built-in attributes.
+    expect(config('rollup:\n  attributes:\n    workflow_id: [app.flow, service.flow]\n    tenant_id: [customer.id]\n').rollup.attributes).toEqual({
+      workflow_id: ['app.flow', 'service.flow'],
+      tenant_id: ['customer.id'],
+    });
   });
 
   it.each([
     ['a price without output', 'rollup:\n  prices:\n    m: { input: 1 }\n', ['c.yaml:3:8: price of "m" is missing required key "output"']],
     ['a negative price', 'rollup:\n  prices:\n    m: { input: -1, output: 2 }\n', ['c.yaml:3:17: rollup.prices.m.input: expected USD per million tokens (a number, 0 or more), got -1']],
+    ['an override for a column no attribute fills', 'rollup:\n  attributes:\n    outcome: [x.status]\n', ['c.yaml:3:5: rollup.attributes: "outcome" is not a column a span attribute may fill (allowed: run_id, workflow_id, agent_id, tenant_id, prompt_version, policy_version, output_schema_fingerprint, conversation_id)']],
+    ['an attribute key that could not be written into SQL', "rollup:\n  attributes:\n    workflow_id: [\"a'b\"]\n", ['c.yaml:3:19: rollup.attributes.workflow_id: "a\'b" is not an attribute key (letters, digits, _ and . only)']],
     ['an unknown price key', 'rollup:\n  prices:\n    m: { input: 1, output: 2, cached: 1 }\n', ['c.yaml:3:31: unknown key "cached" in price of "m" (allowed: input, output, cache_read, cache_write)']],
     ['prices as a list', 'rollup:\n  prices: [1]\n', ['c.yaml:2:11: rollup.prices: expected a mapping of model names to prices, got a list']],
     ['a lateness without unit', 'rollup: { lateness: 5 }\n', ['c.yaml:1:21: rollup.lateness: expected a duration, got a number without a unit (use an integer with a unit (ms, s, m, h, d, w, y), largest first, e.g. 30s, 5m, 1h30m, 7d)']],

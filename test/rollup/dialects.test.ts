@@ -20,6 +20,7 @@
  *   CW  a prompt-cache write priced at its own price, and an embeddings call
  *   TJ  Vercel AI SDK spans a wrapper re-tagged `chat` (Traceloop's JS SDK), with a tenant in metadata
  *   PC  Pydantic AI's gen_ai.agent.call.id
+ *   OV  a team's own attributes (app.flow, org.id) mapped by rollup.attributes
  *   LG  OpenLLMetry's LangGraph agent span (gen_ai.operation.name=invoke_agent) naming its framework
  *       as gen_ai.provider.name=langgraph: the provider is the model spans' (openai)
  */
@@ -203,6 +204,17 @@ const PC_SPANS: SpanSpec[] = [
   { trace: PC, service: 'py-agent', scope: 'pydantic-ai', id: pc(1), name: 'invoke_agent weather_agent', start: 85, dur: 1, attrs: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'weather_agent', 'gen_ai.agent.call.id': 'call-42' } },
 ];
 
+// --- OV: a team's own attributes, mapped by rollup.attributes (read before the built-in ones) ----------
+const OV = '0b000000000000000000000000000001';
+const ov = (n: number) => id('0b', n);
+const ATTRIBUTES = { workflow_id: ['app.flow'], tenant_id: ['customer.id', 'org.id'] };
+const OV_SPANS: SpanSpec[] = [
+  {
+    trace: OV, service: 'ops-svc', scope: 'custom', id: ov(1), name: 'invoke_agent ops', start: 90, dur: 1,
+    attrs: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'ops', 'agent.workflow_id': 'generic', 'app.flow': 'billing_v2', 'org.id': 'initech' },
+  },
+];
+
 let store: TempStore;
 
 async function row(trace: string): Promise<Record<string, unknown>> {
@@ -218,9 +230,9 @@ async function row(trace: string): Promise<Record<string, unknown>> {
 
 beforeAll(async () => {
   store = await openTempStore();
-  await store.ch.insert('otel_traces', [...OI_SPANS, ...OL_SPANS, ...VA_SPANS, ...PA_SPANS, ...LG_SPANS, ...MX_SPANS, ...RT_SPANS, ...CW_SPANS, ...TJ_SPANS, ...PC_SPANS].map(exported));
-  const r = await rollupRange(store.ch, store.names, { fromMs: T - MIN, toMs: T + 2 * MIN, chunkMs: 3 * MIN, mode: 'backfill', at: T + 30 * MIN, lookbackMs: 10 * MIN, prices: PRICES });
-  expect(r.counters.runs).toBe(10);
+  await store.ch.insert('otel_traces', [...OI_SPANS, ...OL_SPANS, ...VA_SPANS, ...PA_SPANS, ...LG_SPANS, ...MX_SPANS, ...RT_SPANS, ...CW_SPANS, ...TJ_SPANS, ...PC_SPANS, ...OV_SPANS].map(exported));
+  const r = await rollupRange(store.ch, store.names, { fromMs: T - MIN, toMs: T + 2 * MIN, chunkMs: 3 * MIN, mode: 'backfill', at: T + 30 * MIN, lookbackMs: 10 * MIN, prices: PRICES, attributes: ATTRIBUTES });
+  expect(r.counters.runs).toBe(11);
 });
 afterAll(async () => {
   await store?.ch.close();
@@ -281,6 +293,11 @@ describe('runs from other instrumentation families, with no configuration', () =
 
   it('Pydantic AI\'s gen_ai.agent.call.id is the run id', async () => {
     expect(await row(PC)).toMatchObject({ run_id: 'call-42', workflow_id: 'weather_agent', agent_id: 'weather_agent' });
+  });
+
+  it('rollup.attributes: a team\'s own attributes fill a column before the built-in ones, in the order given', async () => {
+    const [r] = await store.ch.query<Record<string, unknown>>(`SELECT workflow_id, tenant_id FROM agent_runs WHERE trace_id = {t:String}`, { t: OV });
+    expect(r).toEqual({ workflow_id: 'billing_v2', tenant_id: 'initech' });
   });
 
   it('a framework named as the agent span\'s provider (langgraph) does not hide the model\'s provider', async () => {

@@ -43,6 +43,7 @@ export function rollupCommand(program: Command): void {
                 at: systemClock.now(),
                 lookbackMs: config.rollup.maxRunDurationMs,
                 prices: config.rollup.prices,
+                attributes: config.rollup.attributes,
               },
               hoursProgress(terminalProgress(process.stderr, 'rolling up', 'hours')),
             );
