@@ -147,6 +147,9 @@ const onlyFor = (kind: number, expr: string, zero = "''") => `if(kind = ${kind},
 
 /** What one span contributes (stage 1); the names are used again in stages 3 and 4. */
 function spanFields(L: SpanLayers, overrides: AttributeOverrides = {}): SpanField[] {
+  // OpenLLMetry's LangChain spans put the run's UUID in gen_ai.agent.id: with a name beside it, an id
+  // that is a UUID names one run, not the agent, and the name is the agent's.
+  const stableAgentId = `if(match(${L.attr('gen_ai.agent.id')}, '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$') AND ${L.attr('gen_ai.agent.name')} != '', '', ${L.attr('gen_ai.agent.id')})`;
   // A column's attributes from rollup.attributes first, then the built-in ones.
   const own = (column: AttributeOverrideColumn, ...builtIn: string[]) => firstOf(...(overrides[column] ?? []).map((k) => L.attr(k)), ...builtIn);
   const toolCost = L.num('tool_cost', L.attr('tool.cost_usd'), 'Float64');
@@ -216,7 +219,7 @@ function spanFields(L: SpanLayers, overrides: AttributeOverrides = {}): SpanFiel
       ),
     },
     // On a workflow span gen_ai.agent.name is the workflow's name, not an agent's: only its id counts.
-    { name: 'a_agent', expr: onlyFor(KIND.agent, `if(op = 'invoke_workflow', ${own('agent_id', L.attr('gen_ai.agent.id'))}, ${own('agent_id', L.attr('gen_ai.agent.id'), L.attr('gen_ai.agent.name'), L.attr('agent.name'), L.attr('agent_name'), L.attr('ai.telemetry.functionId'), L.attr('traceloop.entity.name'), `if(${L.attr('openinference.span.kind')} = 'AGENT', SpanName, '')`)})`) },
+    { name: 'a_agent', expr: onlyFor(KIND.agent, `if(op = 'invoke_workflow', ${own('agent_id', L.attr('gen_ai.agent.id'))}, ${own('agent_id', stableAgentId, L.attr('gen_ai.agent.name'), L.attr('agent.name'), L.attr('agent_name'), L.attr('ai.telemetry.functionId'), L.attr('traceloop.entity.name'), `if(${L.attr('openinference.span.kind')} = 'AGENT', SpanName, '')`)})`) },
     { name: 'a_version', expr: onlyFor(KIND.agent, L.attr('gen_ai.agent.version')) },
     // The app's tenant, also where the Vercel AI SDK's metadata and OpenLLMetry's association properties put it.
     {

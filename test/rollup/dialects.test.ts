@@ -134,7 +134,11 @@ const LG = '05000000000000000000000000000001';
 const lg = (n: number) => id('05', n);
 const slg = { trace: LG, service: 'graph-svc', scope: 'opentelemetry.instrumentation.langchain' };
 const LG_SPANS: SpanSpec[] = [
-  { ...slg, id: lg(1), name: 'invoke_agent research', start: 40, dur: 3, attrs: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'research', 'gen_ai.provider.name': 'langgraph', 'traceloop.workflow.name': 'research' } },
+  // gen_ai.agent.id is the LangChain run's UUID (new every run): the agent is its name.
+  {
+    ...slg, id: lg(1), name: 'invoke_agent research', start: 40, dur: 3,
+    attrs: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'research', 'gen_ai.agent.id': '1b4e28ba-2fa1-11d2-883f-0016d3cca427', 'gen_ai.provider.name': 'langgraph', 'traceloop.workflow.name': 'research' },
+  },
   // 200 * 2 + 20 * 8 = 560 micro-USD
   { ...slg, id: lg(2), parent: lg(1), name: 'chat gpt-4.1', start: 40.5, dur: 1, attrs: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4.1', 'gen_ai.usage.input_tokens': '200', 'gen_ai.usage.output_tokens': '20' } },
 ];
@@ -300,7 +304,7 @@ describe('runs from other instrumentation families, with no configuration', () =
     expect(r).toEqual({ workflow_id: 'billing_v2', tenant_id: 'initech' });
   });
 
-  it('a framework named as the agent span\'s provider (langgraph) does not hide the model\'s provider', async () => {
+  it('a framework named as the agent span\'s provider (langgraph) does not hide the model\'s provider; a per-run UUID agent id gives way to the name', async () => {
     expect(await row(LG)).toMatchObject({ workflow_id: 'research', agent_id: 'research', provider: 'openai', model: 'gpt-4.1', input_tokens: 200, output_tokens: 20, token_cost_usd: 0.00056 });
   });
 });
