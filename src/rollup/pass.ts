@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { ClickHouse } from '../clickhouse/client.js';
 import { PASS_COUNTERS, rollupNames, type PassCounter } from '../store/rollupSchema.js';
 import { qualified, type StoreNames } from '../store/schema.js';
+import { forAttributes, type AttributeColumns } from '../store/attributes.js';
 import { inspectSpanTable } from '../store/spanTable.js';
 import { agentSpansEndingSql, passInsertSql, spansWithoutRunSql } from './sql.js';
 import type { AttributeOverrides, ModelPrice } from './types.js';
@@ -27,6 +28,8 @@ export interface PassOptions {
   readonly prices: readonly ModelPrice[];
   /** `rollup.attributes`: span attributes read first for some columns. */
   readonly attributes?: AttributeOverrides;
+  /** How the traces table holds attributes (checkSpanSource says); default the exporter's Map columns. */
+  readonly attributeColumns?: AttributeColumns;
 }
 
 export interface PassResult {
@@ -46,13 +49,14 @@ export class RollupUnavailableError extends Error {
 
 export const zeroCounters = (): PassCounters => Object.fromEntries(PASS_COUNTERS.map((c) => [c, 0])) as PassCounters;
 
-/** Throws RollupUnavailableError when the traces table is missing or not readable. */
-export async function checkSpanSource(ch: ClickHouse, names: StoreNames): Promise<void> {
+/** How the traces table holds attributes; throws RollupUnavailableError when it is missing or not readable. */
+export async function checkSpanSource(ch: ClickHouse, names: StoreNames): Promise<AttributeColumns> {
   const t = await inspectSpanTable(ch, names);
   if (t.problem !== null) throw new RollupUnavailableError(t.problem);
   if (t.kind === 'absent') {
     throw new RollupUnavailableError(`${names.database}.${names.otelTraces} does not exist: no spans to roll up (run agentdrift migrate, and point the Collector's exporter at it)`);
   }
+  return t.kind === 'json' ? 'json' : 'map';
 }
 
 /** One pass over [fromMs, toMs). Call checkSpanSource first (once for many passes). */
@@ -62,19 +66,20 @@ export async function runPass(ch: ClickHouse, names: StoreNames, o: PassOptions)
   const passId = randomUUID();
   const window = { fromMs: o.fromMs, toMs: o.toMs, lookbackMs: o.lookbackMs };
   const sums = PASS_COUNTERS.filter((c) => c !== 'spans_without_run' && c !== 'runs_summarized');
+  const read = (sql: string) => forAttributes(sql, o.attributeColumns ?? 'map');
   const ending = agentSpansEndingSql(names, window);
-  const [agents] = await ch.query<{ agents: number | string; summarized: number | string }>(ending.sql, ending.params);
+  const [agents] = await ch.query<{ agents: number | string; summarized: number | string }>(read(ending.sql), ending.params);
   let counted: Record<string, unknown> | undefined;
   if (Number(agents?.agents ?? 0) > 0) {
     const insert = passInsertSql(names, r, window, passId, o.prices, o.attributes);
-    await ch.command(insert.sql, insert.params);
+    await ch.command(read(insert.sql), insert.params);
     [counted] = await ch.query<Record<string, unknown>>(
       `SELECT ${sums.map((c) => `sum(${c}) AS ${c}`).join(', ')} FROM ${qualified(r.database, r.log)} WHERE pass_id = {pass:String} AND kind = 'runs'`,
       { pass: passId },
     );
   }
   const without = spansWithoutRunSql(names, window);
-  const [orphans] = await ch.query<{ n: number | string }>(without.sql, without.params);
+  const [orphans] = await ch.query<{ n: number | string }>(read(without.sql), without.params);
   const counters = zeroCounters();
   for (const c of sums) counters[c] = Number(counted?.[c] ?? 0);
   counters.spans_without_run = Number(orphans?.n ?? 0);
@@ -127,14 +132,14 @@ export async function rollupRange(ch: ClickHouse, names: StoreNames, o: RangeOpt
   if (!(o.toMs > o.fromMs)) throw new RangeError('rollup: --to must be after --from');
   if (!(o.chunkMs > 0)) throw new RangeError('rollup: the chunk length must be positive');
   const t0 = performance.now();
-  await checkSpanSource(ch, names);
+  const attributeColumns = await checkSpanSource(ch, names);
   const totals = zeroCounters();
   let passes = 0;
   progress?.start(o.toMs - o.fromMs);
   try {
     for (let from = o.fromMs; from < o.toMs; from += o.chunkMs) {
       const to = Math.min(o.toMs, from + o.chunkMs);
-      const r = await runPass(ch, names, { ...o, fromMs: from, toMs: to });
+      const r = await runPass(ch, names, { ...o, fromMs: from, toMs: to, attributeColumns });
       passes++;
       for (const c of PASS_COUNTERS) totals[c] += r.counters[c];
       progress?.update(to - o.fromMs, totals);

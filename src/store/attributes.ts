@@ -130,3 +130,22 @@ export const operationIn = (ops: readonly string[]): string => `${OPERATION} IN 
  * alone, so no run is counted twice.
  */
 export const ROOT_SUMMARY = `(ParentSpanId = '' AND ${spanAttr('gen_ai.operation.name')} = 'invoke_agent' AND arrayExists(k -> startsWith(k, 'agent.run.'), mapKeys(SpanAttributes)))`;
+
+/**
+ * How a traces table holds its attributes: the exporter's default Map(String, String) columns, or
+ * JSON columns (its `json: true` mode). Every fragment above reads the Map form; the same query reads a
+ * JSON-mode table once its accessors are rewritten (forAttributes). Only the accessors this module
+ * writes are rewritten: `SpanAttributes['<key>']`, `ResourceAttributes['<key>']` and
+ * `mapKeys(SpanAttributes)`, with keys of KEY's characters, so nothing else in a query can match.
+ * In a JSON column a value may be a number or absent: read as its text, absent as ''.
+ */
+export type AttributeColumns = 'map' | 'json';
+
+const MAP_ACCESS = /\b(SpanAttributes|ResourceAttributes)\['([A-Za-z0-9_.]+)'\]/g;
+
+export function forAttributes(sql: string, columns: AttributeColumns): string {
+  if (columns === 'map') return sql;
+  return sql
+    .replace(MAP_ACCESS, (_, column: string, k: string) => `ifNull(toString(getSubcolumn(${column}, '${key(k)}')), '')`)
+    .replace(/mapKeys\(SpanAttributes\)/g, 'JSONAllPaths(SpanAttributes)');
+}

@@ -21,6 +21,7 @@ import {
   VIEW_VERSION,
   type StoreNames,
 } from './schema.js';
+import { forAttributes, type AttributeColumns } from './attributes.js';
 import { inspectSpanTable } from './spanTable.js';
 import type { MigrationStep } from './migrationStep.js';
 
@@ -91,10 +92,10 @@ export async function migrate(ch: ClickHouse, names: StoreNames, opts: MigrateOp
   if (spans.problem !== null) {
     steps.push({ object: at(names.view), kind: 'materialized view', action: 'skipped', problem: spans.problem });
   } else if (!view.exists) {
-    await ch.command(createViewSql(names));
+    await ch.command(forAttributes(createViewSql(names), spans.kind === 'json' ? 'json' : 'map'));
     steps.push({ object: at(names.view), kind: 'materialized view', action: 'created' });
   } else if (view.comment !== VIEW_VERSION) {
-    await updateView(ch, names);
+    await updateView(ch, names, spans.kind === 'json' ? 'json' : 'map');
     steps.push({ object: at(names.view), kind: 'materialized view', action: 'updated', detail: VIEW_VERSION });
   } else {
     steps.push({ object: at(names.view), kind: 'materialized view', action: 'exists' });
@@ -122,11 +123,11 @@ export async function migrate(ch: ClickHouse, names: StoreNames, opts: MigrateOp
 }
 
 /** In place where the server can (no gap for the exporter's inserts); else drop and create. */
-async function updateView(ch: ClickHouse, names: StoreNames): Promise<void> {
+async function updateView(ch: ClickHouse, names: StoreNames, columns: AttributeColumns): Promise<void> {
   try {
-    for (const sql of updateViewSql(names)) await ch.command(sql);
+    for (const sql of updateViewSql(names)) await ch.command(forAttributes(sql, columns));
   } catch {
     await ch.command(`DROP VIEW IF EXISTS ${qualified(names.database, names.view)}`);
-    await ch.command(createViewSql(names));
+    await ch.command(forAttributes(createViewSql(names), columns));
   }
 }

@@ -1,9 +1,9 @@
 /**
  * What kind of otel_traces table the store holds. The Collector's ClickHouse exporter writes span and
  * resource attributes to Map(String, String) columns by default; with `json: true` (formerly the
- * `clickhouse.json` feature gate) it writes JSON columns instead, which neither the view nor the
- * rollup can read. `migrate`, `status` and the rollup ask here and say so, in the same words, rather
- * than reading nothing.
+ * `clickhouse.json` feature gate) it writes JSON columns instead, which the view and the rollup read
+ * through the JSON accessors (store/attributes.ts forAttributes). `migrate`, `status` and the rollup
+ * ask here, and say in the same words when a table cannot be read at all.
  */
 import type { ClickHouse } from '../clickhouse/client.js';
 import type { StoreNames } from './schema.js';
@@ -11,7 +11,7 @@ import type { StoreNames } from './schema.js';
 export type SpanTableKind =
   /** The exporter's default: attributes in Map columns; what agentdrift reads. */
   | 'map'
-  /** The exporter's `json: true` mode. */
+  /** The exporter's `json: true` mode: read through the JSON accessors. */
   | 'json'
   /** No such table (rows are inserted into agent_runs directly, or migrate has not run). */
   | 'absent'
@@ -27,7 +27,7 @@ export interface SpanTable {
 /** The exact message for a JSON-mode table: what is wrong and what to change. */
 export function jsonModeMessage(n: StoreNames): string {
   return (
-    `${n.database}.${n.otelTraces} stores span attributes in JSON columns (the Collector's ClickHouse exporter with json: true), ` +
+    `${n.database}.${n.otelTraces} stores span attributes in the experimental Object('json') type (an old ClickHouse exporter with json: true), ` +
     `which agentdrift cannot read: no runs are taken from it. In the Collector config, remove json: true from the clickhouse exporter ` +
     `(and the clickhouse.json feature gate, if set) and set traces_table_name to a new table, e.g. otel_traces_map; ` +
     `set tables.otel_traces: otel_traces_map in agentdrift.yaml; then run agentdrift migrate, and agentdrift rollup --from --to ` +
@@ -58,6 +58,8 @@ export async function inspectSpanTable(ch: ClickHouse, n: StoreNames): Promise<S
   const type = rows.find((r) => r.name === 'SpanAttributes')?.type ?? '';
   if (type.startsWith('Map(')) return { kind: 'map', problem: null };
   // JSON is the current type; Object('json') the experimental one before it.
-  if (/^(JSON|Object\(|Nullable\(Object)/.test(type)) return { kind: 'json', problem: jsonModeMessage(n) };
+  // JSON is the current type and is read; Object('json'), the experimental one before it, is not.
+  if (/^JSON/.test(type)) return { kind: 'json', problem: null };
+  if (/^(Object\(|Nullable\(Object)/.test(type)) return { kind: 'json', problem: jsonModeMessage(n) };
   return { kind: 'other', problem: otherMessage(n, type) };
 }
