@@ -34,3 +34,43 @@ export function exporterRow(s: ExporterSpan) {
     'Links.Attributes': [],
   };
 }
+
+/** A span as the rollup tests write it: times in seconds after a test's T, the rest as the exporter stores it. */
+export interface SpanSpec {
+  readonly trace: string;
+  readonly id: string;
+  readonly parent?: string;
+  readonly name: string;
+  readonly kind?: string;
+  /** Seconds after T. */
+  readonly start: number;
+  /** Seconds. */
+  readonly dur: number;
+  readonly status?: string;
+  readonly message?: string;
+  readonly service: string;
+  /** The instrumentation scope (default: a GenAI instrumentation's). */
+  readonly scope?: string;
+  readonly resource?: Record<string, string>;
+  readonly attrs?: Record<string, string>;
+}
+
+/** One otel_traces row for `s`, its times counted from `t0` (ms). */
+export function exportedSpan(t0: number, s: SpanSpec) {
+  return exporterRow({
+    Timestamp: new Date(t0 + Math.round(s.start * 1000)).toISOString(),
+    TraceId: s.trace,
+    SpanId: s.id,
+    ParentSpanId: s.parent ?? '',
+    SpanName: s.name,
+    SpanKind: s.kind ?? 'Internal',
+    ServiceName: s.service,
+    ResourceAttributes: { 'service.name': s.service, 'telemetry.sdk.language': 'python', ...(s.resource ?? { 'deployment.environment.name': 'prod' }) },
+    ScopeName: s.scope ?? 'opentelemetry.instrumentation.genai',
+    ScopeVersion: '0.3b0',
+    SpanAttributes: s.attrs ?? {},
+    Duration: Math.round(s.dur * 1e9),
+    StatusCode: s.status ?? 'Unset',
+    StatusMessage: s.message ?? '',
+  });
+}

@@ -27,7 +27,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rollupRange } from '../../src/rollup/pass.js';
 import { openTempStore, type TempStore } from '../helpers/chdb.js';
-import { exporterRow } from '../helpers/otelSpans.js';
+import { exportedSpan, type SpanSpec } from '../helpers/otelSpans.js';
 
 const T = Date.parse('2026-11-20T10:00:00Z');
 const MIN = 60_000;
@@ -36,37 +36,7 @@ const PRICES = [
   { model: 'claude-sonnet-4', inputPerMillion: 3, outputPerMillion: 15, cacheReadPerMillion: 0.3, cacheWritePerMillion: 3.75 },
 ];
 
-interface SpanSpec {
-  readonly trace: string;
-  readonly id: string;
-  readonly parent?: string;
-  readonly name: string;
-  readonly start: number;
-  readonly dur: number;
-  readonly status?: string;
-  readonly service: string;
-  readonly scope: string;
-  readonly attrs: Record<string, string>;
-}
-
-function exported(s: SpanSpec) {
-  return exporterRow({
-    Timestamp: new Date(T + Math.round(s.start * 1000)).toISOString(),
-    TraceId: s.trace,
-    SpanId: s.id,
-    ParentSpanId: s.parent ?? '',
-    SpanName: s.name,
-    SpanKind: 'Internal',
-    ServiceName: s.service,
-    ResourceAttributes: { 'service.name': s.service, 'deployment.environment.name': 'prod' },
-    ScopeName: s.scope,
-    ScopeVersion: '1.0.0',
-    SpanAttributes: s.attrs,
-    Duration: Math.round(s.dur * 1e9),
-    StatusCode: s.status ?? 'Unset',
-    StatusMessage: '',
-  });
-}
+const exported = (s: SpanSpec) => exportedSpan(T, s);
 
 const id = (prefix: string, n: number) => `${prefix}${n.toString(16).padStart(16 - prefix.length, '0')}`;
 

@@ -30,7 +30,7 @@ import { jsonModeMessage } from '../../src/store/spanTable.js';
 import { storeStatus } from '../../src/store/status.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { openTempStore, type TempStore } from '../helpers/chdb.js';
-import { exporterRow } from '../helpers/otelSpans.js';
+import { exportedSpan, type SpanSpec } from '../helpers/otelSpans.js';
 import { createIngestProbe, ingestProbeRuns } from '../helpers/ingestProbe.js';
 
 const T = Date.parse('2026-11-20T10:00:00Z');
@@ -47,42 +47,7 @@ const SETTINGS: RollupSettings = {
   ],
 };
 
-interface SpanSpec {
-  readonly trace: string;
-  readonly id: string;
-  readonly parent?: string;
-  readonly name: string;
-  readonly kind?: string;
-  /** Seconds after T. */
-  readonly start: number;
-  /** Seconds. */
-  readonly dur: number;
-  readonly status?: string;
-  readonly message?: string;
-  readonly service: string;
-  readonly resource?: Record<string, string>;
-  readonly attrs?: Record<string, string>;
-}
-
-/** One otel_traces row, every column of the exporter's table, as its INSERT writes it. */
-function exported(s: SpanSpec) {
-  return exporterRow({
-    Timestamp: new Date(T + Math.round(s.start * 1000)).toISOString(),
-    TraceId: s.trace,
-    SpanId: s.id,
-    ParentSpanId: s.parent ?? '',
-    SpanName: s.name,
-    SpanKind: s.kind ?? 'Internal',
-    ServiceName: s.service,
-    ResourceAttributes: { 'service.name': s.service, 'telemetry.sdk.language': 'python', ...(s.resource ?? { 'deployment.environment.name': 'prod' }) },
-    ScopeName: 'opentelemetry.instrumentation.genai',
-    ScopeVersion: '0.3b0',
-    SpanAttributes: s.attrs ?? {},
-    Duration: Math.round(s.dur * 1e9),
-    StatusCode: s.status ?? 'Unset',
-    StatusMessage: s.message ?? '',
-  });
-}
+const exported = (s: SpanSpec) => exportedSpan(T, s);
 
 const tool = (name: string, extra: Record<string, string> = {}) => ({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': name, ...extra });
 
