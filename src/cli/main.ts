@@ -44,7 +44,8 @@ export function buildProgram(): Command {
   const program = new Command('agentdrift')
     .description('Detects behaviour drift of tool-using AI agents from their runs in ClickHouse')
     .version(packageVersion(), '-V, --version', 'print the version and exit')
-    .showHelpAfterError()
+    // A usage error says what is wrong and where the usage is, not the whole help (which buries the error).
+    .showHelpAfterError('(add --help for usage)')
     .exitOverride();
   for (const add of COMMANDS) add(program);
   return program;

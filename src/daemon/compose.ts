@@ -147,7 +147,7 @@ export function composeDaemon(o: ComposeOptions): Daemon {
       }),
     });
     const { host, port } = server.address;
-    logger.info({ url: `http://${host.includes(':') ? `[${host}]` : host}:${port}` }, 'serving /metrics, /healthz and /readyz');
+    logger.info({ url: `http://${host.includes(':') ? `[${host}]` : host}:${port}` }, 'serving /alerts, /metrics, /healthz and /readyz');
     return server;
   };
 

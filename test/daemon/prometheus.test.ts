@@ -24,7 +24,7 @@ describe.skipIf(skip.skip)('daemon scraped by Prometheus', () => {
     cpSync(resolve(__dirname, '../../rules'), join(cwd, 'rules'), { recursive: true });
     writeFileSync(join(cwd, 'agentdrift.yaml'), 'listen: 127.0.0.1:0\n');
     daemon = startCli(pinnedDemoStart(), cwd);
-    const serving = await daemon.waitFor((l) => l.includes('serving /metrics'), 60_000);
+    const serving = await daemon.waitFor((l) => l.includes('serving /alerts, /metrics'), 60_000);
     address = String(JSON.parse(serving).url).replace('http://', '');
     await daemon.waitFor((l) => l.includes('ToolCallsPerRunUp firing'), 60_000);
     prom = await startPrometheus({ target: address });

@@ -90,7 +90,7 @@ describe.skipIf(skip.skip)('dashboard PromQL against the demo daemon', () => {
       }),
     );
     daemon = startCli(pinnedDemoStart(), cwd);
-    const serving = await daemon.waitFor((l) => l.includes('serving /metrics'), 90_000);
+    const serving = await daemon.waitFor((l) => l.includes('serving /alerts, /metrics'), 90_000);
     const address = String(JSON.parse(serving).url).replace('http://', '');
     await daemon.waitFor((l) => l.includes('ToolCallsPerRunUp firing'), 60_000);
     prom = await startPrometheus({ target: address });

@@ -67,7 +67,7 @@ export function startLauncher(bin: string, args: string[], cwd: string, env: Nod
 
 /** The /metrics URL a daemon logged when it started serving. */
 export async function metricsUrlOf(p: LiveProcess, timeoutMs = 60_000): Promise<string> {
-  const line = await p.waitFor((l) => l.includes('serving /metrics'), timeoutMs);
+  const line = await p.waitFor((l) => l.includes('serving /alerts, /metrics'), timeoutMs);
   return `${String((JSON.parse(line) as { url: string }).url)}/metrics`;
 }
 

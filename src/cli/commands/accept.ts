@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { action, err, out } from '../command.js';
 import { resolveConfig, UsageError, type GlobalOptions } from '../context.js';
 import { configOption, groupOption, parseGroup } from '../options.js';
+import { humanize } from '../../util/format.js';
 
 interface AcceptOptions extends GlobalOptions {
   readonly group?: string[];
@@ -57,7 +58,7 @@ export function acceptCommand(program: Command): void {
         return 1;
       }
       for (const a of body.accepted) {
-        out(`accepted ${rule} ${Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(' ')}: new normal ${a.baseline}, compared with it until ${a.until}`);
+        out(`accepted ${rule} ${Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(' ')}: new normal ${humanize(a.baseline)}, compared with it until ${a.until}`);
       }
       return 0;
     }),

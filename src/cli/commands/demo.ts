@@ -23,7 +23,7 @@ interface SeedOptions extends GlobalOptions {
 }
 
 export function demoCommand(program: Command): void {
-  const demo = program.command('demo').description('demo data');
+  const demo = program.command('demo').description('a demo store: synthetic agent runs with four injected drifts (see `demo seed`)');
   dataOptions(demo.command('seed').description('write synthetic runs with four injected drifts as OpenTelemetry spans'))
     .option('--days <n>', 'days of history', positiveInt, 28)
     .option('--runs-per-day <n>', 'average runs per day over all workflows', positiveInt, 6000)

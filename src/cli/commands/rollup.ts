@@ -1,5 +1,5 @@
 /** `agentdrift rollup --from --to`: plain GenAI spans rolled up into agent_runs rows (a backfill). */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { hoursProgress } from '../../demo/seed.js';
 import { describeCounters, rollupRange } from '../../rollup/pass.js';
 import { systemClock } from '../../util/clock.js';
@@ -22,7 +22,8 @@ export function rollupCommand(program: Command): void {
   )
     .requiredOption('--from <iso>', 'first run end to roll up', isoTime)
     .requiredOption('--to <iso>', 'roll up runs that ended before this time', isoTime)
-    .option('--chunk <duration>', 'longest interval of one pass: bounds memory, shows progress', durationArg, 6 * 3_600_000)
+    // A duration's default is shown as one ("6h"), not as the milliseconds it parses to.
+    .addOption(new Option('--chunk <duration>', 'longest interval of one pass: bounds memory, shows progress').argParser(durationArg).default(6 * 3_600_000, '6h'))
     .action(
       action(async (o: RollupOptions) => {
         if (!(o.to > o.from)) throw new UsageError('--to must be after --from');
