@@ -49,7 +49,10 @@ export async function evaluateRule(
   // Groups in a fixed order (ClickHouse returns GROUP BY rows in any order), each group's keys as measured.
   const measured = impl
     .measure(rule, windows, parts.main)
-    .map((m) => ({ m: trimmedExtras(rule, plan, parts.trimmed, m), g: groupKeyOf(rule, m.labels) }))
+    .map((m) => {
+      const g = groupKeyOf(rule, m.labels);
+      return { m: trimmedExtras(plan, parts.trimmed, m, g), g };
+    })
     .sort((a, b) => (a.g < b.g ? -1 : a.g > b.g ? 1 : 0))
     .map((x) => x.m);
   const confirm = parts.confirm === null ? null : impl.measure(rule, windows, parts.confirm);

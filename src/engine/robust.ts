@@ -115,9 +115,9 @@ export function assemble(rule: Rule, signal: Signal, plan: EvaluationWindows, su
   return { main, confirm, trimmed };
 }
 
-/** The trimmed days of a measurement's group as extras (ISO dates of the days' starts). */
-export function trimmedExtras(rule: Rule, plan: EvaluationWindows, trimmed: ReadonlyMap<string, readonly number[]>, m: Measurement): Measurement {
-  const days = trimmed.get(groupKeyOf(rule, m.labels));
+/** The trimmed days of a measurement's group (`group`: its groupKeyOf) as extras (ISO dates of the days' starts). */
+export function trimmedExtras(plan: EvaluationWindows, trimmed: ReadonlyMap<string, readonly number[]>, m: Measurement, group: string): Measurement {
+  const days = trimmed.get(group);
   if (days === undefined || days.length === 0) return m;
   const extra: Record<string, number | string | null> = { ...(m.extra ?? {}) };
   for (const d of days) {

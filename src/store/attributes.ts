@@ -77,7 +77,12 @@ export const MODEL_OPERATIONS = ['chat', 'generate_content', 'text_completion', 
 
 const sqlList = (xs: readonly string[]) => xs.map((x) => `'${key(x)}'`).join(', ');
 const KNOWN_OPERATIONS = sqlList([...AGENT_OPERATIONS, TOOL_OPERATION, ...MODEL_OPERATIONS]);
-const quoted = (x: string) => `'${x.replace(/[^A-Za-z0-9_. ]/g, '')}'`;
+
+/** The GenAI operation a family's span-kind attribute means: one lookup of the attribute, '' for other values. */
+function kindOf(attribute: string, operations: Readonly<Record<string, string>>): string {
+  const [values, ops] = [Object.keys(operations), Object.values(operations)];
+  return `transform(${spanAttr(attribute)}, [${sqlList(values)}], [${sqlList(ops)}], '')`;
+}
 
 /**
  * The operation other instrumentation families mean by their own span kinds and names, as a GenAI
@@ -88,24 +93,19 @@ const quoted = (x: string) => `'${x.replace(/[^A-Za-z0-9_. ]/g, '')}'`;
  * generateObject/streamObject call is a run, `.doGenerate`/`.doStream` its model calls), and Pydantic
  * AI's older span names (`agent run`, `running tool`).
  */
-const DIALECT_OPERATION = `multiIf(
-    ${spanAttr('openinference.span.kind')} = 'AGENT', 'invoke_agent',
-    ${spanAttr('openinference.span.kind')} = 'CHAIN', 'invoke_workflow',
-    ${spanAttr('openinference.span.kind')} = 'TOOL', 'execute_tool',
-    ${spanAttr('openinference.span.kind')} = 'LLM', 'chat',
-    ${spanAttr('openinference.span.kind')} = 'EMBEDDING', 'embeddings',
-    ${spanAttr('traceloop.span.kind')} = 'workflow', 'invoke_workflow',
-    ${spanAttr('traceloop.span.kind')} = 'agent', 'invoke_agent',
-    ${spanAttr('traceloop.span.kind')} = 'tool', 'execute_tool',
-    ${spanAttr('llm.request.type')} IN ('chat', 'completion'), 'chat',
-    ${spanAttr('llm.request.type')} = 'embedding', 'embeddings',
-    SpanName IN (${VERCEL_CALLS.map(quoted).join(', ')}), 'invoke_agent',
+const DIALECT_OPERATION = firstOf(
+  kindOf('openinference.span.kind', { AGENT: 'invoke_agent', CHAIN: 'invoke_workflow', TOOL: 'execute_tool', LLM: 'chat', EMBEDDING: 'embeddings' }),
+  kindOf('traceloop.span.kind', { workflow: 'invoke_workflow', agent: 'invoke_agent', tool: 'execute_tool' }),
+  kindOf('llm.request.type', { chat: 'chat', completion: 'chat', embedding: 'embeddings' }),
+  `multiIf(
+    SpanName IN (${sqlList(VERCEL_CALLS)}), 'invoke_agent',
     SpanName = 'ai.toolCall', 'execute_tool',
     startsWith(SpanName, 'ai.') AND (endsWith(SpanName, '.doGenerate') OR endsWith(SpanName, '.doStream')), 'chat',
     startsWith(SpanName, 'ai.') AND endsWith(SpanName, '.doEmbed'), 'embeddings',
     SpanName = 'agent run', 'invoke_agent',
     SpanName = 'running tool', 'execute_tool',
-    '')`;
+    '')`,
+);
 
 /**
  * The span's GenAI operation: `gen_ai.operation.name`, else the first word of a span name the
@@ -115,7 +115,7 @@ const DIALECT_OPERATION = `multiIf(
 export const OPERATION = firstOf(
   // A Vercel AI SDK call is a run even where a wrapper stamped it `chat` (Traceloop's JS SDK tags both
   // ai.generateText and its .doGenerate child so, which would make the run a model call).
-  `if(SpanName IN (${VERCEL_CALLS.map(quoted).join(', ')}) AND ${spanAttr('ai.operationId')} != '', 'invoke_agent', '')`,
+  `if(SpanName IN (${sqlList(VERCEL_CALLS)}) AND ${spanAttr('ai.operationId')} != '', 'invoke_agent', '')`,
   spanAttr('gen_ai.operation.name'),
   `if(splitByChar(' ', SpanName)[1] IN (${KNOWN_OPERATIONS}), splitByChar(' ', SpanName)[1], '')`,
   DIALECT_OPERATION,

@@ -105,7 +105,7 @@ describe('assemble: a one-day spike is left out', () => {
     expect(kept.baseline).toBeCloseTo(perSuccess((6 * 0.02 + 0.04) / 7), 12);
     expect(kept.deviation).toBeCloseTo(-0.125, 9);
 
-    const withExtras = trimmedExtras(r, plan, a.trimmed, m);
+    const withExtras = trimmedExtras(plan, a.trimmed, m, groupKeyOf(r, m.labels));
     expect(withExtras.extra).toEqual({ trimmed_baseline_day: '2026-03-04T00:00:00.000Z' });
     expect(withExtras.extra!.trimmed_baseline_day).toBe(dayIso(plan, BASE(3)));
   });
@@ -120,7 +120,7 @@ describe('assemble: a one-day spike is left out', () => {
     expect(m.currentRuns).toBe(6000);
     // Kept in, it is +14.3%: under a 20% threshold here, past it on a 10% rule.
     expect(one(measure(r, plan, untrimmed(r, plan, sums))).deviation).toBeCloseTo(1 / 7, 9);
-    expect(trimmedExtras(r, plan, a.trimmed, m).extra).toEqual({ trimmed_current_day: dayIso(plan, CUR(2)) });
+    expect(trimmedExtras(plan, a.trimmed, m, groupKeyOf(r, m.labels)).extra).toEqual({ trimmed_current_day: dayIso(plan, CUR(2)) });
   });
 
   it('a spike on the current window\'s last day is trimmed from it, while the confirm window (that day) keeps it', () => {
@@ -161,16 +161,16 @@ describe('assemble: a one-day spike is left out', () => {
     expect(one(ms, 'a').baselineRuns).toBe(6000);
     expect(one(ms, 'b').currentRuns).toBe(6000);
     expect(one(ms, 'c').baselineRuns).toBe(7000);
-    expect(trimmedExtras(r, plan, a.trimmed, one(ms, 'b')).extra).toEqual({ trimmed_current_day: dayIso(plan, CUR(4)), trimmed_baseline_day: dayIso(plan, BASE(5)) });
+    expect(trimmedExtras(plan, a.trimmed, one(ms, 'b'), groupKeyOf(r, one(ms, 'b').labels)).extra).toEqual({ trimmed_current_day: dayIso(plan, CUR(4)), trimmed_baseline_day: dayIso(plan, BASE(5)) });
     const clean = one(ms, 'c');
-    expect(trimmedExtras(r, plan, a.trimmed, clean)).toBe(clean);
+    expect(trimmedExtras(plan, a.trimmed, clean, groupKeyOf(r, clean.labels))).toBe(clean);
   });
 
   it('trimmed extras are added to the signal\'s own extras', () => {
     const sums = fetched(plan, { wf: (w) => (w === BASE(6) ? { cost: 0.04 } : undefined) });
     const a = assemble(r, COST, plan, sums);
     const m = { ...one(measure(r, plan, a.main)), extra: { measure: 'x' } };
-    expect(trimmedExtras(r, plan, a.trimmed, m).extra).toEqual({ measure: 'x', trimmed_baseline_day: dayIso(plan, BASE(6)) });
+    expect(trimmedExtras(plan, a.trimmed, m, groupKeyOf(r, m.labels)).extra).toEqual({ measure: 'x', trimmed_baseline_day: dayIso(plan, BASE(6)) });
   });
 });
 
