@@ -17,7 +17,7 @@ import { substituteEnv, type Env } from './env.js';
 import { LOG_LEVELS, type ApiConfig, type Config, type ListenAddress } from './types.js';
 import { ATTRIBUTE_OVERRIDE_COLUMNS, ROLLUP_DEFAULTS, type AttributeOverrideColumn, type AttributeOverrides, type ModelPrice, type RollupSettings } from '../rollup/types.js';
 import { AGGREGATE_DEFAULTS, normalizeDimensions, type AggregateSettings } from '../store/aggregates.js';
-import { DIMENSION_COLUMNS, isDimensionColumn, type DimensionColumn } from '../store/contract.js';
+import { DIMENSION_COLUMNS, isDimension, type Dimension } from '../store/contract.js';
 
 export type { Config } from './types.js';
 
@@ -340,10 +340,13 @@ function readTokenFile(c: Checker, at: Path, file: string): ApiConfig | undefine
   return { tokenFile: file, token };
 }
 
-/** A column of the contract a rule may filter or group on. */
-const dimensionColumn: Reader<DimensionColumn> = (c, v, p) => {
-  if (typeof v === 'string' && isDimensionColumn(v)) return v;
-  c.report(p, `${labelOf(p)}: expected a dimension column of agent_runs (${DIMENSION_COLUMNS.join(', ')}), got ${typeof v === 'string' ? quote(v) : describe(v)}`);
+/** A column of the contract a rule may filter or group on, or an attribute key (`attributes.KEY`). */
+const dimensionColumn: Reader<Dimension> = (c, v, p) => {
+  if (typeof v === 'string' && isDimension(v)) return v;
+  c.report(
+    p,
+    `${labelOf(p)}: expected a dimension column of agent_runs (${DIMENSION_COLUMNS.join(', ')}) or attributes.KEY (KEY of letters, digits and _ . : / -), got ${typeof v === 'string' ? quote(v) : describe(v)}`,
+  );
   return undefined;
 };
 

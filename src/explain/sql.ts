@@ -11,7 +11,7 @@
 import type { Rule } from '../rules/types.js';
 import { filterClause, windowIndexExpr, type BuiltQuery } from '../signals/sql.js';
 import type { WindowBounds } from '../signals/types.js';
-import { dimensionIdentifier, isDimensionColumn, type DimensionColumn } from '../store/contract.js';
+import { dimensionIdentifier, dimensionLabel, dimensionSql, isDimensionColumn, type DimensionColumn } from '../store/contract.js';
 import type { Quantity } from './types.js';
 
 /** The dimensions attribution looks at (the contract's, minus workflow/agent identity and the outcome). */
@@ -20,8 +20,8 @@ export const ATTRIBUTION_DIMENSIONS = ['agent_version', 'model', 'prompt_version
 /** Conditions pinning the series' group: one `col = {gN:String}` per group_by column of the rule. */
 export function groupConditions(rule: Pick<Rule, 'groupBy'>, labels: Readonly<Record<string, string>>, params: Record<string, unknown>): string[] {
   return rule.groupBy.map((col, i) => {
-    params[`g${i}`] = labels[col] ?? '';
-    return `${dimensionIdentifier(col)} = {g${i}:String}`;
+    params[`g${i}`] = labels[dimensionLabel(col)] ?? '';
+    return `${dimensionSql(col, 'runs')} = {g${i}:String}`;
   });
 }
 

@@ -1,5 +1,5 @@
 /** The rule model: what a validated rule file turns into. Durations are milliseconds. */
-import type { DimensionColumn } from '../store/contract.js';
+import type { Dimension } from '../store/contract.js';
 import type { SourcePos } from '../yaml/problem.js';
 
 export const SIGNALS = ['tool_calls_per_run', 'policy_activation_rate', 'cost_per_success', 'output_schema_shift'] as const;
@@ -43,8 +43,8 @@ export interface SignalOptions {
 export interface Rule {
   readonly alert: string;
   readonly signal: SignalName;
-  readonly where: Readonly<Partial<Record<DimensionColumn, WhereValue>>>;
-  readonly groupBy: readonly DimensionColumn[];
+  readonly where: Readonly<Partial<Record<Dimension, WhereValue>>>;
+  readonly groupBy: readonly Dimension[];
   readonly windowMs: number;
   readonly baseline: BaselineSpec;
   /** Fraction: `20%` -> 0.2. For distribution signals it is the effect size itself. */

@@ -15,7 +15,7 @@ import { AGGREGATE_SPECS, aggregateTableName, mergedMeasuresSql, runsAggregateSq
 import type { DimensionColumn } from '../store/contract.js';
 import { qualified } from '../store/schema.js';
 import { coverWindows, mergedRanges, type Interval } from './cover.js';
-import { groupColumns, whereConditions, type BuiltQuery } from './sql.js';
+import { groupColumns, groupSelects, whereConditions, type BuiltQuery } from './sql.js';
 import type { WindowBounds } from './types.js';
 import type { AggregateSource } from '../store/aggregates.js';
 
@@ -193,7 +193,9 @@ export function aggregateQuery(
   const spec = AGGREGATE_SPECS[kind];
   const params: Record<string, unknown> = {};
   const groups = groupColumns(rule);
-  const where = whereConditions(rule, params);
+  // The same bound values either way: over aggregate rows a dimension is a column, over runs an attribute comes from the map.
+  const where = whereConditions(rule, params, 'aggregates');
+  const whereRuns = whereConditions(rule, params, 'runs');
   const keyNames = spec.keys.map((k) => k.name);
   const outKeys = [...groups, 'w', ...keyNames];
   const covered = aggregatesCover(rule, source);
@@ -225,14 +227,16 @@ GROUP BY ${outKeys.join(', ')}`);
     // A run's bucket as epoch seconds (UTC buckets start on multiples of their length).
     const runBucket = (ms: number) => `intDiv(toUnixTimestamp(timestamp), ${ms / 1000}) * ${ms / 1000}`;
     const set = finest === undefined ? undefined : { bucketMs: finest, bucketOf: runBucket(finest), hint: true };
-    const conds = [rangeCondition('timestamp', cover.raw, params, p, (n) => `fromUnixTimestamp64Milli({${n}:Int64})`, 1, set), ...where];
+    const conds = [rangeCondition('timestamp', cover.raw, params, p, (n) => `fromUnixTimestamp64Milli({${n}:Int64})`, 1, set), ...whereRuns];
     const named = new Set(groups.map((g) => g.replace(/`/g, '')));
-    const cols = [...groups, ...spec.columns.filter((c) => !named.has(c))].join(', ');
+    const kept = spec.columns.filter((c) => !named.has(c));
+    const cols = [...groupSelects(rule), ...kept].join(', ');
+    const outer = [...groups, ...kept].join(', ');
     // Buckets to join on: the finest tier's (each edge piece lies in one), or hours for whole windows.
     const joinMs = finest ?? HOUR_MS;
     const joined = cover.raw.length > MANY_PIECES ? bucketJoin(cover.raw, params, p, joinMs, 'ms', true) : null;
     const rows = joined
-      ? `(SELECT ${cols}, w FROM (SELECT ${cols}, ${runBucket(joinMs)} AS ${p}b, ${t} AS ${p}t
+      ? `(SELECT ${outer}, w FROM (SELECT ${cols}, ${runBucket(joinMs)} AS ${p}b, ${t} AS ${p}t
         FROM ${table} WHERE ${conds.join(' AND ')}) AS ${p}r
       ${joined.join}
       WHERE ${joined.filter})`

@@ -8,6 +8,7 @@
 import type { Rule } from '../rules/types.js';
 import { num } from './sql.js';
 import type { SignalSums, SumsRow } from './sums.js';
+import { dimensionLabel } from '../store/contract.js';
 
 /** Columns that say which row it is rather than what it sums. */
 const KEY_COLUMNS = ['w', 'key_kind', 'key'] as const;
@@ -17,7 +18,7 @@ export function groupKeyOf(rule: Pick<Rule, 'groupBy'>, row: Readonly<Record<str
   // Length-prefixed, so no value can run into the next (a separator could occur inside a value).
   let key = '';
   for (const c of rule.groupBy) {
-    const v = String(row[c] ?? '');
+    const v = String(row[dimensionLabel(c)] ?? '');
     key += `${v.length}:${v}`;
   }
   return key;
@@ -28,7 +29,7 @@ export function groupKeyOf(rule: Pick<Rule, 'groupBy'>, row: Readonly<Record<str
  * land in the same group, window and key are summed. Fetched rows are not modified.
  */
 export function mergeWindows(rule: Pick<Rule, 'groupBy'>, sums: SignalSums, target: (w: number, group: string) => number | null): SignalSums {
-  const identity = new Set<string>([...rule.groupBy, ...KEY_COLUMNS]);
+  const identity = new Set<string>([...rule.groupBy.map(dimensionLabel), ...KEY_COLUMNS]);
   const fold = (rows: readonly SumsRow[]): SumsRow[] => {
     if (rows.length === 0) return [];
     // Every row of one query has the same columns: the summed ones are listed once, not per row.

@@ -3,7 +3,7 @@
  * here, whatever the rule loader did); every value, pattern and time is a bound parameter.
  */
 import type { Rule, WhereValue } from '../rules/types.js';
-import { dimensionIdentifier, isDimensionColumn } from '../store/contract.js';
+import { dimensionLabel, dimensionSelect, dimensionSql, isDimension, type Dimension } from '../store/contract.js';
 import type { WindowBounds } from './types.js';
 
 export interface BuiltQuery {
@@ -26,12 +26,16 @@ export function filterClause(rule: Pick<Rule, 'where'>, windows: readonly Window
   return conds.join('\n  AND ');
 }
 
-/** A rule's `where` as SQL conditions on contract columns, values bound as `w0`, `w1`, ... in `params`. */
-export function whereConditions(rule: Pick<Rule, 'where'>, params: Record<string, unknown>): string[] {
+/**
+ * A rule's `where` as SQL conditions on contract columns, values bound as `w0`, `w1`, ... in `params`:
+ * over agent_runs rows (`runs`, an attribute read from the map) or over aggregate rows (its column).
+ */
+export function whereConditions(rule: Pick<Rule, 'where'>, params: Record<string, unknown>, over: 'runs' | 'aggregates' = 'runs'): string[] {
   const conds: string[] = [];
   let i = 0;
   for (const [col, value] of Object.entries(rule.where) as [string, WhereValue][]) {
-    const ident = dimensionIdentifier(col);
+    if (!isDimension(col)) throw new Error(`where column ${JSON.stringify(col)} is not in the contract`);
+    const ident = dimensionSql(col, over);
     const values = typeof value === 'string' ? [value] : value;
     const alternatives = values.map((v) => {
       const name = `w${i++}`;
@@ -57,24 +61,36 @@ export function windowIndexExpr(windows: readonly WindowBounds[], params: Record
   return `arrayJoin(arrayFilter(i -> ts_ms >= {starts:Array(Int64)}[i] AND ts_ms < {ends:Array(Int64)}[i], arrayEnumerate({starts:Array(Int64)}))) - 1`;
 }
 
+/** The rule's group columns by name (their labels): over aggregate rows, and over rows selected with groupSelects. */
 export function groupColumns(rule: Pick<Rule, 'groupBy'>): string[] {
-  for (const c of rule.groupBy) if (!isDimensionColumn(c)) throw new Error(`group_by column ${JSON.stringify(c)} is not in the contract`);
-  return rule.groupBy.map((c) => dimensionIdentifier(c));
+  return checkedGroups(rule).map((c) => dimensionSql(c, 'aggregates'));
+}
+
+/** The rule's group columns selected from agent_runs under their labels (attributes from the map). */
+export function groupSelects(rule: Pick<Rule, 'groupBy'>): string[] {
+  return checkedGroups(rule).map(dimensionSelect);
+}
+
+function checkedGroups(rule: Pick<Rule, 'groupBy'>): readonly Dimension[] {
+  for (const c of rule.groupBy) if (!isDimension(c)) throw new Error(`group_by column ${JSON.stringify(c)} is not in the contract`);
+  return rule.groupBy;
 }
 
 /** `SELECT <groups>, <window index>, ... FROM (<runs of the rule>)`: the inner part every signal shares. */
 export function runsSubquery(rule: Rule, table: string, windows: readonly WindowBounds[], params: Record<string, unknown>, extraColumns: string[]): string {
-  const groups = groupColumns(rule);
-  const cols = [...groups, 'run_id', ...extraColumns];
+  const cols = [...groupColumns(rule), 'run_id', ...extraColumns];
   return `SELECT ${cols.join(', ')}, ${windowIndexExpr(windows, params)} AS w
-  FROM (SELECT *, toUnixTimestamp64Milli(timestamp) AS ts_ms FROM ${table}
+  FROM (SELECT *, ${[...groupSelects(rule).filter((g) => g.includes(' AS ')), 'toUnixTimestamp64Milli(timestamp) AS ts_ms'].join(', ')} FROM ${table}
         WHERE ${filterClause(rule, windows, params)})`;
 }
 
-/** Turn a ClickHouse row's group columns into labels. */
+/** Turn a ClickHouse row's group columns into labels (named by dimensionLabel). */
 export function groupLabels(rule: Pick<Rule, 'groupBy'>, row: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const c of rule.groupBy) out[c] = String(row[c] ?? '');
+  for (const c of rule.groupBy) {
+    const label = dimensionLabel(c);
+    out[label] = String(row[label] ?? '');
+  }
   return out;
 }
 
@@ -93,7 +109,7 @@ export class GroupTable<T extends { readonly labels: Record<string, string> }> {
   /** The group a result row belongs to, created on first sight. */
   of(row: Record<string, unknown>): T {
     const labels = groupLabels(this.rule, row);
-    const key = JSON.stringify(this.rule.groupBy.map((c) => labels[c]));
+    const key = JSON.stringify(Object.values(labels));
     let g = this.byKey.get(key);
     if (!g) this.byKey.set(key, (g = this.make(labels)));
     return g;

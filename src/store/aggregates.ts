@@ -25,9 +25,9 @@
  * values) belongs there only if rules need it; rules on other columns read agent_runs.
  *
  * The raw part of a query uses the same per-run expressions as the views (`rawMeasuresSql` and the
- * keyed elements, KEYED_PART_ELEMENTS), so the two paths cannot drift apart.
+ * keyed elements, elementsOf), so the two paths cannot drift apart.
  */
-import { AGENT_RUNS_COLUMNS, checkTableName, DIMENSION_COLUMNS, dimensionIdentifier, type DimensionColumn } from './contract.js';
+import { checkTableName, DIMENSION_COLUMNS, dimensionLabel, dimensionSelect, dimensionSql, dimensionType, isAttributeDimension, isDimension, type Dimension } from './contract.js';
 import { qualified, type StoreNames } from './schema.js';
 
 /** Bucket tiers, widest first: the cover of a window takes the widest whole buckets it can. */
@@ -84,7 +84,37 @@ export const SCALAR_MEASURES: readonly ScalarMeasure[] = [
   u('denials_x_escalations', `sum(${D} * ${E})`),
   u('runs_denied', 'countIf(policy_denials > 0)'),
   u('runs_activated', 'countIf(policy_denials + policy_escalations > 0)'),
+  // Duration (mean and its test; the quantiles come from the keyed histogram) and tokens per run.
+  // Squares are Float64: a sum of squared token counts overflows 64-bit integers at fleet scale.
+  f('duration_sum', 'sum(duration_ms)'),
+  f('duration_sq', 'sum(duration_ms * duration_ms)'),
+  u('input_tokens_sum', 'sum(input_tokens)'),
+  u('output_tokens_sum', 'sum(output_tokens)'),
+  f('input_tokens_sq', 'sum(toFloat64(input_tokens) * input_tokens)'),
+  f('output_tokens_sq', 'sum(toFloat64(output_tokens) * output_tokens)'),
+  f('input_x_output_tokens', 'sum(toFloat64(input_tokens) * output_tokens)'),
 ];
+
+/**
+ * The duration histogram: log-spaced buckets, DURATION_BUCKETS_PER_DOUBLING per doubling (bucket b
+ * holds durations in [2^(b/8), 2^((b+1)/8)) ms, a width of 9%), so a quantile read from it is within
+ * 4.5% of the true one at any scale, and buckets add across time and groups (unlike a t-digest's
+ * centroids, whose merge depends on order). Durations under 1 µs share the lowest bucket.
+ */
+export const DURATION_BUCKETS_PER_DOUBLING = 8;
+const DURATION_BUCKET = `toString(toInt32(floor(log2(greatest(duration_ms, 0.001)) * ${DURATION_BUCKETS_PER_DOUBLING})))`;
+
+export const AGGREGATE_KINDS = ['totals', 'keyed'] as const;
+export type AggregateKind = (typeof AGGREGATE_KINDS)[number];
+const INTEGER_KINDS = ['tool', 'pair', 'fingerprint', 'denied_rule', 'outcome', 'duration', 'tool_error'] as const;
+type IntegerKind = (typeof INTEGER_KINDS)[number];
+const VALUED_KINDS = ['score', 'metric'] as const;
+type ValuedKind = (typeof VALUED_KINDS)[number];
+export const KEY_KINDS = [...INTEGER_KINDS, ...VALUED_KINDS] as const;
+export type KeyKind = (typeof KEY_KINDS)[number];
+function isValuedKind(k: KeyKind): k is ValuedKind {
+  return (VALUED_KINDS as readonly string[]).includes(k);
+}
 
 /** Separates the two tools of a pair key ("a<US>b"): a control character no tool name carries. */
 export const PAIR_SEPARATOR = '\x1f';
@@ -96,23 +126,60 @@ export const PAIR_SEPARATOR = '\x1f';
  * Σ c_a·c_b, the mix test's covariances; a run contributes the pairs of the tools it called, a few,
  * not tools²), `fingerprint` (1 per run), `denied_rule` (1 per hit).
  */
-const KEYED_PART_ELEMENTS: Readonly<Record<KeyKind, (prefix: string) => string>> = {
+const KEYED_ELEMENTS_OF: Readonly<Record<IntegerKind, (prefix: string) => string>> = {
   tool: (x) => `arrayMap((k, c) -> (${x}CAST(k, 'String'), toUInt64(c), toUInt64(c) * c, toUInt64(c) * ${M}), mapKeys(tool_calls), mapValues(tool_calls))`,
   pair: (x) => `arrayMap(x -> (${x}concat(x.1, '\\x1f', x.2), x.3, toUInt64(0), toUInt64(0)),
       arrayFilter(x -> x.1 < x.2, arrayFlatten(arrayMap((a, ca) -> arrayMap((b, cb) -> (CAST(a, 'String'), CAST(b, 'String'), toUInt64(ca) * cb),
         mapKeys(tool_calls), mapValues(tool_calls)), mapKeys(tool_calls), mapValues(tool_calls)))))`,
   fingerprint: (x) => `[(${x}output_schema_fingerprint, toUInt64(1), toUInt64(0), toUInt64(0))]`,
   denied_rule: (x) => `arrayMap(r -> (${x}CAST(r, 'String'), toUInt64(1), toUInt64(0), toUInt64(0)), denied_rules)`,
+  outcome: (x) => `[(${x}CAST(outcome, 'String'), toUInt64(1), toUInt64(0), toUInt64(0))]`,
+  duration: (x) => `[(${x}${DURATION_BUCKET}, toUInt64(1), toUInt64(0), toUInt64(0))]`,
+  // Failed calls e of a tool with the tool's calls c: Σe, Σe², Σe·c (the delta method's ratio test
+  // per tool; Σc and Σc² come from the tool's own elements).
+  tool_error: (x) => `arrayMap((k, e) -> (${x}CAST(k, 'String'), toUInt64(e), toUInt64(e) * e, toUInt64(e) * tool_calls[k]), mapKeys(tool_errors), mapValues(tool_errors))`,
 };
+
+/**
+ * The real-valued kinds: per name the value v, v² and 1 (the runs carrying it), Float64. `score`:
+ * evaluation and feedback scores (the run's own and, through the scores pass, later ones from
+ * run_scores); `metric`: custom per-run values.
+ */
+const VALUED_ELEMENTS_OF: Readonly<Record<ValuedKind, (prefix: string) => string>> = {
+  score: (x) => `arrayMap((k, v) -> (${x}CAST(k, 'String'), v, v * v, toFloat64(1)), mapKeys(scores), mapValues(scores))`,
+  metric: (x) => `arrayMap((k, v) -> (${x}CAST(k, 'String'), v, v * v, toFloat64(1)), mapKeys(metrics), mapValues(metrics))`,
+};
+
+/** The integer elements cast to the keyed table's Float64 measures, to share arrays with the valued ones. */
+function asFloat(elements: string): string {
+  return `arrayMap(t -> (t.1, t.2, toFloat64(t.3), toFloat64(t.4), toFloat64(t.5)), ${elements})`;
+}
+
+/** A kind's elements, each tuple led by its kind when `prefix` is `'<kind>', `. */
+function elementsOf(kind: KeyKind, prefix: string): string {
+  if (isValuedKind(kind)) return VALUED_ELEMENTS_OF[kind](prefix);
+  const e = KEYED_ELEMENTS_OF[kind](prefix);
+  return prefix === '' ? e : asFloat(e);
+}
 
 /** Every kind's elements in one array, each tuple led by its kind: (kind, key, value, value², value x total). */
 const KEYED_ELEMENTS = `arrayConcat(
-    ${(Object.keys(KEYED_PART_ELEMENTS) as KeyKind[]).map((k) => KEYED_PART_ELEMENTS[k](`'${k}', `)).join(',\n    ')})`;
+    ${KEY_KINDS.map((k) => elementsOf(k, `'${k}', `)).join(',\n    ')})`;
 
-export const AGGREGATE_KINDS = ['totals', 'keyed'] as const;
-export type AggregateKind = (typeof AGGREGATE_KINDS)[number];
-export const KEY_KINDS = ['tool', 'pair', 'fingerprint', 'denied_rule'] as const;
-export type KeyKind = (typeof KEY_KINDS)[number];
+/**
+ * The views that fill the finest keyed table, each exploding the kinds it lists: tools and pairs
+ * alone (the most elements), then one element per run (fingerprint, outcome, duration bucket), then
+ * the sparse ones (denied rules, failed calls, scores, metrics). Each view costs an insert a pass
+ * over the block, so kinds with few elements share one.
+ */
+export const KEYED_PARTS = {
+  tool: ['tool'],
+  pair: ['pair'],
+  per_run: ['fingerprint', 'outcome', 'duration'],
+  sparse: ['denied_rule', 'tool_error', 'score', 'metric'],
+} as const satisfies Record<string, readonly KeyKind[]>;
+export type KeyedPart = keyof typeof KEYED_PARTS;
+const KEYED_PART_NAMES = Object.keys(KEYED_PARTS) as KeyedPart[];
 
 export interface AggregateSpec {
   readonly kind: AggregateKind;
@@ -129,7 +196,7 @@ export const AGGREGATE_SPECS: Readonly<Record<AggregateKind, AggregateSpec>> = {
     kind: 'totals',
     keys: [],
     arrayJoin: null,
-    columns: ['outcome', 'token_cost_usd', 'tool_cost_usd', 'tool_calls', 'policy_allows', 'policy_denials', 'policy_escalations'],
+    columns: ['outcome', 'token_cost_usd', 'tool_cost_usd', 'tool_calls', 'policy_allows', 'policy_denials', 'policy_escalations', 'duration_ms', 'input_tokens', 'output_tokens'],
     measures: SCALAR_MEASURES,
   },
   keyed: {
@@ -139,8 +206,9 @@ export const AGGREGATE_SPECS: Readonly<Record<AggregateKind, AggregateSpec>> = {
       { name: 'key', type: 'String', raw: 'e.2' },
     ],
     arrayJoin: `ARRAY JOIN ${KEYED_ELEMENTS} AS e`,
-    columns: ['tool_calls', 'output_schema_fingerprint', 'denied_rules'],
-    measures: [u('value', 'sum(e.3)'), u('value_sq', 'sum(e.4)'), u('value_x_total', 'sum(e.5)')],
+    columns: ['tool_calls', 'output_schema_fingerprint', 'denied_rules', 'outcome', 'duration_ms', 'tool_errors', 'scores', 'metrics'],
+    // Float64: scores and metrics are real; integer sums stay exact up to 2^53.
+    measures: [f('value', 'sum(e.3)'), f('value_sq', 'sum(e.4)'), f('value_x_total', 'sum(e.5)')],
   },
 };
 
@@ -148,7 +216,7 @@ export const AGGREGATE_SPECS: Readonly<Record<AggregateKind, AggregateSpec>> = {
 export interface AggregateSettings {
   readonly enabled: boolean;
   /** Dimensions the aggregates are keyed by: rules filtering or grouping on others read agent_runs. */
-  readonly dimensions: readonly DimensionColumn[];
+  readonly dimensions: readonly Dimension[];
 }
 
 /**
@@ -156,7 +224,7 @@ export interface AggregateSettings {
  * (environment). Their values come together (one agent and service per workflow, a few
  * environments), so the rows per bucket stay about workflows x environments.
  */
-export const DEFAULT_AGGREGATE_DIMENSIONS: readonly DimensionColumn[] = ['workflow_id', 'agent_id', 'environment', 'service_name'];
+export const DEFAULT_AGGREGATE_DIMENSIONS: readonly Dimension[] = ['workflow_id', 'agent_id', 'environment', 'service_name'];
 
 export const AGGREGATE_DEFAULTS: AggregateSettings = { enabled: true, dimensions: DEFAULT_AGGREGATE_DIMENSIONS };
 
@@ -165,20 +233,30 @@ export interface AggregateSource {
   readonly database: string;
   /** agent_runs' name: the aggregate tables are named after it. */
   readonly agentRuns: string;
-  readonly dimensions: readonly DimensionColumn[];
+  readonly dimensions: readonly Dimension[];
 }
 
-/** Dimensions in the contract's order, deduplicated: the same set always gives the same tables. */
-export function normalizeDimensions(dims: readonly string[]): DimensionColumn[] {
-  for (const d of dims) dimensionIdentifier(d); // throws for a column outside the contract
-  return DIMENSION_COLUMNS.filter((c) => dims.includes(c));
+/**
+ * Dimensions in the contract's order, then attribute keys sorted, deduplicated: the same set always
+ * gives the same tables.
+ */
+export function normalizeDimensions(dims: readonly string[]): Dimension[] {
+  for (const d of dims) if (!isDimension(d)) throw new Error(`not a dimension of the agent_runs contract: ${JSON.stringify(d)}`);
+  const attributes = [...new Set(dims.filter(isAttributeDimension))].sort();
+  const labels = new Set<string>();
+  for (const a of attributes) {
+    const label = dimensionLabel(a);
+    if (labels.has(label)) throw new Error(`attribute dimensions ${JSON.stringify(attributes.filter((x) => dimensionLabel(x) === label))} share the label ${label}`);
+    labels.add(label);
+  }
+  return [...DIMENSION_COLUMNS.filter((c) => dims.includes(c)), ...attributes];
 }
 
 /** Bump when a table's columns, key or a view's expression change: migrate rebuilds and backfills. */
-export const AGGREGATES_VERSION = 'agentdrift aggregates v5';
+export const AGGREGATES_VERSION = 'agentdrift aggregates v6';
 
 /** The comment a table carries: version and dimensions, and `ready` once its backfill completed. */
-export function aggregatesComment(dims: readonly DimensionColumn[], ready: boolean): string {
+export function aggregatesComment(dims: readonly Dimension[], ready: boolean): string {
   return `${AGGREGATES_VERSION}; dimensions=${dims.join(',')}${ready ? '; ready' : ''}`;
 }
 
@@ -194,11 +272,14 @@ export function aggregateViewName(n: Pick<StoreNames, 'agentRuns'>, tier: Tier, 
  * The parts a kind's finest table is filled by, one view each: the keyed kinds apart (see
  * keyedPartSelectSql), totals whole (null). The wider tiers have one view, re-bucketing the finest table.
  */
-function viewParts(tier: Tier, kind: AggregateKind): readonly (KeyKind | null)[] {
-  return tier === FINEST && kind === 'keyed' ? KEY_KINDS : [null];
+function viewParts(tier: Tier, kind: AggregateKind): readonly (KeyedPart | null)[] {
+  return tier === FINEST && kind === 'keyed' ? KEYED_PART_NAMES : [null];
 }
 
-function partViewName(n: Pick<StoreNames, 'agentRuns'>, tier: Tier, kind: AggregateKind, part: KeyKind | null): string {
+/** The finest keyed table's part views of v5 (one per kind) that v6 no longer has. */
+const RETIRED_PARTS = ['fingerprint', 'denied_rule'] as const;
+
+function partViewName(n: Pick<StoreNames, 'agentRuns'>, tier: Tier, kind: AggregateKind, part: string | null): string {
   return part === null ? aggregateViewName(n, tier, kind) : checkTableName(`${n.agentRuns}_agg_${tier.name}_${kind}_${part}_mv`);
 }
 
@@ -221,7 +302,8 @@ export function aggregateObjects(n: Pick<StoreNames, 'agentRuns'>): AggregateObj
     AGGREGATE_KINDS.map((kind) => {
       const views = viewParts(tier, kind).map((part) => partViewName(n, tier, kind, part));
       const single = aggregateViewName(n, tier, kind);
-      return { tier, kind, table: aggregateTableName(n, tier, kind), views, retiredViews: views.includes(single) ? [] : [single] };
+      const retired = views.includes(single) ? [] : [single, ...RETIRED_PARTS.map((p) => partViewName(n, tier, kind, p))];
+      return { tier, kind, table: aggregateTableName(n, tier, kind), views, retiredViews: retired };
     }),
   );
 }
@@ -249,22 +331,16 @@ export interface DdlOptions {
   readonly onCluster?: string;
 }
 
-function columnType(name: string): string {
-  const c = AGENT_RUNS_COLUMNS.find((x) => x.name === name);
-  if (!c) throw new Error(`unknown agent_runs column ${name}`);
-  return c.type;
-}
-
-export function createAggregateTableSql(n: StoreNames, tier: Tier, kind: AggregateKind, dims: readonly DimensionColumn[], o: DdlOptions = {}): string {
+export function createAggregateTableSql(n: StoreNames, tier: Tier, kind: AggregateKind, dims: readonly Dimension[], o: DdlOptions = {}): string {
   const spec = AGGREGATE_SPECS[kind];
   const name = aggregateTableName(n, tier, kind);
   const cols = [
     "    bucket DateTime('UTC') COMMENT 'start of the bucket'",
-    ...dims.map((d) => `    ${dimensionIdentifier(d)} ${columnType(d)}`),
+    ...dims.map((d) => `    ${dimensionSql(d, 'aggregates')} ${dimensionType(d)}`),
     ...spec.keys.map((k) => `    ${k.name} ${k.type}`),
     ...spec.measures.map((m) => `    ${m.name} SimpleAggregateFunction(sum, ${m.type})`),
   ];
-  const key = ['bucket', ...dims.map((d) => dimensionIdentifier(d)), ...spec.keys.map((k) => k.name)].join(', ');
+  const key = ['bucket', ...dims.map((d) => dimensionSql(d, 'aggregates')), ...spec.keys.map((k) => k.name)].join(', ');
   return `CREATE TABLE IF NOT EXISTS ${qualified(n.database, name)}${o.onCluster ? ` ON CLUSTER ${checkTableName(o.onCluster, 'cluster')}` : ''}
 (
 ${cols.join(',\n')}
@@ -303,9 +379,14 @@ GROUP BY ${[...groupBy, ...spec.keys.map((k) => k.name)].join(', ')}`;
 }
 
 /** The SELECT that aggregates run rows of `source` into buckets of `tier` (the 5-minute views and the backfill). */
-export function bucketSelectSql(source: string, tier: Tier, kind: AggregateKind, dims: readonly DimensionColumn[], where = ''): string {
-  const dimCols = dims.map((d) => dimensionIdentifier(d));
-  return runsAggregateSql(source, kind, [`${bucketExpr(tier, 'timestamp')} AS bucket`, ...dimCols], ['bucket', ...dimCols], where);
+export function bucketSelectSql(source: string, tier: Tier, kind: AggregateKind, dims: readonly Dimension[], where = ''): string {
+  return runsAggregateSql(
+    source,
+    kind,
+    [`${bucketExpr(tier, 'timestamp')} AS bucket`, ...dims.map(dimensionSelect)],
+    ['bucket', ...dims.map((d) => dimensionSql(d, 'aggregates'))],
+    where,
+  );
 }
 
 /**
@@ -319,27 +400,33 @@ export function bucketSelectSql(source: string, tier: Tier, kind: AggregateKind,
  * dimension tuples in one bucket and key share a hash: with n tuples in a bucket the chance is about
  * n²/2^65 (1e4 tuples: 3e-12 per bucket).
  */
-export function keyedPartSelectSql(source: string, tier: Tier, part: KeyKind, dims: readonly DimensionColumn[], where = ''): string {
-  const dimCols = dims.map((d) => dimensionIdentifier(d));
-  const cols = [...new Set(['timestamp', ...dimCols, ...AGGREGATE_SPECS.keyed.columns])];
+export function keyedPartSelectSql(source: string, tier: Tier, part: KeyedPart, dims: readonly Dimension[], where = ''): string {
+  const dimCols = dims.map((d) => dimensionSql(d, 'aggregates'));
+  const named = new Set<string>(dims.filter((d) => !isAttributeDimension(d)));
+  const cols = [...dims.map(dimensionSelect), ...['timestamp', ...AGGREGATE_SPECS.keyed.columns].filter((c) => !named.has(c))];
   const hashed = dimCols.length > 0;
   const [kindCol, keyCol] = AGGREGATE_SPECS.keyed.keys.map((k) => k.name);
-  // A part's elements are (key, then the spec's measures in order).
-  const measures = AGGREGATE_SPECS.keyed.measures.map((m, i) => `sum(e.${i + 2}) AS ${m.name}`);
-  return `SELECT b AS bucket, ${[...dimCols.map((d) => `any(${d}) AS ${d}`), `'${part}' AS ${kindCol}`, `e.1 AS ${keyCol}`, ...measures].join(', ')}
+  const kinds: readonly KeyKind[] = KEYED_PARTS[part];
+  // One kind: its elements are (key, then the spec's measures in order), the kind a constant; several:
+  // each element is led by its kind.
+  const single = kinds.length === 1;
+  const first = single ? 1 : 2;
+  const elements = single ? elementsOf(kinds[0]!, '') : `arrayConcat(${kinds.map((k) => elementsOf(k, `'${k}', `)).join(', ')})`;
+  const measures = AGGREGATE_SPECS.keyed.measures.map((m, i) => `sum(e.${i + first + 1}) AS ${m.name}`);
+  return `SELECT b AS bucket, ${[...dimCols.map((d) => `any(${d}) AS ${d}`), single ? `'${kinds[0]}' AS ${kindCol}` : `e.1 AS ${kindCol}`, `e.${first} AS ${keyCol}`, ...measures].join(', ')}
 FROM (SELECT ${cols.join(', ')}, ${bucketExpr(tier, 'timestamp')} AS b${hashed ? `, cityHash64(${dimCols.join(', ')}) AS dh` : ''} FROM ${source}${where ? ` WHERE ${where}` : ''})
-ARRAY JOIN ${KEYED_PART_ELEMENTS[part]('')} AS e
-GROUP BY b${hashed ? ', dh' : ''}, ${keyCol}`;
+ARRAY JOIN ${elements} AS e
+GROUP BY b${hashed ? ', dh' : ''}${single ? '' : `, ${kindCol}`}, ${keyCol}`;
 }
 
 /** The SELECTs that fill the finest table of a kind from run rows, one per view (see viewParts). */
-export function finestSelectsSql(source: string, kind: AggregateKind, dims: readonly DimensionColumn[], where = ''): string[] {
+export function finestSelectsSql(source: string, kind: AggregateKind, dims: readonly Dimension[], where = ''): string[] {
   return viewParts(FINEST, kind).map((part) => (part === null ? bucketSelectSql(source, FINEST, kind, dims, where) : keyedPartSelectSql(source, FINEST, part, dims, where)));
 }
 
 /** The SELECT that adds finer buckets of `from` into the wider buckets of `tier` (the hourly and daily views). */
-export function rebucketSelectSql(fromTable: string, tier: Tier, kind: AggregateKind, dims: readonly DimensionColumn[]): string {
-  const passthrough = [...dims.map((d) => dimensionIdentifier(d)), ...AGGREGATE_SPECS[kind].keys.map((k) => k.name)];
+export function rebucketSelectSql(fromTable: string, tier: Tier, kind: AggregateKind, dims: readonly Dimension[]): string {
+  const passthrough = [...dims.map((d) => dimensionSql(d, 'aggregates')), ...AGGREGATE_SPECS[kind].keys.map((k) => k.name)];
   return `SELECT ${bucketExpr(tier, 'bucket')} AS bucket, ${[...passthrough, ...mergedMeasuresSql(kind)].join(', ')}
 FROM ${fromTable}
 GROUP BY ${['bucket', ...passthrough].join(', ')}`;
@@ -350,7 +437,7 @@ export function createAggregateViewsSql(
   n: StoreNames,
   tier: Tier,
   kind: AggregateKind,
-  dims: readonly DimensionColumn[],
+  dims: readonly Dimension[],
   o: DdlOptions & { readonly sourceRuns?: string; readonly sourceTable?: (t: string) => string } = {},
 ): string[] {
   const local = (t: string) => (o.sourceTable ? o.sourceTable(t) : t);

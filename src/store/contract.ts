@@ -44,6 +44,10 @@ export const AGENT_RUNS_COLUMNS: readonly ColumnSpec[] = [
   { name: 'provider', type: 'LowCardinality(String)', doc: "model provider of the run (gen_ai.provider.name, older gen_ai.system), '' if unknown" },
   { name: 'conversation_id', type: 'String', doc: "gen_ai.conversation.id of the run, '' if none" },
   { name: 'tool_errors', type: 'Map(LowCardinality(String), UInt32)', doc: 'failed calls per tool name (error.type set or status Error); also counted in tool_calls' },
+  // Added with the signals of 2026-12 (scores, custom metrics, custom dimensions); appended last too.
+  { name: 'scores', type: 'Map(LowCardinality(String), Float64)', doc: 'evaluation and feedback scores of the run by name (inline; later ones go to run_scores)' },
+  { name: 'metrics', type: 'Map(LowCardinality(String), Float64)', doc: 'custom numeric values of the run by name (signal `metric`)' },
+  { name: 'attributes', type: 'Map(LowCardinality(String), String)', doc: 'custom dimensions of the run by key (`attributes.KEY` in where and group_by)' },
 ];
 
 /** Columns a rule may filter on (`where`) and group by (`group_by`): the low-cardinality dimensions. */
@@ -66,6 +70,63 @@ const DIMENSION_SET: ReadonlySet<string> = new Set(DIMENSION_COLUMNS);
 
 export function isDimensionColumn(name: string): name is DimensionColumn {
   return DIMENSION_SET.has(name);
+}
+
+/**
+ * A custom dimension: `attributes.KEY`, one key of the run's `attributes` map. Keys are letters,
+ * digits and `_ . : / -` (what OpenTelemetry attribute names use), at most 100 characters, so a
+ * checked key is safe as a map subscript in SQL and maps onto one label name.
+ */
+export type AttributeDimension = `attributes.${string}`;
+/** What a rule may filter on and group by: a dimension column or an attribute key. */
+export type Dimension = DimensionColumn | AttributeDimension;
+
+export const ATTRIBUTE_DIMENSION_PREFIX = 'attributes.';
+const ATTRIBUTE_KEY = /^[A-Za-z_][A-Za-z0-9_.:/-]{0,99}$/;
+
+export function isAttributeDimension(name: string): name is AttributeDimension {
+  return name.startsWith(ATTRIBUTE_DIMENSION_PREFIX) && ATTRIBUTE_KEY.test(name.slice(ATTRIBUTE_DIMENSION_PREFIX.length));
+}
+
+export function isDimension(name: string): name is Dimension {
+  return isDimensionColumn(name) || isAttributeDimension(name);
+}
+
+/**
+ * The label (and column alias) of a dimension: the column's name, or for `attributes.KEY`
+ * `attributes_` + KEY with every character outside [A-Za-z0-9_] replaced by `_`
+ * (`attributes.customer.tier` -> `attributes_customer_tier`): a valid Prometheus label name that
+ * cannot collide with a column's.
+ */
+export function dimensionLabel(d: Dimension): string {
+  if (isDimensionColumn(d)) return d;
+  if (!isAttributeDimension(d)) throw new Error(`not a dimension of the agent_runs contract: ${JSON.stringify(d)}`);
+  return `attributes_${d.slice(ATTRIBUTE_DIMENSION_PREFIX.length).replace(/[^A-Za-z0-9_]/g, '_')}`;
+}
+
+/**
+ * A dimension in SQL. Over agent_runs rows (`runs`): the column, or `attributes['KEY']` (the key passed
+ * ATTRIBUTE_KEY, which admits no quote or backslash). Over aggregate rows (`aggregates`) and query
+ * results: the column named by its label.
+ */
+export function dimensionSql(d: Dimension, over: 'runs' | 'aggregates'): string {
+  if (isDimensionColumn(d)) return dimensionIdentifier(d);
+  const label = dimensionLabel(d);
+  if (over === 'aggregates') return `\`${label}\``;
+  return `attributes['${d.slice(ATTRIBUTE_DIMENSION_PREFIX.length)}']`;
+}
+
+/** A dimension selected from agent_runs under its label: `attributes['k'] AS attributes_k`. */
+export function dimensionSelect(d: Dimension): string {
+  return isDimensionColumn(d) ? dimensionIdentifier(d) : `${dimensionSql(d, 'runs')} AS \`${dimensionLabel(d)}\``;
+}
+
+/** The type of a dimension's column in the aggregate tables. */
+export function dimensionType(d: Dimension): string {
+  if (isAttributeDimension(d)) return 'LowCardinality(String)';
+  const c = AGENT_RUNS_COLUMNS.find((x) => x.name === d);
+  if (!c) throw new Error(`unknown agent_runs column ${d}`);
+  return c.type;
 }
 
 /**

@@ -284,10 +284,10 @@ describe('migrate and status', () => {
     await migrate(ch(), store.names);
   }, 240_000);
 
-  it('an upgrade drops the views of an earlier version (the single keyed view before v5), so no run counts twice', async () => {
+  it('an upgrade drops the views of an earlier version (the single keyed view before v5, v5\'s per-kind views), so no run counts twice', async () => {
     const [keyed5m] = aggregateObjects(store.names).filter((x) => x.tier.name === '5m' && x.kind === 'keyed');
-    expect(keyed5m!.views).toHaveLength(4);
-    expect(keyed5m!.retiredViews).toEqual(['agent_runs_agg_5m_keyed_mv']);
+    expect(keyed5m!.views).toEqual(['tool', 'pair', 'per_run', 'sparse'].map((p) => `agent_runs_agg_5m_keyed_${p}_mv`));
+    expect(keyed5m!.retiredViews).toEqual(['agent_runs_agg_5m_keyed_mv', 'agent_runs_agg_5m_keyed_fingerprint_mv', 'agent_runs_agg_5m_keyed_denied_rule_mv']);
     const names = async () => (await ch().query<{ name: string }>("SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE 'agent_runs_agg_5m_keyed%'")).map((r) => r.name).sort();
     // What a v4 store had: one view writing keyed rows (here the tools') into the 5-minute table.
     await ch().command(`CREATE MATERIALIZED VIEW agent_runs_agg_5m_keyed_mv TO agent_runs_agg_5m_keyed AS
