@@ -55,7 +55,9 @@ export async function evaluateRule(
     })
     .sort((a, b) => (a.g < b.g ? -1 : a.g > b.g ? 1 : 0))
     .map((x) => x.m);
-  const confirm = parts.confirm === null ? null : impl.measure(rule, windows, parts.confirm);
+  // The confirm window measured as the current window (a volume is scaled to its length).
+  const confirmBounds = plan.confirm === null ? null : plan.fetch[plan.confirm]!;
+  const confirm = parts.confirm === null || confirmBounds === null ? null : impl.measure(rule, [{ ...confirmBounds, index: 0 }, ...windows.slice(1)], parts.confirm);
   const series = verdicts(rule, impl, measured, frozen, { ...(holding ? { holding } : {}), confirm });
   return { rule, at, windows, series, error: null, durationMs: now() - started };
 }

@@ -19,12 +19,14 @@
  * resolve and fire again.
  */
 import { seriesId, type Outcome } from '../alerting/types.js';
-import { resolveThresholdOf, type Direction, type Rule } from '../rules/types.js';
+import { resolveThresholdOf, VOLUME_SIGNALS, type Direction, type Rule } from '../rules/types.js';
 import type { Measurement, Signal } from '../signals/index.js';
 import { exceedsThreshold, holmAdjust, relativeDeviation, slidingLookLevel } from '../stats/index.js';
 import type { SeriesEvaluation } from './types.js';
 
 export function conditionMet(rule: Rule, signal: Signal, m: Measurement, threshold = rule.threshold, direction: Direction = rule.direction): boolean {
+  // An absolute threshold (a budget, a ceiling, a floor) is the current value against it, in the signal's unit.
+  if (rule.absolute) return m.current !== null && (rule.absolute.bound === 'above' ? m.current > threshold : m.current < threshold);
   if (signal.effectSize(m.key, rule)) return m.deviation !== null && m.deviation >= threshold;
   // A key with no baseline mass (a new tool) is an unbounded rise.
   if (m.isNew) return direction !== 'down';
@@ -57,8 +59,21 @@ export function lookLevel(rule: Rule): number {
   return level;
 }
 
+/**
+ * Enough runs to judge. A volume (runs, spend) needs none in the current window: a drop to zero is
+ * the change. An absolute threshold needs no baseline: an absolute volume (a budget) needs nothing
+ * but its value, a rate needs min_runs in the current window.
+ */
 function hasData(rule: Rule, m: Measurement): boolean {
-  return m.currentRuns >= rule.minRuns && m.baselineRuns >= rule.minRuns && m.current !== null && m.baseline !== null;
+  const volume = VOLUME_SIGNALS.has(rule.signal);
+  if (rule.absolute) return m.current !== null && (volume || m.currentRuns >= rule.minRuns);
+  return (volume || m.currentRuns >= rule.minRuns) && m.baselineRuns >= rule.minRuns && m.current !== null && m.baseline !== null;
+}
+
+function noDataReason(rule: Rule, m: Measurement): string {
+  if (rule.absolute) return m.current === null ? 'no value in the current window' : `too few runs (current ${m.currentRuns}, min_runs ${rule.minRuns})`;
+  if (VOLUME_SIGNALS.has(rule.signal)) return `too few runs in the baseline (${m.baselineRuns}, min_runs ${rule.minRuns})`;
+  return `too few runs (current ${m.currentRuns}, baseline ${m.baselineRuns}, min_runs ${rule.minRuns})`;
 }
 
 /**
@@ -78,7 +93,7 @@ export function confirmMinRuns(rule: Rule): number {
  * back past 0; it holds at the resolve threshold.
  */
 function stillConfirmed(rule: Rule, signal: Signal, m: Measurement, cm: Measurement): boolean {
-  if (signal.effectSize(cm.key, rule) || cm.isNew) return conditionMet(rule, signal, cm, resolveThresholdOf(rule));
+  if (rule.absolute || signal.effectSize(cm.key, rule) || cm.isNew) return conditionMet(rule, signal, cm, resolveThresholdOf(rule));
   const way: Direction = rule.direction !== 'both' ? rule.direction : (m.deviation ?? 0) < 0 ? 'down' : 'up';
   return cm.deviation === null || (way === 'up' ? cm.deviation > 0 : cm.deviation < 0);
 }
@@ -113,13 +128,15 @@ export function verdicts(
   context: VerdictContext = {},
 ): SeriesEvaluation[] {
   const ids = measurements.map((m) => seriesId(rule.alert, m.labels));
-  const frozenOf = measurements.map((m, i) => (signal.effectSize(m.key, rule) ? undefined : frozen.get(ids[i]!)));
+  // An absolute threshold has no baseline to freeze.
+  const frozenOf = measurements.map((m, i) => (rule.absolute || signal.effectSize(m.key, rule) ? undefined : frozen.get(ids[i]!)));
   const confirmOf = context.confirm ? new Map(context.confirm.map((m) => [seriesId(rule.alert, m.labels), m])) : null;
   // Only series that can alert on a test belong to the family: a group below min_runs is never
   // tested, and a frozen or firing series is not judged by its test, so none weakens the others' correction.
   const judged = measurements.map((m, i) => hasData(rule, m) && frozenOf[i] === undefined && !(context.holding?.has(ids[i]!) ?? false));
+  // An absolute threshold is a limit, not a comparison: nothing to test.
   const adjusted =
-    rule.significance === null ? measurements.map(() => null) : holmAdjust(measurements.map((m, i) => (judged[i] ? (m.test?.pValue ?? null) : null)));
+    rule.significance === null || rule.absolute ? measurements.map(() => null) : holmAdjust(measurements.map((m, i) => (judged[i] ? (m.test?.pValue ?? null) : null)));
   return measurements.map((live, i) => {
     const f = frozenOf[i];
     const holding = context.holding?.has(ids[i]!) ?? false;
@@ -137,11 +154,11 @@ export function verdicts(
     const pValue = adjusted[i] ?? null;
     let outcome: Outcome;
     if (!hasData(rule, live)) {
-      outcome = { kind: 'nodata', reason: `too few runs (current ${m.currentRuns}, baseline ${m.baselineRuns}, min_runs ${rule.minRuns})` };
+      outcome = { kind: 'nodata', reason: noDataReason(rule, m) };
     } else if (f !== undefined || holding) {
       outcome = { kind: 'ok', active: conditionMet(rule, signal, m, threshold) && confirmed };
     } else {
-      const significant = rule.significance === null || (pValue !== null && pValue < lookLevel(rule));
+      const significant = rule.significance === null || rule.absolute !== undefined || (pValue !== null && pValue < lookLevel(rule));
       outcome = { kind: 'ok', active: conditionMet(rule, signal, m) && significant && confirmed };
     }
     return { ...m, rule: rule.alert, signal: rule.signal, pValue, outcome };

@@ -120,6 +120,10 @@ export function whatMoved(rule: Rule, totals: readonly Record<string, unknown>[]
       const cw = (t: Totals): CostWindow => ({ runs: t.runs, successes: t.successes, tokenCost: t.tokenCost, toolCost: t.toolCost });
       return costParts(cw(cur), cw(base), rule.options.cost ?? 'total');
     }
+    default:
+      // The other signals' parts are their measurement's contributors (in the alert's evidence); the
+      // explanation follows their quantity (quantity.ts) for the onset, the cause and the examples.
+      return { kind: 'quantity', unit: rule.signal.replace(/_/g, ' '), baseline: null, current: null, change: null, parts: [] };
   }
 }
 

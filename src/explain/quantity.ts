@@ -53,5 +53,38 @@ export function quantityFor(rule: Rule, key: string, moved: WhatMoved): Omit<Qua
       if (fp === null) return null;
       return { name: `share of runs with fingerprint ${fp}`, x: 'output_schema_fingerprint = {q_fp:String}', n, params: { q_fp: fp }, carries };
     }
+    // A quantile moves with the durations of the runs that make the tail: their mean follows it.
+    case 'duration':
+      return { name: 'duration per run (ms)', x: 'duration_ms', n, params: {}, carries };
+    case 'error_rate': {
+      const listed = rule.options.outcome;
+      return listed === undefined
+        ? { name: 'share of runs with an error outcome', x: "outcome != 'success'", n, params: {}, carries }
+        : { name: `share of runs with outcome ${listed.join(' or ')}`, x: 'has({q_outcomes:Array(String)}, toString(outcome))', n, params: { q_outcomes: [...listed] }, carries };
+    }
+    case 'tool_error_rate':
+      if (key === '') return null;
+      n = 'tool_calls[{q_tool:String}]';
+      return { name: `${key} failed calls per call`, x: 'tool_errors[{q_tool:String}]', n, params: { q_tool: key }, carries };
+    case 'tokens_per_run': {
+      const t = rule.options.tokens ?? 'total';
+      const x = t === 'input' ? 'input_tokens' : t === 'output' ? 'output_tokens' : '(input_tokens + output_tokens)';
+      return { name: `${t} tokens per run`, x, n, params: {}, carries };
+    }
+    case 'score':
+    case 'metric': {
+      const map = rule.signal === 'score' ? 'scores' : 'metrics';
+      n = `mapContains(${map}, {q_name:String})`;
+      return { name: `mean ${rule.signal} ${key}`, x: `${map}[{q_name:String}]`, n, params: { q_name: key }, carries };
+    }
+    // Spend in a window is runs x spend per run: the per-run spend is what a dimension value moves.
+    case 'cost': {
+      const cost = rule.options.cost ?? 'total';
+      const x = cost === 'token' ? 'token_cost_usd' : cost === 'tool' ? 'tool_cost_usd' : '(token_cost_usd + tool_cost_usd)';
+      return { name: `${cost === 'total' ? '' : `${cost} `}cost per run (USD)`, x, n, params: {}, carries };
+    }
+    // Traffic has no per-run quantity to attribute.
+    case 'runs':
+      return null;
   }
 }

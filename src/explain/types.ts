@@ -36,7 +36,8 @@ export interface Part {
   readonly status?: 'new' | 'grown' | 'shrunk' | 'vanished';
 }
 
-export type MovedKind = 'tool_calls' | 'cost' | 'fingerprints' | 'policy_rules';
+/** `quantity`: a signal without parts of its own (duration, errors, tokens, scores, volumes): the explanation follows its quantity. */
+export type MovedKind = 'tool_calls' | 'cost' | 'fingerprints' | 'policy_rules' | 'quantity';
 
 /** What moved inside the signal, as parts that add up to the change of the whole. */
 export interface WhatMoved {

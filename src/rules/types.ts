@@ -2,7 +2,20 @@
 import type { Dimension } from '../store/contract.js';
 import type { SourcePos } from '../yaml/problem.js';
 
-export const SIGNALS = ['tool_calls_per_run', 'policy_activation_rate', 'cost_per_success', 'output_schema_shift'] as const;
+export const SIGNALS = [
+  'tool_calls_per_run',
+  'policy_activation_rate',
+  'cost_per_success',
+  'output_schema_shift',
+  'duration',
+  'error_rate',
+  'tool_error_rate',
+  'tokens_per_run',
+  'score',
+  'runs',
+  'cost',
+  'metric',
+] as const;
 export type SignalName = (typeof SIGNALS)[number];
 
 export type Direction = 'up' | 'down' | 'both';
@@ -38,6 +51,28 @@ export interface SignalOptions {
    * `share`: each fingerprint's share of runs, a relative change per fingerprint.
    */
   readonly measure?: 'js_distance' | 'unseen_share' | 'share';
+  /** duration: the statistic of run durations (default mean); quantiles come from the duration histogram. */
+  readonly stat?: DurationStat;
+  /** error_rate: the outcomes that count as errors (absent: every outcome but `success`). */
+  readonly outcome?: readonly string[];
+  /** tokens_per_run: which tokens (default total). */
+  readonly tokens?: 'input' | 'output' | 'total';
+  /** score: the evaluation or feedback score's name (required). */
+  readonly score?: string;
+  /** metric: the custom metric's name (required). */
+  readonly metric?: string;
+}
+
+export const DURATION_STATS = ['mean', 'p50', 'p90', 'p95', 'p99'] as const;
+export type DurationStat = (typeof DURATION_STATS)[number];
+
+/**
+ * `threshold: { above: N }` / `{ below: N }`: the current window's value itself against N, in the
+ * signal's unit (no baseline: a budget, a ceiling, a floor).
+ */
+export interface AbsoluteThreshold {
+  readonly bound: 'above' | 'below';
+  readonly value: number;
 }
 
 export interface Rule {
@@ -47,8 +82,13 @@ export interface Rule {
   readonly groupBy: readonly Dimension[];
   readonly windowMs: number;
   readonly baseline: BaselineSpec;
-  /** Fraction: `20%` -> 0.2. For distribution signals it is the effect size itself. */
+  /**
+   * Fraction: `20%` -> 0.2. For distribution signals it is the effect size itself. With an absolute
+   * threshold: its value (`absolute.value`), and `direction` is up for above, down for below.
+   */
   readonly threshold: number;
+  /** Present when the threshold is absolute (`threshold: { above: N }`): no baseline is compared. */
+  readonly absolute?: AbsoluteThreshold;
   readonly direction: Direction;
   readonly minRuns: number;
   /** Family-wise alpha; null when the rule does not ask for a test. */
@@ -91,7 +131,19 @@ export interface RuleSet {
   readonly groups: readonly RuleGroup[];
 }
 
-/** The deviation below which a firing series resolves: the rule's `resolve_threshold`, else half its threshold. */
-export function resolveThresholdOf(rule: Pick<Rule, 'threshold' | 'resolveThreshold'>): number {
+/**
+ * The deviation below which a firing series resolves: the rule's `resolve_threshold`, else half its
+ * threshold. An absolute threshold resolves at its own value unless `resolve_threshold` gives another
+ * (in the signal's unit).
+ */
+export function resolveThresholdOf(rule: Pick<Rule, 'threshold' | 'resolveThreshold' | 'absolute'>): number {
+  if (rule.absolute) return rule.resolveThreshold ?? rule.absolute.value;
   return rule.resolveThreshold ?? rule.threshold / 2;
 }
+
+/**
+ * Signals whose value is a volume over the window (runs, spend) rather than a per-run rate: a relative
+ * threshold compares with the baseline scaled to the current window's length, and the current window
+ * needs no runs (a drop to zero is a change, not "no data").
+ */
+export const VOLUME_SIGNALS: ReadonlySet<SignalName> = new Set<SignalName>(['runs', 'cost']);

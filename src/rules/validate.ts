@@ -4,7 +4,7 @@
  * so nothing a rule says reaches SQL as text.
  */
 import { validate as cronValidate, validateDetailed as cronDetails } from 'node-cron';
-import { DIMENSION_COLUMNS, isDimensionColumn, type DimensionColumn } from '../store/contract.js';
+import { DIMENSION_COLUMNS, dimensionLabel, isDimension, type Dimension } from '../store/contract.js';
 import {
   bool,
   Checker,
@@ -29,7 +29,9 @@ import type { Problem, SourcePos } from '../yaml/problem.js';
 import { parseYaml, plainValue, positionOf, type Path, type YamlSource } from '../yaml/source.js';
 import { checkTemplate } from './template.js';
 import {
+  DURATION_STATS,
   SIGNALS,
+  type AbsoluteThreshold,
   type BaselineSpec,
   type Direction,
   type Rule,
@@ -48,7 +50,7 @@ const DEFAULT_MIN_RUNS = 100;
 
 const FILE_KEYS = ['groups'] as const;
 const GROUP_KEYS = ['name', 'interval', 'cron', 'timeout', 'rules'] as const;
-const OPTION_KEYS = ['escalations', 'per', 'cost', 'measure'] as const;
+const OPTION_KEYS = ['escalations', 'per', 'cost', 'measure', 'stat', 'outcome', 'tokens', 'score', 'metric'] as const;
 const RULE_KEYS = [
   'alert',
   'signal',
@@ -72,12 +74,43 @@ const BASELINE_KEYS = ['previous', 'offset', 'seasonal_weeks', 'robust'] as cons
 
 type OptionKey = (typeof OPTION_KEYS)[number];
 
-/** Which signal each option belongs to, how it is read, and the default the signal gets without it. */
-const OPTIONS: { readonly [K in OptionKey]: { signal: SignalName; read: Reader<NonNullable<SignalOptions[K]>>; fallback: NonNullable<SignalOptions[K]> } } = {
-  escalations: { signal: 'policy_activation_rate', read: bool, fallback: true },
-  per: { signal: 'policy_activation_rate', read: oneOf(['decision', 'run'] as const), fallback: 'decision' },
-  cost: { signal: 'cost_per_success', read: oneOf(['token', 'tool', 'total'] as const), fallback: 'total' },
-  measure: { signal: 'output_schema_shift', read: oneOf(['js_distance', 'unseen_share', 'share'] as const), fallback: 'js_distance' },
+/** Outcome names and score/metric names: what a run's column or map key holds, checked to be plain. */
+const NAME = /^[A-Za-z0-9_.:/-]{1,100}$/;
+const nameReader =
+  (what: string): Reader<string> =>
+  (c, v, path) => {
+    const s = str(c, v, path);
+    if (s === undefined) return undefined;
+    if (NAME.test(s)) return s;
+    c.report(path, `${labelOf(path)}: invalid ${what} ${quote(s)}: use letters, digits and _ . : / - (at most 100)`);
+    return undefined;
+  };
+
+const outcomeList: Reader<string[]> = (c, v, path) => {
+  const items = list(nameReader('outcome'))(c, typeof v === 'string' ? [v] : v, path);
+  if (items !== undefined && items.length === 0) {
+    c.report(path, 'outcome: an empty list counts no run as an error; list outcomes (e.g. [error, timeout]) or leave it out for every outcome but success');
+    return undefined;
+  }
+  return items;
+};
+
+/**
+ * Which signals each option belongs to, how it is read, and the default the signal gets without it
+ * (`required`: the signal needs it written).
+ */
+const OPTIONS: {
+  readonly [K in OptionKey]: { signals: readonly SignalName[]; read: Reader<NonNullable<SignalOptions[K]>>; fallback?: NonNullable<SignalOptions[K]>; hint?: string };
+} = {
+  escalations: { signals: ['policy_activation_rate'], read: bool, fallback: true },
+  per: { signals: ['policy_activation_rate'], read: oneOf(['decision', 'run'] as const), fallback: 'decision' },
+  cost: { signals: ['cost_per_success', 'cost'], read: oneOf(['token', 'tool', 'total'] as const), fallback: 'total' },
+  measure: { signals: ['output_schema_shift'], read: oneOf(['js_distance', 'unseen_share', 'share'] as const), fallback: 'js_distance' },
+  stat: { signals: ['duration'], read: oneOf(DURATION_STATS), fallback: 'mean' },
+  outcome: { signals: ['error_rate'], read: outcomeList },
+  tokens: { signals: ['tokens_per_run'], read: oneOf(['input', 'output', 'total'] as const), fallback: 'total' },
+  score: { signals: ['score'], read: nameReader('score name'), hint: 'score: NAME (the evaluation or feedback score to follow, e.g. score: helpfulness)' },
+  metric: { signals: ['metric'], read: nameReader('metric name'), hint: 'metric: NAME (the custom per-run value to follow, e.g. metric: records_processed)' },
 };
 
 /** Labels the alert pipeline sets itself; a rule may not override them. */
@@ -210,26 +243,38 @@ const alertName: Reader<string> = (c, v, path) => {
   return undefined;
 };
 
+/** What other tools call a signal, for the "did you mean" of an unknown one. */
+const SIGNAL_SYNONYMS: Readonly<Record<string, SignalName>> = {
+  latency: 'duration',
+  errors: 'error_rate',
+  error: 'error_rate',
+  traffic: 'runs',
+  spend: 'cost',
+  tokens: 'tokens_per_run',
+  feedback: 'score',
+  eval: 'score',
+};
+
 const signalReader: Reader<SignalName> = (c, v, path) => {
   const s = str(c, v, path);
   if (s === undefined) return undefined;
   if ((SIGNALS as readonly string[]).includes(s)) return s as SignalName;
-  const near = suggest(s, SIGNALS);
+  const near = SIGNAL_SYNONYMS[s.toLowerCase()] ?? suggest(s, SIGNALS);
   c.report(path, `signal: unknown signal ${quote(s)} (${near !== null ? `did you mean "${near}"?` : `known: ${SIGNALS.join(', ')}`})`);
   return undefined;
 };
 
-const COLUMNS_HINT = `allowed: ${DIMENSION_COLUMNS.join(', ')}`;
+const COLUMNS_HINT = `allowed: ${DIMENSION_COLUMNS.join(', ')}, or attributes.KEY`;
 
-const whereReader: Reader<Partial<Record<DimensionColumn, WhereValue>>> = (c, v, path) => {
+const whereReader: Reader<Partial<Record<Dimension, WhereValue>>> = (c, v, path) => {
   if (!isObj(v)) {
     c.report(path, `where: expected a mapping of column: value, got ${describe(v)}`);
     return undefined;
   }
-  const out: Partial<Record<DimensionColumn, WhereValue>> = {};
+  const out: Partial<Record<Dimension, WhereValue>> = {};
   for (const [col, val] of Object.entries(v)) {
     const p = [...path, col];
-    if (!isDimensionColumn(col)) {
+    if (!isDimension(col)) {
       c.report(p, `where: unknown column ${quote(col)} (${COLUMNS_HINT})`, 'key');
       continue;
     }
@@ -254,14 +299,16 @@ function quoteHint(v: unknown): string {
   return typeof v === 'number' || typeof v === 'boolean' ? ' (quote it)' : '';
 }
 
-const groupByReader: Reader<DimensionColumn[]> = (c, v, path) => {
+const groupByReader: Reader<Dimension[]> = (c, v, path) => {
   const items = list(str)(c, v, path);
   if (items === undefined) return undefined;
-  const out: DimensionColumn[] = [];
+  const out: Dimension[] = [];
   items.forEach((col, i) => {
-    if (!isDimensionColumn(col)) c.report([...path, i], `group_by: unknown column ${quote(col)} (${COLUMNS_HINT})`);
+    if (!isDimension(col)) c.report([...path, i], `group_by: unknown column ${quote(col)} (${COLUMNS_HINT})`);
     else if (out.includes(col)) c.report([...path, i], `group_by: duplicate column ${quote(col)}`);
-    else out.push(col);
+    else if (out.some((o) => dimensionLabel(o) === dimensionLabel(col))) {
+      c.report([...path, i], `group_by: ${quote(col)} and ${quote(out.find((o) => dimensionLabel(o) === dimensionLabel(col))!)} would share the label ${dimensionLabel(col)}`);
+    } else out.push(col);
   });
   return out;
 };
@@ -300,6 +347,33 @@ function readBaseline(c: Checker, m: Obj, path: Path, windowMs: number | undefin
   return { kind: 'previous', lengthMs: previous ?? fallback.lengthMs, offsetMs: offset ?? 0, ...(robust === false ? { robust: false } : {}) };
 }
 
+const ABSOLUTE_KEYS = ['above', 'below'] as const;
+
+/** `threshold: { above: N }` or `{ below: N }`: a number in the signal's unit. */
+function readAbsolute(c: Checker, m: Obj, path: Path, signal: SignalName | undefined): AbsoluteThreshold | undefined {
+  const tp = [...path, 'threshold'];
+  const t = c.mapping(m.threshold, tp, 'threshold', ABSOLUTE_KEYS);
+  if (t === undefined) return undefined;
+  const bounds = ABSOLUTE_KEYS.filter((k) => t[k] !== undefined && t[k] !== null);
+  if (bounds.length !== 1) {
+    c.report(tp, `threshold: give exactly one of above or below (e.g. { above: 25 }), got ${bounds.length === 0 ? 'neither' : 'both'}`);
+    return undefined;
+  }
+  const bound = bounds[0]!;
+  const raw = t[bound];
+  let value: number | undefined;
+  if (typeof raw === 'number' && Number.isFinite(raw)) value = raw;
+  else if (typeof raw === 'string' && /%\s*$/.test(raw)) value = percent(c, raw, [...tp, bound]);
+  else c.report([...tp, bound], `threshold.${bound}: expected a number in the signal's unit (or a percentage for a rate), got ${describe(raw)}`);
+  if (value === undefined) return undefined;
+  if (signal === 'tool_calls_per_run' || signal === 'output_schema_shift') {
+    // Their series are per key (a tool, the mix, a fingerprint) and the mix is a distance: a limit on one number does not fit.
+    c.report(tp, `threshold: an absolute threshold is not available for ${signal}; use a relative one (e.g. 20%)`);
+    return undefined;
+  }
+  return { bound, value };
+}
+
 function readThreshold(c: Checker, m: Obj, path: Path, signal: SignalName | undefined): number | undefined {
   const t = c.field(m, path, 'threshold', percent, 'rule');
   if (t === undefined) return undefined;
@@ -336,6 +410,25 @@ function readResolveThreshold(c: Checker, m: Obj, path: Path, threshold: number 
     return undefined;
   }
   return t;
+}
+
+/**
+ * `resolve_threshold` beside an absolute threshold: a number in the same unit, on the safe side of
+ * it (below an `above`, above a `below`), so a firing series holds until the value is well back.
+ */
+function readAbsoluteResolve(c: Checker, m: Obj, path: Path, absolute: AbsoluteThreshold): number | undefined {
+  const raw = m.resolve_threshold;
+  if (raw === undefined || raw === null) return undefined;
+  const p = [...path, 'resolve_threshold'];
+  if (typeof raw !== 'number' || !Number.isFinite(raw)) {
+    c.report(p, `resolve_threshold: with an absolute threshold, a number in the same unit, got ${describe(raw)}`);
+    return undefined;
+  }
+  if (absolute.bound === 'above' ? raw > absolute.value : raw < absolute.value) {
+    c.report(p, `resolve_threshold: must be ${absolute.bound === 'above' ? 'at most' : 'at least'} the threshold (${absolute.value}), got ${raw}: a firing series would resolve while its condition still holds`);
+    return undefined;
+  }
+  return raw;
 }
 
 const significanceReader: Reader<number> = (c, v, path) => {
@@ -379,10 +472,14 @@ function readOptions(c: Checker, m: Obj, path: Path, signal: SignalName | undefi
   for (const key of OPTION_KEYS) {
     const spec = OPTIONS[key];
     const value = c.field(m, path, key, spec.read as Reader<unknown>);
-    if (m[key] !== undefined && signal !== undefined && signal !== spec.signal) {
-      c.report([...path, key], `${key}: option only for signal ${spec.signal}, this rule's signal is ${signal}`, 'key');
+    const applies = signal !== undefined && spec.signals.includes(signal);
+    if (m[key] !== undefined && signal !== undefined && !applies) {
+      c.report([...path, key], `${key}: option only for signal ${spec.signals.join(' or ')}, this rule's signal is ${signal}`, 'key');
     }
-    if (signal === spec.signal) out[key] = value ?? spec.fallback;
+    if (!applies) continue;
+    if (value !== undefined) out[key] = value;
+    else if (spec.fallback !== undefined) out[key] = spec.fallback;
+    else if (spec.hint !== undefined && (m[key] === undefined || m[key] === null)) c.report(path, `rule with signal ${signal} needs ${spec.hint}`);
   }
   return out as SignalOptions;
 }
@@ -399,8 +496,12 @@ function readRule(c: Checker, raw: unknown, path: Path, names: NameRegistry): Ru
   // undefined only when a window was written and is invalid: checks that depend on it are then skipped.
   const windowMs = m.window === undefined || m.window === null ? DEFAULT_WINDOW_MS : c.field(m, path, 'window', windowReader);
   const baseline = readBaseline(c, m, path, windowMs);
-  const threshold = readThreshold(c, m, path, signal);
+  const absolute = isObj(m.threshold) ? readAbsolute(c, m, path, signal) : undefined;
+  const threshold = isObj(m.threshold) ? absolute?.value : readThreshold(c, m, path, signal);
   const direction = c.field(m, path, 'direction', oneOf<Direction>(['up', 'down', 'both']));
+  if (absolute !== undefined && direction !== undefined) {
+    c.report([...path, 'direction'], `direction: an absolute threshold says its own direction (${absolute.bound}); leave direction out`, 'key');
+  }
   // A share (`measure: share`) moves either way; a distance or an unseen share only grows.
   if (signal === 'output_schema_shift' && direction !== undefined && direction !== 'up' && m.measure !== 'share') {
     c.report([...path, 'direction'], 'direction: output_schema_shift can only drift up (its effect size is never negative); with measure: share a fingerprint\'s share can move either way');
@@ -413,8 +514,8 @@ function readRule(c: Checker, raw: unknown, path: Path, names: NameRegistry): Ru
   if (confirmWindowMs !== undefined && windowMs !== undefined && confirmWindowMs >= windowMs) {
     c.report([...path, 'confirm_window'], `confirm_window: must be shorter than the window (${formatDuration(windowMs)}), got ${formatDuration(confirmWindowMs)}`);
   }
-  const resolveThreshold = readResolveThreshold(c, m, path, threshold);
-  const labels = c.field(m, path, 'labels', (cc, v, p) => readNamedStrings(cc, v, p, 'label', groupBy));
+  const resolveThreshold = absolute !== undefined ? readAbsoluteResolve(c, m, path, absolute) : readResolveThreshold(c, m, path, threshold);
+  const labels = c.field(m, path, 'labels', (cc, v, p) => readNamedStrings(cc, v, p, 'label', groupBy.map(dimensionLabel)));
   const annotations = c.field(m, path, 'annotations', (cc, v, p) => readNamedStrings(cc, v, p, 'annotation', []));
   const options = readOptions(c, m, path, signal);
 
@@ -427,7 +528,8 @@ function readRule(c: Checker, raw: unknown, path: Path, names: NameRegistry): Ru
     windowMs: windowMs ?? DEFAULT_WINDOW_MS,
     baseline,
     threshold,
-    direction: direction ?? 'up',
+    ...(absolute !== undefined ? { absolute } : {}),
+    direction: absolute !== undefined ? (absolute.bound === 'above' ? 'up' : 'down') : (direction ?? 'up'),
     minRuns: minRuns ?? DEFAULT_MIN_RUNS,
     significance: significance ?? null,
     forMs: forMs ?? 0,

@@ -1,5 +1,5 @@
 /** Where the current and baseline windows fall for a rule evaluated at a given time (pure). */
-import type { BaselineSpec, Rule } from '../rules/types.js';
+import { VOLUME_SIGNALS, type BaselineSpec, type Rule } from '../rules/types.js';
 import type { WindowBounds } from './types.js';
 
 const WEEK = 7 * 24 * 3_600_000;
@@ -41,7 +41,10 @@ export interface EvaluationWindows {
 }
 
 /** Whether a rule's comparison drops odd days: a previous baseline not marked `robust: false`, windows of 3 days or more. */
-export function isRobust(rule: Pick<Rule, 'windowMs' | 'baseline'>): boolean {
+export function isRobust(rule: Pick<Rule, 'windowMs' | 'baseline'> & Partial<Pick<Rule, 'signal' | 'absolute'>>): boolean {
+  // Not for an absolute threshold (no baseline, and a day over budget is the point, not an outlier), nor
+  // for volumes, whose value is a sum over the window's days: leaving one out would change its length.
+  if (rule.absolute !== undefined || (rule.signal !== undefined && VOLUME_SIGNALS.has(rule.signal))) return false;
   return rule.baseline.kind === 'previous' && rule.baseline.robust !== false && rule.windowMs >= ROBUST_MIN_MS && rule.baseline.lengthMs >= ROBUST_MIN_MS;
 }
 
@@ -56,7 +59,7 @@ function days(w: WindowBounds, first: number): WindowBounds[] {
   return out;
 }
 
-export function evaluationWindows(rule: Pick<Rule, 'windowMs' | 'baseline' | 'confirmWindowMs'>, at: number): EvaluationWindows {
+export function evaluationWindows(rule: Pick<Rule, 'windowMs' | 'baseline' | 'confirmWindowMs'> & Partial<Pick<Rule, 'signal' | 'absolute'>>, at: number): EvaluationWindows {
   const main = windowsFor(rule.windowMs, rule.baseline, at);
   const robust = isRobust(rule);
   const fetch: WindowBounds[] = [];

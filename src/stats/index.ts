@@ -34,3 +34,4 @@ export {
   regularizedIncompleteBeta,
 } from './special.js';
 export { slidingFalseAlertRate, slidingLookLevel } from './sequential.js';
+export { poissonRateTest, spendZTest, type RateCount, type SpendSums } from './volume.js';

@@ -98,7 +98,7 @@ export const SCALAR_MEASURES: readonly ScalarMeasure[] = [
 /**
  * The duration histogram: log-spaced buckets, DURATION_BUCKETS_PER_DOUBLING per doubling (bucket b
  * holds durations in [2^(b/8), 2^((b+1)/8)) ms, a width of 9%), so a quantile read from it is within
- * 4.5% of the true one at any scale, and buckets add across time and groups (unlike a t-digest's
+ * a bucket (9%) of the true one at any scale, and buckets add across time and groups (unlike a t-digest's
  * centroids, whose merge depends on order). Durations under 1 µs share the lowest bucket.
  */
 export const DURATION_BUCKETS_PER_DOUBLING = 8;

@@ -63,6 +63,10 @@ export interface AgentRunRow {
   denied_rules: string[];
   output_schema_fingerprint: string;
   malformed_fields: number;
+  tool_errors?: Record<string, number>;
+  scores?: Record<string, number>;
+  metrics?: Record<string, number>;
+  attributes?: Record<string, string>;
 }
 
 export type RunInput = Partial<Omit<AgentRunRow, 'timestamp'>> & { ts: string };
