@@ -323,7 +323,9 @@ export class Engine implements AlertStateView {
     for (const { series, transition } of events) {
       const where = Object.entries(series.labels).map(([k, v]) => `${k}=${v}`).join(' ');
       const e = series.measured ? series.evidence : undefined;
-      const moved = e === undefined ? '' : SIGNAL_IMPLS[rule.signal].effectSize(series.key, rule)
+      const moved = e === undefined ? '' : rule.absolute
+        ? `: ${humanize(e.current)} (limit: ${rule.absolute.bound} ${humanize(rule.absolute.value)})`
+        : SIGNAL_IMPLS[rule.signal].effectSize(series.key, rule)
         ? `: distance ${humanize(e.current)} (threshold ${humanize(rule.threshold)})`
         : `: ${humanize(e.current)} vs baseline ${humanize(e.baseline)} (${e.isNew ? 'new' : formatPercentChange(e.deviation)})`;
       const fields = { rule: rule.alert, signal: rule.signal, labels: series.labels, from: transition.from, to: transition.to, reason: transition.reason };

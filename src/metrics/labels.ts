@@ -7,7 +7,20 @@ import { createHash } from 'node:crypto';
 import type { Rule } from '../rules/types.js';
 import { DIMENSION_COLUMNS, type DimensionColumn } from '../store/contract.js';
 
-export const SERIES_LABEL_NAMES = ['rule', 'signal', 'key', ...DIMENSION_COLUMNS, 'severity'] as const;
+export const SERIES_LABEL_NAMES = ['rule', 'signal', 'key', ...DIMENSION_COLUMNS, 'attributes', 'severity'] as const;
+
+/**
+ * A series' custom dimensions (group_by `attributes.KEY`, alert labels `attributes_KEY`) in one
+ * label, `attributes="customer_tier=gold,region=eu"` (keys sorted, as in their alert labels minus the
+ * `attributes_` prefix): the label set stays fixed whatever a rule groups by, and PromQL selects a
+ * value with `attributes=~"(.*,)?customer_tier=gold(,.*)?"`. Empty for a series without any.
+ */
+export function attributesLabelValue(groupLabels: Readonly<Record<string, string>>): string {
+  const parts: string[] = [];
+  for (const k of Object.keys(groupLabels).sort()) if (k.startsWith(ATTRIBUTE_LABEL_PREFIX)) parts.push(`${k.slice(ATTRIBUTE_LABEL_PREFIX.length)}=${groupLabels[k]}`);
+  return parts.join(',');
+}
+const ATTRIBUTE_LABEL_PREFIX = 'attributes_';
 export type SeriesLabelName = (typeof SERIES_LABEL_NAMES)[number];
 
 /** Every label present: a missing one would create a second series with a different label set. */
@@ -48,5 +61,12 @@ export function boundLabelValue(value: string): string {
 export function seriesLabels(base: RuleLabels, groupLabels: Readonly<Record<string, string>>, key: string): SeriesLabels {
   const dims = {} as Record<DimensionColumn, string>;
   for (const c of DIMENSION_COLUMNS) dims[c] = boundLabelValue(groupLabels[c] ?? '');
-  return { rule: boundLabelValue(base.rule), signal: base.signal, key: boundLabelValue(key), ...dims, severity: boundLabelValue(base.severity) };
+  return {
+    rule: boundLabelValue(base.rule),
+    signal: base.signal,
+    key: boundLabelValue(key),
+    ...dims,
+    attributes: boundLabelValue(attributesLabelValue(groupLabels)),
+    severity: boundLabelValue(base.severity),
+  };
 }

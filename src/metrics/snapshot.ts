@@ -11,7 +11,7 @@ import { DIMENSION_COLUMNS } from '../store/contract.js';
 import { capSeries, magnitudeOf } from './cap.js';
 import type { SeriesGaugeName } from './definitions.js';
 import { RepeatedSamples, escapeLabelValue, familyHead, lineStart, sampleRest } from './exposition.js';
-import { boundLabelValue, ruleLabels, seriesLabels, type RuleLabels, type SeriesLabels } from './labels.js';
+import { attributesLabelValue, boundLabelValue, ruleLabels, seriesLabels, type RuleLabels, type SeriesLabels } from './labels.js';
 
 /** What a snapshot is taken from: the engine's alert state and the rules loaded now. */
 export interface SnapshotSource {
@@ -95,7 +95,7 @@ const EMPTY_DIMENSION = new Map(DIMENSION_COLUMNS.map((c) => [c, `,${c}=""`]));
 
 /**
  * The label text of a series: labelText(seriesLabels(…)) without the object in between, in the
- * same order (SERIES_LABEL_NAMES: rule, signal, key, the dimension columns, severity). Joined from
+ * same order (SERIES_LABEL_NAMES: rule, signal, key, the dimension columns, attributes, severity). Joined from
  * its parts so that it is one flat string: it is copied into every sample of the series, and copying
  * a string built by `+=` walks all its pieces each time.
  */
@@ -105,7 +105,7 @@ function seriesText(rule: RuleText, groupLabels: Readonly<Record<string, string>
     const v = groupLabels[c];
     parts.push(v === undefined || v === '' ? EMPTY_DIMENSION.get(c)! : `,${c}="${escapeLabelValue(boundLabelValue(v))}"`);
   }
-  parts.push(rule.tail);
+  parts.push(`,attributes="${escapeLabelValue(boundLabelValue(attributesLabelValue(groupLabels)))}"`, rule.tail);
   return parts.join('');
 }
 

@@ -113,9 +113,15 @@ function fixed3(x: number | null): string {
   return x === null ? 'n/a' : x.toFixed(3);
 }
 
+/** Whether the alert's threshold is absolute (a limit in the signal's unit), not a change against a baseline. */
+export function isAbsolute(ev: Pick<DriftEvidence, 'direction'>): boolean {
+  return ev.direction === 'above' || ev.direction === 'below';
+}
+
 function valueFormat(ev: DriftEvidence): (x: number | null) => string {
-  if (ev.signal === 'cost_per_success') return usd;
-  if (ev.signal === 'policy_activation_rate') return pct;
+  if (ev.signal === 'cost_per_success' || ev.signal === 'cost') return usd;
+  if (ev.signal === 'policy_activation_rate' || ev.signal === 'error_rate' || ev.signal === 'tool_error_rate') return pct;
+  if (ev.signal === 'duration') return (x) => (x === null ? 'n/a' : `${humanize(x)} ms`);
   if (isEffectSize(ev)) return fixed3;
   return humanize;
 }
@@ -130,7 +136,11 @@ function contributorFormat(ev: DriftEvidence): (x: number | null) => string {
 export function movedLine(ev: DriftEvidence): string {
   const fmt = valueFormat(ev);
   let head: string;
-  if (isEffectSize(ev)) {
+  if (isAbsolute(ev)) {
+    head = `${subjectOf(ev)} ${fmt(ev.current)} (limit: ${ev.direction} ${fmt(ev.threshold)})`;
+    const parts = [`${head} over ${ev.window}`, `${ev.currentRuns} runs`];
+    return parts.join(', ');
+  } else if (isEffectSize(ev)) {
     head = `${subjectOf(ev)} ${fmt(ev.current)} (threshold ${fmt(ev.threshold)})`;
   } else {
     const change = ev.isNew ? 'new' : formatPercentChange(ev.deviation);

@@ -25,6 +25,7 @@ export interface RuleFacts {
   /** "previous 7d", "same 1d of the last 3 weeks (median)" */
   readonly baselineWindow: string;
   readonly threshold: number;
+  /** up, down or both; `above` or `below` for an absolute threshold (then `threshold` is its value). */
   readonly direction: string;
 }
 
@@ -36,6 +37,6 @@ export function ruleFacts(rule: Rule): RuleFacts {
     window: `last ${formatDuration(rule.windowMs)}`,
     baselineWindow: describeBaseline(rule.baseline),
     threshold: rule.threshold,
-    direction: rule.direction,
+    direction: rule.absolute?.bound ?? rule.direction,
   };
 }

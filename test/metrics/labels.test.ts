@@ -45,17 +45,24 @@ describe('boundLabelValue', () => {
 describe('seriesLabels', () => {
   it('bounds every label value it exports', () => {
     const long = (name: string) => `${name}-${'z'.repeat(500)}`;
-    const group = Object.fromEntries(SERIES_LABEL_NAMES.map((n) => [n, long(n)]));
+    const group = { ...Object.fromEntries(SERIES_LABEL_NAMES.map((n) => [n, long(n)])), attributes_tier: 'z'.repeat(500) };
     const labels = seriesLabels({ rule: long('rule'), signal: 'tool_calls_per_run', severity: long('severity') }, group, long('key'));
     expect(Object.keys(labels).sort()).toEqual([...SERIES_LABEL_NAMES].sort());
     for (const n of SERIES_LABEL_NAMES) {
       expect(chars(labels[n]), n).toBeLessThanOrEqual(MAX_LABEL_VALUE_CHARS);
-      if (n !== 'signal') expect(labels[n], n).toBe(boundLabelValue(long(n)));
+      if (n === 'attributes') expect(labels[n], n).toBe(boundLabelValue(`tier=${'z'.repeat(500)}`));
+      else if (n !== 'signal') expect(labels[n], n).toBe(boundLabelValue(long(n)));
     }
   });
 
   it('leaves ordinary values untouched and fills missing dimensions with empty strings', () => {
     const labels = seriesLabels({ rule: 'ToolCallsPerRunUp', signal: 'tool_calls_per_run', severity: 'warning' }, { workflow_id: 'invoice_enrichment' }, 'enrich_company');
-    expect(labels).toMatchObject({ rule: 'ToolCallsPerRunUp', key: 'enrich_company', workflow_id: 'invoice_enrichment', agent_id: '', severity: 'warning' });
+    expect(labels).toMatchObject({ rule: 'ToolCallsPerRunUp', key: 'enrich_company', workflow_id: 'invoice_enrichment', agent_id: '', attributes: '', severity: 'warning' });
+  });
+
+  it('puts custom dimensions (attributes_KEY group labels) in one attributes label, keys sorted', () => {
+    const labels = seriesLabels({ rule: 'R', signal: 'metric', severity: '' }, { workflow_id: 'w', attributes_region: 'eu', attributes_customer_tier: 'gold' }, 'records');
+    expect(labels.attributes).toBe('customer_tier=gold,region=eu');
+    expect(labels.workflow_id).toBe('w');
   });
 });

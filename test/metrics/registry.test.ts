@@ -157,7 +157,7 @@ describe('per-series metrics', () => {
     const text = await m.metricsText();
 
     const current = samples(text, 'agentdrift_signal_current_value');
-    const expectedLabels: Record<string, string> = { rule: 'ToolCallsDrift', signal: 'tool_calls_per_run', key: 'search', severity: 'page' };
+    const expectedLabels: Record<string, string> = { rule: 'ToolCallsDrift', signal: 'tool_calls_per_run', key: 'search', attributes: '', severity: 'page' };
     for (const c of DIMENSION_COLUMNS) expectedLabels[c] = '';
     expectedLabels.workflow_id = 'checkout';
     expect(pick(current, { workflow_id: 'checkout', key: 'search' })).toEqual([{ labels: expectedLabels, value: 3 }]);

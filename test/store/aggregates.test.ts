@@ -93,6 +93,13 @@ function generatedRuns(n: number, seed: string): AgentRunRow[] {
         policy_escalations: escalations,
         denied_rules: denials + escalations > 0 ? Array.from({ length: denials + escalations }, () => pick(['no_pii', 'spend_cap', 'rate'])) : [],
         output_schema_fingerprint: ts > END - 2 * DAY && rnd() < 0.2 ? 'fp_new' : pick(['fp_1', 'fp_2', 'fp_3']),
+        duration_ms: Math.round(Math.exp(6 + 1.5 * rnd()) * 1000) / 1000,
+        input_tokens: Math.floor(rnd() * 5000),
+        output_tokens: Math.floor(rnd() * 800),
+        tool_errors: calls.fetch !== undefined && rnd() < 0.3 ? { fetch: 1 } : {},
+        scores: rnd() < 0.3 ? { judge: Math.round(rnd() * 100) / 100 } : {},
+        metrics: { m: Math.round(rnd() * 1000) / 10 },
+        attributes: { tier: pick(['gold', 'free']), ...(rnd() < 0.8 ? { region: pick(['eu', 'us']) } : {}) },
       }),
     );
   }
@@ -132,10 +139,10 @@ beforeAll(async () => {
   // Half the runs before the tables exist (the backfill's), half after (the views').
   await migrate(store.ch, store.names, { aggregates: { enabled: false, dimensions: [] } });
   await store.ch.insert(TABLE, RUNS.slice(0, 20_000));
-  const steps = await migrate(store.ch, store.names);
+  const steps = await migrate(store.ch, store.names, { aggregates: { enabled: true, dimensions: DIMENSIONS } });
   expect(steps.filter((s) => s.object.includes('_agg_')).every((s) => s.action !== 'exists')).toBe(true);
   await store.ch.insert(TABLE, RUNS.slice(20_000));
-  source = (await findAggregates(store.ch, store.names, { enabled: true, dimensions: ['workflow_id', 'agent_id', 'environment', 'service_name'] }))!;
+  source = (await findAggregates(store.ch, store.names, { enabled: true, dimensions: DIMENSIONS }))!;
   expect(source).not.toBeNull();
 }, 240_000);
 afterAll(async () => {
@@ -152,7 +159,12 @@ const RULES: { name: string; over: Partial<Rule> }[] = [
   { name: '4 minutes vs previous 4 minutes (raw only)', over: { windowMs: 4 * MIN, baseline: { kind: 'previous', lengthMs: 4 * MIN, offsetMs: 0 } } },
   { name: 'overlapping seasonal windows: 10d vs 2 weeks back', over: { windowMs: 10 * DAY, baseline: { kind: 'seasonal', weeks: 2 }, groupBy: ['environment'] } },
   { name: 'not covered: group_by tenant_id reads agent_runs', over: { groupBy: ['tenant_id'], where: { model: 'm1' } } },
+  { name: 'a pre-aggregated attribute: by attributes.tier', over: { groupBy: ['attributes.tier'], where: { workflow_id: 'wf_a' } } },
+  { name: 'not covered: an ad-hoc attribute, by attributes.region reads agent_runs', over: { groupBy: ['attributes.region'], where: { 'attributes.tier': 'gold' } } },
 ];
+
+/** The aggregates' dimensions here: the defaults and one attribute key. */
+const DIMENSIONS = ['workflow_id', 'agent_id', 'environment', 'service_name', 'attributes.tier'] as const;
 const TIMES = [END, END + 17 * MIN + 123, END - 2 * DAY + 5 * MIN, END - 3 * DAY - 59 * MIN - 59_999];
 
 describe('the aggregates never change a result', () => {
@@ -176,7 +188,8 @@ describe('the aggregates never change a result', () => {
 
   it.each(Object.keys(SIGNAL_IMPLS) as (keyof typeof SIGNAL_IMPLS)[])('%s: the same measurements and verdicts', async (signal) => {
     for (const r of RULES) {
-      const rl = rule(signal, { ...r.over, significance: 0.05, threshold: 0.1, direction: 'both' });
+      const options = signal === 'score' ? { score: 'judge' } : signal === 'metric' ? { metric: 'm' } : signal === 'duration' ? { stat: 'p95' as const } : {};
+      const rl = rule(signal, { ...r.over, significance: 0.05, threshold: 0.1, direction: 'both', options });
       for (const at of TIMES) {
         const [a, b] = await Promise.all([
           evaluateRule(new StoreSums({ query, table: TABLE, aggregates: () => source }).reader(), rl, at),
