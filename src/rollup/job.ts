@@ -101,10 +101,10 @@ export class RollupJob {
     let from = (await scheduleWatermark(ch, names)) ?? target - (this.o.firstLookbackMs ?? FIRST_LOOKBACK_MS);
     const done: PassResult[] = [];
     if (from >= target) return done;
-    const attributeColumns = await checkSpanSource(ch, names);
+    const source = await checkSpanSource(ch, names);
     while (from < target && !this.stopping) {
       const to = Math.min(target, from + (this.o.maxPassMs ?? MAX_PASS_MS));
-      const r = await runPass(ch, names, { fromMs: from, toMs: to, mode: 'schedule', at: clock.now(), lookbackMs: settings.maxRunDurationMs, prices: settings.prices, attributes: settings.attributes, attributeColumns });
+      const r = await runPass(ch, names, { fromMs: from, toMs: to, mode: 'schedule', at: clock.now(), lookbackMs: settings.maxRunDurationMs, prices: settings.prices, attributes: settings.attributes, ...source });
       done.push(r);
       if (this.lastProblem !== null) {
         logger.info({ job: 'rollup' }, 'rollup resumed');

@@ -144,7 +144,11 @@ export type AttributeColumns = 'map' | 'json';
 
 const MAP_ACCESS = /\b(SpanAttributes|ResourceAttributes|EventAttributes)\['([A-Za-z0-9_.]+)'\]/g;
 
-export function forAttributes(sql: string, columns: AttributeColumns): string {
+export function forAttributes(sql: string, columns: AttributeColumns, events = true): string {
+  if (!events) {
+    // A traces table without the exporter's Events columns: no span has events.
+    sql = sql.replace(/\bEvents\.Name\b/g, "CAST([], 'Array(String)')").replace(/\bEvents\.Attributes\b/g, `CAST([], '${columns === 'map' ? 'Array(Map(String, String))' : 'Array(JSON)'}')`);
+  }
   if (columns === 'map') return sql;
   return sql
     .replace(PREFIXED, (_, prefix: string) => prefixedJson(prefix))

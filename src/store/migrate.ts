@@ -95,10 +95,10 @@ export async function migrate(ch: ClickHouse, names: StoreNames, opts: MigrateOp
   if (spans.problem !== null) {
     steps.push({ object: at(names.view), kind: 'materialized view', action: 'skipped', problem: spans.problem });
   } else if (!view.exists) {
-    await ch.command(forAttributes(createViewSql(names), spans.kind === 'json' ? 'json' : 'map'));
+    await ch.command(forAttributes(createViewSql(names), spans.kind === 'json' ? 'json' : 'map', spans.events));
     steps.push({ object: at(names.view), kind: 'materialized view', action: 'created' });
   } else if (view.comment !== viewComment(names)) {
-    await updateView(ch, names, spans.kind === 'json' ? 'json' : 'map');
+    await updateView(ch, names, spans.kind === 'json' ? 'json' : 'map', spans.events);
     steps.push({ object: at(names.view), kind: 'materialized view', action: 'updated', detail: VIEW_VERSION });
   } else {
     steps.push({ object: at(names.view), kind: 'materialized view', action: 'exists' });
@@ -143,11 +143,11 @@ export async function migrate(ch: ClickHouse, names: StoreNames, opts: MigrateOp
 }
 
 /** In place where the server can (no gap for the exporter's inserts); else drop and create. */
-async function updateView(ch: ClickHouse, names: StoreNames, columns: AttributeColumns): Promise<void> {
+async function updateView(ch: ClickHouse, names: StoreNames, columns: AttributeColumns, events: boolean): Promise<void> {
   try {
-    for (const sql of updateViewSql(names)) await ch.command(forAttributes(sql, columns));
+    for (const sql of updateViewSql(names)) await ch.command(forAttributes(sql, columns, events));
   } catch {
     await ch.command(`DROP VIEW IF EXISTS ${qualified(names.database, names.view)}`);
-    await ch.command(forAttributes(createViewSql(names), columns));
+    await ch.command(forAttributes(createViewSql(names), columns, events));
   }
 }
