@@ -12,6 +12,7 @@ import { formatProblems } from '../yaml/problem.js';
 import { validateNotifyConfig, type NotifyConfig } from '../notify/config.js';
 import { sortProblems } from '../yaml/source.js';
 import { qualified, type StoreNames } from '../store/schema.js';
+import { DEFAULT_SPAN_PREFIXES } from '../store/attributes.js';
 import { refuseMissingEmbeddedStore, requireAgentRuns } from '../store/ready.js';
 import { loadRuleFiles } from '../rules/load.js';
 import type { Rule, RuleSet } from '../rules/types.js';
@@ -92,6 +93,11 @@ export function storeNames(config: Config): StoreNames {
     agentRuns: config.tables.agentRuns,
     otelTraces: config.tables.otelTraces,
     view: config.tables.view,
+    runScores: config.tables.runScores,
+    prefixes: {
+      attributes: config.rollup.attributePrefix ?? DEFAULT_SPAN_PREFIXES.attributes,
+      metrics: config.rollup.metricPrefix ?? DEFAULT_SPAN_PREFIXES.metrics,
+    },
   };
 }
 

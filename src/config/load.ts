@@ -17,6 +17,7 @@ import { substituteEnv, type Env } from './env.js';
 import { LOG_LEVELS, type ApiConfig, type Config, type ListenAddress } from './types.js';
 import { ATTRIBUTE_OVERRIDE_COLUMNS, ROLLUP_DEFAULTS, type AttributeOverrideColumn, type AttributeOverrides, type ModelPrice, type RollupSettings } from '../rollup/types.js';
 import { AGGREGATE_DEFAULTS, normalizeDimensions, type AggregateSettings } from '../store/aggregates.js';
+import { SPAN_PREFIX } from '../store/attributes.js';
 import { DIMENSION_COLUMNS, isDimension, type Dimension } from '../store/contract.js';
 
 export type { Config } from './types.js';
@@ -34,10 +35,10 @@ export interface ConfigLoadResult {
 
 const TOP_KEYS = ['clickhouse', 'tables', 'ttl_days', 'rules', 'state_file', 'listen', 'external_url', 'trace_url', 'log_level', 'evaluation', 'receivers', 'route', 'demo', 'rollup', 'aggregates', 'api'] as const;
 const CLICKHOUSE_KEYS = ['target', 'database', 'user', 'password'] as const;
-const TABLE_KEYS = ['agent_runs', 'otel_traces', 'view'] as const;
+const TABLE_KEYS = ['agent_runs', 'otel_traces', 'view', 'run_scores'] as const;
 const EVALUATION_KEYS = ['timeout', 'max_series_per_rule', 'max_concurrent_groups'] as const;
 const DEMO_KEYS = ['seed_if_empty'] as const;
-const ROLLUP_KEYS = ['enabled', 'interval', 'lateness', 'max_run_duration', 'prices', 'attributes'] as const;
+const ROLLUP_KEYS = ['enabled', 'interval', 'lateness', 'max_run_duration', 'prices', 'attributes', 'attribute_prefix', 'metric_prefix'] as const;
 const PRICE_KEYS = ['input', 'output', 'cache_read', 'cache_write'] as const;
 const AGGREGATE_KEYS = ['enabled', 'dimensions'] as const;
 const API_KEYS = ['token_file'] as const;
@@ -60,7 +61,7 @@ export function defaultRules(dir: string): string[] {
 
 export const DEFAULTS = {
   target: DEFAULT_TARGET,
-  tables: { agentRuns: 'agent_runs', otelTraces: 'otel_traces', view: 'agent_runs_from_otel' },
+  tables: { agentRuns: 'agent_runs', otelTraces: 'otel_traces', view: 'agent_runs_from_otel', runScores: 'run_scores' },
   stateFile: './data/agentdrift-state.json',
   listen: '127.0.0.1:9464',
   logLevel: 'info',
@@ -243,6 +244,7 @@ function readConfig(c: Checker, value: unknown, file: string, env: Env): Config 
     agentRuns: c.field(tb, ['tables'], 'agent_runs', identifier('tables.agent_runs')) ?? DEFAULTS.tables.agentRuns,
     otelTraces: c.field(tb, ['tables'], 'otel_traces', identifier('tables.otel_traces')) ?? DEFAULTS.tables.otelTraces,
     view: c.field(tb, ['tables'], 'view', identifier('tables.view')) ?? DEFAULTS.tables.view,
+    runScores: c.field(tb, ['tables'], 'run_scores', identifier('tables.run_scores')) ?? DEFAULTS.tables.runScores,
   };
 
   const ttlDays = c.field(top, [], 'ttl_days', int(1, 100 * 365, 'a positive whole number of days')) ?? null;
@@ -277,6 +279,8 @@ function readConfig(c: Checker, value: unknown, file: string, env: Env): Config 
       c.field(ru, ['rollup'], 'max_run_duration', duration({ min: [60_000, '1m'], max: [7 * 86_400_000, '7d'] })) ?? ROLLUP_DEFAULTS.maxRunDurationMs,
     prices: c.field(ru, ['rollup'], 'prices', priceTable) ?? [],
     attributes: c.field(ru, ['rollup'], 'attributes', attributeOverrides) ?? {},
+    attributePrefix: c.field(ru, ['rollup'], 'attribute_prefix', spanPrefix) ?? ROLLUP_DEFAULTS.attributePrefix,
+    metricPrefix: c.field(ru, ['rollup'], 'metric_prefix', spanPrefix) ?? ROLLUP_DEFAULTS.metricPrefix,
   };
 
   const ag = section(c, top, 'aggregates', AGGREGATE_KEYS) ?? {};
@@ -405,6 +409,18 @@ const attributeOverrides: Reader<AttributeOverrides> = (c, v, p) => {
     out[column as AttributeOverrideColumn] = good;
   }
   return out;
+};
+
+/**
+ * rollup.attribute_prefix, rollup.metric_prefix: attribute-name characters ending with a dot
+ * (`agent.attributes.`); the root-span view's DDL embeds them.
+ */
+const spanPrefix: Reader<string> = (c, v, p) => {
+  const s = str(c, v, p);
+  if (s === undefined) return undefined;
+  if (SPAN_PREFIX.test(s)) return s;
+  c.report(p, `${labelOf(p)}: expected an attribute prefix of letters, digits and _ . : / - ending with '.' (e.g. agent.attributes.), got ${quote(s)}`);
+  return undefined;
 };
 
 /** Like `str`, but a wrong type is reported without any hint derived from the value. */

@@ -21,6 +21,8 @@ export interface TablesConfig {
   readonly otelTraces: string;
   /** The materialized view that fills agent_runs from otel_traces. */
   readonly view: string;
+  /** Scores that arrive after their run (default run_scores). */
+  readonly runScores: string;
 }
 
 export interface ListenAddress {

@@ -152,7 +152,7 @@ export function composeDaemon(o: ComposeOptions): Daemon {
   };
 
   // 7. The daemon: schedules (the rules', and the span rollup's on the same clock), reloads, shutdown.
-  const rollup = config.rollup.enabled ? new RollupJob({ ch, names, clock, logger, settings: config.rollup }) : null;
+  const rollup = config.rollup.enabled ? new RollupJob({ ch, names, clock, logger, settings: config.rollup, aggregates: config.aggregates }) : null;
   return new Daemon({
     config,
     ch,

@@ -1,7 +1,8 @@
 /**
  * The daemon's rollup schedule, on the injected clock. Every `interval` it rolls up the runs whose
  * span ended between the schedule's watermark (the end of its last pass, kept in the rollup log so a
- * restart resumes there) and `now - lateness`, in passes of at most an hour. A tick that comes while
+ * restart resumes there) and `now - lateness`, in passes of at most an hour, then runs the scores
+ * pass (rollup/scores.ts: late scores from run_scores into the aggregates). A tick that comes while
  * a catch-up still runs is skipped and counted; a failed pass is logged and retried at the next tick
  * (the watermark only moves past a pass once it is written); stop() waits for the running pass.
  */
@@ -11,6 +12,9 @@ import type { StoreNames } from '../store/schema.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { checkSpanSource, describeCounters, RollupUnavailableError, runPass, scheduleWatermark, type PassResult } from './pass.js';
 import type { RollupSettings } from './types.js';
+import { AGGREGATE_DEFAULTS, type AggregateSettings } from '../store/aggregates.js';
+import { SCORES_COUNTERS } from '../store/rollupSchema.js';
+import { describeScores, runScoresPass, zeroScoresCounters, type ScoresCounters } from './scores.js';
 
 /** The longest interval of one pass: a catch-up after downtime becomes many short passes. */
 export const MAX_PASS_MS = 3_600_000;
@@ -27,6 +31,8 @@ export interface RollupJobOptions {
   readonly firstLookbackMs?: number;
   /** Default MAX_PASS_MS. */
   readonly maxPassMs?: number;
+  /** `aggregates`: where the scores pass counts late scores (default AGGREGATE_DEFAULTS). */
+  readonly aggregates?: AggregateSettings;
 }
 
 export class RollupJob {
@@ -38,6 +44,11 @@ export class RollupJob {
   private lastProblem: string | null = null;
   /** Ticks skipped because the previous catch-up was still running. */
   skippedTicks = 0;
+  /** The scores pass's counters summed since the start (also in its log table and its log lines). */
+  readonly scoreTotals: ScoresCounters = zeroScoresCounters();
+  /** Why the scores pass last did nothing, said once until it changes. */
+  private scoresSkipped: string | null = null;
+  private scoresProblem: string | null = null;
 
   constructor(private readonly o: RollupJobOptions) {}
 
@@ -93,7 +104,16 @@ export class RollupJob {
     this.arm(every - (this.o.clock.now() % every));
   }
 
+  /** The rollup's passes, then the scores pass (also when the passes failed or had nothing to do). */
   private async catchUp(): Promise<PassResult[]> {
+    try {
+      return await this.rollUp();
+    } finally {
+      if (!this.stopping) await this.scoresPass();
+    }
+  }
+
+  private async rollUp(): Promise<PassResult[]> {
     const { ch, names, clock, logger, settings } = this.o;
     const every = settings.intervalMs;
     // Runs that ended before `target` have had `lateness` for their late spans to arrive.
@@ -101,10 +121,10 @@ export class RollupJob {
     let from = (await scheduleWatermark(ch, names)) ?? target - (this.o.firstLookbackMs ?? FIRST_LOOKBACK_MS);
     const done: PassResult[] = [];
     if (from >= target) return done;
-    const attributeColumns = await checkSpanSource(ch, names);
+    const source = await checkSpanSource(ch, names);
     while (from < target && !this.stopping) {
       const to = Math.min(target, from + (this.o.maxPassMs ?? MAX_PASS_MS));
-      const r = await runPass(ch, names, { fromMs: from, toMs: to, mode: 'schedule', at: clock.now(), lookbackMs: settings.maxRunDurationMs, prices: settings.prices, attributes: settings.attributes, attributeColumns });
+      const r = await runPass(ch, names, { fromMs: from, toMs: to, mode: 'schedule', at: clock.now(), lookbackMs: settings.maxRunDurationMs, prices: settings.prices, attributes: settings.attributes, ...source });
       done.push(r);
       if (this.lastProblem !== null) {
         logger.info({ job: 'rollup' }, 'rollup resumed');
@@ -118,6 +138,29 @@ export class RollupJob {
       from = to;
     }
     return done;
+  }
+
+  /** Late scores after the passes; its failure is its own (logged once), the rollup's passes stand. */
+  private async scoresPass(): Promise<void> {
+    const { ch, names, clock, logger, settings } = this.o;
+    try {
+      const r = await runScoresPass(ch, names, { mode: 'schedule', at: clock.now(), latenessMs: settings.latenessMs, aggregates: this.o.aggregates ?? AGGREGATE_DEFAULTS });
+      this.scoresProblem = null;
+      if (r.skipped !== null) {
+        if (r.skipped !== this.scoresSkipped) logger.info({ job: 'scores' }, describeScores(r));
+        this.scoresSkipped = r.skipped;
+        return;
+      }
+      this.scoresSkipped = null;
+      for (const c of SCORES_COUNTERS) if (c !== 'scores_pending') this.scoreTotals[c] += r.counters[c];
+      this.scoreTotals.scores_pending = r.counters.scores_pending;
+      const level = r.counters.scores_unmatched > 0 ? 'warn' : r.counters.scores_counted > 0 ? 'info' : 'debug';
+      logger[level]({ job: 'scores', watermark: r.watermarkMs === null ? null : new Date(r.watermarkMs).toISOString(), ms: Math.round(r.elapsedMs), ...r.counters }, describeScores(r));
+    } catch (err) {
+      const message = (err as Error)?.message ?? String(err);
+      if (message !== this.scoresProblem) logger.error({ job: 'scores', err: message }, 'scores pass failed; retrying every rollup.interval');
+      this.scoresProblem = message;
+    }
   }
 
   /**

@@ -30,6 +30,8 @@ export interface PassOptions {
   readonly attributes?: AttributeOverrides;
   /** How the traces table holds attributes (checkSpanSource says); default the exporter's Map columns. */
   readonly attributeColumns?: AttributeColumns;
+  /** Whether the traces table has the exporter's Events columns (checkSpanSource says); default true. */
+  readonly eventColumns?: boolean;
 }
 
 export interface PassResult {
@@ -49,14 +51,14 @@ export class RollupUnavailableError extends Error {
 
 export const zeroCounters = (): PassCounters => Object.fromEntries(PASS_COUNTERS.map((c) => [c, 0])) as PassCounters;
 
-/** How the traces table holds attributes; throws RollupUnavailableError when it is missing or not readable. */
-export async function checkSpanSource(ch: ClickHouse, names: StoreNames): Promise<AttributeColumns> {
+/** How the traces table holds attributes and events; throws RollupUnavailableError when it is missing or not readable. */
+export async function checkSpanSource(ch: ClickHouse, names: StoreNames): Promise<{ attributeColumns: AttributeColumns; eventColumns: boolean }> {
   const t = await inspectSpanTable(ch, names);
   if (t.problem !== null) throw new RollupUnavailableError(t.problem);
   if (t.kind === 'absent') {
     throw new RollupUnavailableError(`${names.database}.${names.otelTraces} does not exist: no spans to roll up (run agentdrift migrate, and point the Collector's exporter at it)`);
   }
-  return t.kind === 'json' ? 'json' : 'map';
+  return { attributeColumns: t.kind === 'json' ? 'json' : 'map', eventColumns: t.events };
 }
 
 /** One pass over [fromMs, toMs). Call checkSpanSource first (once for many passes). */
@@ -66,7 +68,7 @@ export async function runPass(ch: ClickHouse, names: StoreNames, o: PassOptions)
   const passId = randomUUID();
   const window = { fromMs: o.fromMs, toMs: o.toMs, lookbackMs: o.lookbackMs };
   const sums = PASS_COUNTERS.filter((c) => c !== 'spans_without_run' && c !== 'runs_summarized');
-  const read = (sql: string) => forAttributes(sql, o.attributeColumns ?? 'map');
+  const read = (sql: string) => forAttributes(sql, o.attributeColumns ?? 'map', o.eventColumns ?? true);
   const ending = agentSpansEndingSql(names, window);
   const [agents] = await ch.query<{ agents: number | string; summarized: number | string }>(read(ending.sql), ending.params);
   let counted: Record<string, unknown> | undefined;
@@ -132,14 +134,14 @@ export async function rollupRange(ch: ClickHouse, names: StoreNames, o: RangeOpt
   if (!(o.toMs > o.fromMs)) throw new RangeError('rollup: --to must be after --from');
   if (!(o.chunkMs > 0)) throw new RangeError('rollup: the chunk length must be positive');
   const t0 = performance.now();
-  const attributeColumns = await checkSpanSource(ch, names);
+  const source = await checkSpanSource(ch, names);
   const totals = zeroCounters();
   let passes = 0;
   progress?.start(o.toMs - o.fromMs);
   try {
     for (let from = o.fromMs; from < o.toMs; from += o.chunkMs) {
       const to = Math.min(o.toMs, from + o.chunkMs);
-      const r = await runPass(ch, names, { ...o, fromMs: from, toMs: to, attributeColumns });
+      const r = await runPass(ch, names, { ...o, fromMs: from, toMs: to, ...source });
       passes++;
       for (const c of PASS_COUNTERS) totals[c] += r.counters[c];
       progress?.update(to - o.fromMs, totals);

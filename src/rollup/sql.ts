@@ -20,7 +20,13 @@
 import { AGENT_RUNS_COLUMNS } from '../store/contract.js';
 import {
   AGENT_OPERATIONS,
+  attributesMap,
+  evaluationScores,
   firstOf,
+  meanByName,
+  metricsMap,
+  prefixLiteral,
+  scoresJson,
   MODEL_OPERATIONS,
   num,
   OPERATION,
@@ -33,7 +39,7 @@ import {
   type ReadValue,
 } from '../store/attributes.js';
 import { INPUT_EXTRA_COLUMNS, SKIP, type RollupNames } from '../store/rollupSchema.js';
-import { qualified, type StoreNames } from '../store/schema.js';
+import { qualified, spanPrefixes, type StoreNames } from '../store/schema.js';
 import { INGEST_SETTINGS_SQL } from '../store/aggregates.js';
 import type { AttributeOverrideColumn, AttributeOverrides, ModelPrice } from './types.js';
 
@@ -96,6 +102,11 @@ class SpanLayers {
     return this.read(res(key));
   }
 
+  /** Any expression over otel_traces columns, as a column of the read layer. */
+  column(expr: string): string {
+    return this.read(expr);
+  }
+
   private read(expr: string): string {
     let name = this.reads.get(expr);
     if (name === undefined) {
@@ -142,6 +153,9 @@ FROM (${from})`;
   }
 }
 
+/** (name, value) pairs of scores, before their mean per name. */
+const PAIRS = 'Array(Tuple(String, Float64))';
+
 /** Only for spans of one kind ('' / 0 for the others), so the per-trace arrays stay small. */
 const onlyFor = (kind: number, expr: string, zero = "''") => `if(kind = ${kind}, ${expr}, ${zero})`;
 
@@ -183,6 +197,12 @@ function spanFields(L: SpanLayers, overrides: AttributeOverrides = {}): SpanFiel
   const cacheWrite = `least(${cacheWriteTok.value}, ${inTok.value} - ${cache})`;
   const priced = `((${inTok.value} - ${cache} - ${cacheWrite}) * {p_in:Array(Float64)}[${pidx}] + ${cache} * {p_cache:Array(Float64)}[${pidx}] + ${cacheWrite} * {p_cache_write:Array(Float64)}[${pidx}] + ${outTok.value} * {p_out:Array(Float64)}[${pidx}]) / 1e6`;
   const sideEffect = L.attr('tool.side_effect_type');
+  // Evaluation events on any span; the run span's own scores, metrics and attributes (JSON forms and,
+  // under the configured prefixes, bound as parameters, one attribute each).
+  const evals = evaluationScores();
+  const runScores = scoresJson(L.attr('agent.run.scores'));
+  const runMetrics = metricsMap('{metric_prefix:String}', L.attr('agent.run.metrics'));
+  const runAttributes = attributesMap('{attr_prefix:String}', L.attr('agent.run.attributes'));
   // Unreadable values, counted on the kind of span they matter on.
   const badOn = (kind: number, xs: readonly ReadValue[]) => `if(kind = ${kind}, ${xs.map((x) => x.bad).join(' + ')}, 0)`;
   const malformed = [
@@ -190,6 +210,7 @@ function spanFields(L: SpanLayers, overrides: AttributeOverrides = {}): SpanFiel
     badOn(KIND.model, [inTok, outTok, cacheTok, cacheWriteTok, costAttr]),
     badOn(KIND.agent, [inTok, outTok]),
     `toUInt8(${decision} != '' AND policy = ${POLICY.none})`,
+    L.column(evals.bad),
   ].join(' + ');
   return [
     { name: 'span', expr: 'SpanId' },
@@ -235,6 +256,12 @@ function spanFields(L: SpanLayers, overrides: AttributeOverrides = {}): SpanFiel
     { name: 'a_fingerprint', expr: onlyFor(KIND.agent, own('output_schema_fingerprint', L.attr('agent.output_schema_fingerprint'))) },
     { name: 'a_in', expr: onlyFor(KIND.agent, inTok.value, '0') },
     { name: 'a_out', expr: onlyFor(KIND.agent, outTok.value, '0') },
+    { name: 'a_scores', expr: onlyFor(KIND.agent, L.column(runScores.value), `CAST([], '${PAIRS}')`) },
+    { name: 'a_metrics', expr: onlyFor(KIND.agent, L.column(runMetrics.value), `CAST(map(), 'Map(LowCardinality(String), Float64)')`) },
+    { name: 'a_attrs', expr: onlyFor(KIND.agent, L.column(runAttributes.value), `CAST(map(), 'Map(LowCardinality(String), String)')`) },
+    // Unreadable values of the run span's own: counted for the outermost agent only (stage 4).
+    { name: 'a_bad', expr: onlyFor(KIND.agent, `toUInt16(${[runScores, runMetrics, runAttributes].map((x) => L.column(x.bad)).join(' + ')})`, 'toUInt16(0)') },
+    { name: 'evals', expr: L.column(evals.value) },
     // execute_tool spans: the tool's name, else the `execute_tool <name>` span name.
     // Other families: OpenInference's tool.name, the Vercel AI SDK's ai.toolCall.name, OpenLLMetry's entity name.
     { name: 'tool', expr: onlyFor(KIND.tool, firstOf(L.attr('gen_ai.tool.name'), L.attr('tool.name'), L.attr('ai.toolCall.name'), L.attr('traceloop.entity.name'), 'tool_in_name', `'(unnamed)'`)) },
@@ -264,6 +291,7 @@ const counts = (a: string) =>
  * agent_runs gets (see SKIP).
  */
 export function passInsertSql(n: StoreNames, r: RollupNames, w: PassWindow, passId: string, prices: readonly ModelPrice[], overrides: AttributeOverrides = {}): BuiltQuery {
+  const prefixes = spanPrefixes(n);
   const traces = qualified(n.database, n.otelTraces);
   const runs = qualified(n.database, n.agentRuns);
   const inputColumns = [...AGENT_RUNS_COLUMNS.map((c) => c.name), ...INPUT_EXTRA_COLUMNS.map(([c]) => c)];
@@ -297,11 +325,16 @@ export function passInsertSql(n: StoreNames, r: RollupNames, w: PassWindow, pass
     policy_escalations: 'toUInt32(escalations)',
     denied_rules: `CAST(denied, 'Array(LowCardinality(String))')`,
     output_schema_fingerprint: 'r_fingerprint',
-    malformed_fields: 'toUInt8(least(malformed_sum, 255))',
+    malformed_fields: 'toUInt8(least(malformed_sum + r_bad, 255))',
     // The model spans' provider first: an agent span may name its framework there (OpenLLMetry's LangGraph says langgraph).
     provider: firstOf(mostFrequent('providers'), 'r_provider'),
     conversation_id: firstOf('run_conv', 'any_conv'),
     tool_errors: counts('failed_tool_names'),
+    // Evaluation events anywhere in the run (and, in a trace with one run, outside it: an HTTP root's),
+    // with the run span's agent.run.scores; several of one name give their mean.
+    scores: meanByName(`arrayConcat(r_scores, eval_pairs)`),
+    metrics: 'r_metrics',
+    attributes: 'r_attrs',
     pass_id: '{pass:String}',
     skip: `multiIf(
         run = 0, '${SKIP.outsideRun}',
@@ -368,7 +401,7 @@ FROM (
         anyIf(failed, is_run) AS run_failed,
         anyIf(conv, is_run) AS run_conv,
         minIf(conv, conv != '') AS any_conv,
-        ${['a_run_id', 'a_workflow', 'a_agent', 'a_version', 'a_tenant', 'a_env', 'a_service', 'a_model', 'a_provider', 'a_prompt', 'a_policy', 'a_fingerprint', 'a_in', 'a_out']
+        ${['a_run_id', 'a_workflow', 'a_agent', 'a_version', 'a_tenant', 'a_env', 'a_service', 'a_model', 'a_provider', 'a_prompt', 'a_policy', 'a_fingerprint', 'a_in', 'a_out', 'a_scores', 'a_metrics', 'a_attrs', 'a_bad']
           .map((f) => `anyIf(${f}, is_run) AS r_${f.slice(2)}`)
           .join(',\n        ')},
         countIf(kind = ${KIND.agent} AND NOT is_run) AS nested,
@@ -394,19 +427,31 @@ FROM (
         countIf(policy = ${POLICY.deny}) AS denials,
         countIf(policy = ${POLICY.escalate}) AS escalations,
         arraySort(groupArrayIf(policy_rule, policy_rule != '')) AS denied,
-        sum(malformed) AS malformed_sum
+        sum(malformed) AS malformed_sum,
+        arrayConcat(arrayFlatten(groupArray(evals)), any(if(runs_in_trace = 1, outside_evals, CAST([], '${PAIRS}')))) AS eval_pairs
     FROM (
         -- stage 3: one row per span again, with the index of its run's span
-        SELECT trace, summarized, run, idx = run AS is_run, ${spanColumns}
+        SELECT trace, summarized, run, idx = run AS is_run, runs_in_trace, outside_evals, ${spanColumns}
         FROM (
+            SELECT *,
+                length(arrayDistinct(arrayFilter(x -> x != 0, top${JUMPS}))) AS runs_in_trace,
+                arrayFlatten(arrayMap(i -> if(top${JUMPS}[i] = 0, sp[i].${pos('evals')}, CAST([], '${PAIRS}')), ${range})) AS outside_evals
+            FROM (
 ${treeSql}
+            )
         )
         ARRAY JOIN sp AS sp_field, top${JUMPS} AS run, arrayEnumerate(sp) AS idx
     )
     GROUP BY trace, run
 )
 ${INGEST_SETTINGS_SQL}`;
-  return { sql, params: { ...windowParams(w), pass: passId, ...priceParams(prices) } };
+  return { sql, params: { ...windowParams(w), pass: passId, ...priceParams(prices), attr_prefix: prefixParam(prefixes.attributes), metric_prefix: prefixParam(prefixes.metrics) } };
+}
+
+/** Bound, yet checked like the view's (which embeds them): one rule for both paths. */
+function prefixParam(prefix: string): string {
+  prefixLiteral(prefix);
+  return prefix;
 }
 
 function priceParams(prices: readonly ModelPrice[]): Record<string, unknown> {

@@ -1,4 +1,5 @@
 /** The rollup's settings (`rollup:` in agentdrift.yaml), as the config layer validates them. */
+import { DEFAULT_SPAN_PREFIXES } from '../store/attributes.js';
 
 /** USD per million tokens for one model; cache reads and writes at the input price unless given. */
 export interface ModelPrice {
@@ -32,6 +33,10 @@ export interface RollupSettings {
   readonly prices: readonly ModelPrice[];
   /** Where a team's conventions put a column (absent: the built-in attributes only). */
   readonly attributes?: AttributeOverrides;
+  /** Root-span attributes under this prefix are the run's `attributes` (default `agent.attributes.`). */
+  readonly attributePrefix?: string;
+  /** Root-span attributes under this prefix are the run's `metrics` (default `agent.metrics.`). */
+  readonly metricPrefix?: string;
 }
 
 export const ROLLUP_DEFAULTS: Omit<RollupSettings, 'prices'> = {
@@ -39,4 +44,6 @@ export const ROLLUP_DEFAULTS: Omit<RollupSettings, 'prices'> = {
   intervalMs: 60_000,
   latenessMs: 10 * 60_000,
   maxRunDurationMs: 3_600_000,
+  attributePrefix: DEFAULT_SPAN_PREFIXES.attributes,
+  metricPrefix: DEFAULT_SPAN_PREFIXES.metrics,
 };

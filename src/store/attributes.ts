@@ -135,17 +135,135 @@ export const ROOT_SUMMARY = `(ParentSpanId = '' AND ${spanAttr('gen_ai.operation
  * How a traces table holds its attributes: the exporter's default Map(String, String) columns, or
  * JSON columns (its `json: true` mode). Every fragment above reads the Map form; the same query reads a
  * JSON-mode table once its accessors are rewritten (forAttributes). Only the accessors this module
- * writes are rewritten: `SpanAttributes['<key>']`, `ResourceAttributes['<key>']` and
- * `mapKeys(SpanAttributes)`, with keys of KEY's characters, so nothing else in a query can match.
+ * writes are rewritten: `SpanAttributes['<key>']`, `ResourceAttributes['<key>']`, an event's
+ * `EventAttributes['<key>']` (Events.Attributes is Array(JSON) there), `mapKeys(SpanAttributes)` and the
+ * prefixed() form, with keys of KEY's characters, so nothing else in a query can match.
  * In a JSON column a value may be a number or absent: read as its text, absent as ''.
  */
 export type AttributeColumns = 'map' | 'json';
 
-const MAP_ACCESS = /\b(SpanAttributes|ResourceAttributes)\['([A-Za-z0-9_.]+)'\]/g;
+const MAP_ACCESS = /\b(SpanAttributes|ResourceAttributes|EventAttributes)\['([A-Za-z0-9_.]+)'\]/g;
 
-export function forAttributes(sql: string, columns: AttributeColumns): string {
+export function forAttributes(sql: string, columns: AttributeColumns, events = true): string {
+  if (!events) {
+    // A traces table without the exporter's Events columns: no span has events.
+    sql = sql.replace(/\bEvents\.Name\b/g, "CAST([], 'Array(String)')").replace(/\bEvents\.Attributes\b/g, `CAST([], '${columns === 'map' ? 'Array(Map(String, String))' : 'Array(JSON)'}')`);
+  }
   if (columns === 'map') return sql;
   return sql
+    .replace(PREFIXED, (_, prefix: string) => prefixedJson(prefix))
     .replace(MAP_ACCESS, (_, column: string, k: string) => `ifNull(toString(getSubcolumn(${column}, '${key(k)}')), '')`)
     .replace(/mapKeys\(SpanAttributes\)/g, 'JSONAllPaths(SpanAttributes)');
+}
+
+// --- scores, custom metrics and custom dimensions ----------------------------------------------
+
+/**
+ * Where a run's custom dimensions and metrics sit on its root span: every attribute under a prefix
+ * (`agent.attributes.tier` -> `attributes['tier']`). Prefixes come from configuration
+ * (`rollup.attribute_prefix`, `rollup.metric_prefix`) and are written into the view's DDL, so they are
+ * checked here before any SQL is built: OpenTelemetry attribute-name characters, ending with a dot.
+ */
+export interface SpanPrefixes {
+  readonly attributes: string;
+  readonly metrics: string;
+}
+
+export const DEFAULT_SPAN_PREFIXES: SpanPrefixes = { attributes: 'agent.attributes.', metrics: 'agent.metrics.' };
+
+export const SPAN_PREFIX = /^[A-Za-z0-9_.:/-]+\.$/;
+
+/** A prefix as a SQL string literal; throws unless it passed SPAN_PREFIX (no quote or backslash can). */
+export function prefixLiteral(prefix: string): string {
+  if (!SPAN_PREFIX.test(prefix)) throw new Error(`not an attribute prefix agentdrift reads: ${JSON.stringify(prefix)}`);
+  return `'${prefix}'`;
+}
+
+/** The span event of an OpenTelemetry GenAI evaluation, and the attributes of it agentdrift reads. */
+export const EVALUATION_EVENT = 'gen_ai.evaluation.result';
+export const EVALUATION_NAME = 'gen_ai.evaluation.name';
+export const EVALUATION_SCORE = 'gen_ai.evaluation.score.value';
+
+/** A real number (any sign), or NULL: finite values only. */
+const realOrNull = (text: string) => `if(isFinite(ifNull(toFloat64OrNull(trimBoth(${text})), nan)), toFloat64OrNull(trimBoth(${text})), NULL)`;
+
+/** A JSON value's text: a JSON string unquoted, anything else as written. */
+const jsonText = (raw: string) => `if(JSONType(${raw}) = 'String', JSONExtractString(${raw}), ${raw})`;
+
+/**
+ * The span attributes under a prefix, key and value, as Map(String, String) with the prefix still on
+ * the key. `prefix` is a SQL string: a checked literal (prefixLiteral) or a bound parameter. Written in
+ * one form that forAttributes recognises and rewrites for JSON columns.
+ */
+export const prefixed = (prefix: string): string => `mapFilter((k, v) -> startsWith(k, ${prefix}), SpanAttributes)`;
+
+/** prefixed()'s form, and the JSON columns' equivalent: each path under the prefix with its value's text. */
+const PREFIXED = /mapFilter\(\(k, v\) -> startsWith\(k, ('[A-Za-z0-9_.:/-]+'|\{[a-z_]+:String\})\), SpanAttributes\)/g;
+function prefixedJson(prefix: string): string {
+  const paths = `arrayFilter(p -> startsWith(p, ${prefix}), JSONAllPaths(SpanAttributes))`;
+  const value = jsonText(`arrayFold((acc, x) -> JSONExtractRaw(acc, x), splitByChar('.', p), toJSONString(SpanAttributes))`);
+  return `mapFromArrays(${paths}, arrayMap(p -> ${value}, ${paths}))`;
+}
+
+/** The key of a prefixed attribute without its prefix. */
+const unprefixed = (prefix: string) => `substring(k, length(${prefix}) + 1)`;
+
+/** A JSON object's members as (key, value text) pairs ([] unless an object). */
+const jsonMembers = (expr: string) =>
+  `arrayMap(x -> (x.1, ${jsonText('x.2')}), if(isValidJSON(${expr}) AND JSONType(${expr}) = 'Object', JSONExtractKeysAndValuesRaw(${expr}), []))`;
+const notObject = (expr: string) => `(${expr} != '' AND NOT (isValidJSON(${expr}) AND JSONType(${expr}) = 'Object'))`;
+
+/**
+ * `attributes`: the root span's attributes under `prefix` (prefix removed), over the members of the
+ * JSON object `agent.run.attributes` for a key both name. Bad: the JSON form present and not an object.
+ */
+export function attributesMap(prefix: string, json: string): ReadValue {
+  const fromJson = `mapFromArrays(arrayMap(x -> x.1, ${jsonMembers(json)}), arrayMap(x -> x.2, ${jsonMembers(json)}))`;
+  const fromPrefix = `mapApply((k, v) -> (${unprefixed(prefix)}, v), ${prefixed(prefix)})`;
+  const value = `CAST(mapFilter((k, v) -> k != '', mapUpdate(CAST(${fromJson}, 'Map(String, String)'), CAST(${fromPrefix}, 'Map(String, String)'))), 'Map(LowCardinality(String), String)')`;
+  return { value, bad: notObject(json) };
+}
+
+/**
+ * `metrics`: the root span's attributes under `prefix` read as numbers, over the members of the JSON
+ * object `agent.run.metrics`. A value that is not a finite number is left out and counted: bad is a
+ * count (one per unreadable metric, one for a JSON form that is not an object).
+ */
+export function metricsMap(prefix: string, json: string): ReadValue {
+  const pairs = `arrayConcat(${jsonMembers(json)}, arrayMap((k, v) -> (${unprefixed(prefix)}, v), mapKeys(${prefixed(prefix)}), mapValues(${prefixed(prefix)})))`;
+  const parsed = `arrayMap(x -> (x.1, ${realOrNull('x.2')}), ${pairs})`;
+  const good = `arrayFilter(x -> x.1 != '' AND x.2 IS NOT NULL, ${parsed})`;
+  const value = `CAST(mapFromArrays(arrayMap(x -> x.1, ${good}), arrayMap(x -> assumeNotNull(x.2), ${good})), 'Map(LowCardinality(String), Float64)')`;
+  return { value, bad: `(length(${parsed}) - length(${good}) + ${notObject(json)})` };
+}
+
+/**
+ * Scores as (name, value) pairs, before they are averaged per name (meanByName): the span's
+ * `gen_ai.evaluation.result` events with a name and a numeric `gen_ai.evaluation.score.value` (an
+ * event with only a label carries no score). Bad (a count): an event whose value is not a finite
+ * number, or that has a value and no name. `EventAttributes` is the lambda's name for one event's
+ * attributes, which forAttributes rewrites for JSON columns.
+ */
+export function evaluationScores(): ReadValue {
+  const results = `arrayMap(EventAttributes -> (${eventAttr(EVALUATION_NAME)}, ${eventAttr(EVALUATION_SCORE)}), arrayFilter((EventAttributes, n) -> n = '${EVALUATION_EVENT}', Events.Attributes, Events.Name))`;
+  const parsed = `arrayMap(x -> (x.1, ${realOrNull('x.2')}, x.2 != ''), ${results})`;
+  const good = `arrayFilter(x -> x.1 != '' AND x.2 IS NOT NULL, ${parsed})`;
+  const value = `CAST(arrayMap(x -> (x.1, assumeNotNull(x.2)), ${good}), 'Array(Tuple(String, Float64))')`;
+  return { value, bad: `(length(arrayFilter(x -> x.3, ${parsed})) - length(${good}))` };
+}
+
+const eventAttr = (k: string) => `EventAttributes['${key(k)}']`;
+
+/** The JSON object `agent.run.scores` ({"relevance": 0.9}) as (name, value) pairs; bad like metricsMap. */
+export function scoresJson(json: string): ReadValue {
+  const parsed = `arrayMap(x -> (x.1, ${realOrNull('x.2')}), ${jsonMembers(json)})`;
+  const good = `arrayFilter(x -> x.1 != '' AND x.2 IS NOT NULL, ${parsed})`;
+  const value = `CAST(arrayMap(x -> (x.1, assumeNotNull(x.2)), ${good}), 'Array(Tuple(String, Float64))')`;
+  return { value, bad: `(length(${parsed}) - length(${good}) + ${notObject(json)})` };
+}
+
+/** (name, value) pairs -> the `scores` map: several values of one name give their mean. */
+export function meanByName(pairs: string): string {
+  const names = `arrayDistinct(arrayMap(x -> x.1, ${pairs}))`;
+  return `CAST(mapFromArrays(${names}, arrayMap(n -> arrayAvg(arrayMap(x -> x.2, arrayFilter(x -> x.1 = n, ${pairs}))), ${names})), 'Map(LowCardinality(String), Float64)')`;
 }

@@ -9,15 +9,18 @@ import type { Progress } from '../util/progress.js';
 import { AGGREGATE_DEFAULTS, type AggregateSettings } from './aggregates.js';
 import { migrateAggregates } from './aggregatesMigrate.js';
 import { AGENT_RUNS_COLUMNS } from './contract.js';
-import { createRollupLogSql, rollupNames, rollupPipelineSql, ROLLUP_VERSION } from './rollupSchema.js';
+import { createRollupLogSql, createScoresLogSql, rollupNames, rollupPipelineSql, ROLLUP_VERSION, SCORES_RESET_MODE, scoresLogName } from './rollupSchema.js';
 import {
   addColumnSql,
   createAgentRunsSql,
   createDatabaseSql,
   createOtelTracesSql,
+  createRunScoresSql,
   createViewSql,
   qualified,
+  runScoresTable,
   updateViewSql,
+  viewComment,
   VIEW_VERSION,
   type StoreNames,
 } from './schema.js';
@@ -92,10 +95,10 @@ export async function migrate(ch: ClickHouse, names: StoreNames, opts: MigrateOp
   if (spans.problem !== null) {
     steps.push({ object: at(names.view), kind: 'materialized view', action: 'skipped', problem: spans.problem });
   } else if (!view.exists) {
-    await ch.command(forAttributes(createViewSql(names), spans.kind === 'json' ? 'json' : 'map'));
+    await ch.command(forAttributes(createViewSql(names), spans.kind === 'json' ? 'json' : 'map', spans.events));
     steps.push({ object: at(names.view), kind: 'materialized view', action: 'created' });
-  } else if (view.comment !== VIEW_VERSION) {
-    await updateView(ch, names, spans.kind === 'json' ? 'json' : 'map');
+  } else if (view.comment !== viewComment(names)) {
+    await updateView(ch, names, spans.kind === 'json' ? 'json' : 'map', spans.events);
     steps.push({ object: at(names.view), kind: 'materialized view', action: 'updated', detail: VIEW_VERSION });
   } else {
     steps.push({ object: at(names.view), kind: 'materialized view', action: 'exists' });
@@ -118,16 +121,33 @@ export async function migrate(ch: ClickHouse, names: StoreNames, opts: MigrateOp
     steps.push({ object: at(p.object), kind: p.kind, action: current ? 'exists' : present[i]!.exists ? 'updated' : 'created' }),
   );
 
-  steps.push(...(await migrateAggregates(ch, names, opts.aggregates ?? AGGREGATE_DEFAULTS, { ttlDays: opts.ttlDays, progress: opts.progress, rebuild: opts.rebuildAggregates === true })));
+  // Late scores: their table, and the scores pass's log (its watermark).
+  const scores = runScoresTable(names);
+  const hadScores = (await tableInfo(ch, names.database, scores)).exists;
+  if (!hadScores) await ch.command(createRunScoresSql(names, opts.ttlDays));
+  steps.push({ object: at(scores), kind: 'table', action: hadScores ? 'exists' : 'created' });
+  const scoresLog = scoresLogName(names);
+  const hadScoresLog = (await tableInfo(ch, names.database, scoresLog)).exists;
+  if (!hadScoresLog) await ch.command(createScoresLogSql(names));
+  steps.push({ object: at(scoresLog), kind: 'table', action: hadScoresLog ? 'exists' : 'created' });
+
+  const aggregateSteps = await migrateAggregates(ch, names, opts.aggregates ?? AGGREGATE_DEFAULTS, { ttlDays: opts.ttlDays, progress: opts.progress, rebuild: opts.rebuildAggregates === true });
+  steps.push(...aggregateSteps);
+  // Rebuilt (or dropped) aggregates hold the runs' own scores only: every late score counts again.
+  if (hadScoresLog && aggregateSteps.some((s) => s.action !== 'exists')) {
+    await ch.insert(qualified(names.database, scoresLog), [
+      { at: new Date().toISOString(), mode: SCORES_RESET_MODE, watermark: new Date(0).toISOString(), scores_counted: 0, scores_unmatched: 0, scores_pending: 0 },
+    ]);
+  }
   return steps;
 }
 
 /** In place where the server can (no gap for the exporter's inserts); else drop and create. */
-async function updateView(ch: ClickHouse, names: StoreNames, columns: AttributeColumns): Promise<void> {
+async function updateView(ch: ClickHouse, names: StoreNames, columns: AttributeColumns, events: boolean): Promise<void> {
   try {
-    for (const sql of updateViewSql(names)) await ch.command(forAttributes(sql, columns));
+    for (const sql of updateViewSql(names)) await ch.command(forAttributes(sql, columns, events));
   } catch {
     await ch.command(`DROP VIEW IF EXISTS ${qualified(names.database, names.view)}`);
-    await ch.command(forAttributes(createViewSql(names), columns));
+    await ch.command(forAttributes(createViewSql(names), columns, events));
   }
 }

@@ -11,8 +11,11 @@
  *
  * One INSERT ... SELECT computes the runs; the two views split it, so the pass neither repeats its
  * work to count nor pulls rows into Node.
+ *
+ *   <agent_runs>_scores_log     one row per scores pass (rollup/scores.ts): the watermark on
+ *                               run_scores.inserted_at up to which every score was counted, and counts.
  */
-import { AGENT_RUNS_COLUMNS } from './contract.js';
+import { AGENT_RUNS_COLUMNS, checkTableName } from './contract.js';
 import { qualified, type StoreNames } from './schema.js';
 
 export interface RollupNames {
@@ -148,4 +151,30 @@ export function rollupPipelineSql(r: RollupNames, n: StoreNames): { object: stri
     { object: r.write, kind: 'materialized view', create: createRollupWriteSql(r, n), drop: `DROP VIEW IF EXISTS ${qualified(r.database, r.write)}` },
     { object: r.count, kind: 'materialized view', create: createRollupCountSql(r), drop: `DROP VIEW IF EXISTS ${qualified(r.database, r.count)}` },
   ];
+}
+
+/** The scores pass's log: its watermark and counters (rollup/scores.ts). */
+export function scoresLogName(n: Pick<StoreNames, 'agentRuns'>): string {
+  return checkTableName(`${n.agentRuns}_scores_log`);
+}
+
+/** The counters of a scores pass, in its log and its log line. */
+export const SCORES_COUNTERS = ['scores_counted', 'scores_unmatched', 'scores_pending'] as const;
+export type ScoresCounter = (typeof SCORES_COUNTERS)[number];
+
+/** A log row of this mode voids the watermark: migrate rebuilt the aggregates, every score counts again. */
+export const SCORES_RESET_MODE = 'reset';
+
+/** No TTL: its newest row is the watermark, however long ago it was written. */
+export function createScoresLogSql(n: StoreNames): string {
+  return `CREATE TABLE IF NOT EXISTS ${qualified(n.database, scoresLogName(n))}
+(
+    at DateTime64(3, 'UTC') COMMENT 'when the pass ran, by the clock of the process that ran it',
+    written_at DateTime64(6, 'UTC') DEFAULT now64(6) COMMENT 'server time of the row: the newest row holds the watermark',
+    mode LowCardinality(String) COMMENT 'schedule (the daemon), backfill (agentdrift rollup) or reset (migrate rebuilt the aggregates)',
+    watermark DateTime64(3, 'UTC') COMMENT 'every run_scores row inserted at or before this was counted or found unmatched',
+${SCORES_COUNTERS.map((c) => `    ${c} UInt64`).join(',\n')}
+)
+ENGINE = MergeTree
+ORDER BY written_at`;
 }

@@ -5,7 +5,25 @@
  * it is inserted (traces without a summary are rolled up from their spans: see rollupSchema.ts).
  * Table names come from configuration and are checked to be plain identifiers before use.
  */
-import { badCount, countMap, firstOf, num, resourceAttr as res, ROOT_SUMMARY, spanAttr as attr, STATUS_IS_ERROR, stringArray } from './attributes.js';
+import {
+  attributesMap,
+  badCount,
+  countMap,
+  DEFAULT_SPAN_PREFIXES,
+  evaluationScores,
+  firstOf,
+  meanByName,
+  metricsMap,
+  num,
+  prefixLiteral,
+  resourceAttr as res,
+  ROOT_SUMMARY,
+  scoresJson,
+  spanAttr as attr,
+  STATUS_IS_ERROR,
+  stringArray,
+  type SpanPrefixes,
+} from './attributes.js';
 import { AGENT_RUNS_COLUMNS, checkTableName, type ColumnSpec } from './contract.js';
 
 export interface StoreNames {
@@ -13,13 +31,32 @@ export interface StoreNames {
   readonly agentRuns: string;
   readonly otelTraces: string;
   readonly view: string;
+  /** Scores that arrive after their run (`tables.run_scores`); default DEFAULT_NAMES.runScores. */
+  readonly runScores?: string;
+  /**
+   * Where the root span carries custom dimensions and metrics (`rollup.attribute_prefix`,
+   * `rollup.metric_prefix`): the view's DDL embeds them, so they travel with the names of the objects
+   * migrate builds. Default DEFAULT_SPAN_PREFIXES.
+   */
+  readonly prefixes?: SpanPrefixes;
 }
 
-export const DEFAULT_NAMES: Omit<StoreNames, 'database'> = {
+export const DEFAULT_NAMES: Omit<StoreNames, 'database'> & { readonly runScores: string } = {
   agentRuns: 'agent_runs',
   otelTraces: 'otel_traces',
   view: 'agent_runs_from_otel',
+  runScores: 'run_scores',
 };
+
+/** The run_scores table's name. */
+export function runScoresTable(n: StoreNames): string {
+  return checkTableName(n.runScores ?? DEFAULT_NAMES.runScores);
+}
+
+/** The prefixes of a store's custom dimensions and metrics. */
+export function spanPrefixes(n: StoreNames): SpanPrefixes {
+  return n.prefixes ?? DEFAULT_SPAN_PREFIXES;
+}
 
 export function qualified(database: string, table: string): string {
   return `\`${checkTableName(database, 'database')}\`.\`${checkTableName(table)}\``;
@@ -101,7 +138,7 @@ SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`;
 // 0 / empty and are counted in malformed_fields: an odd span must never fail the exporter's batch,
 // so nothing in this SELECT may throw (only *OrZero / *OrNull / JSONExtract forms are used).
 
-export function rootSpanSelectSql(source: string): string {
+export function rootSpanSelectSql(source: string, prefixes: SpanPrefixes = DEFAULT_SPAN_PREFIXES): string {
   const inTok = num(firstOf(attr('agent.run.input_tokens'), attr('gen_ai.usage.input_tokens')), 'UInt64');
   const outTok = num(firstOf(attr('agent.run.output_tokens'), attr('gen_ai.usage.output_tokens')), 'UInt64');
   const tokenCost = num(attr('agent.run.token_cost_usd'), 'Float64');
@@ -113,7 +150,12 @@ export function rootSpanSelectSql(source: string): string {
   const sideEffects = countMap(attr('agent.run.side_effects'));
   const denied = stringArray(attr('agent.run.policy.denied_rules'));
   const toolErrors = countMap(attr('agent.run.tool_errors'));
-  const bad = badCount([inTok, outTok, tokenCost, toolCost, allows, denials, escalations, toolCalls, sideEffects, denied, toolErrors]);
+  // Scores: the root span's evaluation events and the JSON form, averaged per name.
+  const events = evaluationScores();
+  const inlineScores = scoresJson(attr('agent.run.scores'));
+  const metrics = metricsMap(prefixLiteral(prefixes.metrics), attr('agent.run.metrics'));
+  const attributes = attributesMap(prefixLiteral(prefixes.attributes), attr('agent.run.attributes'));
+  const bad = badCount([inTok, outTok, tokenCost, toolCost, allows, denials, escalations, toolCalls, sideEffects, denied, toolErrors, events, inlineScores, metrics, attributes]);
   return `SELECT
     Timestamp AS timestamp,
     TraceId AS trace_id,
@@ -140,10 +182,13 @@ export function rootSpanSelectSql(source: string): string {
     ${escalations.value} AS policy_escalations,
     ${denied.value} AS denied_rules,
     ${attr('agent.run.output_schema_fingerprint')} AS output_schema_fingerprint,
-    toUInt8(${bad}) AS malformed_fields,
+    toUInt8(least(${bad}, 255)) AS malformed_fields,
     ${firstOf(attr('gen_ai.provider.name'), attr('gen_ai.system'))} AS provider,
     ${attr('gen_ai.conversation.id')} AS conversation_id,
-    ${toolErrors.value} AS tool_errors
+    ${toolErrors.value} AS tool_errors,
+    ${meanByName(`arrayConcat(${inlineScores.value}, ${events.value})`)} AS scores,
+    ${metrics.value} AS metrics,
+    ${attributes.value} AS attributes
 FROM ${source}
 WHERE ${ROOT_SUMMARY}`;
 }
@@ -153,22 +198,53 @@ WHERE ${ROOT_SUMMARY}`;
  * it whenever rootSpanSelectSql changes what it selects or which spans it takes.
  * Version 2: only root spans with an `agent.run.*` summary (the rollup takes the others), and the
  * provider, conversation_id and tool_errors columns.
+ * Version 3: scores (evaluation events, agent.run.scores), metrics and attributes (prefixed root-span
+ * attributes, agent.run.metrics, agent.run.attributes).
  */
-export const VIEW_VERSION = 'agentdrift root-span view v2';
+export const VIEW_VERSION = 'agentdrift root-span view v3';
+
+/** The view's comment: its version and the prefixes its query embeds (a changed prefix updates the view). */
+export function viewComment(n: StoreNames): string {
+  const p = spanPrefixes(n);
+  prefixLiteral(p.attributes);
+  prefixLiteral(p.metrics);
+  return `${VIEW_VERSION}; attribute_prefix=${p.attributes}; metric_prefix=${p.metrics}`;
+}
 
 export function createViewSql(n: StoreNames): string {
   return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${qualified(n.database, n.view)}
 TO ${qualified(n.database, n.agentRuns)}
-COMMENT '${VIEW_VERSION}'
-AS ${rootSpanSelectSql(qualified(n.database, n.otelTraces))}`;
+COMMENT '${viewComment(n)}'
+AS ${rootSpanSelectSql(qualified(n.database, n.otelTraces), spanPrefixes(n))}`;
 }
 
-/** Brings an existing view to VIEW_VERSION in place (ClickHouse 23.x needs DROP and CREATE instead). */
+/** Brings an existing view to viewComment(n) in place (ClickHouse 23.x needs DROP and CREATE instead). */
 export function updateViewSql(n: StoreNames): string[] {
   return [
-    `ALTER TABLE ${qualified(n.database, n.view)} MODIFY QUERY ${rootSpanSelectSql(qualified(n.database, n.otelTraces))}`,
-    `ALTER TABLE ${qualified(n.database, n.view)} MODIFY COMMENT '${VIEW_VERSION}'`,
+    `ALTER TABLE ${qualified(n.database, n.view)} MODIFY QUERY ${rootSpanSelectSql(qualified(n.database, n.otelTraces), spanPrefixes(n))}`,
+    `ALTER TABLE ${qualified(n.database, n.view)} MODIFY COMMENT '${viewComment(n)}'`,
   ];
+}
+
+/**
+ * Scores that arrive after their run (an offline judge, user feedback): one row per score, stamped
+ * with the run's start so it counts for the run's time. The scores pass (rollup/scores.ts) folds new
+ * rows into the keyed aggregates; agent_runs itself is never rewritten.
+ */
+export function createRunScoresSql(n: StoreNames, ttlDays?: number): string {
+  return `CREATE TABLE IF NOT EXISTS ${qualified(n.database, runScoresTable(n))}
+(
+    \`timestamp\` DateTime64(9) COMMENT 'start of the run the score is for (as agent_runs.timestamp)',
+    \`run_id\` String COMMENT 'agent_runs.run_id of the run',
+    \`name\` LowCardinality(String) COMMENT 'what was scored (the evaluation name)',
+    \`value\` Float64 COMMENT 'the score',
+    \`source\` LowCardinality(String) DEFAULT '' COMMENT 'who scored: a judge, user feedback, ...',
+    \`inserted_at\` DateTime64(3) DEFAULT now64(3) COMMENT 'when the score arrived: the scores pass reads new rows by it'
+)
+ENGINE = MergeTree
+PARTITION BY toDate(timestamp)
+ORDER BY (inserted_at, run_id)
+${ttlClause('timestamp', ttlDays)}`;
 }
 
 /** Appends one contract column to an agent_runs table created before it existed. */

@@ -22,6 +22,11 @@ export interface SpanTable {
   readonly kind: SpanTableKind;
   /** What to change, for 'json' and 'other'; null when agentdrift can read the table. */
   readonly problem: string | null;
+  /**
+   * Whether it has the exporter's span events (Events.Name, Events.Attributes), where evaluation
+   * results are read from; a table without them is read without (forAttributes' `events`).
+   */
+  readonly events: boolean;
 }
 
 /** The exact message for a JSON-mode table: what is wrong and what to change. */
@@ -45,21 +50,22 @@ function otherMessage(n: StoreNames, type: string): string {
 export async function inspectSpanTable(ch: ClickHouse, n: StoreNames): Promise<SpanTable> {
   const rows = await ch.query<{ name: string; type: string }>(
     `SELECT name, type FROM system.columns
-     WHERE database = {db:String} AND table = {table:String} AND name IN ('SpanAttributes', 'ResourceAttributes')`,
+     WHERE database = {db:String} AND table = {table:String} AND name IN ('SpanAttributes', 'ResourceAttributes', 'Events.Name', 'Events.Attributes')`,
     { db: n.database, table: n.otelTraces },
   );
+  const events = rows.filter((r) => r.name.startsWith('Events.')).length === 2;
   if (rows.length === 0) {
     const [t] = await ch.query<{ n: number | string }>(
       'SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = {table:String}',
       { db: n.database, table: n.otelTraces },
     );
-    return Number(t?.n ?? 0) === 0 ? { kind: 'absent', problem: null } : { kind: 'other', problem: otherMessage(n, '') };
+    return Number(t?.n ?? 0) === 0 ? { kind: 'absent', problem: null, events } : { kind: 'other', problem: otherMessage(n, ''), events };
   }
   const type = rows.find((r) => r.name === 'SpanAttributes')?.type ?? '';
-  if (type.startsWith('Map(')) return { kind: 'map', problem: null };
+  if (type.startsWith('Map(')) return { kind: 'map', problem: null, events };
   // JSON is the current type; Object('json') the experimental one before it.
   // JSON is the current type and is read; Object('json'), the experimental one before it, is not.
-  if (/^JSON/.test(type)) return { kind: 'json', problem: null };
-  if (/^(Object\(|Nullable\(Object)/.test(type)) return { kind: 'json', problem: jsonModeMessage(n) };
-  return { kind: 'other', problem: otherMessage(n, type) };
+  if (/^JSON/.test(type)) return { kind: 'json', problem: null, events };
+  if (/^(Object\(|Nullable\(Object)/.test(type)) return { kind: 'json', problem: jsonModeMessage(n), events };
+  return { kind: 'other', problem: otherMessage(n, type), events };
 }

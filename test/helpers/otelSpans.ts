@@ -19,15 +19,28 @@ export interface ExporterSpan {
   readonly Duration: number;
   readonly StatusCode: string;
   readonly StatusMessage: string;
+  /** Span events (empty when absent), attributes as strings like the span's. */
+  readonly Events?: readonly SpanEvent[];
 }
 
-export function exporterRow(s: ExporterSpan) {
+export interface SpanEvent {
+  readonly Timestamp: string;
+  readonly Name: string;
+  readonly Attributes: Record<string, string>;
+}
+
+/** A `gen_ai.evaluation.result` event: an OpenTelemetry GenAI evaluation of the span's output. */
+export function evaluationEvent(at: string, name: string, value: string, extra: Record<string, string> = {}): SpanEvent {
+  return { Timestamp: at, Name: 'gen_ai.evaluation.result', Attributes: { 'gen_ai.evaluation.name': name, 'gen_ai.evaluation.score.value': value, ...extra } };
+}
+
+export function exporterRow({ Events: events = [], ...s }: ExporterSpan) {
   return {
     ...s,
     TraceState: '',
-    'Events.Timestamp': [],
-    'Events.Name': [],
-    'Events.Attributes': [],
+    'Events.Timestamp': events.map((e) => e.Timestamp),
+    'Events.Name': events.map((e) => e.Name),
+    'Events.Attributes': events.map((e) => e.Attributes),
     'Links.TraceId': [],
     'Links.SpanId': [],
     'Links.TraceState': [],
@@ -53,6 +66,8 @@ export interface SpanSpec {
   readonly scope?: string;
   readonly resource?: Record<string, string>;
   readonly attrs?: Record<string, string>;
+  /** Span events; their times are the span's start. */
+  readonly events?: readonly { readonly name: string; readonly attrs: Record<string, string> }[];
 }
 
 /** One otel_traces row for `s`, its times counted from `t0` (ms). */
@@ -72,5 +87,6 @@ export function exportedSpan(t0: number, s: SpanSpec) {
     Duration: Math.round(s.dur * 1e9),
     StatusCode: s.status ?? 'Unset',
     StatusMessage: s.message ?? '',
+    Events: (s.events ?? []).map((e) => ({ Timestamp: new Date(t0 + Math.round(s.start * 1000)).toISOString(), Name: e.name, Attributes: e.attrs })),
   });
 }

@@ -48,7 +48,8 @@ describe('RollupJob', () => {
     const clock = new ManualClock(START);
     const { ch, queries } = failingStore(new ClickHouseAccessError('query', 'ClickHouse at x rejected a write (read-only user): READONLY'));
     const { logger, lines } = capturedLogger();
-    const job = new RollupJob({ ch, names: { database: 'default', ...DEFAULT_NAMES }, clock, logger, settings });
+    // Without aggregates the scores pass after each catch-up asks nothing, and says why once.
+    const job = new RollupJob({ ch, names: { database: 'default', ...DEFAULT_NAMES }, clock, logger, settings, aggregates: { enabled: false, dimensions: [] } });
     job.start();
     await clock.tick();
     await job.idle();
@@ -63,6 +64,9 @@ describe('RollupJob', () => {
     const errors = lines.filter((l) => l.level === 'error');
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ job: 'rollup', err: 'ClickHouse at x rejected a write (read-only user): READONLY' });
+    const scores = lines.filter((l) => l.job === 'scores');
+    expect(scores).toHaveLength(1);
+    expect(scores[0]).toMatchObject({ level: 'info', msg: expect.stringContaining('aggregates.enabled is false') });
     await job.stop();
     expect(clock.pendingTimers).toBe(0);
   });

@@ -215,33 +215,33 @@ const EXPECTED_ROWS = [
     tool_calls: { kb_search: 1, crm_lookup: 1, ticket_update: 1, payment_api: 2 },
     side_effects: { ticket_updated: 1, payment_processed: 1 },
     policy_allows: 1, policy_denials: 1, policy_escalations: 1, denied_rules: ['no_refund_promise', 'refund_limit'],
-    output_schema_fingerprint: 'fp-aa', malformed_fields: 0, provider: 'openai', conversation_id: 'conv-1', tool_errors: { payment_api: 1 },
+    output_schema_fingerprint: 'fp-aa', malformed_fields: 0, provider: 'openai', conversation_id: 'conv-1', tool_errors: { payment_api: 1 }, scores: {}, metrics: {}, attributes: {},
   },
   {
     ...EMPTY, timestamp: '2026-11-20 10:01:00.000000000', trace_id: B, run_id: `${B}-${b(1)}`, workflow_id: 'invoice_pipeline', agent_id: 'planner',
     agent_version: '1.0.0', environment: 'staging', service_name: 'billing-svc', model: 'claude-sonnet-4', outcome: 'error', duration_ms: 20000,
     input_tokens: 1300, output_tokens: 260, token_cost_usd: 0.0174, tool_cost_usd: 0, tool_calls: { lookup: 1, write_record: 1, validate: 1 },
     side_effects: { record_updated: 1 }, policy_allows: 0, policy_denials: 0, policy_escalations: 0, denied_rules: [], malformed_fields: 1,
-    provider: 'anthropic', tool_errors: {},
+    provider: 'anthropic', tool_errors: {}, scores: {}, metrics: {}, attributes: {},
   },
   {
     ...EMPTY, timestamp: '2026-11-20 10:02:00.000000000', trace_id: C, run_id: `${C}-${c(1)}`, workflow_id: 'support_triage', agent_id: 'triage-bot',
     environment: 'prod', service_name: 'support-svc', model: 'gpt-4.1', outcome: 'error', duration_ms: 30000, input_tokens: 1000, output_tokens: 100,
     token_cost_usd: 0.0028, tool_cost_usd: 0, tool_calls: { kb_search: 2 }, side_effects: {}, policy_allows: 0, policy_denials: 0, policy_escalations: 0,
-    denied_rules: [], malformed_fields: 0, provider: 'openai', tool_errors: {},
+    denied_rules: [], malformed_fields: 0, provider: 'openai', tool_errors: {}, scores: {}, metrics: {}, attributes: {},
   },
   // The view's row, from the summary; the rollup adds nothing to it.
   {
     ...EMPTY, timestamp: '2026-11-20 10:02:30.000000000', trace_id: D, run_id: 'run-D', workflow_id: 'invoice_enrichment', agent_id: 'enricher',
     environment: 'prod', service_name: 'billing-svc', model: '', outcome: 'success', duration_ms: 4000, input_tokens: 900, output_tokens: 90,
     token_cost_usd: 0.02, tool_cost_usd: 0, tool_calls: { enrich_company: 2 }, side_effects: {}, policy_allows: 0, policy_denials: 0,
-    policy_escalations: 0, denied_rules: [], malformed_fields: 0, provider: '', tool_errors: {},
+    policy_escalations: 0, denied_rules: [], malformed_fields: 0, provider: '', tool_errors: {}, scores: {}, metrics: {}, attributes: {},
   },
   {
     ...EMPTY, timestamp: '2026-11-20 10:02:40.000000000', trace_id: G, run_id: 'run-G', workflow_id: 'wf-g', agent_id: 'lead',
     environment: 'prod', service_name: 'misc-svc', model: '', outcome: 'success', duration_ms: 5000, input_tokens: 0, output_tokens: 0,
     token_cost_usd: 0, tool_cost_usd: 0, tool_calls: { x: 1 }, side_effects: {}, policy_allows: 0, policy_denials: 0,
-    policy_escalations: 0, denied_rules: [], malformed_fields: 0, provider: '', tool_errors: {},
+    policy_escalations: 0, denied_rules: [], malformed_fields: 0, provider: '', tool_errors: {}, scores: {}, metrics: {}, attributes: {},
   },
   ...[
     { ts: '2026-11-20 10:01:30.500000000', id: f(2), calls: { crm_lookup: 1 }, cost: 0 },
@@ -250,7 +250,7 @@ const EXPECTED_ROWS = [
     ...EMPTY, timestamp: r.ts, trace_id: F, run_id: `${F}-${r.id}`, workflow_id: 'lead_scoring', agent_id: 'scorer', environment: 'prod',
     service_name: 'sales-svc', model: '', outcome: 'success', duration_ms: 3000, input_tokens: 0, output_tokens: 0, token_cost_usd: 0,
     tool_cost_usd: r.cost, tool_calls: r.calls, side_effects: {}, policy_allows: 0, policy_denials: 0, policy_escalations: 0, denied_rules: [],
-    malformed_fields: 0, provider: '', tool_errors: {},
+    malformed_fields: 0, provider: '', tool_errors: {}, scores: {}, metrics: {}, attributes: {},
   })),
 ];
 
@@ -326,7 +326,7 @@ describe('span rollup', () => {
 
   it('status sums what every pass saw, wrote and skipped', async () => {
     const s = await storeStatus(store.ch, store.names);
-    expect(s.spanTable).toEqual({ kind: 'map', problem: null });
+    expect(s.spanTable).toEqual({ kind: 'map', problem: null, events: true });
     expect(s.rollup).toEqual({
       passes: 4,
       scheduledUpTo: '2026-11-20 10:10:00.000',
@@ -364,7 +364,7 @@ describe("the exporter's JSON mode", () => {
   it('migrate creates the view on it, and status says it is read', async () => {
     const steps = await migrate(store.ch, names);
     expect(steps.find((s) => s.object === 'json_mode.agent_runs_from_otel')).toEqual({ object: 'json_mode.agent_runs_from_otel', kind: 'materialized view', action: 'created' });
-    expect((await storeStatus(store.ch, names)).spanTable).toEqual({ kind: 'json', problem: null });
+    expect((await storeStatus(store.ch, names)).spanTable).toEqual({ kind: 'json', problem: null, events: false });
   });
 
   it('the view and the rollup read it: the same rows as from Map columns', async () => {

@@ -4,9 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTempStore, type TempStore } from '../helpers/chdb.js';
-import { exporterRow } from '../helpers/otelSpans.js';
+import { evaluationEvent, exporterRow, type SpanEvent } from '../helpers/otelSpans.js';
 import { migrate } from '../../src/store/migrate.js';
-import { VIEW_VERSION } from '../../src/store/schema.js';
+import { viewComment, VIEW_VERSION } from '../../src/store/schema.js';
 
 let store: TempStore;
 beforeAll(async () => {
@@ -26,6 +26,7 @@ interface SpanInput {
   Duration?: number;
   SpanAttributes: Record<string, string>;
   ResourceAttributes?: Record<string, string>;
+  Events?: SpanEvent[];
 }
 
 function span(s: SpanInput) {
@@ -44,6 +45,7 @@ function span(s: SpanInput) {
     Duration: s.Duration ?? 2_500_000_000,
     StatusCode: s.StatusCode ?? 'Ok',
     StatusMessage: '',
+    ...(s.Events ? { Events: s.Events } : {}),
   });
 }
 
@@ -196,6 +198,72 @@ describe('root span -> agent_runs view', () => {
     expect(good).toMatchObject({ token_cost_usd: 0.5, malformed_fields: 0 });
   });
 
+  it('fills scores from evaluation events (the mean per name), metrics and attributes from prefixed attributes and the JSON forms', async () => {
+    const at = '2026-11-20T10:00:01Z';
+    await store.ch.insert('otel_traces', [
+      span({
+        TraceId: 'e0000000000000000000000000000001',
+        SpanAttributes: {
+          'agent.workflow_id': 'w_eval',
+          'agent.run.outcome': 'success',
+          'agent.attributes.customer.tier': 'gold',
+          'agent.attributes.region': 'eu',
+          'agent.metrics.retrieved_docs': '12',
+          'agent.metrics.latency_budget': ' -0.5 ',
+          'agent.run.scores': '{"helpfulness": 4, "relevance": "1"}',
+          'agent.run.metrics': '{"steps": 7}',
+          'agent.run.attributes': '{"region": "us", "plan": "pro", "seats": 5}',
+          // Not under a prefix: neither an attribute nor a metric.
+          'agent.attribute.x': '1',
+        },
+        Events: [
+          evaluationEvent(at, 'relevance', '0.75'),
+          evaluationEvent(at, 'relevance', '0.5', { 'gen_ai.evaluation.score.label': 'relevant' }),
+          evaluationEvent(at, 'groundedness', '1'),
+          // A label only: no score, not malformed.
+          { Timestamp: at, Name: 'gen_ai.evaluation.result', Attributes: { 'gen_ai.evaluation.name': 'tone', 'gen_ai.evaluation.score.label': 'polite' } },
+          // Another event is not an evaluation.
+          { Timestamp: at, Name: 'gen_ai.content.prompt', Attributes: { 'gen_ai.evaluation.name': 'x', 'gen_ai.evaluation.score.value': '5' } },
+        ],
+      }),
+    ]);
+    const [row] = await runsFor('e0000000000000000000000000000001');
+    expect(row).toMatchObject({
+      // relevance: 1 (JSON form), 0.75 and 0.5 (events): their mean
+      scores: { relevance: 0.75, groundedness: 1, helpfulness: 4 },
+      metrics: { retrieved_docs: 12, latency_budget: -0.5, steps: 7 },
+      // The prefixed attribute wins over the JSON form's member of the same key.
+      attributes: { 'customer.tier': 'gold', region: 'eu', plan: 'pro', seats: '5' },
+      malformed_fields: 0,
+    });
+  });
+
+  it('counts unreadable scores and metrics in malformed_fields and leaves them out, never failing the insert', async () => {
+    const at = '2026-11-20T10:00:01Z';
+    await store.ch.insert('otel_traces', [
+      span({
+        TraceId: 'e0000000000000000000000000000002',
+        SpanAttributes: {
+          'agent.workflow_id': 'w_eval',
+          'agent.run.outcome': 'success',
+          'agent.metrics.good': '3',
+          'agent.metrics.bad': 'lots', // 1
+          'agent.metrics.inf': 'inf', // 2
+          'agent.run.scores': '{"ok": 1, "judge": "n/a"}', // 3
+          'agent.run.metrics': '[1]', // 4: not an object
+          'agent.run.attributes': 'tier=gold', // 5: not JSON
+        },
+        Events: [
+          evaluationEvent(at, 'relevance', 'high'), // 6
+          evaluationEvent(at, 'relevance', '0.4'),
+          evaluationEvent(at, '', '0.4'), // 7: a score without a name
+        ],
+      }),
+    ]);
+    const [row] = await runsFor('e0000000000000000000000000000002');
+    expect(row).toMatchObject({ scores: { relevance: 0.4, ok: 1 }, metrics: { good: 3 }, attributes: {}, malformed_fields: 7 });
+  });
+
   it('ignores child spans and root spans that are not agent invocations', async () => {
     await store.ch.insert('otel_traces', [
       span({ TraceId: 'c0000000000000000000000000000001', ParentSpanId: 'b7ad6b7169203331', SpanAttributes: { 'gen_ai.operation.name': 'execute_tool' } }),
@@ -223,6 +291,8 @@ describe('root span -> agent_runs view', () => {
       'exists default.agent_runs_rollup_input',
       'exists default.agent_runs_rollup_write',
       'exists default.agent_runs_rollup_count',
+      'exists default.run_scores',
+      'exists default.agent_runs_scores_log',
       'exists default.agent_runs_agg_5m_totals',
       'exists default.agent_runs_agg_5m_keyed',
       'exists default.agent_runs_agg_1h_totals',
@@ -230,6 +300,24 @@ describe('root span -> agent_runs view', () => {
       'exists default.agent_runs_agg_1d_totals',
       'exists default.agent_runs_agg_1d_keyed',
     ]);
+  });
+
+  it('migrate replaces the view when the prefixes change, and the new ones are read', async () => {
+    await store.ch.command('CREATE DATABASE IF NOT EXISTS prefixed');
+    const names = { ...store.names, database: 'prefixed' };
+    const noAggregates = { aggregates: { enabled: false, dimensions: [] } };
+    await migrate(store.ch, names, noAggregates);
+    const custom = { ...names, prefixes: { attributes: 'app.dim.', metrics: 'app.num/' + 'v.' } };
+    const steps = await migrate(store.ch, custom, noAggregates);
+    expect(steps.find((s) => s.object === 'prefixed.agent_runs_from_otel')).toEqual({ object: 'prefixed.agent_runs_from_otel', kind: 'materialized view', action: 'updated', detail: VIEW_VERSION });
+    const [view] = await store.ch.query<{ comment: string }>("SELECT comment FROM system.tables WHERE database = 'prefixed' AND name = 'agent_runs_from_otel'");
+    expect(view!.comment).toBe(viewComment(custom));
+    await store.ch.insert('prefixed.otel_traces', [
+      span({ TraceId: 'e0000000000000000000000000000003', SpanAttributes: { 'agent.run.outcome': 'success', 'app.dim.team': 'core', 'app.num/v.n': '2', 'agent.attributes.team': 'old' } }),
+    ]);
+    const rows = await store.ch.query<Record<string, unknown>>('SELECT attributes, metrics FROM prefixed.agent_runs');
+    expect(rows).toEqual([{ attributes: { team: 'core' }, metrics: { n: 2 } }]);
+    expect(() => viewComment({ ...names, prefixes: { attributes: "x'.", metrics: 'm.' } })).toThrow(/not an attribute prefix/);
   });
 
   it('migrate brings a store from before the rollup up to date: new columns appended, the view narrowed', async () => {

@@ -2,6 +2,7 @@
 import { Option, type Command } from 'commander';
 import { hoursProgress } from '../../demo/seed.js';
 import { describeCounters, rollupRange } from '../../rollup/pass.js';
+import { describeScores, runScoresPass } from '../../rollup/scores.js';
 import { systemClock } from '../../util/clock.js';
 import { terminalProgress } from '../../util/progress.js';
 import { action, out } from '../command.js';
@@ -50,6 +51,9 @@ export function rollupCommand(program: Command): void {
             );
             out(`rolled up runs that ended from ${new Date(o.from).toISOString()} to ${new Date(o.to).toISOString()} in ${r.passes} passes (${(r.elapsedMs / 1000).toFixed(1)}s)`);
             out(describeCounters(r.counters));
+            // Late scores (run_scores) into the aggregates, as the daemon does after its passes.
+            const s = await runScoresPass(ch, storeNames(config), { mode: 'backfill', at: systemClock.now(), latenessMs: config.rollup.latenessMs, aggregates: config.aggregates });
+            out(describeScores(s));
           },
           { ready: false },
         );
