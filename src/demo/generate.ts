@@ -6,7 +6,10 @@
  */
 import { createRandom, type Random } from './random.js';
 import {
+  CUSTOMER_TIERS,
   DEMO_CONSTANTS,
+  FAILED_RUN_SCORE_PENALTY,
+  JUDGED_SHARE,
   TENANTS,
   WORKFLOWS,
   driftSchedule,
@@ -20,7 +23,10 @@ const { HOUR, DAY } = DEMO_CONSTANTS;
 
 export interface DemoOptions {
   readonly days: number;
-  /** Average runs per day over all workflows. */
+  /**
+   * Average runs per day of the first six workflows (their volume shares sum to 1); the three
+   * workflows of drifts (e) to (g) run on top of them (shares 0.32: about a third more runs).
+   */
   readonly runsPerDay: number;
   readonly seed: string;
   /** End of the seeded period (exclusive), ms; floored to the hour. */
@@ -51,6 +57,8 @@ export function planDemo(o: DemoOptions): DemoPlan {
   const hours = Math.round(o.days * 24);
   const startMs = endMs - hours * HOUR;
   const rnd = createRandom(`${o.seed}:volume`);
+  // The later workflows draw their volumes from a stream of their own (WorkflowProfile.ownStream).
+  const own = createRandom(`${o.seed}:volume:own`);
   // Normalise the traffic curve over one week so runsPerDay is the true daily average.
   let weekWeight = 0;
   for (let h = 0; h < 168; h++) weekWeight += trafficWeight(startMs + h * HOUR);
@@ -61,7 +69,7 @@ export function planDemo(o: DemoOptions): DemoPlan {
     const w = trafficWeight(startMs + h * HOUR) * perHourUnit;
     WORKFLOWS.forEach((wf, i) => {
       const mean = w * wf.volumeShare;
-      const n = Math.max(0, Math.round(rnd.normal(mean, Math.sqrt(mean))));
+      const n = Math.max(0, Math.round((wf.ownStream ? own : rnd).normal(mean, Math.sqrt(mean))));
       counts[h * WORKFLOWS.length + i] = n;
       total += n;
     });
@@ -97,13 +105,21 @@ interface RunDraw {
   readonly fingerprint: string;
   /** Which corruption this run gets (an index into the form's list), or -1. */
   readonly corruption: number;
+  /** The judge's scores (`helpfulness` on JUDGED_SHARE of the runs), custom metrics and attributes. */
+  readonly scores: Readonly<Record<string, number>>;
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly attributes: Readonly<Record<string, string>>;
 }
 
-function drawRun(r: Random, wf: WorkflowProfile, t: number, malformedShare: number): RunDraw {
+/**
+ * `r` draws what the first demo drew (in the same order, so those runs stay as they were); `x` draws
+ * the later fields (slow path, scores, metrics, attributes) from a stream of their own.
+ */
+function drawRun(r: Random, x: Random, wf: WorkflowProfile, t: number, malformedShare: number): RunDraw {
   const traceId = r.hex8() + r.hex8() + r.hex8() + r.hex8();
   const spanId = r.hex8() + r.hex8();
   const success = r.next() < wf.successRate;
-  const outcome = success ? 'success' : r.next() < 0.7 ? 'failure' : 'error';
+  const outcome = success ? 'success' : r.next() < 1 - wf.errorShare ? 'failure' : 'error';
   // Failed runs tend to retry: they burn more tokens.
   const effort = success ? 1 : 1.3;
   const inTok = Math.max(50, Math.round(r.normal(wf.inputTokens, wf.inputTokens * 0.2) * effort));
@@ -125,13 +141,22 @@ function drawRun(r: Random, wf: WorkflowProfile, t: number, malformedShare: numb
   }
   const tenant = r.weighted(TENANTS);
   const environment = r.next() < 0.9 ? 'prod' : 'staging';
-  const durationMs = Math.max(200, r.normal(3500, 1000) * effort);
+  // Lognormal around the workflow's median; now and then a slow path (a timeout, then a retry).
+  const slow = x.next() < wf.tailShare ? wf.tailExtraMs * (0.8 + 0.4 * x.next()) : 0;
+  const durationMs = Math.max(200, wf.durationMedianMs * Math.exp(wf.durationSigma * r.normal(0, 1)) * effort + slow);
   const runId = `run-${r.hex8()}${r.hex8()}`;
   const fingerprint = r.weighted(wf.fingerprints);
   const corruption = r.next() < malformedShare ? Math.floor(r.next() * 3) : -1;
+  const judged = x.next() < JUDGED_SHARE;
+  const judgeMean = wf.helpfulness - (success ? 0 : FAILED_RUN_SCORE_PENALTY);
+  const helpfulness = Math.round(Math.min(1, Math.max(0, x.normal(judgeMean, 0.12))) * 100) / 100;
+  const scores: Record<string, number> = judged ? { helpfulness } : {};
+  const metrics = { steps: 2 + calls.length + Math.max(0, decisions.length - calls.length) };
+  const attributes = { customer_tier: x.weighted(CUSTOMER_TIERS) };
   return {
     wf, t, traceId, spanId, runId, outcome, inTok, outTok, tokenCost, calls, toolCost, decisions,
     sideEffect: success ? wf.sideEffect : null, tenant, environment, durationMs, fingerprint, corruption,
+    scores, metrics, attributes,
   };
 }
 
@@ -159,6 +184,9 @@ export const SUMMARY_ATTRIBUTE_KEYS = [
   'agent.run.policy.escalations',
   'agent.run.policy.denied_rules',
   'agent.run.output_schema_fingerprint',
+  'agent.run.scores',
+  'agent.run.metrics',
+  'agent.run.attributes',
 ] as const;
 
 /** Span attributes of the plain GenAI form (`demo seed --spans`); each span sets the ones it needs. */
@@ -175,6 +203,9 @@ export const TRACE_ATTRIBUTE_KEYS = [
   'agent.prompt_version',
   'agent.policy_version',
   'agent.output_schema_fingerprint',
+  'agent.run.scores',
+  'agent.run.metrics',
+  'agent.run.attributes',
   'error.type',
   'gen_ai.usage.input_tokens',
   'gen_ai.usage.output_tokens',
@@ -206,7 +237,24 @@ export const TRACE_ATTRIBUTE_KEYS = [
   'ai.model.provider',
   'ai.toolCall.name',
   'ai.toolCall.id',
+  // The app's custom dimension and metric on the run span, under the default prefixes.
+  'agent.attributes.channel',
+  'agent.metrics.retrieved_docs',
 ] as const;
+
+/**
+ * The demo's evaluations: a quarter of the runs get a `gen_ai.evaluation.result` event on their last
+ * model span (an online judge's `relevance`), and every run a channel (custom dimension) and a count
+ * of retrieved documents (custom metric). Derived from the run's id, not drawn: the random stream, and
+ * so every other number of the demo, stays as it was.
+ */
+function demoSignals(d: RunDraw): { relevance: string; channel: string; retrievedDocs: string } {
+  const h = parseInt(d.runId.slice(-2), 16);
+  const relevance = h % 4 !== 0 ? '' : (d.outcome === 'success' ? 0.6 + (h % 40) / 100 : 0.2 + (h % 30) / 100).toFixed(2);
+  return { relevance, channel: ['web', 'api', 'email'][h % 3]!, retrievedDocs: String(1 + (h % 7)) };
+}
+
+export const EVALUATION_DEMO_NAME = 'relevance';
 
 /**
  * How `demo seed --spans` writes its traces: plain GenAI spans, or as another instrumentation family
@@ -255,8 +303,8 @@ const DIALECT_SPANS: Readonly<Record<DemoDialect, DialectSpans>> = {
 /**
  * One span as a flat row: Timestamp (ISO, UTC), TraceId, SpanId, ParentSpanId, SpanName, SpanKind,
  * ServiceName, environment, Duration (ns), StatusCode, StatusMessage, then the string values of the
- * form's attribute keys ('' = not set). Flat rows are cheap to parse; the staging view in seed.ts
- * builds the exporter's Map columns from them.
+ * form's attribute keys ('' = not set), then the name and score of one evaluation event ('' = none).
+ * Flat rows are cheap to parse; the staging view in seed.ts builds the exporter's Map columns from them.
  */
 export type SpanRow = (string | number)[];
 
@@ -288,6 +336,9 @@ function summaryRow(d: RunDraw): SpanRow {
     String(count('escalate')),
     JSON.stringify(d.decisions.filter(([x]) => x !== 'allow').map(([, rule]) => rule)),
     d.fingerprint,
+    JSON.stringify(d.scores),
+    JSON.stringify(d.metrics),
+    JSON.stringify(d.attributes),
   ];
   // What a buggy harness does now and then; each one must become a counted malformed row, not a lost batch.
   const at = (k: (typeof SUMMARY_ATTRIBUTE_KEYS)[number]) => SUMMARY_ATTRIBUTE_KEYS.indexOf(k);
@@ -297,7 +348,7 @@ function summaryRow(d: RunDraw): SpanRow {
   const failed = d.outcome === 'error';
   return [
     new Date(d.t).toISOString(), d.traceId, d.spanId, '', `invoke_agent ${wf.agentId}`, 'Internal', wf.serviceName, d.environment,
-    Math.round(d.durationMs * 1e6), failed ? 'Error' : 'Ok', failed ? 'agent run failed' : '', ...attrs,
+    Math.round(d.durationMs * 1e6), failed ? 'Error' : 'Ok', failed ? 'agent run failed' : '', ...attrs, '', '',
   ];
 }
 
@@ -316,8 +367,12 @@ function traceRows(r: Random, d: RunDraw, dialect: DemoDialect): SpanRow[] {
   const ns = (ms: number) => Math.max(1, Math.round(ms * 1e6));
   const iso = (ms: number) => new Date(ms).toISOString();
   const failed = d.outcome !== 'success';
-  const span = (id: string, parent: string, name: string, kind: string, start: number, durMs: number, error: string, attrs: Attrs) => {
-    rows.push([iso(start), d.traceId, id, parent, name, kind, wf.serviceName, d.environment, ns(durMs), error ? 'Error' : 'Unset', error, ...keys.map((k) => attrs[k] ?? '')]);
+  const signals = demoSignals(d);
+  const span = (id: string, parent: string, name: string, kind: string, start: number, durMs: number, error: string, attrs: Attrs, evaluation = '') => {
+    rows.push([
+      iso(start), d.traceId, id, parent, name, kind, wf.serviceName, d.environment, ns(durMs), error ? 'Error' : 'Unset', error, ...keys.map((k) => attrs[k] ?? ''),
+      evaluation === '' ? '' : EVALUATION_DEMO_NAME, evaluation,
+    ]);
   };
   const httpId = r.hex8() + r.hex8();
   span(httpId, '', `POST /v1/${wf.workflowId}`, 'Server', d.t - 4, d.durationMs + 9, '', { 'http.request.method': 'POST', 'http.route': `/v1/${wf.workflowId}` });
@@ -334,7 +389,12 @@ function traceRows(r: Random, d: RunDraw, dialect: DemoDialect): SpanRow[] {
     'agent.prompt_version': wf.promptVersion,
     'agent.policy_version': wf.policyVersion,
     'agent.output_schema_fingerprint': d.fingerprint,
+    'agent.run.scores': JSON.stringify(d.scores),
+    'agent.run.metrics': JSON.stringify(d.metrics),
+    'agent.run.attributes': JSON.stringify(d.attributes),
     'error.type': failed ? (d.outcome === 'error' ? 'AgentError' : 'TaskFailed') : '',
+    'agent.attributes.channel': signals.channel,
+    'agent.metrics.retrieved_docs': signals.retrievedDocs,
   });
   // Spans inside the run share its duration in order: two model calls around the tool calls.
   const steps = 2 + d.calls.length + Math.max(0, d.decisions.length - d.calls.length);
@@ -347,9 +407,9 @@ function traceRows(r: Random, d: RunDraw, dialect: DemoDialect): SpanRow[] {
   };
   const firstIn = Math.round(d.inTok * 0.6);
   const firstOut = Math.round(d.outTok * 0.3);
-  const chat = (inTok: number, outTok: number, bad: boolean) => {
+  const chat = (inTok: number, outTok: number, bad: boolean, evaluation = '') => {
     const c = family.chat(wf.model, providerOf(wf.model), bad ? `${inTok}abc` : String(inTok), String(outTok));
-    span(r.hex8() + r.hex8(), d.spanId, c.name, 'Client', next(), slot * 0.9, '', c.attrs);
+    span(r.hex8() + r.hex8(), d.spanId, c.name, 'Client', next(), slot * 0.9, '', c.attrs, evaluation);
   };
   chat(firstIn, firstOut, d.corruption === 1);
   const policyAttrs = (i: number) => {
@@ -372,7 +432,8 @@ function traceRows(r: Random, d: RunDraw, dialect: DemoDialect): SpanRow[] {
   for (let i = d.calls.length; i < d.decisions.length; i++) {
     span(r.hex8() + r.hex8(), d.spanId, 'guardrail check', 'Internal', next(), slot * 0.9, '', policyAttrs(i));
   }
-  chat(d.inTok - firstIn, d.outTok - firstOut, false);
+  // The final answer, evaluated by an online judge on some runs.
+  chat(d.inTok - firstIn, d.outTok - firstOut, false, signals.relevance);
   return rows;
 }
 
@@ -385,6 +446,9 @@ export interface SpanBatch {
 /** Span rows in batches of about `batchSize` rows (whole runs), in time order, hour by hour. */
 export function* generateSpans(o: DemoOptions, plan: DemoPlan, batchSize = 50_000): Generator<SpanBatch> {
   const r = createRandom(`${o.seed}:runs`);
+  // The later workflows' runs (WorkflowProfile.ownStream), and every run's later fields (drawRun).
+  const own = createRandom(`${o.seed}:runs:own`);
+  const x = createRandom(`${o.seed}:runs:extra`);
   const malformed = o.malformedShare ?? 0.0005;
   const traces = o.form === 'spans';
   let rows: SpanRow[] = [];
@@ -393,10 +457,11 @@ export function* generateSpans(o: DemoOptions, plan: DemoPlan, batchSize = 50_00
     const hourStart = plan.startMs + h * HOUR;
     for (let i = 0; i < WORKFLOWS.length; i++) {
       const n = plan.counts[h * WORKFLOWS.length + i]!;
+      const rr = WORKFLOWS[i]!.ownStream ? own : r;
       for (let k = 0; k < n; k++) {
-        const t = hourStart + Math.floor(r.next() * HOUR);
-        const d = drawRun(r, profileAt(WORKFLOWS[i]!, t, plan.drifts), t, malformed);
-        if (traces) rows.push(...traceRows(r, d, o.dialect ?? 'genai'));
+        const t = hourStart + Math.floor(rr.next() * HOUR);
+        const d = drawRun(rr, x, profileAt(WORKFLOWS[i]!, t, plan.drifts), t, malformed);
+        if (traces) rows.push(...traceRows(rr, d, o.dialect ?? 'genai'));
         else rows.push(summaryRow(d));
         runs++;
         if (rows.length >= batchSize) {

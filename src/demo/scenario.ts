@@ -1,7 +1,8 @@
 /**
- * The demo world: six workflows, three tenants, a weekday/weekend rhythm, and four drifts, one per
- * signal, each starting at a known time relative to the end of the seeded period. Pure data and
- * functions of time, so tests can ask "what was injected, and when" without touching a store.
+ * The demo world: nine workflows, three tenants, a weekday/weekend rhythm, and seven drifts, one per
+ * signal (tool calls, policy, cost, output shape, latency tail, error rate, judge score), each
+ * starting at a known time relative to the end of the seeded period. Pure data and functions of
+ * time, so tests can ask "what was injected, and when" without touching a store.
  */
 
 const HOUR = 3_600_000;
@@ -36,9 +37,31 @@ export interface WorkflowProfile {
   readonly deniedRules: readonly string[];
   readonly fingerprints: readonly (readonly [string, number])[];
   readonly sideEffect: string | null;
+  /** Run duration: lognormal with this median (ms) and log-sd; failed runs take 30% longer. */
+  readonly durationMedianMs: number;
+  readonly durationSigma: number;
+  /** A slow path (a timeout and a retry): this share of runs takes tailExtraMs (+-20%) longer. */
+  readonly tailShare: number;
+  readonly tailExtraMs: number;
+  /** Of the runs that do not succeed, the share whose outcome is `error` (the rest: `failure`). */
+  readonly errorShare: number;
+  /** Mean of the `helpfulness` judge score (in [0, 1]) on the runs the judge scores. */
+  readonly helpfulness: number;
+  /**
+   * Drawn from random streams of their own: the workflows added with drifts (e) to (g), so that the
+   * first six workflows' runs stay exactly as they were before them.
+   */
+  readonly ownStream?: boolean;
 }
 
-export type DriftSignal = 'tool_calls_per_run' | 'policy_activation_rate' | 'cost_per_success' | 'output_schema_shift';
+export type DriftSignal =
+  | 'tool_calls_per_run'
+  | 'policy_activation_rate'
+  | 'cost_per_success'
+  | 'output_schema_shift'
+  | 'duration'
+  | 'error_rate'
+  | 'score';
 
 export interface InjectedDrift {
   readonly signal: DriftSignal;
@@ -53,6 +76,18 @@ export const TENANTS: readonly (readonly [string, number])[] = [
   ['initech', 0.2],
 ];
 
+/** The `customer_tier` attribute of a run (`attributes.customer_tier` in rules). */
+export const CUSTOMER_TIERS: readonly (readonly [string, number])[] = [
+  ['enterprise', 0.3],
+  ['pro', 0.5],
+  ['free', 0.2],
+];
+
+/** The share of runs the LLM judge scores (`scores['helpfulness']`). */
+export const JUDGED_SHARE = 0.3;
+/** How much lower the judge scores a run that did not succeed. */
+export const FAILED_RUN_SCORE_PENALTY = 0.1;
+
 export const WORKFLOWS: readonly WorkflowProfile[] = [
   {
     workflowId: 'invoice_enrichment', agentId: 'enricher', agentVersion: '3.2.0', serviceName: 'billing-agents', volumeShare: 0.22,
@@ -65,6 +100,7 @@ export const WORKFLOWS: readonly WorkflowProfile[] = [
     successRate: 0.96, inputTokens: 4200, outputTokens: 700, pricePer1k: [0.0004, 0.0016],
     policyDecisionsPerRun: 2, denyProbability: 0.03, escalateProbability: 0.005, deniedRules: ['no_external_share'],
     fingerprints: [['fp-inv-7c1e', 0.93], ['fp-inv-2b40', 0.07]], sideEffect: 'record_updated',
+    durationMedianMs: 4200, durationSigma: 0.35, tailShare: 0.01, tailExtraMs: 6000, errorShare: 0.3, helpfulness: 0.84,
   },
   {
     workflowId: 'support_triage', agentId: 'triage', agentVersion: '1.8.4', serviceName: 'support-agents', volumeShare: 0.25,
@@ -76,6 +112,7 @@ export const WORKFLOWS: readonly WorkflowProfile[] = [
     successRate: 0.94, inputTokens: 2600, outputTokens: 450, pricePer1k: [0.0025, 0.01],
     policyDecisionsPerRun: 3, denyProbability: 0.04, escalateProbability: 0.01, deniedRules: ['no_refund_promise', 'pii_redaction'],
     fingerprints: [['fp-tri-91aa', 0.88], ['fp-tri-04cd', 0.12]], sideEffect: 'ticket_updated',
+    durationMedianMs: 3100, durationSigma: 0.4, tailShare: 0.01, tailExtraMs: 5000, errorShare: 0.3, helpfulness: 0.78,
   },
   {
     workflowId: 'refund_processing', agentId: 'refunder', agentVersion: '2.0.1', serviceName: 'billing-agents', volumeShare: 0.12,
@@ -87,6 +124,7 @@ export const WORKFLOWS: readonly WorkflowProfile[] = [
     successRate: 0.93, inputTokens: 3100, outputTokens: 520, pricePer1k: [0.003, 0.015],
     policyDecisionsPerRun: 2, denyProbability: 0.05, escalateProbability: 0.02, deniedRules: ['refund_limit'],
     fingerprints: [['fp-ref-5e77', 1.0]], sideEffect: 'payment_processed',
+    durationMedianMs: 5200, durationSigma: 0.35, tailShare: 0.01, tailExtraMs: 6000, errorShare: 0.3, helpfulness: 0.8,
   },
   {
     workflowId: 'report_generation', agentId: 'reporter', agentVersion: '0.9.2', serviceName: 'analytics-agents', volumeShare: 0.13,
@@ -98,6 +136,7 @@ export const WORKFLOWS: readonly WorkflowProfile[] = [
     successRate: 0.97, inputTokens: 6000, outputTokens: 1800, pricePer1k: [0.002, 0.008],
     policyDecisionsPerRun: 1, denyProbability: 0.02, escalateProbability: 0.0, deniedRules: ['row_limit'],
     fingerprints: [['fp-rep-a310', 0.9], ['fp-rep-77b2', 0.1]], sideEffect: null,
+    durationMedianMs: 9000, durationSigma: 0.45, tailShare: 0.01, tailExtraMs: 12000, errorShare: 0.3, helpfulness: 0.76,
   },
   {
     workflowId: 'lead_scoring', agentId: 'scorer', agentVersion: '4.1.0', serviceName: 'sales-agents', volumeShare: 0.16,
@@ -109,6 +148,7 @@ export const WORKFLOWS: readonly WorkflowProfile[] = [
     successRate: 0.95, inputTokens: 1800, outputTokens: 200, pricePer1k: [0.0004, 0.0016],
     policyDecisionsPerRun: 2, denyProbability: 0.03, escalateProbability: 0.005, deniedRules: ['no_external_share'],
     fingerprints: [['fp-lead-19f0', 0.97], ['fp-lead-c2d3', 0.03]], sideEffect: 'record_updated',
+    durationMedianMs: 2200, durationSigma: 0.3, tailShare: 0.01, tailExtraMs: 4000, errorShare: 0.3, helpfulness: 0.82,
   },
   {
     workflowId: 'email_drafting', agentId: 'drafter', agentVersion: '2.3.3', serviceName: 'sales-agents', volumeShare: 0.12,
@@ -120,6 +160,44 @@ export const WORKFLOWS: readonly WorkflowProfile[] = [
     successRate: 0.97, inputTokens: 1500, outputTokens: 600, pricePer1k: [0.0008, 0.004],
     policyDecisionsPerRun: 2, denyProbability: 0.06, escalateProbability: 0.01, deniedRules: ['tone_check', 'no_discount'],
     fingerprints: [['fp-mail-3e21', 0.8], ['fp-mail-b9a0', 0.2]], sideEffect: 'email_sent',
+    durationMedianMs: 2600, durationSigma: 0.35, tailShare: 0.01, tailExtraMs: 4000, errorShare: 0.3, helpfulness: 0.8,
+  },
+  // Added with the latency, error-rate and score drifts (e) to (g), on random streams of their own.
+  {
+    workflowId: 'doc_summarization', agentId: 'summarizer', agentVersion: '1.4.2', serviceName: 'docs-agents', volumeShare: 0.1,
+    model: 'gpt-4.1-mini', promptVersion: 'sum-v6', policyVersion: 'pol-7',
+    tools: [
+      { name: 'fetch_document', callsPerRun: 1.4, costPerCallUsd: 0 },
+      { name: 'vector_search', callsPerRun: 1.0, costPerCallUsd: 0.0002 },
+    ],
+    successRate: 0.97, inputTokens: 7000, outputTokens: 900, pricePer1k: [0.0004, 0.0016],
+    policyDecisionsPerRun: 1, denyProbability: 0.01, escalateProbability: 0.0, deniedRules: ['confidential_doc'],
+    fingerprints: [['fp-sum-60d2', 0.95], ['fp-sum-1f8a', 0.05]], sideEffect: null,
+    durationMedianMs: 5000, durationSigma: 0.35, tailShare: 0.01, tailExtraMs: 8000, errorShare: 0.3, helpfulness: 0.81,
+    ownStream: true,
+  },
+  {
+    workflowId: 'contract_review', agentId: 'reviewer', agentVersion: '2.2.0', serviceName: 'legal-agents', volumeShare: 0.1,
+    model: 'claude-sonnet-4', promptVersion: 'review-v4', policyVersion: 'pol-7',
+    tools: [
+      { name: 'clause_search', callsPerRun: 2.0, costPerCallUsd: 0 },
+      { name: 'redline', callsPerRun: 0.8, costPerCallUsd: 0 },
+    ],
+    successRate: 0.96, inputTokens: 5200, outputTokens: 800, pricePer1k: [0.003, 0.015],
+    policyDecisionsPerRun: 2, denyProbability: 0.02, escalateProbability: 0.01, deniedRules: ['privileged_content'],
+    fingerprints: [['fp-con-8c03', 0.9], ['fp-con-e4b7', 0.1]], sideEffect: 'document_updated',
+    durationMedianMs: 6500, durationSigma: 0.4, tailShare: 0.01, tailExtraMs: 8000, errorShare: 0.3, helpfulness: 0.79,
+    ownStream: true,
+  },
+  {
+    workflowId: 'faq_answering', agentId: 'answerer', agentVersion: '5.0.3', serviceName: 'support-agents', volumeShare: 0.12,
+    model: 'claude-haiku-4', promptVersion: 'faq-v3', policyVersion: 'pol-7',
+    tools: [{ name: 'kb_search', callsPerRun: 1.2, costPerCallUsd: 0 }],
+    successRate: 0.97, inputTokens: 2200, outputTokens: 400, pricePer1k: [0.0008, 0.004],
+    policyDecisionsPerRun: 1, denyProbability: 0.02, escalateProbability: 0.0, deniedRules: ['no_legal_advice'],
+    fingerprints: [['fp-faq-2a9c', 1.0]], sideEffect: null,
+    durationMedianMs: 2400, durationSigma: 0.3, tailShare: 0.01, tailExtraMs: 4000, errorShare: 0.3, helpfulness: 0.8,
+    ownStream: true,
   },
 ];
 
@@ -172,6 +250,24 @@ export function driftSchedule(endMs: number): InjectedDrift[] {
       startsAt: at(5),
       description: 'prompt report-v9 returns a new output shape fp-rep-new-d41e on 45% of runs',
     },
+    {
+      signal: 'duration',
+      workflowId: 'doc_summarization',
+      startsAt: at(6),
+      description: 'agent 1.5.0 fetches documents with a 10 s timeout and one retry: 12% of runs take ~9 s longer, p95 up by half, the mean by a fifth',
+    },
+    {
+      signal: 'error_rate',
+      workflowId: 'contract_review',
+      startsAt: at(5),
+      description: 'model switch claude-sonnet-4 -> gpt-4.1-mini: malformed tool arguments, runs not succeeding 4% -> 11% (errors 1.2% -> 8.8%)',
+    },
+    {
+      signal: 'score',
+      workflowId: 'faq_answering',
+      startsAt: at(5.5),
+      description: 'prompt faq-v4 answers in fewer words: the helpfulness judge score falls 0.80 -> 0.62, output tokens -35%',
+    },
   ];
 }
 
@@ -196,6 +292,12 @@ export function profileAt(base: WorkflowProfile, t: number, drifts: readonly Inj
         promptVersion: 'report-v9',
         fingerprints: [['fp-rep-new-d41e', 0.45], ['fp-rep-a310', 0.5], ['fp-rep-77b2', 0.05]],
       };
+    case 'duration':
+      return { ...base, agentVersion: '1.5.0', tailShare: 0.12, tailExtraMs: 9000 };
+    case 'error_rate':
+      return { ...base, model: 'gpt-4.1-mini', successRate: 0.89, errorShare: 0.8 };
+    case 'score':
+      return { ...base, promptVersion: 'faq-v4', helpfulness: 0.62, outputTokens: 260 };
   }
 }
 

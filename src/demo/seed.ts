@@ -49,7 +49,8 @@ function stageSql(names: StoreNames, keys: readonly string[]): { create: string[
   const structure =
     'ts String, trace_id String, span_id String, parent_span_id String, span_name String, span_kind String, service String, env String, ' +
     'duration UInt64, status String, status_message String, ' +
-    keys.map((_, i) => `a${i} String`).join(', ');
+    keys.map((_, i) => `a${i} String`).join(', ') +
+    ', eval_name String, eval_value String';
   const attrMap = keys.map((k, i) => `'${k}', a${i}`).join(', ');
   return {
     create: [
@@ -57,13 +58,17 @@ function stageSql(names: StoreNames, keys: readonly string[]): { create: string[
       `CREATE MATERIALIZED VIEW IF NOT EXISTS ${view}
        TO ${qualified(names.database, names.otelTraces)} (Timestamp DateTime64(9), TraceId String, SpanId String, ParentSpanId String,
          TraceState String, SpanName String, SpanKind String, ServiceName String, ResourceAttributes Map(String, String),
-         ScopeName String, ScopeVersion String, SpanAttributes Map(String, String), Duration UInt64, StatusCode String, StatusMessage String)
+         ScopeName String, ScopeVersion String, SpanAttributes Map(String, String), Duration UInt64, StatusCode String, StatusMessage String,
+         \`Events.Timestamp\` Array(DateTime64(9)), \`Events.Name\` Array(String), \`Events.Attributes\` Array(Map(String, String)))
        AS SELECT parseDateTime64BestEffort(ts, 9, 'UTC') AS Timestamp, trace_id AS TraceId, span_id AS SpanId,
          parent_span_id AS ParentSpanId, '' AS TraceState, span_name AS SpanName, span_kind AS SpanKind,
          service AS ServiceName,
          map('service.name', service, 'deployment.environment.name', env, 'telemetry.sdk.language', 'python') AS ResourceAttributes,
          'agentdrift-demo' AS ScopeName, '1' AS ScopeVersion, mapFilter((k, v) -> v != '', map(${attrMap})) AS SpanAttributes,
-         duration AS Duration, status AS StatusCode, status_message AS StatusMessage
+         duration AS Duration, status AS StatusCode, status_message AS StatusMessage,
+         if(eval_name != '', [Timestamp], []) AS \`Events.Timestamp\`,
+         if(eval_name != '', ['gen_ai.evaluation.result'], []) AS \`Events.Name\`,
+         if(eval_name != '', [map('gen_ai.evaluation.name', eval_name, 'gen_ai.evaluation.score.value', eval_value)], []) AS \`Events.Attributes\`
        FROM ${stage}`,
     ],
     drop: [`DROP VIEW IF EXISTS ${view}`, `DROP TABLE IF EXISTS ${stage}`],

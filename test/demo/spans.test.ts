@@ -83,6 +83,28 @@ describe('demo seed --spans', () => {
 });
 
 describe('the default rules on the span form', () => {
+  it('carries evaluation events, a custom dimension and a custom metric through to agent_runs and the aggregates', async () => {
+    const [events] = await q(
+      `SELECT countIf(has(Events.Name, 'gen_ai.evaluation.result')) AS evaluated, sum(arraySum(arrayMap(a -> toFloat64OrZero(a['gen_ai.evaluation.score.value']), Events.Attributes))) AS total
+       FROM otel_traces`,
+    );
+    const [runs] = await q(
+      `SELECT countIf(mapContains(scores, 'relevance')) AS scored, sum(scores['relevance']) AS total, countIf(attributes['channel'] IN ('web', 'api', 'email')) AS channels,
+              countIf(metrics['retrieved_docs'] BETWEEN 1 AND 7) AS docs, count() AS n
+       FROM agent_runs`,
+    );
+    // About a quarter of the runs, each scored once.
+    expect(Number(runs!.scored)).toBe(Number(events!.evaluated));
+    expect(Number(runs!.scored) / Number(runs!.n)).toBeGreaterThan(0.2);
+    expect(Number(runs!.scored) / Number(runs!.n)).toBeLessThan(0.3);
+    expect(Number(runs!.total)).toBeCloseTo(Number(events!.total), 6);
+    expect(Number(runs!.channels)).toBe(Number(runs!.n));
+    expect(Number(runs!.docs)).toBe(Number(runs!.n));
+    const [agg] = await q(`SELECT sum(value) AS total, sum(value_x_total) AS scored FROM agent_runs_agg_1d_keyed WHERE key_kind = 'score' AND key = 'relevance'`);
+    expect(Number(agg!.scored)).toBe(Number(runs!.scored));
+    expect(Number(agg!.total)).toBeCloseTo(Number(runs!.total), 6);
+  });
+
   it('evaluate without errors', () => {
     expect(rows.filter((r) => r.error)).toEqual([]);
   });
