@@ -47,6 +47,7 @@ export const CLIENT_JS = String.raw`'use strict';
     var x = function (t) { return left + (Math.min(Math.max(t, from), to) - from) / (to - from) * (width - left - 10); };
     for (var d = Math.ceil(from / 864e5) * 864e5; d <= to; d += 864e5) {
       svgEl('line', { x1: x(d), x2: x(d), y1: top - 4, y2: top + rows.length * rowH, stroke: '#eef0f4' }, svg);
+      if (x(d) > width - 40) continue;
       var t = svgEl('text', { x: x(d) + 2, y: top - 8 }, svg); t.textContent = new Date(d).toISOString().slice(5, 10);
     }
     rows.forEach(function (row, i) {

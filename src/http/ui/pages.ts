@@ -154,7 +154,7 @@ export function rulesPage(r: ReturnType<typeof listRules>): string {
     'Rules',
     '/rules',
     `<h1>Rules</h1><p class="muted">${r.rules.length} rules; evaluations, errors and skips counted since ${when(r.since)}.</p>
-<table class="rules"><tr><th>rule</th><th>state</th><th>firing / pending / no data+error / quiet</th><th>last evaluation</th><th>duration</th><th>errors</th><th>skips</th></tr>${rows.join('\n')}</table>`,
+<table class="rules"><tr><th>rule</th><th>state</th><th>firing / pending / no data+error / resolved+inactive</th><th>last evaluation</th><th>duration</th><th>errors</th><th>skips</th></tr>${rows.join('\n')}</table>`,
   );
 }
 
