@@ -201,6 +201,22 @@ describe('/api/v1 on the pinned demo', () => {
     expect(legacy).toHaveLength(10);
   });
 
+  it('the UI pages answer HTML with a strict CSP; an unknown alert page is a 404 page', async () => {
+    for (const path of ['/', '/rules', '/history', '/backtest', `/alerts/ToolCallsPerRunUp?${TOOL_SERIES}`]) {
+      const res = await fetch(`${d.base}${path}`);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self'.*frame-ancestors 'none'/);
+      expect(await res.text()).toMatch(/^<!doctype html>/);
+    }
+    const js = await fetch(`${d.base}/ui/app.js`);
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    const missing = await fetch(`${d.base}/alerts/NoSuchRule`);
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain('no rule named &quot;NoSuchRule&quot; is loaded');
+    expect((await fetch(`${d.base}/`, { method: 'POST' })).status).toBe(405);
+  });
+
   it('POST /api/v1/accept resolves a series, and the history and alerts say so', async () => {
     const cross = await post('/api/v1/accept', { alertname: 'CostPerSuccessUp', match: { workflow_id: 'refund_processing' }, reason: 'x' }, { Origin: 'http://evil.example' });
     expect(cross.status).toBe(403);
