@@ -56,7 +56,8 @@ export async function uiGet(src: ApiSources, path: string, q: URLSearchParams): 
   if (path === '/rules') return html(rulesPage(listRules(src)));
   if (path === '/history') return html(historyPage(history(src, q), evaluations(src, new URLSearchParams({ limit: '20' }))));
   if (path === '/backtest') return html(backtestPage());
-  const alert = nameAfter(path, '/alerts/')!;
+  const alert = nameAfter(path, '/alerts/');
+  if (alert === null) throw noSuchSeries('name an alert: /alerts/<alertname>?<labels>');
   const detail = alertDetail(src, alert, labelsOf(q));
   // The explanation queries ClickHouse: if they fail, the page still shows the series and says why.
   let explanation = null;

@@ -10,6 +10,7 @@ import { ActivityLog, HISTORY_LIMIT, VALUES_PER_SERIES } from '../../src/engine/
 import type { RuleEvaluation, TransitionEvent } from '../../src/engine/types.js';
 import { alertsQueryOf, listAlerts, type ApiSources } from '../../src/http/api.js';
 import { timelineOf } from '../../src/http/backtestHandler.js';
+import { uiGet } from '../../src/http/routes.js';
 import { alertsPage } from '../../src/http/ui/pages.js';
 import type { Rule } from '../../src/rules/types.js';
 
@@ -77,6 +78,14 @@ describe('GET /api/v1/alerts over many series', () => {
     const html = alertsPage(listAlerts(evil, alertsQueryOf(new URLSearchParams())), new URLSearchParams());
     expect(html).not.toContain('<script>alert');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;&quot;');
+  });
+});
+
+describe('the alert page route', () => {
+  it('answers 404 for /alerts/ without a name and for an unknown rule', async () => {
+    const src = sources([], [rule('Loud')]);
+    await expect(uiGet(src, '/alerts/', new URLSearchParams())).rejects.toMatchObject({ errorCode: 'AGENTDRIFT_ERR_NO_SUCH_SERIES' });
+    await expect(uiGet(src, '/alerts/Nope', new URLSearchParams())).rejects.toMatchObject({ errorCode: 'AGENTDRIFT_ERR_UNKNOWN_RULE' });
   });
 });
 
