@@ -9,11 +9,15 @@
 import type { StateLock } from '../persist/stateLock.js';
 import type { ClickHouse } from '../clickhouse/client.js';
 import type { Config } from '../config/load.js';
+import { ActivityLog, bothRecords } from '../engine/activity.js';
+import { backtest } from '../engine/backtest.js';
 import { Engine } from '../engine/engine.js';
 import { SeriesExplainer } from '../explain/enrich.js';
+import { explainSeries } from '../explain/explain.js';
 import { traceLink } from '../explain/traceUrl.js';
 import { acceptHandler } from '../http/acceptHandler.js';
 import { alertsView } from '../http/alertsView.js';
+import type { ApiSources } from '../http/api.js';
 import { readinessOf } from '../http/readiness.js';
 import { startHttpServer } from '../http/server.js';
 import type { Logger } from '../log.js';
@@ -72,13 +76,17 @@ export function composeDaemon(o: ComposeOptions): Daemon {
     onPersist: (ok, at) => metrics.recordPersist(ok, at),
   });
 
-  // 3. The engine: evaluation and the alert state (saving and sending are the state manager's).
+  // 3. The engine: evaluation and the alert state (saving and sending are the state manager's). Its
+  // evaluations are counted by the metrics and remembered, with the transitions, by the activity
+  // log that the web UI and /api/v1 read.
   const aggregates = new AggregatesLookup(ch, names, config.aggregates, clock, logger);
-  const explainer = new SeriesExplainer({ query, table, logger, traceUrl: traceLink(config.traceUrl) });
+  const traceUrl = traceLink(config.traceUrl);
+  const explainer = new SeriesExplainer({ query, table, logger, traceUrl });
+  const activity = new ActivityLog(clock.now());
   const engine = new Engine({
     sums: new StoreSums({ query, table, aggregates: () => aggregates.current() }),
     explain: explainer.port,
-    record: recordToMetrics(metrics, logger, { ch, names }),
+    record: bothRecords(recordToMetrics(metrics, logger, { ch, names }), activity.record),
     clock,
     logger,
   });
@@ -92,10 +100,15 @@ export function composeDaemon(o: ComposeOptions): Daemon {
   });
   metrics.registerReceivers(notifiers.map((n) => ({ name: n.name, integration: n.integration })));
   const dispatcher = new Dispatcher({ route: o.notify.route, notifiers, logger, clock, journal: state, recorder: metrics.notifyRecorder() });
+  const toDispatcher = dispatchAlerts(dispatcher, o.externalUrl);
   const manager = new StateManager({
     engine,
     dispatcher,
-    notify: dispatchAlerts(dispatcher, o.externalUrl),
+    // Every committed transition (evaluations, accepts, removed rules) passes here, in commit order.
+    notify: (update) => {
+      activity.transitions(update.transitions);
+      toDispatcher(update);
+    },
     save: (sections) => state.save(sections),
     clickhouseUp: (up) => metrics.setClickHouseUp(up),
     logger,
@@ -113,8 +126,18 @@ export function composeDaemon(o: ComposeOptions): Daemon {
     pendingNotifications: () => dispatcher.pendingCount(),
   });
 
-  // 6. The HTTP server (started by the daemon once rules and state are loaded).
+  // 6. The HTTP server (started by the daemon once rules and state are loaded), with the read side of
+  // /api/v1 and the web UI over the engine's state and the activity log.
   const startedAt = clock.now();
+  const api: ApiSources = {
+    alertStates: () => engine.alertStates,
+    rules: () => engine.rules,
+    ruleSet: () => engine.ruleSet,
+    activity,
+    explain: (rule, labels, key, at) => explainSeries((sql, params) => query(sql, params), table, { rule, labels, key, at, active: true }, { traceUrl, hourly: true }),
+    backtest: (rules, fromMs, toMs, stepMs) => backtest({ query, table, aggregates: aggregates.current(), rules, fromMs, toMs, stepMs, logger }),
+    now: () => clock.now(),
+  };
   const startHttp = async () => {
     const server = await startHttpServer({
       host: config.listen.host,
@@ -124,6 +147,7 @@ export function composeDaemon(o: ComposeOptions): Daemon {
       apiToken: config.api?.token ?? null,
       externalUrl: config.externalUrl,
       alerts: (filter) => alertsView(engine.alertStates.values(), engine.rules, filter),
+      api,
       accept: acceptHandler(
         {
           get rules() {
@@ -148,6 +172,7 @@ export function composeDaemon(o: ComposeOptions): Daemon {
     });
     const { host, port } = server.address;
     logger.info({ url: `http://${host.includes(':') ? `[${host}]` : host}:${port}` }, 'serving /alerts, /metrics, /healthz and /readyz');
+    logger.info({ url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/` }, 'web UI and /api/v1 served');
     return server;
   };
 
@@ -166,6 +191,7 @@ export function composeDaemon(o: ComposeOptions): Daemon {
     startHttp,
     rollup,
     aggregates,
+    activity,
     demo: o.demo,
     migrate: o.migrate,
     ...(o.demoEndMs !== undefined ? { demoEndMs: o.demoEndMs } : {}),

@@ -51,6 +51,8 @@ export interface DaemonParts {
   readonly demoEndMs?: number;
   /** The span rollup's schedule (rollup/job.ts); null when `rollup.enabled` is false. */
   readonly rollup?: { start(): void; stop(): Promise<void> } | null;
+  /** Remembers skipped ticks for the rules page (the engine reports the other skips itself). */
+  readonly activity?: { skipped(alert: string, reason: 'overlap', at: number): void };
   /** Finds the aggregate tables once the store is prepared (then again in the background). */
   readonly aggregates?: { refresh(): Promise<void> };
   /** How reloads wait for rule files to settle and for removed rules to stay away (RELOAD_TIMING). */
@@ -202,7 +204,10 @@ export class Daemon {
     return new GroupRunner(group, {
       clock,
       logger,
-      onSkip: (g) => metrics.recordSkipped(g.name, g.rules.map((r) => r.alert)),
+      onSkip: (g) => {
+        metrics.recordSkipped(g.name, g.rules.map((r) => r.alert));
+        for (const r of g.rules) this.parts.activity?.skipped(r.alert, 'overlap', clock.now());
+      },
       slots: this.slots,
       run: async (g, at, signal) => {
         await manager.evaluateGroup(g, at, signal);

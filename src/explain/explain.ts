@@ -50,6 +50,8 @@ export interface ExplainOptions {
   /** Turns a trace id into a link (config `trace_url`). */
   readonly traceUrl?: ((traceId: string, runId: string) => string | null) | null;
   readonly examples?: number;
+  /** Include the hourly values the onset was fitted on (Explanation.hourly), for a chart. */
+  readonly hourly?: boolean;
 }
 
 function keyKind(rule: Rule): KeyKind | null {
@@ -212,5 +214,6 @@ export async function explainSeries(query: ExplainQuery, table: string, target: 
       return { runId, traceId, timestamp: num(r.ts_ms), value: num(r.x), ...(url ? { url } : {}) };
     });
   }
-  return { ...base, quantity: { name: spec.name, baseline, current }, onset, attribution, examples };
+  const hourly = o.hourly ? { hourly: hourRows.map((r) => ({ t: num(r.t), value: ratioOf(num(r.x), num(r.n)), n: num(r.n) })) } : {};
+  return { ...base, quantity: { name: spec.name, baseline, current }, onset, attribution, examples, ...hourly };
 }

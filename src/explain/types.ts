@@ -116,6 +116,19 @@ export interface Explanation {
   readonly moved: WhatMoved;
   readonly attribution: Attribution;
   readonly examples: readonly ExampleRun[];
+  /**
+   * The quantity's hourly values over the onset's range, the points the change-point was fitted on
+   * (for charts); only when asked for (ExplainOptions.hourly), so notifications do not carry them.
+   */
+  readonly hourly?: readonly HourlyValue[];
+}
+
+export interface HourlyValue {
+  /** Start of the hour (ms). */
+  readonly t: number;
+  /** X/N of the hour; null when the hour had no units (N = 0). */
+  readonly value: number | null;
+  readonly n: number;
 }
 
 export type { ExplanationSummary } from '../alerting/types.js';

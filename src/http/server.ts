@@ -1,6 +1,7 @@
 /**
  * The daemon's HTTP endpoints: /metrics for Prometheus, /healthz (the process answers) and /readyz
- * (the process does its job), /alerts, and POST /api/v1/accept. Plain node:http: a few routes do not
+ * (the process does its job), /alerts, POST /api/v1/accept, and with `api` the read routes of /api/v1,
+ * POST /api/v1/backtest and the web UI's pages (routes.ts). Plain node:http: a few routes do not
  * need a framework. State-changing routes go through serveMutation, which applies ./guard.ts's checks.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -8,7 +9,13 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { DriftMetrics } from '../metrics/registry.js';
+import { errorCodeOf, httpStatusOf } from '../util/errors.js';
+import type { ApiSources } from './api.js';
+import { backtestRunner } from './backtestHandler.js';
 import { guardMutation, isMutating } from './guard.js';
+import { apiGet, isUiPath, uiGet, type RouteAnswer } from './routes.js';
+import { CSP } from './ui/html.js';
+import { errorPage, notFoundPage } from './ui/pages.js';
 import type { Readiness } from './readiness.js';
 
 export { readinessFrom, type Readiness, type ReadinessCheck, type ReadinessInput } from './readiness.js';
@@ -34,6 +41,8 @@ export interface HttpServerOptions {
   readonly apiToken?: string | null;
   /** external_url: its origin counts as the daemon's own, besides the request's Host. */
   readonly externalUrl?: string | null;
+  /** The read side of /api/v1, POST /api/v1/backtest and the web UI at `/`; absent: none of them. */
+  readonly api?: ApiSources;
   readonly logger: Logger;
 }
 
@@ -141,19 +150,27 @@ async function serveMutation(
   return handler();
 }
 
-async function handleAccept(req: IncomingMessage, res: ServerResponse, accept: NonNullable<HttpServerOptions['accept']>): Promise<void> {
+/** The JSON body of a POST, or null once an error answer (413, 400) was sent. */
+async function readJson(req: IncomingMessage, res: ServerResponse, shape: string): Promise<{ value: unknown } | null> {
   const body = await readBody(req, res);
   if (body.kind === 'too-large') {
     // Connection: close: node closes the socket once the answer is out (and reads no more of a body
     // it gave up on).
-    return sendError(res, 413, 'payload_too_large', `the body must be at most ${MAX_BODY_BYTES / 1024} KB`, { Connection: 'close' });
+    sendError(res, 413, 'payload_too_large', `the body must be at most ${MAX_BODY_BYTES / 1024} KB`, { Connection: 'close' });
+    return null;
   }
-  let raw: unknown;
   try {
-    raw = JSON.parse(body.text);
+    return { value: JSON.parse(body.text) };
   } catch {
-    return sendError(res, 400, 'bad_request', 'the body must be JSON: {"alertname", "match", "reason"}');
+    sendError(res, 400, 'bad_request', `the body must be JSON: ${shape}`);
+    return null;
   }
+}
+
+async function handleAccept(req: IncomingMessage, res: ServerResponse, accept: NonNullable<HttpServerOptions['accept']>): Promise<void> {
+  const body = await readJson(req, res, '{"alertname", "match", "reason"}');
+  if (body === null) return;
+  const raw = body.value;
   const parsed = acceptSchema.safeParse(raw);
   if (!parsed.success) return sendError(res, 400, 'bad_request', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
   const answer = await accept(parsed.data);
@@ -184,13 +201,69 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
 const TEXT = 'text/plain; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-async function route(req: IncomingMessage, res: ServerResponse, opts: HttpServerOptions): Promise<void> {
+const HTML = 'text/html; charset=utf-8';
+const JS = 'text/javascript; charset=utf-8';
+/** Pages and their script: no inline scripts, no other origins, never framed (see ui/html.ts). */
+const UI_HEADERS = { 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY', 'Referrer-Policy': 'same-origin' };
+
+function sendAnswer(res: ServerResponse, a: RouteAnswer): void {
+  if (a.kind === 'json') return send(res, a.status, JSON_TYPE, `${JSON.stringify(a.body, null, 2)}\n`);
+  return send(res, a.status, a.kind === 'html' ? HTML : JS, String(a.body), UI_HEADERS);
+}
+
+/**
+ * An error thrown by an API or page handler: catalogued ones (unknown rule, bad input, ClickHouse)
+ * answer with their catalogue status and code; anything else is a bug, logged, and a 500.
+ */
+function sendFailure(res: ServerResponse, err: unknown, html: boolean, logger: Logger): void {
+  const code = errorCodeOf(err);
+  const status = httpStatusOf(err);
+  const message = code === null ? 'internal error' : ((err as Error).message ?? String(err));
+  if (code === null || status >= 500) logger.error({ err }, 'http handler failed');
+  if (html) return send(res, status, HTML, status === 404 ? notFoundPage(message) : errorPage(message), UI_HEADERS);
+  return sendError(res, status, code ?? 'internal_error', message);
+}
+
+async function routeApi(req: IncomingMessage, res: ServerResponse, opts: HttpServerOptions, api: ApiSources, backtest: (raw: unknown) => Promise<unknown>, url: URL): Promise<void> {
+  const path = url.pathname;
+  if (path === '/api/v1/backtest') {
+    return serveMutation(req, res, opts, ['POST'], async () => {
+      const body = await readJson(req, res, '{"days", "step", "rules"}');
+      if (body === null) return;
+      try {
+        sendAnswer(res, { status: 200, kind: 'json', body: await backtest(body.value) });
+      } catch (err) {
+        sendFailure(res, err, false, opts.logger);
+      }
+    });
+  }
+  const method = (req.method ?? 'GET').toUpperCase();
+  try {
+    const answer = await apiGet(api, path, url.searchParams);
+    if (answer === null) return sendError(res, 404, 'not_found', `no API route ${path.slice(0, 200)}; see docs/http-api.md`);
+    if (method !== 'GET' && method !== 'HEAD') return sendError(res, 405, 'method_not_allowed', 'use GET', { Allow: 'GET, HEAD' });
+    return sendAnswer(res, answer);
+  } catch (err) {
+    return sendFailure(res, err, false, opts.logger);
+  }
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, opts: HttpServerOptions, backtest: ((raw: unknown) => Promise<unknown>) | null): Promise<void> {
   const method = req.method ?? 'GET';
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname;
   if (path === '/api/v1/accept' && opts.accept) {
     const accept = opts.accept;
     return serveMutation(req, res, opts, ['POST'], () => handleAccept(req, res, accept));
+  }
+  if (opts.api && backtest && path.startsWith('/api/v1/')) return routeApi(req, res, opts, opts.api, backtest, url);
+  if (opts.api && isUiPath(path)) {
+    if (method !== 'GET' && method !== 'HEAD') return send(res, 405, TEXT, 'method not allowed\n', { Allow: 'GET, HEAD' });
+    try {
+      return sendAnswer(res, await uiGet(opts.api, path, url.searchParams));
+    } catch (err) {
+      return sendFailure(res, err, true, opts.logger);
+    }
   }
   const known = path === '/metrics' || path === '/healthz' || path === '/readyz' || (path === '/alerts' && opts.alerts !== undefined);
   if (!known) return send(res, 404, TEXT, 'not found\n');
@@ -224,8 +297,10 @@ async function route(req: IncomingMessage, res: ServerResponse, opts: HttpServer
 }
 
 export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
+  // One runner per server: it keeps backtests one at a time.
+  const backtest = opts.api ? backtestRunner(opts.api) : null;
   const handle = (req: IncomingMessage, res: ServerResponse) => {
-    route(req, res, opts).catch((err: unknown) => {
+    route(req, res, opts, backtest).catch((err: unknown) => {
       opts.logger.error({ err }, 'http handler failed');
       if (!res.headersSent) send(res, 500, TEXT, 'internal error\n');
       else res.destroy();
