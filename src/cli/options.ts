@@ -2,6 +2,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { parseDuration } from '../yaml/duration.js';
 import { UsageError } from './context.js';
+import { parseTime, TimeArgError } from './time.js';
 
 export function positiveInt(v: string): number {
   const x = Number(v);
@@ -9,11 +10,22 @@ export function positiveInt(v: string): number {
   return x;
 }
 
-export function isoTime(v: string): number {
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new InvalidArgumentError('must be an ISO-8601 time such as 2026-11-22T09:00:00Z');
-  return t;
+/**
+ * The time an option names (cli/time.ts: ISO, `now`, `-7d`), counted from the command's clock `now`;
+ * one usage-error line naming the option when it cannot be read. undefined when the option is absent.
+ */
+export function timeOf(option: string, value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseTime(value, now);
+  } catch (e) {
+    if (e instanceof TimeArgError) throw new UsageError(`${option}: ${e.message}`);
+    throw e;
+  }
 }
+
+/** The help text's placeholder for a time option. */
+export const TIME_ARG = '<time>';
 
 export function durationArg(v: string): number {
   try {

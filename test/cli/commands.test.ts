@@ -71,7 +71,7 @@ describe('commands', () => {
       [['explain', 'NoSuchRule', '--rules', RULES], /^agentdrift: no rule named "NoSuchRule" in \S+rules\n$/],
       [['status', '-c', join(dir, 'none.yaml')], /^agentdrift: /],
       [['nope'], /error: unknown command 'nope'/],
-      [['rollup', '--from', 'yesterday', '--to', '2026-11-21T00:00:00Z'], /must be an ISO-8601 time/],
+      [['rollup', '--from', 'yesterday', '--to', '2026-11-21T00:00:00Z'], /^agentdrift: --from: cannot read "yesterday" as a time: /],
     ];
     for (const [args, stderr] of cases) {
       const r = await run(args, dir);

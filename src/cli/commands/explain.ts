@@ -6,23 +6,26 @@ import { findAggregates } from '../../store/aggregatesMigrate.js';
 import { action, out } from '../command.js';
 import { agentRunsTable, findRule, resolveRules, storeNames, withStore, type RulesOptions } from '../context.js';
 import { explainRule } from '../explain.js';
-import { dataOptions, groupOption, isoTime, oneOf, parseGroup } from '../options.js';
+import { dataOptions, groupOption, oneOf, parseGroup, TIME_ARG, timeOf } from '../options.js';
+import { systemClock } from '../../util/clock.js';
 
 interface ExplainOptions extends RulesOptions {
   readonly group?: string[];
-  readonly at?: number;
+  readonly at?: string;
   readonly format: string;
 }
 
 export function explainCommand(program: Command): void {
   const cmd = dataOptions(program.command('explain').description('explain a rule\'s alert: when it started, what moved, which change caused it, and runs that show it'));
   groupOption(cmd.argument('<rule>', 'the alert name of the rule'))
-    .option('--at <iso>', 'as of this time (default: now)', isoTime)
+    .option(`--at ${TIME_ARG}`, 'as of this time: ISO, now, or relative such as -1d (default: now)')
     .option('--format <format>', 'text | json', 'text')
     .option('--rules <paths...>', 'rule files or directories (default: from the config)')
     .action(
       action(async (name: string, o: ExplainOptions) => {
         const format = oneOf('--format', o.format, ['text', 'json']);
+        const now = systemClock.now();
+        const at = timeOf('--at', o.at, now) ?? now;
         const match = parseGroup(o.group);
         const rules = await resolveRules(o);
         const rule = findRule(rules, name);
@@ -32,7 +35,7 @@ export function explainCommand(program: Command): void {
           config,
           async (ch) => {
             const aggregates = await findAggregates(ch, storeNames(config), config.aggregates);
-            const found = await explainRule(ch, agentRunsTable(config), rule, match, o.at ?? Date.now(), { aggregates, traceUrl: traceLink(config.traceUrl) });
+            const found = await explainRule(ch, agentRunsTable(config), rule, match, at, { aggregates, traceUrl: traceLink(config.traceUrl) });
             out(format === 'json' ? JSON.stringify(found, null, 2) : found.map(formatExplanation).join('\n\n'));
           },
           { ready: true },
