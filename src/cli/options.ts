@@ -66,6 +66,21 @@ export function parseGroup(groups: readonly string[] | undefined): Record<string
   return match;
 }
 
+/**
+ * --format text|json, the same on every command that has it. `table` (what eval took) is read as
+ * `text`, with a note on stderr that it is deprecated.
+ */
+export function formatOption(cmd: Command): Command {
+  return cmd.option('--format <format>', 'text | json', 'text');
+}
+formatOption.read = (value: string, warn: (line: string) => void = (l) => void process.stderr.write(`${l}\n`)): 'text' | 'json' => {
+  if (value === 'table') {
+    warn('agentdrift: --format table is deprecated: use --format text');
+    return 'text';
+  }
+  return oneOf('--format', value, ['text', 'json'] as const);
+};
+
 /** `value` of `option` if it is one of `allowed`, else a usage error: "--format must be text or json". */
 export function oneOf<T extends string>(option: string, value: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${option} must be ${allowed.join(' or ')}`);

@@ -90,12 +90,12 @@ describe('agentdrift CLI on the embedded default store', () => {
   });
 
   it('eval --once --format json prints one result per rule, group and key', () => {
-    const r = runCli(['eval', '--once', '--at', END, '--format', 'json'], cwd);
+    const r = runCli(['eval', '--once', '--at', END, '--format', 'json', '--state', 'all'], cwd);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.stdout) as Record<string, unknown>[];
     expect(Object.keys(rows[0]!).sort()).toEqual(
-      ['baseline', 'baseline_runs', 'current', 'current_runs', 'deviation', 'error', 'example_run_ids', 'explanation', 'is_new', 'key', 'labels', 'p_value', 'rule', 'signal', 'state'].sort(),
+      ['baseline', 'baseline_runs', 'current', 'current_runs', 'deviation', 'deviation_kind', 'error', 'example_run_ids', 'explanation', 'is_new', 'key', 'labels', 'p_value', 'rule', 'signal', 'state'].sort(),
     );
     const firing = rows.filter((x) => x.state === 'firing').map((x) => `${x.signal}:${(x.labels as Record<string, string>).workflow_id}:${x.key}`);
     expect(firing).toEqual(
@@ -113,7 +113,38 @@ describe('agentdrift CLI on the embedded default store', () => {
     expect((tool.explanation as { cause: string }).cause).toMatch(/^prompt_version enrich-v13 explains/);
     expect(tool.example_run_ids as string[]).toHaveLength(5);
     expect(rows.find((x) => x.state === 'inactive')!.explanation).toBeNull();
-  });
+    // A distance (the tool mix, the schema's Jensen-Shannon distance) has no baseline value of its own.
+    const mix = rows.find((x) => x.key === '__mix__')!;
+    expect(mix).toMatchObject({ deviation_kind: 'js_distance', baseline: null, is_new: false });
+    expect(rows.find((x) => x.signal === 'output_schema_shift' && x.rule === 'OutputSchemaShift')).toMatchObject({ deviation_kind: 'js_distance', baseline: null });
+    // Sorted: firing first, then pending, then the rest.
+    const rank = (s: unknown) => ['firing', 'pending'].indexOf(String(s)) >>> 0;
+    const ranks = rows.map((x) => rank(x.state));
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+    // Without --state, inactive series are left out.
+    const active = JSON.parse(runCli(['eval', '--at', END, '--format', 'json'], cwd).stdout) as Record<string, unknown>[];
+    expect(active.length).toBeGreaterThan(0);
+    expect(active.every((x) => x.state !== 'inactive')).toBe(true);
+    expect(active.length).toBeLessThan(rows.length);
+  }, 120_000);
+
+  it('eval --fail-on gates CI: exit 1 when a series is in that state or worse, 0 with none (the default)', () => {
+    const cases: [string[], number][] = [
+      [[], 0],
+      [['--fail-on', 'none'], 0],
+      [['--fail-on', 'firing'], 1],
+      [['--fail-on', 'pending'], 1],
+      // A time before any run: nothing fires.
+      [['--fail-on', 'firing', '--at', '2026-10-26T00:00:00Z'], 0],
+    ];
+    for (const [args, code] of cases) {
+      const r = runCli(['eval', '--at', END, '--format', 'json', ...args], cwd);
+      expect(r.code, args.join(' ')).toBe(code);
+    }
+    const bad = runCli(['eval', '--fail-on', 'warning'], cwd);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe('agentdrift: --fail-on must be firing or pending or none');
+  }, 120_000);
 
   it('explain prints when, what moved, which change and which runs; --format json; usage errors', () => {
     const args = ['explain', 'ToolCallsPerRunUp', '--group', 'workflow_id=invoice_enrichment', 'tool=enrich_company', '--at', END];
@@ -140,9 +171,24 @@ describe('agentdrift CLI on the embedded default store', () => {
     const r = runCli(['eval', '--at', END], cwd);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout.split('\n')[0]).toMatch(/^RULE\s+GROUP\s+KEY\s+CURRENT\s+BASELINE\s+DEVIATION\s+RUNS\s+P\s+STATE$/);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^RULE\s+GROUP\s+KEY\s+CURRENT\s+BASELINE\s+DEVIATION\s+RUNS\s+P\s+STATE$/);
+    expect(lines[1]).toMatch(/ firing$/);
     expect(r.stdout).toMatch(/enrich_company .* firing/);
+    expect(r.stdout).not.toMatch(/ inactive$/m);
+    expect(r.stdout).toMatch(/^\d+ inactive series not shown \(--state all shows every series\)$/m);
+    // A distance reads as one, and a p-value too small for a double is not "0".
+    expect(r.stdout).toMatch(/^OutputSchemaShift\s+workflow_id=report_generation\s+-\s+-\s+-\s+JSD 0\.\d\d\s+\d+\/\d+\s+\S+\s+firing$/m);
+    expect(r.stdout).not.toMatch(/\s0\s+(firing|pending|inactive)$/m);
     expect(runCli(['eval', '--once', '--at', END], cwd).stdout).toBe(r.stdout);
+    const all = runCli(['eval', '--at', END, '--state', 'all'], cwd).stdout;
+    expect(all).toMatch(/__mix__\s+-\s+-\s+JSD 0\.\d\d\s/);
+    expect(all).not.toMatch(/not shown/);
+    // --format table is the old name of text: the same output, and a note on stderr.
+    const table = runCli(['eval', '--at', END, '--format', 'table'], cwd);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toBe(r.stdout);
+    expect(table.stderr.trim()).toBe('agentdrift: --format table is deprecated: use --format text');
   }, 120_000);
 
   it('--version prints the version from package.json', () => {

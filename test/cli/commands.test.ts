@@ -59,7 +59,7 @@ describe('commands', () => {
     const dir = mkdtempSync(join(tmpdir(), 'agentdrift-cmd-'));
     writeFileSync(join(dir, 'bad.yaml'), 'clickhouse:\n  target: 12\nfoo: 1\n');
     const cases: [string[], RegExp][] = [
-      [['eval', '--format', 'xml'], /^agentdrift: --format must be table or json\n$/],
+      [['eval', '--format', 'xml'], /^agentdrift: --format must be text or json\n$/],
       [['explain', 'X', '--format', 'yaml'], /^agentdrift: --format must be text or json\n$/],
       [['explain', 'X', '--group', 'workflow_id'], /^agentdrift: --group takes label=value, got "workflow_id"\n$/],
       [['accept', 'X', '--reason', 'r', '--group', '=x'], /^agentdrift: --group takes label=value, got "=x"\n$/],
