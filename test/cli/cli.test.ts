@@ -153,15 +153,29 @@ describe('agentdrift CLI on the embedded default store', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^ToolCallsPerRunUp workflow_id=invoice_enrichment tool=enrich_company as of 2026-11-22T03:00:00.000Z$/m);
     expect(r.stdout).toMatch(/^ {2}started 2026-11-17 09:00 UTC ± 1 h \(Tuesday\)$/m);
-    expect(r.stdout).toMatch(/^ {2}enrich_company 1\.1 → 1\.7\d \(\+0\.6\d+, 100% of the change\)$/m);
+    expect(r.stdout).toMatch(/^ {2}enrich_company 1\.1 → 1\.7\d \(\+0\.6\d+, >99% of the change\)$/m);
+    // A firing series starts with its header; the 90% interval of zero width is left to the onset's ±.
+    expect(r.stdout.split('\n')[0]).toMatch(/^ToolCallsPerRunUp /);
+    expect(r.stdout).not.toMatch(/interval 2026-11-17 09:00 UTC to 2026-11-17 09:00 UTC/);
+    // What moved names its total: every tool's calls per run, not the tool's value in the headline.
+    expect(r.stdout).toMatch(/^What moved \(calls per run over all tools \d\.\d+ → \d\.\d+, by tool\)$/m);
+    expect(r.stdout).not.toMatch(/-\d+% of the change|\b(?:10[1-9]|1[1-9]\d|[2-9]\d\d)% of the change/);
     expect(r.stdout).toMatch(/^ {2}prompt_version enrich-v13 explains 100% of the change/m);
     expect(r.stdout.match(/^ {2}run-\S+ {2}trace [0-9a-f]{32} /gm)).toHaveLength(5);
-    const json = JSON.parse(runCli([...args, '--format', 'json'], cwd).stdout) as { attribution: { causes: { value: string }[] }; examples: unknown[] }[];
+    const jsonText = runCli([...args, '--format', 'json'], cwd).stdout;
+    const json = JSON.parse(jsonText) as { state: string; at: string; windowStart: string; attribution: { causes: { value: string }[] }; examples: { timestamp: string }[] }[];
     expect(json).toHaveLength(1);
     expect(json[0]!.attribution.causes[0]!.value).toBe('enrich-v13');
+    expect(json[0]).toMatchObject({ state: 'firing', at: '2026-11-22T03:00:00.000Z', windowStart: '2026-11-15T03:00:00.000Z' });
+    expect(json[0]!.examples[0]!.timestamp).toMatch(/^2026-11-\d\dT/);
+    expect(jsonText).not.toMatch(/[:,[]\s*-?\d{12,}[,}\]\s]/); // no epoch milliseconds anywhere
+    // A series that is not firing says so first, and why.
+    const quiet = runCli(['explain', 'PolicyActivationRateChanged', '--group', 'workflow_id=lead_scoring', '--at', END], cwd);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout.split('\n')[0]).toMatch(/^not firing: inactive, deviation [-+]\d+\.\d% is within the threshold ±\d+%$/);
     const unknown = runCli(['explain', 'NoSuchRule', '--at', END], cwd);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/^agentdrift: no rule named "NoSuchRule"/);
+    expect(unknown.stderr).toMatch(/^agentdrift: no rule named "NoSuchRule" in rules; known rules: ToolCallsPerRunUp, /);
     const none = runCli(['explain', 'ToolCallsPerRunUp', '--group', 'workflow_id=nope', '--at', END], cwd);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/^agentdrift: no series of ToolCallsPerRunUp matches workflow_id=nope/);
