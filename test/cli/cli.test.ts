@@ -220,9 +220,12 @@ describe('agentdrift CLI on the embedded default store', () => {
     const r = runCli(['backtest', '--from', from, '--to', END, '--step', '6h', '--format', 'json'], cwd);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/backtesting: 18\/18 group evaluations \(100%\)/);
-    const out = JSON.parse(r.stdout) as { evaluations: number; transitions: Record<string, unknown>[]; summary: { rule: string; alerts: number }[] };
+    const out = JSON.parse(r.stdout) as { evaluations: number; span_days: number; transitions: Record<string, unknown>[]; summary: { rule: string; alerts: number; alerts_per_week: number | null }[] };
     expect(out.evaluations).toBe(18);
-    expect(Object.keys(out.transitions[0]!).sort()).toEqual(['at', 'baseline', 'current', 'deviation', 'from', 'labels', 'p_value', 'reason', 'rule', 'signal', 'to'].sort());
+    expect(Object.keys(out.transitions[0]!).sort()).toEqual(['at', 'baseline', 'current', 'deviation', 'deviation_kind', 'from', 'labels', 'p_value', 'reason', 'rule', 'signal', 'to'].sort());
+    // Two days are not extrapolated to a week.
+    expect(out.span_days).toBe(2);
+    expect(out.summary.every((s) => s.alerts_per_week === null)).toBe(true);
     // The first evaluation already finds the drifts firing (warm start over `for`, as a daemon would).
     const firstFiring = out.transitions.filter((t) => t.to === 'firing' && t.at === from).map((t) => `${t.rule}/${(t.labels as Record<string, string>).workflow_id}`);
     expect(firstFiring).toEqual(expect.arrayContaining(['ToolCallsPerRunUp/invoice_enrichment', 'OutputSchemaShift/report_generation']));
@@ -235,6 +238,24 @@ describe('agentdrift CLI on the embedded default store', () => {
     const bad = runCli(['backtest', '--from', END, '--to', from], cwd);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--to must be after --from/);
+  });
+
+  it('backtest takes relative times and prints aligned tables, deviations as eval does', () => {
+    const r = runCli(['backtest', '--from', '2026-11-20T03:00:00Z', '--to', END, '--step', '6h'], cwd);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^backtest 2026-11-20T03:00:00\.000Z \.\. 2026-11-22T03:00:00\.000Z \(2 days\): 18 group evaluations, \d+ transitions$/);
+    expect(r.stdout).toMatch(/^AT\s+SERIES\s+TRANSITION\s+VALUE\s+BASELINE\s+DEVIATION\s+P$/m);
+    expect(r.stdout).toMatch(/OutputSchemaShift\{workflow_id=report_generation\}\s+pending -> firing\s+-\s+-\s+JSD 0\.\d\d\s/);
+    expect(r.stdout).toMatch(/ToolCallsPerRunUp\{workflow_id=invoice_enrichment,tool=enrich_company\}\s+pending -> firing\s+\S+\s+\S+\s+\+\d+\.\d%\s/);
+    expect(r.stdout).toMatch(/^RULE\s+SIGNAL\s+ALERTS\s+FIRING_HOURS$/m);
+    expect(lines.at(-2)).toBe('alerts and firing hours over 2 days; alerts per week need a span of at least 7 days (not extrapolated)');
+    // Relative times, counted from the command's clock (the system time: after the demo's data, so nothing fires).
+    const rel = runCli(['backtest', '--from', '-12h', '--to', 'now', '--step', '6h', '--format', 'json'], cwd);
+    expect(rel.code, rel.stderr).toBe(0);
+    const json = JSON.parse(rel.stdout) as { from: string; to: string; span_days: number };
+    expect(json.span_days).toBe(0.5);
+    expect(Date.parse(json.to) - Date.parse(json.from)).toBe(12 * 3_600_000);
   });
 
   it('check: exit 0 and one summary line for good rules, exit 1 and file:line:col for bad ones', () => {
