@@ -166,10 +166,14 @@ export async function resolveRules(o: RulesOptions): Promise<RulesContext> {
   return { config, ruleSet: loaded.ruleSet, paths };
 }
 
-/** The rule whose alert is `name`, or a usage error naming where the rules were read. */
+/** The rule whose alert is `name`, or a usage error naming where the rules were read and the rules there. */
 export function findRule(ctx: RulesContext, name: string): Rule {
-  const rule = ctx.ruleSet.groups.flatMap((g) => g.rules).find((r) => r.alert === name);
-  if (!rule) throw new UsageError(`no rule named ${JSON.stringify(name)} in ${ctx.paths.join(', ')}`);
+  const rules = ctx.ruleSet.groups.flatMap((g) => g.rules);
+  const rule = rules.find((r) => r.alert === name);
+  if (!rule) {
+    const known = [...new Set(rules.map((r) => r.alert))];
+    throw new UsageError(`no rule named ${JSON.stringify(name)} in ${ctx.paths.join(', ')}; ${known.length === 0 ? 'no rules there' : `known rules: ${known.join(', ')}`}`);
+  }
   return rule;
 }
 

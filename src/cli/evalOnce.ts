@@ -9,16 +9,21 @@ import type { ExplanationSummary } from '../alerting/types.js';
 import { silentLogger } from '../log.js';
 import type { RuleSet } from '../rules/types.js';
 import { systemClock } from '../util/clock.js';
-import { formatP, formatPercentChange, humanize } from '../util/format.js';
+import { formatP, humanize } from '../util/format.js';
+import { deviationKindOf, formatDeviation, hiddenLine, type DeviationKind } from './evalView.js';
 
 export interface EvalRow {
   readonly rule: string;
   readonly signal: string;
   readonly labels: Record<string, string>;
   readonly key: string;
+  /** The signal's value now; for a distance (deviation_kind other than relative), the distance itself. */
   readonly current: number | null;
+  /** The baseline's value; null for a distance, which compares the windows and has no baseline value. */
   readonly baseline: number | null;
   readonly deviation: number | null;
+  /** What `deviation` is: a relative change, a Jensen-Shannon distance or an unseen share (evalView.ts). */
+  readonly deviation_kind: DeviationKind;
   readonly is_new: boolean;
   readonly current_runs: number;
   readonly baseline_runs: number;
@@ -57,22 +62,24 @@ export async function evalOnce(
     for (const ev of result.evaluations) {
       if (ev.error) {
         rows.push({
-          rule: ev.rule.alert, signal: ev.rule.signal, labels: {}, key: '', current: null, baseline: null, deviation: null, is_new: false,
+          rule: ev.rule.alert, signal: ev.rule.signal, labels: {}, key: '', current: null, baseline: null, deviation: null, deviation_kind: deviationKindOf(ev.rule, ''), is_new: false,
           current_runs: 0, baseline_runs: 0, p_value: null, state: 'error', example_run_ids: [], explanation: null, error: ev.error,
         });
         continue;
       }
       for (const s of ev.series) {
         const st = engine.alertStates.get(seriesId(ev.rule.alert, s.labels));
+        const kind = deviationKindOf(ev.rule, s.key);
         rows.push({
           rule: s.rule,
           signal: s.signal,
           labels: { ...s.labels },
           key: s.key,
           current: s.current,
-          baseline: s.baseline,
+          baseline: kind === 'relative' ? s.baseline : null,
           deviation: s.deviation,
-          is_new: s.isNew,
+          deviation_kind: kind,
+          is_new: kind === 'relative' && s.isNew,
           current_runs: s.currentRuns,
           baseline_runs: s.baselineRuns,
           p_value: s.pValue,
@@ -87,15 +94,20 @@ export async function evalOnce(
   return rows;
 }
 
-export function formatEvalTable(rows: readonly EvalRow[]): string {
+/**
+ * The table of `agentdrift eval`: the rows as given (the command sorts and selects them), a line saying
+ * how many series were left out, then each explained series' explanation. A distance shows in DEVIATION
+ * only ("JSD 0.41"): it has no current and baseline value of its own.
+ */
+export function formatEvalTable(rows: readonly EvalRow[], hidden: Readonly<Record<string, number>> = {}): string {
   const header = ['RULE', 'GROUP', 'KEY', 'CURRENT', 'BASELINE', 'DEVIATION', 'RUNS', 'P', 'STATE'];
   const body = rows.map((r) => [
     r.rule,
-    Object.entries(r.labels).filter(([k]) => k !== 'tool').map(([k, v]) => `${k}=${v}`).join(',') || '-',
+    Object.entries(r.labels).filter(([k, v]) => k !== 'tool' && !(r.key !== '' && v === r.key)).map(([k, v]) => `${k}=${v}`).join(',') || '-',
     r.key || '-',
-    humanize(r.current),
-    humanize(r.baseline),
-    r.is_new ? 'new' : formatPercentChange(r.deviation),
+    r.deviation_kind === 'relative' ? humanize(r.current) : '-',
+    r.deviation_kind === 'relative' ? humanize(r.baseline) : '-',
+    formatDeviation(r.deviation_kind, r.deviation, r.is_new),
     `${r.current_runs}/${r.baseline_runs}`,
     formatP(r.p_value),
     r.error ? `error: ${r.error}` : r.state,
@@ -115,5 +127,7 @@ export function formatEvalTable(rows: readonly EvalRow[]): string {
       ...(x.examples.length > 0 ? [`  runs:  ${x.examples.map((e) => e.url ?? e.runId).join(', ')}`] : []),
     ];
   });
-  return [line(header), ...body.map(line), ...notes].join('\n');
+  const more = hiddenLine(hidden);
+  const table = rows.length === 0 ? ['no series in the states asked for'] : [line(header), ...body.map(line)];
+  return [...table, ...(more ? [more] : []), ...notes].join('\n');
 }

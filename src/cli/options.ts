@@ -2,6 +2,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { parseDuration } from '../yaml/duration.js';
 import { UsageError } from './context.js';
+import { parseTime, TimeArgError } from './time.js';
 
 export function positiveInt(v: string): number {
   const x = Number(v);
@@ -9,11 +10,22 @@ export function positiveInt(v: string): number {
   return x;
 }
 
-export function isoTime(v: string): number {
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new InvalidArgumentError('must be an ISO-8601 time such as 2026-11-22T09:00:00Z');
-  return t;
+/**
+ * The time an option names (cli/time.ts: ISO, `now`, `-7d`), counted from the command's clock `now`;
+ * one usage-error line naming the option when it cannot be read. undefined when the option is absent.
+ */
+export function timeOf(option: string, value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseTime(value, now);
+  } catch (e) {
+    if (e instanceof TimeArgError) throw new UsageError(`${option}: ${e.message}`);
+    throw e;
+  }
 }
+
+/** The help text's placeholder for a time option. */
+export const TIME_ARG = '<time>';
 
 export function durationArg(v: string): number {
   try {
@@ -53,6 +65,21 @@ export function parseGroup(groups: readonly string[] | undefined): Record<string
   }
   return match;
 }
+
+/**
+ * --format text|json, the same on every command that has it. `table` (what eval took) is read as
+ * `text`, with a note on stderr that it is deprecated.
+ */
+export function formatOption(cmd: Command): Command {
+  return cmd.option('--format <format>', 'text | json', 'text');
+}
+formatOption.read = (value: string, warn: (line: string) => void = (l) => void process.stderr.write(`${l}\n`)): 'text' | 'json' => {
+  if (value === 'table') {
+    warn('agentdrift: --format table is deprecated: use --format text');
+    return 'text';
+  }
+  return oneOf('--format', value, ['text', 'json'] as const);
+};
 
 /** `value` of `option` if it is one of `allowed`, else a usage error: "--format must be text or json". */
 export function oneOf<T extends string>(option: string, value: string, allowed: readonly T[]): T {

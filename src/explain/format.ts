@@ -31,6 +31,26 @@ const usd3 = (x: number | null) => (x === null || !Number.isFinite(x) ? 'n/a' : 
 
 const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? 'n/a' : `${Math.round(x * 100)}%`);
 
+/**
+ * Each part's share of the change as printed: its contribution's size over the sum of every part's
+ * contribution size, |c| / Σ|c|. So shares are 0 to 100% and add up to 100% even when parts move in
+ * opposite directions (a part's own signed contribution says which way it moved); the raw share
+ * (c / change, in `Part.share` and JSON) can exceed 100% or be negative then. null when nothing moved.
+ */
+export function shownShare(p: Pick<Part, 'contribution'>, parts: readonly Pick<Part, 'contribution'>[]): number | null {
+  const gross = parts.reduce((a, q) => a + (Number.isFinite(q.contribution) ? Math.abs(q.contribution) : 0), 0);
+  if (!(gross > 0) || !Number.isFinite(p.contribution)) return null;
+  return Math.abs(p.contribution) / gross;
+}
+
+/** A share as printed: "93%", "<1%" for a part that moved a little, "0%" for one that did not move. */
+export function sharePct(x: number | null): string {
+  if (x === null) return 'n/a';
+  if (x > 0 && x < 0.005) return '<1%';
+  if (x < 1 && x > 0.995) return '>99%';
+  return `${Math.round(x * 100)}%`;
+}
+
 function valueFmt(m: WhatMoved): (x: number | null) => string {
   if (m.kind === 'cost') return usd3;
   if (m.kind === 'fingerprints' || m.kind === 'policy_rules') return (x) => (x === null ? 'n/a' : `${Number((x * 100).toPrecision(3))}%`);
@@ -49,19 +69,23 @@ export function onsetLine(e: Pick<Explanation, 'onset'>): string | null {
 
 function partLine(p: Part, m: WhatMoved): string {
   const fmt = valueFmt(m);
+  const share = sharePct(shownShare(p, m.parts));
   if (m.kind === 'cost') {
     const factor = p.name === 'success rate' ? pct : usd3;
-    return `${p.name} ${factor(p.baseline)} → ${factor(p.current)}: ${signed(p.contribution, fmt)} per success (${pct(p.share)} of the change)`;
+    return `${p.name} ${factor(p.baseline)} → ${factor(p.current)}: ${signed(p.contribution, fmt)} per success (${share} of the change)`;
   }
   if (m.kind === 'fingerprints') return `${p.name} (${p.status}) ${fmt(p.baseline)} → ${fmt(p.current)} of runs`;
   // A change in a rate is said in percentage points, so it does not read as a relative change.
   const delta = m.kind === 'policy_rules' ? `${p.contribution >= 0 ? '+' : '-'}${Number((Math.abs(p.contribution) * 100).toPrecision(3))} pp` : signed(p.contribution, fmt);
-  return `${p.name} ${fmt(p.baseline)} → ${fmt(p.current)} (${delta}, ${pct(p.share)} of the change)`;
+  return `${p.name} ${fmt(p.baseline)} → ${fmt(p.current)} (${delta}, ${share} of the change)`;
 }
 
 /** The parts that matter: those carrying at least 5% of the change, at most three. */
 function mainParts(m: WhatMoved): Part[] {
-  return m.parts.filter((p) => (p.share === null ? p.contribution !== 0 : Math.abs(p.share) >= 0.05)).slice(0, 3);
+  return m.parts.filter((p) => {
+    const share = shownShare(p, m.parts);
+    return share === null ? p.contribution !== 0 : share >= 0.05;
+  }).slice(0, 3);
 }
 
 export function movedLine(m: WhatMoved): string | null {
@@ -110,12 +134,21 @@ export function formatExplanation(e: Explanation): string {
   out.push('When it started');
   if (e.onset) {
     out.push(`  ${onsetLine(e)}`);
-    out.push(`  hourly value ${fmt(e.onset.before)} before, ${fmt(e.onset.after)} after; 90% interval ${utcMinute(e.onset.low)} to ${utcMinute(e.onset.high)} (${e.onset.hours} hours fitted)`);
+    // An interval of zero width says no more than the onset line's "± 1 h" (the hourly resolution).
+    const interval = e.onset.high > e.onset.low ? `; 90% interval ${utcMinute(e.onset.low)} to ${utcMinute(e.onset.high)}` : '';
+    out.push(`  hourly value ${fmt(e.onset.before)} before, ${fmt(e.onset.after)} after${interval} (${e.onset.hours} hours fitted)`);
   } else out.push('  no single clear step in the hourly values');
   out.push('');
   const m = e.moved;
   const vf = valueFmt(m);
-  const whole = m.kind === 'fingerprints' ? `${pct(m.change)} of runs moved between fingerprints` : `${m.unit} ${vf(m.baseline)} → ${vf(m.current)}`;
+  // The decomposition's total, named as such: for one tool's calls it is every tool's calls per run
+  // (the parts are the tools), not the tool's value in the headline.
+  const whole =
+    m.kind === 'fingerprints'
+      ? `${pct(m.change)} of runs moved between fingerprints`
+      : m.kind === 'tool_calls'
+        ? `${m.unit} over all tools ${vf(m.baseline)} → ${vf(m.current)}, by tool`
+        : `${m.unit} ${vf(m.baseline)} → ${vf(m.current)}`;
   out.push(`What moved (${whole})`);
   for (const p of m.parts.slice(0, 6)) out.push(`  ${partLine(p, m)}`);
   out.push('');

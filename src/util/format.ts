@@ -64,10 +64,14 @@ export function usd(x: number | null): string {
   return `${x < 0 ? '-' : ''}$${body}`;
 }
 
-/** A p-value: two significant digits, exponent form once it gets small: "0.034", "1e-12". */
+/**
+ * A p-value: two significant digits, exponent form once it gets small: "0.034", "1e-12". A p-value of
+ * exactly 0 is one too small for a double's 1 - cdf (about 1e-16) to tell from 0: "<1e-16".
+ */
 export function formatP(p: number | null): string {
   if (p === null) return NA;
   if (!Number.isFinite(p)) return formatNumber(p);
+  if (p === 0) return '<1e-16';
   if (p !== 0 && p < 0.001) return p.toExponential(0).replace('e-0', 'e-');
   return String(Number(p.toPrecision(2)));
 }

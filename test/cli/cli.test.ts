@@ -90,12 +90,12 @@ describe('agentdrift CLI on the embedded default store', () => {
   });
 
   it('eval --once --format json prints one result per rule, group and key', () => {
-    const r = runCli(['eval', '--once', '--at', END, '--format', 'json'], cwd);
+    const r = runCli(['eval', '--once', '--at', END, '--format', 'json', '--state', 'all'], cwd);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.stdout) as Record<string, unknown>[];
     expect(Object.keys(rows[0]!).sort()).toEqual(
-      ['baseline', 'baseline_runs', 'current', 'current_runs', 'deviation', 'error', 'example_run_ids', 'explanation', 'is_new', 'key', 'labels', 'p_value', 'rule', 'signal', 'state'].sort(),
+      ['baseline', 'baseline_runs', 'current', 'current_runs', 'deviation', 'deviation_kind', 'error', 'example_run_ids', 'explanation', 'is_new', 'key', 'labels', 'p_value', 'rule', 'signal', 'state'].sort(),
     );
     const firing = rows.filter((x) => x.state === 'firing').map((x) => `${x.signal}:${(x.labels as Record<string, string>).workflow_id}:${x.key}`);
     expect(firing).toEqual(
@@ -113,7 +113,38 @@ describe('agentdrift CLI on the embedded default store', () => {
     expect((tool.explanation as { cause: string }).cause).toMatch(/^prompt_version enrich-v13 explains/);
     expect(tool.example_run_ids as string[]).toHaveLength(5);
     expect(rows.find((x) => x.state === 'inactive')!.explanation).toBeNull();
-  });
+    // A distance (the tool mix, the schema's Jensen-Shannon distance) has no baseline value of its own.
+    const mix = rows.find((x) => x.key === '__mix__')!;
+    expect(mix).toMatchObject({ deviation_kind: 'js_distance', baseline: null, is_new: false });
+    expect(rows.find((x) => x.signal === 'output_schema_shift' && x.rule === 'OutputSchemaShift')).toMatchObject({ deviation_kind: 'js_distance', baseline: null });
+    // Sorted: firing first, then pending, then the rest.
+    const rank = (s: unknown) => ['firing', 'pending'].indexOf(String(s)) >>> 0;
+    const ranks = rows.map((x) => rank(x.state));
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+    // Without --state, inactive series are left out.
+    const active = JSON.parse(runCli(['eval', '--at', END, '--format', 'json'], cwd).stdout) as Record<string, unknown>[];
+    expect(active.length).toBeGreaterThan(0);
+    expect(active.every((x) => x.state !== 'inactive')).toBe(true);
+    expect(active.length).toBeLessThan(rows.length);
+  }, 120_000);
+
+  it('eval --fail-on gates CI: exit 1 when a series is in that state or worse, 0 with none (the default)', () => {
+    const cases: [string[], number][] = [
+      [[], 0],
+      [['--fail-on', 'none'], 0],
+      [['--fail-on', 'firing'], 1],
+      [['--fail-on', 'pending'], 1],
+      // A time before any run: nothing fires.
+      [['--fail-on', 'firing', '--at', '2026-10-26T00:00:00Z'], 0],
+    ];
+    for (const [args, code] of cases) {
+      const r = runCli(['eval', '--at', END, '--format', 'json', ...args], cwd);
+      expect(r.code, args.join(' ')).toBe(code);
+    }
+    const bad = runCli(['eval', '--fail-on', 'warning'], cwd);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe('agentdrift: --fail-on must be firing or pending or none');
+  }, 120_000);
 
   it('explain prints when, what moved, which change and which runs; --format json; usage errors', () => {
     const args = ['explain', 'ToolCallsPerRunUp', '--group', 'workflow_id=invoice_enrichment', 'tool=enrich_company', '--at', END];
@@ -122,15 +153,29 @@ describe('agentdrift CLI on the embedded default store', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^ToolCallsPerRunUp workflow_id=invoice_enrichment tool=enrich_company as of 2026-11-22T03:00:00.000Z$/m);
     expect(r.stdout).toMatch(/^ {2}started 2026-11-17 09:00 UTC ± 1 h \(Tuesday\)$/m);
-    expect(r.stdout).toMatch(/^ {2}enrich_company 1\.1 → 1\.7\d \(\+0\.6\d+, 100% of the change\)$/m);
+    expect(r.stdout).toMatch(/^ {2}enrich_company 1\.1 → 1\.7\d \(\+0\.6\d+, >99% of the change\)$/m);
+    // A firing series starts with its header; the 90% interval of zero width is left to the onset's ±.
+    expect(r.stdout.split('\n')[0]).toMatch(/^ToolCallsPerRunUp /);
+    expect(r.stdout).not.toMatch(/interval 2026-11-17 09:00 UTC to 2026-11-17 09:00 UTC/);
+    // What moved names its total: every tool's calls per run, not the tool's value in the headline.
+    expect(r.stdout).toMatch(/^What moved \(calls per run over all tools \d\.\d+ → \d\.\d+, by tool\)$/m);
+    expect(r.stdout).not.toMatch(/-\d+% of the change|\b(?:10[1-9]|1[1-9]\d|[2-9]\d\d)% of the change/);
     expect(r.stdout).toMatch(/^ {2}prompt_version enrich-v13 explains 100% of the change/m);
     expect(r.stdout.match(/^ {2}run-\S+ {2}trace [0-9a-f]{32} /gm)).toHaveLength(5);
-    const json = JSON.parse(runCli([...args, '--format', 'json'], cwd).stdout) as { attribution: { causes: { value: string }[] }; examples: unknown[] }[];
+    const jsonText = runCli([...args, '--format', 'json'], cwd).stdout;
+    const json = JSON.parse(jsonText) as { state: string; at: string; windowStart: string; attribution: { causes: { value: string }[] }; examples: { timestamp: string }[] }[];
     expect(json).toHaveLength(1);
     expect(json[0]!.attribution.causes[0]!.value).toBe('enrich-v13');
+    expect(json[0]).toMatchObject({ state: 'firing', at: '2026-11-22T03:00:00.000Z', windowStart: '2026-11-15T03:00:00.000Z' });
+    expect(json[0]!.examples[0]!.timestamp).toMatch(/^2026-11-\d\dT/);
+    expect(jsonText).not.toMatch(/[:,[]\s*-?\d{12,}[,}\]\s]/); // no epoch milliseconds anywhere
+    // A series that is not firing says so first, and why.
+    const quiet = runCli(['explain', 'PolicyActivationRateChanged', '--group', 'workflow_id=lead_scoring', '--at', END], cwd);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout.split('\n')[0]).toMatch(/^not firing: inactive, deviation [-+]\d+\.\d% is within the threshold ±\d+%$/);
     const unknown = runCli(['explain', 'NoSuchRule', '--at', END], cwd);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/^agentdrift: no rule named "NoSuchRule"/);
+    expect(unknown.stderr).toMatch(/^agentdrift: no rule named "NoSuchRule" in rules; known rules: ToolCallsPerRunUp, /);
     const none = runCli(['explain', 'ToolCallsPerRunUp', '--group', 'workflow_id=nope', '--at', END], cwd);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/^agentdrift: no series of ToolCallsPerRunUp matches workflow_id=nope/);
@@ -140,9 +185,24 @@ describe('agentdrift CLI on the embedded default store', () => {
     const r = runCli(['eval', '--at', END], cwd);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout.split('\n')[0]).toMatch(/^RULE\s+GROUP\s+KEY\s+CURRENT\s+BASELINE\s+DEVIATION\s+RUNS\s+P\s+STATE$/);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^RULE\s+GROUP\s+KEY\s+CURRENT\s+BASELINE\s+DEVIATION\s+RUNS\s+P\s+STATE$/);
+    expect(lines[1]).toMatch(/ firing$/);
     expect(r.stdout).toMatch(/enrich_company .* firing/);
+    expect(r.stdout).not.toMatch(/ inactive$/m);
+    expect(r.stdout).toMatch(/^\d+ inactive series not shown \(--state all shows every series\)$/m);
+    // A distance reads as one, and a p-value too small for a double is not "0".
+    expect(r.stdout).toMatch(/^OutputSchemaShift\s+workflow_id=report_generation\s+-\s+-\s+-\s+JSD 0\.\d\d\s+\d+\/\d+\s+\S+\s+firing$/m);
+    expect(r.stdout).not.toMatch(/\s0\s+(firing|pending|inactive)$/m);
     expect(runCli(['eval', '--once', '--at', END], cwd).stdout).toBe(r.stdout);
+    const all = runCli(['eval', '--at', END, '--state', 'all'], cwd).stdout;
+    expect(all).toMatch(/__mix__\s+-\s+-\s+JSD 0\.\d\d\s/);
+    expect(all).not.toMatch(/not shown/);
+    // --format table is the old name of text: the same output, and a note on stderr.
+    const table = runCli(['eval', '--at', END, '--format', 'table'], cwd);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toBe(r.stdout);
+    expect(table.stderr.trim()).toBe('agentdrift: --format table is deprecated: use --format text');
   }, 120_000);
 
   it('--version prints the version from package.json', () => {
@@ -160,9 +220,12 @@ describe('agentdrift CLI on the embedded default store', () => {
     const r = runCli(['backtest', '--from', from, '--to', END, '--step', '6h', '--format', 'json'], cwd);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/backtesting: 18\/18 group evaluations \(100%\)/);
-    const out = JSON.parse(r.stdout) as { evaluations: number; transitions: Record<string, unknown>[]; summary: { rule: string; alerts: number }[] };
+    const out = JSON.parse(r.stdout) as { evaluations: number; span_days: number; transitions: Record<string, unknown>[]; summary: { rule: string; alerts: number; alerts_per_week: number | null }[] };
     expect(out.evaluations).toBe(18);
-    expect(Object.keys(out.transitions[0]!).sort()).toEqual(['at', 'baseline', 'current', 'deviation', 'from', 'labels', 'p_value', 'reason', 'rule', 'signal', 'to'].sort());
+    expect(Object.keys(out.transitions[0]!).sort()).toEqual(['at', 'baseline', 'current', 'deviation', 'deviation_kind', 'from', 'labels', 'p_value', 'reason', 'rule', 'signal', 'to'].sort());
+    // Two days are not extrapolated to a week.
+    expect(out.span_days).toBe(2);
+    expect(out.summary.every((s) => s.alerts_per_week === null)).toBe(true);
     // The first evaluation already finds the drifts firing (warm start over `for`, as a daemon would).
     const firstFiring = out.transitions.filter((t) => t.to === 'firing' && t.at === from).map((t) => `${t.rule}/${(t.labels as Record<string, string>).workflow_id}`);
     expect(firstFiring).toEqual(expect.arrayContaining(['ToolCallsPerRunUp/invoice_enrichment', 'OutputSchemaShift/report_generation']));
@@ -175,6 +238,24 @@ describe('agentdrift CLI on the embedded default store', () => {
     const bad = runCli(['backtest', '--from', END, '--to', from], cwd);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--to must be after --from/);
+  });
+
+  it('backtest takes relative times and prints aligned tables, deviations as eval does', () => {
+    const r = runCli(['backtest', '--from', '2026-11-20T03:00:00Z', '--to', END, '--step', '6h'], cwd);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^backtest 2026-11-20T03:00:00\.000Z \.\. 2026-11-22T03:00:00\.000Z \(2 days\): 18 group evaluations, \d+ transitions$/);
+    expect(r.stdout).toMatch(/^AT\s+SERIES\s+TRANSITION\s+VALUE\s+BASELINE\s+DEVIATION\s+P$/m);
+    expect(r.stdout).toMatch(/OutputSchemaShift\{workflow_id=report_generation\}\s+pending -> firing\s+-\s+-\s+JSD 0\.\d\d\s/);
+    expect(r.stdout).toMatch(/ToolCallsPerRunUp\{workflow_id=invoice_enrichment,tool=enrich_company\}\s+pending -> firing\s+\S+\s+\S+\s+\+\d+\.\d%\s/);
+    expect(r.stdout).toMatch(/^RULE\s+SIGNAL\s+ALERTS\s+FIRING_HOURS$/m);
+    expect(lines.at(-2)).toBe('alerts and firing hours over 2 days; alerts per week need a span of at least 7 days (not extrapolated)');
+    // Relative times, counted from the command's clock (the system time: after the demo's data, so nothing fires).
+    const rel = runCli(['backtest', '--from', '-12h', '--to', 'now', '--step', '6h', '--format', 'json'], cwd);
+    expect(rel.code, rel.stderr).toBe(0);
+    const json = JSON.parse(rel.stdout) as { from: string; to: string; span_days: number };
+    expect(json.span_days).toBe(0.5);
+    expect(Date.parse(json.to) - Date.parse(json.from)).toBe(12 * 3_600_000);
   });
 
   it('check: exit 0 and one summary line for good rules, exit 1 and file:line:col for bad ones', () => {

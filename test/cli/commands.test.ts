@@ -59,7 +59,7 @@ describe('commands', () => {
     const dir = mkdtempSync(join(tmpdir(), 'agentdrift-cmd-'));
     writeFileSync(join(dir, 'bad.yaml'), 'clickhouse:\n  target: 12\nfoo: 1\n');
     const cases: [string[], RegExp][] = [
-      [['eval', '--format', 'xml'], /^agentdrift: --format must be table or json\n$/],
+      [['eval', '--format', 'xml'], /^agentdrift: --format must be text or json\n$/],
       [['explain', 'X', '--format', 'yaml'], /^agentdrift: --format must be text or json\n$/],
       [['explain', 'X', '--group', 'workflow_id'], /^agentdrift: --group takes label=value, got "workflow_id"\n$/],
       [['accept', 'X', '--reason', 'r', '--group', '=x'], /^agentdrift: --group takes label=value, got "=x"\n$/],
@@ -68,10 +68,10 @@ describe('commands', () => {
       [['demo', 'seed', '--append', '--if-empty'], /^agentdrift: --append and --if-empty exclude each other\n$/],
       [['status', '-c', join(dir, 'bad.yaml')], /^agentdrift: \S*bad\.yaml:\d+:\d+: /],
       [['status', '--clickhouse', 'foo:bar'], /^agentdrift: /],
-      [['explain', 'NoSuchRule', '--rules', RULES], /^agentdrift: no rule named "NoSuchRule" in \S+rules\n$/],
+      [['explain', 'NoSuchRule', '--rules', RULES], /^agentdrift: no rule named "NoSuchRule" in \S+rules; known rules: ToolCallsPerRunUp, PolicyActivationRateChanged, .*OutputSchemaShiftFast\n$/],
       [['status', '-c', join(dir, 'none.yaml')], /^agentdrift: /],
       [['nope'], /error: unknown command 'nope'/],
-      [['rollup', '--from', 'yesterday', '--to', '2026-11-21T00:00:00Z'], /must be an ISO-8601 time/],
+      [['rollup', '--from', 'yesterday', '--to', '2026-11-21T00:00:00Z'], /^agentdrift: --from: cannot read "yesterday" as a time: /],
     ];
     for (const [args, stderr] of cases) {
       const r = await run(args, dir);

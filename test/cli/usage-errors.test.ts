@@ -12,8 +12,6 @@ const cwd = mkdtempSync(join(tmpdir(), 'agentdrift-usage-'));
 
 describe('usage errors', () => {
   it.each([
-    ['accept without --reason', ['accept', 'CostPerSuccessUp'], /^error: required option '--reason <text>' not specified$/],
-    ['a time that is not ISO-8601', ['backtest', '--from', 'yesterday'], /^error: option '--from <iso>' argument 'yesterday' is invalid\. must be an ISO-8601 time/],
     ['an unknown command', ['evaluate'], /^error: unknown command 'evaluate'/],
   ])('%s: the error, then where the usage is, not the help', (_name, args, first) => {
     const r = runCli(args, cwd);
@@ -22,6 +20,24 @@ describe('usage errors', () => {
     expect(lines[0]).toMatch(first);
     expect(lines[lines.length - 1]).toBe('(add --help for usage)');
     expect(r.stderr).not.toMatch(/Options:|Usage:/);
+  });
+
+  it.each([
+    ['accept without --reason', ['accept', 'CostPerSuccessUp'], 'agentdrift: accept needs --reason TEXT (why this is the new normal)'],
+    ['accept with an empty --reason', ['accept', 'CostPerSuccessUp', '--reason', ' '], 'agentdrift: accept needs --reason TEXT (why this is the new normal)'],
+    [
+      'a time that cannot be read',
+      ['backtest', '--from', 'yesterday'],
+      'agentdrift: --from: cannot read "yesterday" as a time: use an ISO-8601 time (2026-11-22T09:00:00Z), now, or a time relative to now such as -7d, -12h or -1h30m',
+    ],
+    ['eval --at that cannot be read', ['eval', '--at', 'soon'], /^agentdrift: --at: cannot read "soon" as a time: /],
+  ])('%s: one line that says what to pass', (_name, args, line) => {
+    const r = runCli(args, cwd);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(line instanceof RegExp ? line : new RegExp(`^${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
   });
 
   it('a duration\'s default shows as a duration', () => {

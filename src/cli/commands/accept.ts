@@ -7,7 +7,7 @@ import { humanize } from '../../util/format.js';
 
 interface AcceptOptions extends GlobalOptions {
   readonly group?: string[];
-  readonly reason: string;
+  readonly reason?: string;
   readonly url?: string;
 }
 
@@ -30,10 +30,12 @@ export function acceptCommand(program: Command): void {
       .description('accept the current value of firing alerts as the new normal: they resolve now and are compared with it from then on')
       .argument('<rule>', 'the alert name of the rule'),
   )
-    .requiredOption('--reason <text>', 'why (recorded, shown in /alerts and the resolved notification)')
+    .option('--reason <text>', 'required: why this is the new normal (recorded, shown in /alerts and the resolved notification)')
     .option('--url <url>', "the daemon's HTTP address (default: from the config's listen)");
   configOption(cmd).action(
     action(async (rule: string, o: AcceptOptions) => {
+      // Checked here, not by commander: one line that says what to pass, not a parser error.
+      if (o.reason === undefined || o.reason.trim() === '') throw new UsageError('accept needs --reason TEXT (why this is the new normal)');
       const match = parseGroup(o.group);
       const config = await resolveConfig(o);
       const host = ['0.0.0.0', '::', ''].includes(config.listen.host) ? '127.0.0.1' : config.listen.host;

@@ -6,7 +6,8 @@ import { migrate } from '../../store/migrate.js';
 import { terminalProgress } from '../../util/progress.js';
 import { action, err, out } from '../command.js';
 import { describeTarget, resolveConfig, storeNames, UsageError, withStore, type GlobalOptions } from '../context.js';
-import { dataOptions, isoTime, oneOf, positiveInt } from '../options.js';
+import { dataOptions, oneOf, positiveInt, TIME_ARG, timeOf } from '../options.js';
+import { systemClock } from '../../util/clock.js';
 import { DEMO_DIALECTS } from '../../demo/generate.js';
 import { reportSteps } from './migrate.js';
 
@@ -14,7 +15,7 @@ interface SeedOptions extends GlobalOptions {
   readonly days: number;
   readonly runsPerDay: number;
   readonly seed: string;
-  readonly end?: number;
+  readonly end?: string;
   readonly append?: boolean;
   readonly reset?: boolean;
   readonly ifEmpty?: boolean;
@@ -28,7 +29,7 @@ export function demoCommand(program: Command): void {
     .option('--days <n>', 'days of history', positiveInt, 28)
     .option('--runs-per-day <n>', 'average runs per day over all workflows', positiveInt, 6000)
     .option('--seed <text>', 'random seed: the same seed and --end give the same runs', 'agentdrift')
-    .option('--end <iso>', 'end of the seeded period (default: now)', isoTime)
+    .option(`--end ${TIME_ARG}`, 'end of the seeded period: ISO, now, or relative such as -1d (default: now)')
     .option('--append', 'add the demo to a store that already holds runs or spans')
     .option('--reset', 'delete every run and span first (truncates agent_runs and otel_traces)')
     .option('--if-empty', 'seed only an empty store; leave one that holds data alone and succeed')
@@ -36,6 +37,8 @@ export function demoCommand(program: Command): void {
     .option('--dialect <name>', `with --spans: the instrumentation family whose conventions the traces follow (${DEMO_DIALECTS.join(', ')})`, 'genai')
     .action(
       action(async (o: SeedOptions) => {
+        const now = systemClock.now();
+        const endMs = timeOf('--end', o.end, now) ?? now;
         const modes: SeedMode[] = [...(o.append ? (['append'] as const) : []), ...(o.reset ? (['reset'] as const) : []), ...(o.ifEmpty ? (['if-empty'] as const) : [])];
         if (modes.length > 1) throw new UsageError(`--${modes.join(' and --')} exclude each other`);
         const dialect = oneOf('--dialect', o.dialect ?? 'genai', DEMO_DIALECTS);
@@ -65,7 +68,7 @@ export function demoCommand(program: Command): void {
             const r = await seedDemo(
               ch,
               names,
-              { days: o.days, runsPerDay: o.runsPerDay, seed: o.seed, endMs: o.end ?? Date.now(), form: o.spans ? 'spans' : 'summary', dialect },
+              { days: o.days, runsPerDay: o.runsPerDay, seed: o.seed, endMs, form: o.spans ? 'spans' : 'summary', dialect },
               terminalProgress(),
               hoursProgress(terminalProgress(process.stderr, 'rolling up', 'hours')),
             );

@@ -8,13 +8,13 @@ import { refuseMissingEmbeddedStore } from '../../store/ready.js';
 import { shiftedClock, systemClock } from '../../util/clock.js';
 import { action } from '../command.js';
 import { externalUrl, loggerFor, openStore, resolveSettings, storeNames, type GlobalOptions } from '../context.js';
-import { dataOptions, isoTime } from '../options.js';
+import { dataOptions, TIME_ARG, timeOf } from '../options.js';
 
 interface StartOptions extends GlobalOptions {
   readonly demo?: boolean;
   readonly migrate?: boolean;
-  readonly demoEnd?: number;
-  readonly now?: number;
+  readonly demoEnd?: string;
+  readonly now?: string;
   readonly freshState?: boolean;
   readonly alertmanagerOnly?: boolean;
 }
@@ -23,12 +23,15 @@ export function startCommand(program: Command): void {
   dataOptions(program.command('start').description('run the daemon: evaluate rules on schedule, export metrics, send alerts'))
     .option('--demo', 'seed demo data when the store is empty (what `npm start` does); implies --migrate')
     .option('--migrate', 'run `migrate` first (needs DDL rights; the daemon itself only reads)')
-    .option('--demo-end <iso>', 'end of the demo period --demo seeds (default: the daemon\'s current time)', isoTime)
-    .option('--now <iso>', 'start the daemon\'s clock at this time instead of the system time (it then advances in real time): replays a pinned period, as the tests do', isoTime)
+    .option(`--demo-end ${TIME_ARG}`, 'end of the demo period --demo seeds: ISO, now, or relative to the daemon\'s clock such as -1d (default: the daemon\'s current time)')
+    .option(`--now ${TIME_ARG}`, 'start the daemon\'s clock at this time instead of the system time (it then advances in real time): replays a pinned period, as the tests do')
     .option('--alertmanager-only', 'send to the Alertmanager receivers only, not to Slack, email or webhooks: for every replica but one (README, "Running two replicas")')
     .option('--fresh-state', 'start with empty alert and notification state: an existing state file and journal are moved aside (never deleted) first; needed after a corrupt state file was moved aside')
     .action(
       action(async (o: StartOptions): Promise<never> => {
+        const startAt = timeOf('--now', o.now, systemClock.now());
+        const clock = startAt === undefined ? systemClock : shiftedClock(startAt);
+        const demoEnd = timeOf('--demo-end', o.demoEnd, clock.now());
         const settings = await resolveSettings(o);
         const { config } = settings;
         const logger = loggerFor(config, o);
@@ -41,7 +44,6 @@ export function startCommand(program: Command): void {
         // Without --demo or --migrate nothing creates agent_runs: an embedded store that does not exist yet is
         // refused before the lock or the store would create its directory (an existing one: in Daemon.start).
         if (!preparesStore(config, { demo: !!o.demo, migrate: !!o.migrate })) refuseMissingEmbeddedStore(config.clickhouse.target, storeNames(config), config.clickhouse.targetSpec);
-        const clock = o.now === undefined ? systemClock : shiftedClock(o.now);
         // Before the store: a second daemon on this state file is refused for that, whatever else it shares.
         const lock = await acquireStateLock(config.stateFile, { logger, now: clock.now() });
         // Not withStore: the daemon owns the store from here on and closes it (daemon.close()).
@@ -64,7 +66,7 @@ export function startCommand(program: Command): void {
           migrate: !!o.migrate,
           freshState: !!o.freshState,
           lock,
-          ...(o.demoEnd !== undefined ? { demoEndMs: o.demoEnd } : {}),
+          ...(demoEnd !== undefined ? { demoEndMs: demoEnd } : {}),
         });
         const stop = async (signal: string) => {
           logger.info({ signal }, 'signal received');
