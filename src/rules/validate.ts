@@ -28,6 +28,7 @@ import { formatPercent } from '../yaml/percent.js';
 import type { Problem, SourcePos } from '../yaml/problem.js';
 import { parseYaml, plainValue, positionOf, type Path, type YamlSource } from '../yaml/source.js';
 import { checkTemplate } from './template.js';
+import { unknownTemplateLabels } from './templateLabels.js';
 import {
   DURATION_STATS,
   SIGNALS,
@@ -518,6 +519,7 @@ function readRule(c: Checker, raw: unknown, path: Path, names: NameRegistry): Ru
   const labels = c.field(m, path, 'labels', (cc, v, p) => readNamedStrings(cc, v, p, 'label', groupBy.map(dimensionLabel)));
   const annotations = c.field(m, path, 'annotations', (cc, v, p) => readNamedStrings(cc, v, p, 'annotation', []));
   const options = readOptions(c, m, path, signal);
+  for (const u of unknownTemplateLabels({ signal, groupBy, options, labels: labels ?? {}, annotations: annotations ?? {} })) c.report([...path, u.field, u.name], u.message);
 
   if (alert === undefined || signal === undefined || threshold === undefined) return undefined;
   return {

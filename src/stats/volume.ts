@@ -38,15 +38,20 @@ export interface SpendSums {
 
 /**
  * Has the spend per unit of exposure changed? Runs arrive as a Poisson process and each carries a
- * cost, so a window's spend is a compound Poisson sum, whose variance is estimated by Σcost² (the
- * arrivals and the costs both vary). z = (S_a − k·S_b) / sqrt(Σa² + k²·Σb²) with k the exposures'
- * ratio. Both sums of squares 0 (no spend on either side): p = 1. Null for invalid input.
+ * cost, so a window's spend is a compound Poisson sum with variance λ·E[cost²] per unit of exposure.
+ * Under H0 both windows share λ·E[cost²], so it is pooled from both ((Σa² + Σb²) / (e_a + e_b)), as
+ * the two-proportion test pools its rate: estimated from one window alone, a window that happened to
+ * miss the rare expensive runs has a small sum and a small variance at once, and heavy-tailed costs
+ * then fire far above alpha (measured in test/stats/signals.calibration.test.ts).
+ * z = (S_a − k·S_b) / sqrt(pooled · (e_a + k²·e_b)) with k = e_a / e_b. No spend on either side: p = 1.
+ * Null for invalid input.
  */
 export function spendZTest(a: SpendSums, b: SpendSums): TestResult | null {
   if (![a.sum, a.sumSq, b.sum, b.sumSq, a.exposure, b.exposure].every(Number.isFinite) || !(a.exposure > 0) || !(b.exposure > 0)) return null;
   if (a.sumSq < 0 || b.sumSq < 0) return null;
   const k = a.exposure / b.exposure;
-  const v = a.sumSq + k * k * b.sumSq;
+  const perExposure = (a.sumSq + b.sumSq) / (a.exposure + b.exposure);
+  const v = perExposure * (a.exposure + k * k * b.exposure);
   if (!(v > 0)) return { statistic: 0, pValue: 1 };
   const z = (a.sum - k * b.sum) / Math.sqrt(v);
   return { statistic: z, pValue: normalTwoSidedPValue(z) };

@@ -5,6 +5,7 @@
  * never handles AST nodes.
  */
 import { open } from 'node:fs/promises';
+import { syntaxMessage } from './syntaxWording.js';
 import { Composer, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Parser, visit, YAMLParseError, type CST, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import { formatBytes, MAX_FILE_BYTES, MAX_NESTING_DEPTH } from './limits.js';
 import type { Problem, SourcePos } from './problem.js';
@@ -53,7 +54,7 @@ export function parseYaml(text: string, file: string, maxDepth: number = MAX_NES
   const source: YamlSource = { file, doc, lineCounter };
   const problems: Problem[] = [...doc.errors, ...doc.warnings].map((e) => {
     const { line, col } = lineCounter.linePos(e.pos[0]);
-    return { file, line, col, message: `YAML: ${firstLine(e.message)}` };
+    return { file, line, col, message: `YAML: ${syntaxMessage(e)}` };
   });
   if (doc.errors.length === 0) for (const p of keyProblems(source)) problems.push(p);
   return { source, problems };
@@ -124,7 +125,7 @@ function keyProblems(source: YamlSource): Problem[] {
         const k = pair.key;
         if (isScalar(k)) {
           const id = String(k.value);
-          if (seen.has(id)) at(k, 'YAML: Map keys must be unique');
+          if (seen.has(id)) at(k, `YAML: ${syntaxMessage({ code: 'DUPLICATE_KEY', message: 'Map keys must be unique' })}`);
           else seen.add(id);
         } else if (k !== null && typeof k === 'object') {
           at(k as Node, 'YAML: a key must be plain text, not a list or mapping');

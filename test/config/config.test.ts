@@ -38,7 +38,7 @@ describe('defaults', () => {
     expect(defaultConfig({})).toEqual({
       file: null,
       clickhouse: { target: { kind: 'chdb', path: 'data', database: 'default' }, targetSpec: 'chdb:data', user: null, password: null },
-      tables: { agentRuns: 'agent_runs', otelTraces: 'otel_traces', view: 'agent_runs_from_otel' },
+      tables: { agentRuns: 'agent_runs', otelTraces: 'otel_traces', view: 'agent_runs_from_otel', runScores: 'run_scores' },
       ttlDays: null,
       rules: ['rules'],
       stateFile: 'data/agentdrift-state.json',
@@ -50,7 +50,7 @@ describe('defaults', () => {
       receivers: [],
       route: {},
       demo: { seedIfEmpty: false },
-      rollup: { enabled: true, intervalMs: 60_000, latenessMs: 600_000, maxRunDurationMs: 3_600_000, prices: [], attributes: {} },
+      rollup: { enabled: true, intervalMs: 60_000, latenessMs: 600_000, maxRunDurationMs: 3_600_000, prices: [], attributes: {}, attributePrefix: 'agent.attributes.', metricPrefix: 'agent.metrics.' },
       aggregates: defaultConfig({}).aggregates,
     });
   });
@@ -102,7 +102,7 @@ describe('a full config with environment variables', () => {
         // digits from the environment stay a string
         password: '123456',
       },
-      tables: { agentRuns: 'runs_v2', otelTraces: 'otel_traces', view: 'agent_runs_from_otel' },
+      tables: { agentRuns: 'runs_v2', otelTraces: 'otel_traces', view: 'agent_runs_from_otel', runScores: 'run_scores' },
       ttlDays: 30,
       rules: [`${FIX}/sub/rules`, '/etc/agentdrift/rules'],
       stateFile: `${FIX}/sub/state/agentdrift.json`,
@@ -186,7 +186,7 @@ describe('problems', () => {
       `${f}:3:13: clickhouse.database: invalid name "agents; DROP": use letters, digits and _, not starting with a digit`,
       `${f}:4:3: unknown key "passwd" in clickhouse (did you mean "password"?)`,
       `${f}:6:15: tables.agent_runs: invalid name "agent-runs": use letters, digits and _, not starting with a digit`,
-      `${f}:7:3: unknown key "spans" in tables (allowed: agent_runs, otel_traces, view)`,
+      `${f}:7:3: unknown key "spans" in tables (allowed: agent_runs, otel_traces, view, run_scores)`,
       `${f}:8:11: ttl_days: must be a positive whole number of days, got 0`,
       `${f}:9:8: rules: expected a list, got a string`,
       `${f}:10:13: state_file: must not be empty`,
@@ -213,7 +213,7 @@ describe('problems', () => {
     ['section not a mapping', 'clickhouse: chdb:./data\n', ['c.yaml:1:13: clickhouse: expected a mapping, got a string']],
     ['receiver not a mapping', 'receivers: [slack]\n', ['c.yaml:1:13: receivers[0]: expected a mapping, got a string']],
     ['config is a list', '- a\n', ['c.yaml:1:1: config: expected a mapping, got a list']],
-    ['YAML syntax error', 'listen: "127.0.0.1:9464\n', ['c.yaml:2:1: YAML: Missing closing "quote']],
+    ['YAML syntax error', 'listen: "127.0.0.1:9464\n', ['c.yaml:2:1: YAML: a quoted string is not closed: add the closing quote']],
     ['bad evaluation timeout', 'evaluation: { timeout: 0s }\n', ['c.yaml:1:24: evaluation.timeout: must be at least 1s, got 0s']],
     ['no evaluation slot', 'evaluation: { max_concurrent_groups: 0 }\n', ['c.yaml:1:38: evaluation.max_concurrent_groups: must be an integer from 1 to 1000, got 0']],
     ['bad view name', 'tables: { view: "v; DROP TABLE agent_runs" }\n', ['c.yaml:1:17: tables.view: invalid name "v; DROP TABLE agent_runs": use letters, digits and _, not starting with a digit']],
@@ -277,6 +277,8 @@ describe('rollup', () => {
       intervalMs: 30_000,
       latenessMs: 900_000,
       maxRunDurationMs: 7_200_000,
+      attributePrefix: 'agent.attributes.',
+      metricPrefix: 'agent.metrics.',
       prices: [
         { model: 'gpt-4.1-mini', inputPerMillion: 0.4, outputPerMillion: 1.6, cacheReadPerMillion: 0.1, cacheWritePerMillion: null },
         { model: 'claude-sonnet-4', inputPerMillion: 3, outputPerMillion: 15, cacheReadPerMillion: null, cacheWritePerMillion: 3.75 },

@@ -22,7 +22,7 @@ describe('checkPaths (agentdrift check)', () => {
     const { ok, output } = await checkPaths([`${FIX}/syntax.yaml`, `${FIX}/nope`, `${FIX}/many-errors.yaml`, `${FIX}/dup`]);
     expect(ok).toBe(false);
     const lines = output.split('\n');
-    expect(lines).toHaveLength(26 + 1 + 1 + 2);
+    expect(lines).toHaveLength(27 + 1 + 1 + 2);
     for (const l of lines) expect(l).toMatch(/^[^:]+:\d+:\d+: \S/);
     const keys = lines.map((l) => {
       const [file, line] = l.split(':');
@@ -31,7 +31,7 @@ describe('checkPaths (agentdrift check)', () => {
     const sorted = [...keys].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
     expect(keys).toEqual(sorted);
     expect(lines).toContain(`${FIX}/nope:1:1: no such file or directory`);
-    expect(lines).toContain(`${FIX}/syntax.yaml:7:1: YAML: Sequence item without - indicator`);
+    expect(lines).toContain(`${FIX}/syntax.yaml:7:1: YAML: a list item must start with '- ' (or, if this line belongs to the item above, indent it like that item's keys)`);
     expect(lines.filter((l) => l.startsWith(path.join(FIX, 'dup')))).toHaveLength(2);
     expect(output).not.toMatch(/SUCCESS/);
   });

@@ -140,7 +140,7 @@ describe('accepted rule values', () => {
     ['for: 1h30m', { forMs: 5_400_000 }],
     ['keep_firing_for: 2h', { keepFiringForMs: 7_200_000 }],
     ['window: 90d', { windowMs: 90 * 86_400_000 }],
-    ['labels: { severity: page, team_2: "{{ $labels.workflow_id }}" }', { labels: { severity: 'page', team_2: '{{ $labels.workflow_id }}' } }],
+    ['labels: { severity: page, team_2: "{{ $labels.tool }}" }', { labels: { severity: 'page', team_2: '{{ $labels.tool }}' } }],
   ])('%s', (line, expected) => {
     const body = line.startsWith('threshold') ? `alert: A\nsignal: tool_calls_per_run\n${line}` : `${BASE}\n${line}`;
     expect(rule(body)).toMatchObject(expected);
@@ -259,8 +259,8 @@ describe('one problem per mistake', () => {
     ['unknown top-level key', 'groups: []\nrule_files: [a]\n', ['r.yaml:2:1: unknown key "rule_files" in rule file (allowed: groups)']],
     ['top level is a list', '- a\n- b\n', ['r.yaml:1:1: rule file: expected a mapping, got a list']],
     ['rule not a mapping', 'groups:\n  - name: g\n    interval: 1m\n    rules: [ToolCallsUp]\n', ['r.yaml:4:13: rule: expected a mapping, got a string']],
-    ['duplicate key (YAML)', 'groups: []\ngroups: []\n', ['r.yaml:2:1: YAML: Map keys must be unique']],
-    ['tab indentation (YAML)', 'groups:\n\t- name: g\n', ['r.yaml:2:1: YAML: Tabs are not allowed as indentation']],
+    ['duplicate key (YAML)', 'groups: []\ngroups: []\n', ['r.yaml:2:1: YAML: this key is written twice in the same mapping: keep one']],
+    ['tab indentation (YAML)', 'groups:\n\t- name: g\n', ['r.yaml:2:1: YAML: indent with spaces: YAML does not allow tabs for indentation']],
   ])('file: %s', (_name, text, expected) => {
     expect(parse(text).lines).toEqual(expected);
   });
@@ -299,6 +299,7 @@ describe('a file with many errors', () => {
       `${f}:14:16: duplicate alert name "CostUp" (first defined at ${f}:6)`,
       `${f}:15:17: signal: unknown signal "tool_call_per_run" (did you mean "tool_calls_per_run"?)`,
       `${f}:18:20: annotations.summary: bad template: unknown variable $oops (known: $labels.<name>, $value, $current, $baseline, $runs, $baseline_runs, $p_value)`,
+      `${f}:18:20: annotations.summary: $labels.workflow_id is not a label of this rule's alerts and would render empty (its alerts have no labels): add workflow_id to group_by, or remove it`,
       `${f}:19:16: alert: invalid alert name "3rd": use letters, digits and _, not starting with a digit`,
       `${f}:20:17: signal: unknown signal "latency" (did you mean "duration"?)`,
       `${f}:21:20: threshold: must be greater than 0, got 0`,
@@ -330,7 +331,7 @@ describe('YAML syntax errors', () => {
     const f = `${FIX}/syntax.yaml`;
     const { ruleSet, problems } = await loadRuleFiles([f]);
     expect(ruleSet).toBeNull();
-    expect(problems.map(formatProblem)).toEqual([`${f}:7:1: YAML: Sequence item without - indicator`]);
+    expect(problems.map(formatProblem)).toEqual([`${f}:7:1: YAML: a list item must start with '- ' (or, if this line belongs to the item above, indent it like that item's keys)`]);
   });
 
   it.each([
