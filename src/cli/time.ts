@@ -3,13 +3,15 @@
  * time relative to the command's clock (`-7d`, `-12h`, `-1h30m`, `+1h`, `now-7d`). Pure: the clock's
  * "now" is passed in, so nothing here reads the wall clock.
  */
+import { ERR } from '../util/errors.js';
 import { parseDuration } from '../yaml/duration.js';
 
 export const TIME_HINT = 'use an ISO-8601 time (2026-11-22T09:00:00Z), now, or a time relative to now such as -7d, -12h or -1h30m';
 
-/** A time that cannot be read; the message says what is accepted. */
+/** A time that cannot be read; the message says what is accepted. A usage error (exit 2, HTTP 400). */
 export class TimeArgError extends Error {
   override readonly name = 'TimeArgError';
+  readonly errorCode = ERR.USAGE;
 }
 
 /** `2026-11-22`, `2026-11-22T09:00`, `2026-11-22T09:00:00.000Z`, `2026-11-22 09:00:00+01:00`. */

@@ -25,7 +25,7 @@ export interface DemoOptions {
   readonly days: number;
   /**
    * Average runs per day of the first six workflows (their volume shares sum to 1); the three
-   * workflows of drifts (e) to (g) run on top of them (shares 0.32: about a third more runs).
+   * workflows of drifts (e) to (g) run on top of them (shares 0.52: about half as many runs again).
    */
   readonly runsPerDay: number;
   readonly seed: string;

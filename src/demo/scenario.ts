@@ -177,7 +177,7 @@ export const WORKFLOWS: readonly WorkflowProfile[] = [
     ownStream: true,
   },
   {
-    workflowId: 'contract_review', agentId: 'reviewer', agentVersion: '2.2.0', serviceName: 'legal-agents', volumeShare: 0.1,
+    workflowId: 'contract_review', agentId: 'reviewer', agentVersion: '2.2.0', serviceName: 'legal-agents', volumeShare: 0.3,
     model: 'claude-sonnet-4', promptVersion: 'review-v4', policyVersion: 'pol-7',
     tools: [
       { name: 'clause_search', callsPerRun: 2.0, costPerCallUsd: 0 },
@@ -254,13 +254,13 @@ export function driftSchedule(endMs: number): InjectedDrift[] {
       signal: 'duration',
       workflowId: 'doc_summarization',
       startsAt: at(6),
-      description: 'agent 1.5.0 fetches documents with a 10 s timeout and one retry: 12% of runs take ~9 s longer, p95 up by half, the mean by a fifth',
+      description: 'agent 1.5.0 fetches documents with a 10 s timeout and one retry: a quarter of runs take ~9 s longer, p95 up by 70%',
     },
     {
       signal: 'error_rate',
       workflowId: 'contract_review',
       startsAt: at(5),
-      description: 'model switch claude-sonnet-4 -> gpt-4.1-mini: malformed tool arguments, runs not succeeding 4% -> 11% (errors 1.2% -> 8.8%)',
+      description: 'model switch claude-sonnet-4 -> gpt-4.1-mini: malformed tool arguments, runs not succeeding 4% -> 10% (errors 1.2% -> 8%)',
     },
     {
       signal: 'score',
@@ -293,9 +293,9 @@ export function profileAt(base: WorkflowProfile, t: number, drifts: readonly Inj
         fingerprints: [['fp-rep-new-d41e', 0.45], ['fp-rep-a310', 0.5], ['fp-rep-77b2', 0.05]],
       };
     case 'duration':
-      return { ...base, agentVersion: '1.5.0', tailShare: 0.12, tailExtraMs: 9000 };
+      return { ...base, agentVersion: '1.5.0', tailShare: 0.25, tailExtraMs: 9000 };
     case 'error_rate':
-      return { ...base, model: 'gpt-4.1-mini', successRate: 0.89, errorShare: 0.8 };
+      return { ...base, model: 'gpt-4.1-mini', successRate: 0.9, errorShare: 0.8 };
     case 'score':
       return { ...base, promptVersion: 'faq-v4', helpfulness: 0.62, outputTokens: 260 };
   }

@@ -74,8 +74,11 @@ export function quantityFor(rule: Rule, key: string, moved: WhatMoved): Omit<Qua
     case 'score':
     case 'metric': {
       const map = rule.signal === 'score' ? 'scores' : 'metrics';
+      // The name is the rule's option (the series' key repeats it, where a caller passes one).
+      const name = (rule.signal === 'score' ? rule.options.score : rule.options.metric) ?? key;
+      if (name === '') return null;
       n = `mapContains(${map}, {q_name:String})`;
-      return { name: `mean ${rule.signal} ${key}`, x: `${map}[{q_name:String}]`, n, params: { q_name: key }, carries };
+      return { name: `mean ${rule.signal} ${name}`, x: `${map}[{q_name:String}]`, n, params: { q_name: name }, carries };
     }
     // Spend in a window is runs x spend per run: the per-run spend is what a dimension value moves.
     case 'cost': {

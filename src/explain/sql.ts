@@ -38,6 +38,12 @@ function windowed(rule: Rule, labels: Readonly<Record<string, string>>, table: s
     FROM (${scoped(rule, labels, table, windows, params, columns)})`;
 }
 
+/** The columns any quantity's X and N (quantity.ts) may read, besides the dimensions. */
+const QUANTITY_COLUMNS = [
+  'timestamp', 'tool_calls', 'tool_errors', 'outcome', 'token_cost_usd', 'tool_cost_usd', 'policy_allows', 'policy_denials', 'policy_escalations',
+  'output_schema_fingerprint', 'duration_ms', 'input_tokens', 'output_tokens', 'scores', 'metrics',
+] as const;
+
 const TOTAL_COLUMNS = 'run_id, outcome, token_cost_usd, tool_cost_usd, policy_allows, policy_denials, policy_escalations';
 
 /** Per window (0 current, 1 baseline): runs, successes, costs and policy decisions of the series. */
@@ -88,7 +94,7 @@ export function attributionQuery(rule: Rule, labels: Readonly<Record<string, str
   const params: Record<string, unknown> = { ...q.params };
   const dims = ATTRIBUTION_DIMENSIONS.filter((d) => !rule.groupBy.includes(d));
   const tuples = dims.map((d) => `tuple('${d}', toString(${dimensionIdentifier(d)}))`).join(', ');
-  const cols = [...new Set(['timestamp', 'tool_calls', 'outcome', 'token_cost_usd', 'tool_cost_usd', 'policy_allows', 'policy_denials', 'policy_escalations', 'output_schema_fingerprint', ...dims])].join(', ');
+  const cols = [...new Set([...QUANTITY_COLUMNS, ...dims])].join(', ');
   const sql = `SELECT dim, value, x1, n1, x0, n0, first_seen,
   n1 / N1 AS current_share, n0 / N0 AS baseline_share,
   (x1 / N1 - x0 / N0 - (X0 / N0) * (n1 / N1 - n0 / N0)) / (X1 / N1 - X0 / N0) AS explained

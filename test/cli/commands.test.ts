@@ -68,7 +68,7 @@ describe('commands', () => {
       [['demo', 'seed', '--append', '--if-empty'], /^agentdrift: --append and --if-empty exclude each other\n$/],
       [['status', '-c', join(dir, 'bad.yaml')], /^agentdrift: \S*bad\.yaml:\d+:\d+: /],
       [['status', '--clickhouse', 'foo:bar'], /^agentdrift: /],
-      [['explain', 'NoSuchRule', '--rules', RULES], /^agentdrift: no rule named "NoSuchRule" in \S+rules; known rules: ToolCallsPerRunUp, PolicyActivationRateChanged, .*OutputSchemaShiftFast\n$/],
+      [['explain', 'NoSuchRule', '--rules', RULES], /^agentdrift: no rule named "NoSuchRule" in \S+rules; known rules: ToolCallsPerRunUp, PolicyActivationRateChanged, .*DurationP95UpFast\n$/],
       [['status', '-c', join(dir, 'none.yaml')], /^agentdrift: /],
       [['nope'], /error: unknown command 'nope'/],
       [['rollup', '--from', 'yesterday', '--to', '2026-11-21T00:00:00Z'], /^agentdrift: --from: cannot read "yesterday" as a time: /],

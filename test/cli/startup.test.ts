@@ -206,6 +206,6 @@ describe('the packed package', () => {
     const copy = join(mkdtempSync(join(tmpdir(), 'agentdrift-copy-')), 'agentdrift');
     cpSync(pkg, copy, { recursive: true, verbatimSymlinks: true });
     const r = spawnSync(process.execPath, [join(copy, 'bin', 'agentdrift.js'), 'check', join(copy, 'rules')], { cwd: tmpdir(), encoding: 'utf8' });
-    expect(r.stdout.trim()).toBe('SUCCESS: 1 file, 2 groups, 9 rules');
+    expect(r.stdout.trim()).toBe('SUCCESS: 1 file, 2 groups, 13 rules');
   });
 });

@@ -64,7 +64,7 @@ describe('the daemon on the embedded demo', () => {
     await proc!.waitFor((l) => msg(/rule reload failed/)(l) && json(l).reason === 'SIGHUP', 10_000);
     writeFileSync(file, 'groups:\n  - name: extra\n    interval: 5m\n    rules:\n      - alert: Fixed\n        signal: cost_per_success\n        threshold: 50%\n        min_runs: 100\n');
     const ok = await proc!.waitFor(msg(/^rules reloaded$/), 10_000);
-    expect(json(ok)).toMatchObject({ rules: 10 });
+    expect(json(ok)).toMatchObject({ rules: 14 });
   });
 
   it('accept resolves a firing alert as the new normal, says why, and shows it in /alerts and /metrics', async () => {

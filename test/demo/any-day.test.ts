@@ -61,8 +61,8 @@ describe('the demo on any day', () => {
     expect(hours.some((h) => h >= 10 && h <= 18)).toBe(true);
   });
 
-  it('lists ten alerts in the README: five drifts, each from a 7-day and a 1-day rule', () => {
-    expect(readmeDemoAlerts()).toHaveLength(10);
+  it('lists sixteen alerts in the README: eight drifts and effects, each from a 7-day and a 1-day rule', () => {
+    expect(readmeDemoAlerts()).toHaveLength(16);
   });
 
   it.each(END_TIMES)('ending %s fires exactly the README table', (iso) => {

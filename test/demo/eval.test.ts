@@ -39,7 +39,7 @@ describe('demo seed', () => {
     expect(Number(spans!.roots)).toBe(seeded.inserted);
     expect(Number(runs!.n)).toBe(seeded.inserted);
     expect(seeded.inserted).toBeGreaterThan(150_000);
-    expect(Number(runs!.wf)).toBe(6);
+    expect(Number(runs!.wf)).toBe(9);
     expect(Number(runs!.tenants)).toBe(3);
     // A few malformed spans are part of the demo: kept as rows, counted.
     expect(Number(runs!.bad)).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 /**
  * Fault: the daemon is killed with SIGKILL at points around its deliveries, then started again on the
- * same state file. The real CLI daemon, on the pinned demo (ten firing alerts), sends to a real
+ * same state file. The real CLI daemon, on the pinned demo (the README table of firing alerts), sends to a real
  * webhook receiver on 127.0.0.1 that counts what each alert was sent. What must hold every time: no
  * alert is lost, and an alert is sent twice only if it was in the one request in flight at the kill.
  *
@@ -44,7 +44,7 @@ function counts(reqs: readonly RecordedRequest[]): Map<string, number> {
   return m;
 }
 
-/** The ten alerts the pinned demo fires, as the receiver sees them. */
+/** The alerts the pinned demo fires, as the receiver sees them. */
 const EXPECTED = [...new Set(readmeDemoAlerts().map((a) => `${alertId(a)} firing`))].sort();
 
 /** A working directory with a copy of the seeded store, the default rules and a webhook receiver. */

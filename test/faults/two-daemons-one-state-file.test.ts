@@ -31,13 +31,15 @@ describe('two daemons on one state file', () => {
     first = startCli(['start', '--now', '2026-12-03T17:00:00Z'], cwd);
     await metricsUrlOf(first);
     const lock = JSON.parse(readFileSync(`${state}.lock`, 'utf8')) as { pid: number; host: string; startedAt: string };
-    expect(lock).toMatchObject({ pid: first.child.pid, host: hostname(), startedAt: '2026-12-03T17:00:00.000Z' });
+    expect(lock).toMatchObject({ pid: first.child.pid, host: hostname() });
+    // The daemon's clock starts at --now and runs on: the lock is taken a few milliseconds later.
+    expect(lock.startedAt).toMatch(/^2026-12-03T17:00:0\d\.\d{3}Z$/);
 
     const r = runCli(['start', '--clickhouse', 'chdb:data2'], cwd);
     expect(r.code).toBe(1);
     const lines = r.stderr.trimEnd().split('\n').filter((l) => !l.startsWith('{"level":'));
     expect(lines).toEqual([
-      `agentdrift: state file ${state} is locked by another agentdrift (pid ${first.child.pid} on ${hostname()}, since 2026-12-03T17:00:00.000Z; lock file ${state}.lock): ` +
+      `agentdrift: state file ${state} is locked by another agentdrift (pid ${first.child.pid} on ${hostname()}, since ${lock.startedAt}; lock file ${state}.lock): ` +
         `two daemons on one state file would each send every alert. Stop the other one, give this one its own state_file, or remove ${state}.lock if you are sure it is not running`,
     ]);
     // Refused before it opened its store or wrote anything.

@@ -45,12 +45,12 @@ describe('/api/v1 on the pinned demo', () => {
   }, 200_000);
   afterAll(async () => d?.stop());
 
-  it('GET /api/v1/alerts lists the ten firing demo alerts, inactive series left out by default', async () => {
+  it('GET /api/v1/alerts lists the firing demo alerts (the README table), inactive series left out by default', async () => {
     type List = { counts: Record<string, number>; total: number; states: string[]; alerts: { alertname: string; labels: Record<string, string>; state: string; severity: string | null; value: number; baseline: number; url: string; recent_values: unknown[] }[] };
     const r = await get<List>('/api/v1/alerts');
     expectIsoTimes(r);
     expect(r.states).not.toContain('inactive');
-    expect(r.counts.firing).toBe(10);
+    expect(r.counts.firing).toBe(readmeDemoAlerts().length);
     expect(r.counts.inactive).toBeGreaterThan(0);
     expect(r.alerts.every((a) => a.state !== 'inactive')).toBe(true);
     const ids = r.alerts.filter((a) => a.state === 'firing').map((a) => alertId({ alert: a.alertname, workflowId: a.labels.workflow_id!, key: a.labels.tool ?? '' }));
@@ -133,7 +133,7 @@ describe('/api/v1 on the pinned demo', () => {
     type H = { since: string; entries: { seq: number; at: string; alertname: string; from: string; to: string; url: string }[] };
     const h = await get<H>('/api/v1/history');
     expectIsoTimes(h);
-    expect(h.entries.filter((e) => e.to === 'firing')).toHaveLength(10);
+    expect(h.entries.filter((e) => e.to === 'firing')).toHaveLength(readmeDemoAlerts().length);
     const seqs = h.entries.map((e) => e.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => b - a));
     const after = await get<H>(`/api/v1/history?after=${seqs[0]}`);
@@ -198,7 +198,7 @@ describe('/api/v1 on the pinned demo', () => {
     });
     expect(res).toBe(405);
     const legacy = (await (await fetch(`${d.base}/alerts?state=firing`)).json()) as unknown[];
-    expect(legacy).toHaveLength(10);
+    expect(legacy).toHaveLength(readmeDemoAlerts().length);
   });
 
   it('the UI pages answer HTML with a strict CSP; an unknown alert page is a 404 page', async () => {

@@ -1,6 +1,6 @@
 /**
  * The web UI in a real browser: Debian's chromium driven by playwright-core, against the daemon on the
- * pinned demo, with network to 127.0.0.1 only. The alerts page lists the ten firing alerts; the link
+ * pinned demo, with network to 127.0.0.1 only. The alerts page lists the firing alerts (the README table); the link
  * to ToolCallsPerRunUp (workflow_id=invoice_enrichment) shows the cause and its chart; accepting from
  * the page resolves the series; a POST from a page of another origin is refused. Screenshots go to
  * docs/img/ (docs/ui.md shows them).
@@ -55,10 +55,10 @@ describe.skipIf(skip)('web UI in chromium', () => {
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
-  it('/ lists the ten firing alerts, each linking to its page', async () => {
+  it('/ lists the firing alerts of the README table, each linking to its page', async () => {
     await page.goto(`${d.base}/`);
     const rows = page.locator('table[data-state="firing"] tr[data-series]');
-    await expect.poll(() => rows.count()).toBe(10);
+    await expect.poll(() => rows.count()).toBe(readmeDemoAlerts().length);
     const names = await rows.evaluateAll((trs) =>
       trs.map((tr) => {
         const a = tr.querySelector('a')!;
@@ -67,7 +67,7 @@ describe.skipIf(skip)('web UI in chromium', () => {
       }),
     );
     expect(names.map(alertId).sort()).toEqual(readmeDemoAlerts().map(alertId).sort());
-    expect(await page.locator('table[data-state="firing"] svg.spark').count()).toBe(10);
+    expect(await page.locator('table[data-state="firing"] svg.spark').count()).toBe(readmeDemoAlerts().length);
     await page.screenshot({ path: join(IMG, 'ui-alerts.png'), fullPage: true });
   });
 

@@ -10,7 +10,7 @@ const FIX = 'test/fixtures/rules';
 
 describe('checkPaths (agentdrift check)', () => {
   it.each([
-    [['rules'], 'SUCCESS: 1 file, 2 groups, 9 rules'],
+    [['rules'], 'SUCCESS: 1 file, 2 groups, 13 rules'],
     [[`${FIX}/dir`], 'SUCCESS: 2 files, 2 groups, 3 rules'],
     [[`${FIX}/example.yaml`, `${FIX}/dir`], 'SUCCESS: 3 files, 3 groups, 4 rules'],
     [[], 'SUCCESS: 0 files, 0 groups, 0 rules'],

@@ -403,6 +403,8 @@ describe('loading files and directories', () => {
       ['cost_per_success', 'up', 0.2, 'critical'],
       ['output_schema_shift', 'up', 0.2, 'warning'],
       ['output_schema_shift', 'up', 0.3, 'warning'],
+      ['error_rate', 'up', 0.5, 'critical'],
+      ['duration', 'up', 0.25, 'warning'],
     ]);
     for (const r of group!.rules) {
       expect(r).toMatchObject({ where: { environment: 'prod' }, minRuns: 200, forMs: 1_800_000 });
@@ -410,8 +412,8 @@ describe('loading files and directories', () => {
     }
     // Every default rule tests significance (a 5% chance of a false alert per series in 30 days of
     // looks), is confirmed by the last day, and compares robust windows (the default).
-    expect(group!.rules.map((r) => r.significance)).toEqual([0.05, 0.05, 0.05, 0.05, 0.05]);
-    expect(group!.rules.map((r) => r.confirmWindowMs)).toEqual([86_400_000, 86_400_000, 86_400_000, 86_400_000, 86_400_000]);
+    expect(group!.rules.map((r) => r.significance)).toEqual(group!.rules.map(() => 0.05));
+    expect(group!.rules.map((r) => r.confirmWindowMs)).toEqual(group!.rules.map(() => 86_400_000));
     expect(group!.rules.map((r) => r.baseline)).toEqual(group!.rules.map(() => ({ kind: 'previous', lengthMs: 7 * 86_400_000, offsetMs: 0 })));
     expect(group!.rules[3]!.options).toEqual({ measure: 'js_distance' });
     expect(group!.rules[4]!.options).toEqual({ measure: 'share' });

@@ -268,7 +268,7 @@ describe('migrate and status', () => {
   it('status reports each table, its rows and bytes, and no lag once the views keep up', async () => {
     const st = (await aggregatesStatus(ch(), store.names))!;
     expect(st.ready).toBe(true);
-    expect(st.dimensions).toBe('workflow_id,agent_id,environment,service_name');
+    expect(st.dimensions).toBe('workflow_id,agent_id,environment,service_name,attributes.tier');
     expect(st.tables).toHaveLength(TIERS.length * 2);
     for (const t of st.tables) expect(t.rows, t.table).toBeGreaterThan(0);
     expect(st.lagSeconds).toBe(0);

@@ -9,6 +9,7 @@ import { StateFileError } from '../../src/persist/stateFile.js';
 import { StateLockError } from '../../src/persist/stateLock.js';
 import { ConfigError, UsageError } from '../../src/cli/context.js';
 import { NoSuchSeriesError } from '../../src/cli/explain.js';
+import { TimeArgError } from '../../src/cli/time.js';
 import { ClickHouseAccessError } from '../../src/clickhouse/client.js';
 import { TargetError } from '../../src/clickhouse/target.js';
 import { InvalidRulesError } from '../../src/daemon/daemon.js';
@@ -45,6 +46,7 @@ const PINNED: readonly (readonly [code: string, exitCode: number, httpStatus: nu
 /** One instance of every error class of src/, and the code it carries. */
 const INSTANCES: readonly (readonly [Error, ErrorCode])[] = [
   [new UsageError('--to must be after --from'), ERR.USAGE],
+  [new TimeArgError('cannot read "yesterday" as a time'), ERR.USAGE],
   [new ConfigError('agentdrift.yaml:1:1: unknown key'), ERR.CONFIG],
   [new TargetError('chdb target needs a directory'), ERR.TARGET],
   [new DurationError('invalid duration "x"'), ERR.INVALID_DURATION],
