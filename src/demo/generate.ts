@@ -203,9 +203,6 @@ export const TRACE_ATTRIBUTE_KEYS = [
   'agent.prompt_version',
   'agent.policy_version',
   'agent.output_schema_fingerprint',
-  'agent.run.scores',
-  'agent.run.metrics',
-  'agent.run.attributes',
   'error.type',
   'gen_ai.usage.input_tokens',
   'gen_ai.usage.output_tokens',
@@ -238,23 +235,19 @@ export const TRACE_ATTRIBUTE_KEYS = [
   'ai.toolCall.name',
   'ai.toolCall.id',
   // The app's custom dimension and metric on the run span, under the default prefixes.
-  'agent.attributes.channel',
-  'agent.metrics.retrieved_docs',
+  'agent.attributes.customer_tier',
+  'agent.metrics.steps',
 ] as const;
 
 /**
- * The demo's evaluations: a quarter of the runs get a `gen_ai.evaluation.result` event on their last
- * model span (an online judge's `relevance`), and every run a channel (custom dimension) and a count
- * of retrieved documents (custom metric). Derived from the run's id, not drawn: the random stream, and
- * so every other number of the demo, stays as it was.
+ * The plain GenAI form carries what the summary form writes as agent.run.scores / metrics /
+ * attributes the way instrumented apps do: each judge score as a `gen_ai.evaluation.result` event on
+ * the final model span, the custom metric and dimension as root-span attributes under the default
+ * prefixes (agent.metrics., agent.attributes.).
  */
-function demoSignals(d: RunDraw): { relevance: string; channel: string; retrievedDocs: string } {
-  const h = parseInt(d.runId.slice(-2), 16);
-  const relevance = h % 4 !== 0 ? '' : (d.outcome === 'success' ? 0.6 + (h % 40) / 100 : 0.2 + (h % 30) / 100).toFixed(2);
-  return { relevance, channel: ['web', 'api', 'email'][h % 3]!, retrievedDocs: String(1 + (h % 7)) };
+function evaluationOf(d: RunDraw): readonly (readonly [string, string])[] {
+  return Object.entries(d.scores).map(([name, v]) => [name, String(v)] as const);
 }
-
-export const EVALUATION_DEMO_NAME = 'relevance';
 
 /**
  * How `demo seed --spans` writes its traces: plain GenAI spans, or as another instrumentation family
@@ -367,11 +360,12 @@ function traceRows(r: Random, d: RunDraw, dialect: DemoDialect): SpanRow[] {
   const ns = (ms: number) => Math.max(1, Math.round(ms * 1e6));
   const iso = (ms: number) => new Date(ms).toISOString();
   const failed = d.outcome !== 'success';
-  const signals = demoSignals(d);
-  const span = (id: string, parent: string, name: string, kind: string, start: number, durMs: number, error: string, attrs: Attrs, evaluation = '') => {
+  const span = (id: string, parent: string, name: string, kind: string, start: number, durMs: number, error: string, attrs: Attrs, evaluation: readonly (readonly [string, string])[] = []) => {
+    // One evaluation event at most per span in the flat row (the demo's judge gives one score).
+    const ev = evaluation[0];
     rows.push([
       iso(start), d.traceId, id, parent, name, kind, wf.serviceName, d.environment, ns(durMs), error ? 'Error' : 'Unset', error, ...keys.map((k) => attrs[k] ?? ''),
-      evaluation === '' ? '' : EVALUATION_DEMO_NAME, evaluation,
+      ev?.[0] ?? '', ev?.[1] ?? '',
     ]);
   };
   const httpId = r.hex8() + r.hex8();
@@ -389,12 +383,9 @@ function traceRows(r: Random, d: RunDraw, dialect: DemoDialect): SpanRow[] {
     'agent.prompt_version': wf.promptVersion,
     'agent.policy_version': wf.policyVersion,
     'agent.output_schema_fingerprint': d.fingerprint,
-    'agent.run.scores': JSON.stringify(d.scores),
-    'agent.run.metrics': JSON.stringify(d.metrics),
-    'agent.run.attributes': JSON.stringify(d.attributes),
     'error.type': failed ? (d.outcome === 'error' ? 'AgentError' : 'TaskFailed') : '',
-    'agent.attributes.channel': signals.channel,
-    'agent.metrics.retrieved_docs': signals.retrievedDocs,
+    'agent.attributes.customer_tier': d.attributes.customer_tier ?? '',
+    'agent.metrics.steps': String(d.metrics.steps),
   });
   // Spans inside the run share its duration in order: two model calls around the tool calls.
   const steps = 2 + d.calls.length + Math.max(0, d.decisions.length - d.calls.length);
@@ -407,7 +398,7 @@ function traceRows(r: Random, d: RunDraw, dialect: DemoDialect): SpanRow[] {
   };
   const firstIn = Math.round(d.inTok * 0.6);
   const firstOut = Math.round(d.outTok * 0.3);
-  const chat = (inTok: number, outTok: number, bad: boolean, evaluation = '') => {
+  const chat = (inTok: number, outTok: number, bad: boolean, evaluation: readonly (readonly [string, string])[] = []) => {
     const c = family.chat(wf.model, providerOf(wf.model), bad ? `${inTok}abc` : String(inTok), String(outTok));
     span(r.hex8() + r.hex8(), d.spanId, c.name, 'Client', next(), slot * 0.9, '', c.attrs, evaluation);
   };
@@ -433,7 +424,7 @@ function traceRows(r: Random, d: RunDraw, dialect: DemoDialect): SpanRow[] {
     span(r.hex8() + r.hex8(), d.spanId, 'guardrail check', 'Internal', next(), slot * 0.9, '', policyAttrs(i));
   }
   // The final answer, evaluated by an online judge on some runs.
-  chat(d.inTok - firstIn, d.outTok - firstOut, false, signals.relevance);
+  chat(d.inTok - firstIn, d.outTok - firstOut, false, evaluationOf(d));
   return rows;
 }
 

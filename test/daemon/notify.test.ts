@@ -86,7 +86,8 @@ describe('notifications from the running daemon', () => {
 
     const mails = await smtp.waitForMessages(1, 10_000);
     const parsed = await simpleParser(mails[0]!.raw);
-    expect(parsed.subject).toMatch(/CostPerSuccessUp/);
+    // The critical alerts (cost per success, error rate) go by email, grouped as the route says.
+    expect(parsed.subject).toMatch(/^\[FIRING:\d+\]/);
     expect(parsed.text).toMatch(/cost_per_success|cost per success/i);
     expect(mails[0]!.to).toEqual(['oncall@example.com']);
   }, 120_000);

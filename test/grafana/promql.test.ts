@@ -116,10 +116,10 @@ describe.skipIf(skip.skip)('dashboard PromQL against the demo daemon', () => {
     const workflows = await resolver(fleet).resolve('workflow_id');
     expect(workflows.values).toEqual(expect.arrayContaining(['invoice_enrichment', 'support_triage', 'refund_processing', 'report_generation']));
     const rules = await resolver(fleet).resolve('rule');
-    const longRules = ['CostPerSuccessUp', 'OutputSchemaShift', 'PolicyActivationRateChanged', 'ToolCallsPerRunUp'];
+    const longRules = ['CostPerSuccessUp', 'DurationP95Up', 'ErrorRateUp', 'OutputSchemaShift', 'PolicyActivationRateChanged', 'ToolCallsPerRunUp'];
     expect([...rules.values].sort()).toEqual([...longRules, ...longRules.map((r) => `${r}Fast`), 'OutputShapeShareUp'].sort());
     expect((await resolver(wf).resolve('workflow_id')).values).toEqual(['invoice_enrichment']);
-    expect((await resolver(wf).resolve('rule')).values).toHaveLength(9);
+    expect((await resolver(wf).resolve('rule')).values).toHaveLength(13);
   });
 
   // A query "returns data" when it has a sample that is a number: a NaN-only answer (0/0 of an

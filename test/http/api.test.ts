@@ -228,6 +228,6 @@ describe('/api/v1 on the pinned demo', () => {
     const h = await get<{ entries: { alertname: string; from: string; to: string; reason: string }[] }>('/api/v1/history?limit=1');
     expect(h.entries[0]).toMatchObject({ alertname: 'CostPerSuccessUp', from: 'firing', to: 'resolved', reason: 'accepted as the new normal: new refund policy' });
     const list = await get<{ counts: Record<string, number> }>('/api/v1/alerts');
-    expect(list.counts).toMatchObject({ firing: 9, resolved: 1 });
+    expect(list.counts).toMatchObject({ firing: readmeDemoAlerts().length - 1, resolved: 1 });
   });
 });
