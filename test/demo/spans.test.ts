@@ -52,7 +52,7 @@ describe('demo seed --spans', () => {
     const [runs] = await q(`SELECT count() AS n, uniqExact(run_id) AS ids, uniqExact(workflow_id) AS wf, countIf(malformed_fields > 0) AS bad FROM agent_runs`);
     expect(Number(runs!.n)).toBe(seeded.inserted);
     expect(Number(runs!.ids)).toBe(seeded.inserted);
-    expect(Number(runs!.wf)).toBe(6);
+    expect(Number(runs!.wf)).toBe(9);
     const c = seeded.rollup!.counters;
     expect(c).toMatchObject({
       spans: seeded.spans,
