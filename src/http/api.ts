@@ -11,6 +11,7 @@ import type { ActivityLog } from '../engine/activity.js';
 import type { BacktestResult } from '../engine/backtest.js';
 import type { Explanation } from '../explain/types.js';
 import type { Rule, RuleSet } from '../rules/types.js';
+import { deviationKindOf } from '../signals/deviationKind.js';
 import { ERR, type ErrorCode } from '../util/errors.js';
 import { isoOrNull } from '../util/format.js';
 
@@ -75,6 +76,8 @@ function shownState(s: AlertSeries, now: number): AlertState {
 
 export function seriesJson(s: AlertSeries, rule: Rule | undefined, now: number, activity?: ApiSources['activity']) {
   const ev = s.evidence;
+  // A distance compares the windows (no baseline value of its own); an absolute limit needs none.
+  const kind = rule === undefined ? 'relative' : deviationKindOf(rule, s.key);
   return {
     id: s.id,
     alertname: s.alert,
@@ -88,10 +91,14 @@ export function seriesJson(s: AlertSeries, rule: Rule | undefined, now: number, 
     resolved_at: isoOrNull(s.record.resolvedAt),
     last_evaluation: isoOrNull(s.record.lastEvalAt),
     value: ev?.current ?? null,
-    baseline: s.record.state === 'firing' && s.frozenBaseline !== undefined ? s.frozenBaseline : (ev?.baseline ?? null),
+    baseline: kind !== 'relative' ? null : s.record.state === 'firing' && s.frozenBaseline !== undefined ? s.frozenBaseline : (ev?.baseline ?? null),
     deviation: ev?.deviation ?? null,
-    is_new: ev?.isNew ?? false,
+    /** relative (a change against the baseline), js_distance or unseen_share (the value is the distance). */
+    deviation_kind: kind,
+    is_new: kind === 'relative' && (ev?.isNew ?? false),
     threshold: rule?.threshold ?? null,
+    /** An absolute threshold ({ above: 25 }): the value is compared with it, not with the baseline. */
+    limit: rule?.absolute === undefined ? null : { bound: rule.absolute.bound, value: rule.absolute.value },
     current_runs: ev?.currentRuns ?? null,
     baseline_runs: ev?.baselineRuns ?? null,
     p_value: ev?.pValue ?? null,

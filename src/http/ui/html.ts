@@ -96,6 +96,26 @@ export function num(x: number | null | undefined): string {
   return x === null || x === undefined ? 'n/a' : humanize(x);
 }
 
+/**
+ * A series' value as what it is: against its baseline with the relative change ("1.87 vs 1.1,
+ * +70.5%"), against an absolute limit ("38.8, limit above 25"), or a distance between the windows
+ * ("JSD 0.49, threshold 0.2"), which has no baseline value and is not a percent change.
+ */
+export function valueAgainst(a: {
+  readonly value: number | null;
+  readonly baseline: number | null;
+  readonly deviation: number | null;
+  readonly deviation_kind: 'relative' | 'js_distance' | 'unseen_share';
+  readonly is_new: boolean;
+  readonly threshold: number | null;
+  readonly limit: { readonly bound: string; readonly value: number } | null;
+}): { readonly value: string; readonly against: string } {
+  if (a.limit !== null) return { value: num(a.value), against: `limit: ${a.limit.bound} ${num(a.limit.value)}` };
+  if (a.deviation_kind === 'js_distance') return { value: `JSD ${a.value === null ? 'n/a' : a.value.toFixed(2)}`, against: `threshold ${num(a.threshold)}` };
+  if (a.deviation_kind === 'unseen_share') return { value: `unseen ${a.value === null ? 'n/a' : `${Number((a.value * 100).toPrecision(3))}%`}`, against: `threshold ${pct(a.threshold).replace('+', '')}` };
+  return { value: `${num(a.value)} vs ${num(a.baseline)}`, against: a.is_new ? 'new' : pct(a.deviation) };
+}
+
 export function pct(x: number | null | undefined): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return 'n/a';
   return `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;

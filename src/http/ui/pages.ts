@@ -4,7 +4,7 @@
  */
 import type { AlertState } from '../../alerting/types.js';
 import type { ExplanationJson, SeriesJson, evaluations as evaluationsFn, history as historyFn, listAlerts, listRules } from '../api.js';
-import { esc, labelsHtml, num, page, pct, stateBadge, when } from './html.js';
+import { esc, labelsHtml, num, page, pct, stateBadge, valueAgainst, when } from './html.js';
 import { explanationChart, sparkline } from './svg.js';
 
 type AlertsAnswer = ReturnType<typeof listAlerts>;
@@ -32,7 +32,7 @@ function alertRow(a: SeriesJson): string {
 <td class="sev-${esc(a.severity ?? '')}">${esc(a.severity ?? '')}</td>
 <td><a href="${esc(a.url)}">${esc(a.alertname)}</a><br>${labelsHtml(a.labels)}</td>
 <td>${when(since(a))}</td>
-<td>${esc(num(a.value))} <span class="muted">vs ${esc(num(a.baseline))}</span><br><span class="muted">${a.is_new ? 'new' : esc(pct(a.deviation))}</span></td>
+<td>${esc(valueAgainst(a).value)}<br><span class="muted">${esc(valueAgainst(a).against)}</span></td>
 <td>${spark}</td>
 </tr>`;
 }
@@ -72,7 +72,7 @@ export function alertPage(a: Detail, e: ExplanationJson | null, explainError: st
   out.push(`<h1>${esc(a.alertname)} ${stateBadge(a.state)}</h1><p>${labelsHtml(a.labels)}</p>`);
   out.push(`<dl class="facts">
 <dt>severity</dt><dd>${esc(a.severity ?? 'none')}</dd>
-<dt>value</dt><dd>${esc(num(a.value))} against baseline ${esc(num(a.baseline))} (${a.is_new ? 'new' : esc(pct(a.deviation))}; threshold ${esc(pct(a.threshold))})</dd>
+<dt>value</dt><dd>${esc(valueAgainst(a).value)} (${esc(valueAgainst(a).against)}${a.limit === null && a.deviation_kind === 'relative' ? `; threshold ${esc(pct(a.threshold))}` : ''})</dd>
 <dt>runs</dt><dd>${esc(num(a.current_runs))} now, ${esc(num(a.baseline_runs))} in the baseline</dd>
 <dt>active since</dt><dd>${when(a.active_at)}</dd><dt>firing since</dt><dd>${when(a.fired_at)}</dd><dt>resolved</dt><dd>${when(a.resolved_at)}</dd>
 <dt>last evaluation</dt><dd>${when(a.last_evaluation)}</dd>
