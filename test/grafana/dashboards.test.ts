@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import { SERIES_LABEL_NAMES } from '../../src/metrics/labels.js';
 import { DriftMetrics } from '../../src/metrics/registry.js';
 import { loadRuleFiles } from '../../src/rules/load.js';
-import type { Rule } from '../../src/rules/types.js';
+import { SIGNALS, type Rule } from '../../src/rules/types.js';
 import {
   CLICKHOUSE_TYPE,
   PROMETHEUS_TYPE,
@@ -193,7 +193,17 @@ describe('units and thresholds', () => {
   });
 
   it('values carry the unit of their signal: USD, percent, calls per run', () => {
-    const expected: Record<string, string> = { cost_per_success: 'currencyUSD', policy_activation_rate: 'percentunit', tool_calls_per_run: 'suffix: calls/run' };
+    const expected: Record<string, string> = {
+      cost_per_success: 'currencyUSD',
+      policy_activation_rate: 'percentunit',
+      tool_calls_per_run: 'suffix: calls/run',
+      duration: 'ms',
+      error_rate: 'percentunit',
+      tool_error_rate: 'percentunit',
+      tokens_per_run: 'suffix: tokens/run',
+      runs: 'short',
+      cost: 'currencyUSD',
+    };
     let checked = 0;
     for (const { d, p } of panels) {
       for (const e of exprs(p)) {
@@ -203,13 +213,16 @@ describe('units and thresholds', () => {
         checked++;
       }
     }
-    expect(checked).toBeGreaterThanOrEqual(6);
+    expect(checked).toBeGreaterThanOrEqual(18);
     const sqlUnits = panels.filter(({ p }) => p.datasource?.type === CLICKHOUSE_TYPE).map(({ p }) => [p.title, unit(p)]);
     expect(sqlUnits).toEqual(
       expect.arrayContaining([
         [expect.stringMatching(/token vs tool/), 'currencyUSD'],
         [expect.stringMatching(/fingerprint shares/), 'percentunit'],
         [expect.stringMatching(/Tool calls per run by tool, per time bucket/), 'suffix: calls/run'],
+        [expect.stringMatching(/^Run duration p50, p95 and p99/), 'ms'],
+        [expect.stringMatching(/^Tool error rate by tool, per time bucket/), 'percentunit'],
+        [expect.stringMatching(/^Spend per time bucket/), 'currencyUSD'],
       ]),
     );
   });
@@ -229,8 +242,26 @@ describe('units and thresholds', () => {
       expect(p.fieldConfig?.defaults?.custom?.thresholdsStyle?.mode, `${d.uid} / ${p.title}`).not.toBe('off');
       checked++;
     }
-    // Four signals and the shapes' shares on the fleet overview, the same on the drill-down.
-    expect(checked).toBe(10);
+    // Four signals, error rate, duration and the shapes' shares on the fleet overview, the same on the drill-down.
+    expect(checked).toBe(14);
+  });
+});
+
+describe('signal coverage', () => {
+  it('every signal has a panel of its values on the drill-down, with the attributes label where series may carry it', () => {
+    const wf = byUid.get('agentdrift-workflow')!;
+    const queries = panelQueries(wf).filter((q) => q.kind === 'prometheus');
+    const missing: string[] = [];
+    for (const signal of SIGNALS) {
+      const panels = queries.filter((q) => q.text.includes(`signal="${signal}"`) && /agentdrift_signal_(current|baseline)_value/.test(q.text));
+      if (panels.length === 0) missing.push(signal);
+    }
+    // Output shapes are read as distances and shares (deviation panels), not values.
+    expect(missing).toEqual(['output_schema_shift']);
+    const newSignals: readonly string[] = ['tool_error_rate', 'tokens_per_run', 'score', 'runs', 'cost', 'metric'];
+    for (const q of queries.filter((x) => newSignals.some((s) => x.text.includes(`signal="${s}"`)))) {
+      expect(q.target as { legendFormat?: string }, q.where).toMatchObject({ legendFormat: expect.stringContaining('{{attributes}}') });
+    }
   });
 });
 
