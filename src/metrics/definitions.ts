@@ -127,6 +127,12 @@ export function defineEventMetrics(registers: Registry[], collectPending: Collec
       help: 'Rules in the rule set currently being evaluated.',
       registers,
     }),
+    ruleThreshold: new Gauge<'rule' | 'signal' | 'kind'>({
+      name: 'agentdrift_rule_threshold',
+      help: "Each loaded rule's threshold: kind relative (0.2 = a 20% change), or an absolute limit (kind above or below) in the signal's unit, to draw beside agentdrift_signal_current_value.",
+      labelNames: ['rule', 'signal', 'kind'],
+      registers,
+    }),
     reloads: new Counter<'result'>({
       name: 'agentdrift_rule_reloads_total',
       help: 'Rule reloads by result; a failed reload keeps the previous rules running.',

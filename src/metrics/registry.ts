@@ -201,6 +201,12 @@ export class DriftMetrics {
   recordRuleSet(rules: RuleSet): void {
     const alerts = new Set(rules.groups.flatMap((g) => g.rules.map((r) => r.alert)));
     this.events.rulesLoaded.set(alerts.size);
+    // Thresholds of the rules loaded now only: a rule gone (or its limit changed) leaves no series.
+    this.events.ruleThreshold.reset();
+    for (const r of rules.groups.flatMap((g) => g.rules)) {
+      const kind = r.absolute?.bound ?? 'relative';
+      this.events.ruleThreshold.set({ rule: boundLabelValue(r.alert), signal: r.signal, kind }, r.absolute?.value ?? r.threshold);
+    }
     const wanted = new Set(rules.groups.map((g) => g.name));
     for (const g of [...this.groups]) {
       if (wanted.has(g)) continue;

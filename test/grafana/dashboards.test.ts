@@ -161,7 +161,7 @@ describe('panel queries', () => {
   });
 
   it('use only labels those metrics carry', () => {
-    const known = new Set<string>([...SERIES_LABEL_NAMES, 'alertstate', 'window', 'group', 'le', 'result', 'receiver', 'integration', 'reason']);
+    const known = new Set<string>([...SERIES_LABEL_NAMES, 'alertstate', 'window', 'group', 'le', 'result', 'receiver', 'integration', 'reason', 'kind']);
     const unknown = promQueries.flatMap((q) => labelNames(q.text).filter((l) => !known.has(l)).map((l) => `${q.where}: ${l}`));
     expect(unknown).toEqual([]);
   });

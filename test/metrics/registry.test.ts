@@ -367,6 +367,20 @@ describe('group, reload, notification and store metrics', () => {
     text = await m.metricsText();
     expect(one(samples(text, 'agentdrift_rule_reloads_total'), { result: 'failure' })).toBe(1);
     expect(one(samples(text, 'agentdrift_rules_loaded'), {})).toBe(3);
+    expect(one(samples(text, 'agentdrift_rule_threshold'), { rule: 'A', kind: 'relative' })).toBe(0.2);
+  });
+
+  it('exports each rule\'s threshold, an absolute limit with its bound, and forgets rules no longer loaded', async () => {
+    const m = new DriftMetrics({ defaultMetrics: false });
+    m.recordRuleSet(ruleSet({ a: [rule({ alert: 'Budget', signal: 'cost', threshold: 25, absolute: { bound: 'above', value: 25 } }), rule({ alert: 'Calls' })] }));
+    let text = await m.metricsText();
+    expect(samples(text, 'agentdrift_rule_threshold').map((s) => [s.labels.rule, s.labels.signal, s.labels.kind, s.value])).toEqual([
+      ['Budget', 'cost', 'above', 25],
+      ['Calls', 'tool_calls_per_run', 'relative', 0.2],
+    ]);
+    m.recordRuleSet(ruleSet({ a: [rule({ alert: 'Calls' })] }));
+    text = await m.metricsText();
+    expect(samples(text, 'agentdrift_rule_threshold').map((s) => s.labels.rule)).toEqual(['Calls']);
   });
 
   it('initialises notification counters for every receiver and reason, and bounds the reason label', async () => {
