@@ -230,8 +230,8 @@ describe('agentdrift CLI on the embedded default store', () => {
     const firstFiring = out.transitions.filter((t) => t.to === 'firing' && t.at === from).map((t) => `${t.rule}/${(t.labels as Record<string, string>).workflow_id}`);
     expect(firstFiring).toEqual(expect.arrayContaining(['ToolCallsPerRunUp/invoice_enrichment', 'OutputSchemaShift/report_generation']));
     expect(out.summary.map((s) => s.rule)).toEqual([
-      'ToolCallsPerRunUp', 'PolicyActivationRateChanged', 'CostPerSuccessUp', 'OutputSchemaShift', 'OutputShapeShareUp',
-      'ToolCallsPerRunUpFast', 'PolicyActivationRateChangedFast', 'CostPerSuccessUpFast', 'OutputSchemaShiftFast',
+      'ToolCallsPerRunUp', 'PolicyActivationRateChanged', 'CostPerSuccessUp', 'OutputSchemaShift', 'OutputShapeShareUp', 'ErrorRateUp', 'DurationP95Up',
+      'ToolCallsPerRunUpFast', 'PolicyActivationRateChangedFast', 'CostPerSuccessUpFast', 'OutputSchemaShiftFast', 'ErrorRateUpFast', 'DurationP95UpFast',
     ]);
     // Every drift the demo injects fires its rules; no existing output shape grows in it, so the share rule stays quiet.
     expect(out.summary.filter((s) => s.alerts === 0).map((s) => s.rule)).toEqual(['OutputShapeShareUp']);
@@ -261,7 +261,7 @@ describe('agentdrift CLI on the embedded default store', () => {
   it('check: exit 0 and one summary line for good rules, exit 1 and file:line:col for bad ones', () => {
     const ok = runCli(['check', 'rules'], cwd);
     expect(ok.code).toBe(0);
-    expect(ok.stdout.trim()).toMatch(/^SUCCESS: 1 file, 2 groups, 9 rules$/);
+    expect(ok.stdout.trim()).toMatch(/^SUCCESS: 1 file, 2 groups, 13 rules$/);
     writeFileSync(join(cwd, 'bad.yaml'), 'groups:\n  - name: g\n    interval: 5 minutes\n    rules:\n      - alert: A\n        signal: tool_calls\n        threshold: 20%\n');
     const bad = runCli(['check', 'bad.yaml'], cwd);
     expect(bad.code).toBe(1);
