@@ -205,7 +205,8 @@ export class DriftMetrics {
     this.events.ruleThreshold.reset();
     for (const r of rules.groups.flatMap((g) => g.rules)) {
       const kind = r.absolute?.bound ?? 'relative';
-      this.events.ruleThreshold.set({ rule: boundLabelValue(r.alert), signal: r.signal, kind }, r.absolute?.value ?? r.threshold);
+      const value = r.absolute?.value ?? r.threshold;
+      if (Number.isFinite(value)) this.events.ruleThreshold.set({ rule: boundLabelValue(r.alert), signal: r.signal, kind }, value);
     }
     const wanted = new Set(rules.groups.map((g) => g.name));
     for (const g of [...this.groups]) {

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadRuleFiles } from '../../src/rules/load.js';
 import { startCli, type LiveProcess } from '../helpers/cli.js';
 import { pinnedDemoStart } from '../helpers/demo.js';
 import { VariableResolver, loadDashboards, panelQueries, type Dashboard, type PanelQuery } from '../helpers/grafana.js';
@@ -99,7 +100,11 @@ describe.skipIf(skip.skip)('dashboard PromQL against the demo daemon', () => {
     await daemon.waitFor((l) => l.includes('ToolCallsPerRunUp firing'), 60_000);
     prom = await startPrometheus({ target: address });
     await prom.waitFor('agentdrift_group_evaluations_total', (r) => r.length > 0, 30_000);
-  }, 180_000);
+    // Every loaded rule has evaluated and exports its series (on a busy machine the first scrape can
+    // land between two rules of a group).
+    const loaded = (await loadRuleFiles([resolve(__dirname, '../../rules')])).ruleSet!.groups.flatMap((g) => g.rules).length;
+    await prom.waitFor('count(count by (rule) (agentdrift_alert_state))', (r) => (r[0]?.value ?? 0) >= loaded, 90_000);
+  }, 300_000);
 
   afterAll(async () => {
     await prom?.stop();
