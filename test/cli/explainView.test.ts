@@ -1,6 +1,6 @@
 /** What explain says first (src/cli/explainView.ts), its JSON, and how the text reads (src/explain/format.ts). */
 import { describe, expect, it } from 'vitest';
-import { explanationJson, notFiringLine, type RuleTerms, type SeriesStatus } from '../../src/cli/explainView.js';
+import { explanationJson, notFiringLine, type RuleTerms, type SeriesStatus } from '../../src/report/explainView.js';
 import { formatExplanation, sharePct, shownShare } from '../../src/explain/format.js';
 import type { Explanation } from '../../src/explain/types.js';
 
