@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { openClickHouse, type ClickHouse } from '../clickhouse/client.js';
 import { describeTarget, parseTarget } from '../clickhouse/target.js';
 import { defaultConfig, loadConfig, type Config } from '../config/load.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, type LogFormat, type Logger } from '../log.js';
 import { formatProblems } from '../yaml/problem.js';
 import { validateNotifyConfig, type NotifyConfig } from '../notify/config.js';
 import { sortProblems } from '../yaml/source.js';
@@ -87,8 +87,8 @@ export function externalUrl(config: Config): string {
   return `http://${h}:${port}`;
 }
 
-export function loggerFor(config: Config, opts: GlobalOptions): Logger {
-  return createLogger({ level: opts.logLevel ?? config.logLevel });
+export function loggerFor(config: Config, opts: GlobalOptions, format?: LogFormat): Logger {
+  return createLogger({ level: opts.logLevel ?? config.logLevel, ...(format ? { format } : {}) });
 }
 
 export function storeNames(config: Config): StoreNames {

@@ -76,6 +76,13 @@ export async function routeFor(config: Config, server: string | undefined): Prom
   return chooseRoute({ server, storeDir, holder, lock, lockPath, host: hostname(), isAlive: pidAlive });
 }
 
+/** The url a live daemon of this host recorded in the state file's lock, or null. */
+export async function advertisedUrl(config: Pick<Config, 'stateFile'>): Promise<string | null> {
+  const lock = await readOwner(lockPathOf(config.stateFile));
+  if (lock === null || lock === 'gone' || lock.url === undefined || lock.host !== hostname() || !pidAlive(lock.pid)) return null;
+  return lock.url;
+}
+
 /** --rules names files the daemon has not loaded: refused, not quietly ignored. */
 export function refuseRulesViaDaemon(route: Route, rules: readonly string[] | undefined): void {
   if (route.kind === 'daemon' && rules !== undefined) {
