@@ -200,9 +200,11 @@ export function composeDaemon(o: ComposeOptions): Daemon {
     const { host, port } = server.address;
     logger.info({ url: `http://${host.includes(':') ? `[${host}]` : host}:${port}` }, 'serving /alerts, /metrics, /healthz, /readyz, /api/v1 and the web UI at /');
     // Where commands run beside this daemon find its API (cli/server.ts): a wildcard address is
-    // reached on loopback.
+    // reached on loopback. Not fatal: without it those commands say to pass --server.
     const local = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-    await o.lock?.advertise(`http://${local.includes(':') ? `[${local}]` : local}:${port}`);
+    await o.lock
+      ?.advertise(`http://${local.includes(':') ? `[${local}]` : local}:${port}`)
+      .catch((err: unknown) => logger.warn({ err }, 'could not record the HTTP address in the state lock: commands run beside the daemon need --server'));
     return server;
   };
 
