@@ -1,4 +1,4 @@
-/** How backtest prints (src/cli/backtestView.ts): aligned tables, deviations as eval's, no extrapolated weeks. */
+/** How backtest prints (src/report/backtestView.ts): aligned tables, deviations as eval's, no extrapolated weeks. */
 import { describe, expect, it } from 'vitest';
 import { alignRows, backtestJson, formatBacktestText, spanText } from '../../src/report/backtestView.js';
 import type { BacktestResult } from '../../src/engine/backtest.js';

@@ -1,4 +1,4 @@
-/** What explain says first (src/cli/explainView.ts), its JSON, and how the text reads (src/explain/format.ts). */
+/** What explain says first (src/report/explainView.ts), its JSON, and how the text reads (src/explain/format.ts). */
 import { describe, expect, it } from 'vitest';
 import { explanationFromJson, explanationJson, notFiringLine, type RuleTerms, type SeriesStatus } from '../../src/report/explainView.js';
 import { formatExplanation, sharePct, shownShare } from '../../src/explain/format.js';
