@@ -12,7 +12,7 @@ const LAYERS = [
   ['alerting'],
   ['engine'],
   ['explain'],
-  ['notify', 'metrics'],
+  ['notify', 'metrics', 'report'],
   ['http', 'rollup', 'demo'],
   ['persist'],
   ['config'],

@@ -38,7 +38,49 @@ export function errorSerializer(withStacks: boolean): (e: unknown) => unknown {
   };
 }
 
-export function createLogger(opts: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {
+/** How log lines are written: JSON (for collectors; the default off a terminal) or pretty (for people). */
+export type LogFormat = 'json' | 'pretty';
+export const LOG_FORMATS: readonly LogFormat[] = ['pretty', 'json'];
+
+/** pretty on a terminal, JSON anywhere else (a file, a pipe, a container's log collector). */
+export function defaultLogFormat(stream: { isTTY?: boolean } = process.stderr): LogFormat {
+  return stream.isTTY ? 'pretty' : 'json';
+}
+
+const HIDDEN = new Set(['level', 'time', 'app', 'msg']);
+
+/** A field's value as `key=value`: bare when it has no space or quote, JSON otherwise. */
+function fieldText(v: unknown): string {
+  if (typeof v === 'string') return /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v);
+  return JSON.stringify(v);
+}
+
+/**
+ * One JSON log line as a person reads it: `03:00:00.012 WARN  ToolCallsPerRunUp firing ... rule=...`
+ * (UTC time, level, message, then the other fields). A line that is not JSON passes as it is.
+ */
+export function prettyLine(json: string): string {
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return json.endsWith('\n') ? json : `${json}\n`;
+  }
+  const time = typeof o.time === 'string' ? o.time.slice(11, 23) : '';
+  const level = String(o.level ?? '').toUpperCase().padEnd(5);
+  const fields = Object.entries(o)
+    .filter(([k]) => !HIDDEN.has(k))
+    .map(([k, v]) => `${k}=${fieldText(v)}`);
+  return `${[time, level, String(o.msg ?? ''), ...fields].filter((x) => x !== '').join(' ')}\n`;
+}
+
+/** A pino destination that writes each line pretty (pino writes one whole line per call). */
+export function prettyDestination(out: NodeJS.WritableStream): { write(line: string): boolean } {
+  return { write: (line: string) => out.write(prettyLine(line)) };
+}
+
+export function createLogger(opts: { level?: string; destination?: NodeJS.WritableStream; format?: LogFormat } = {}): Logger {
+  const out = opts.destination ?? process.stderr;
   const level = opts.level ?? process.env.AGENTDRIFT_LOG_LEVEL ?? 'info';
   return pino(
     {
@@ -49,7 +91,7 @@ export function createLogger(opts: { level?: string; destination?: NodeJS.Writab
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    (opts.destination ?? process.stderr) as never,
+    (opts.format === 'pretty' ? prettyDestination(out) : out) as never,
   );
 }
 

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { openClickHouse, type ClickHouse } from '../clickhouse/client.js';
 import { describeTarget, parseTarget } from '../clickhouse/target.js';
 import { defaultConfig, loadConfig, type Config } from '../config/load.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, type LogFormat, type Logger } from '../log.js';
 import { formatProblems } from '../yaml/problem.js';
 import { validateNotifyConfig, type NotifyConfig } from '../notify/config.js';
 import { sortProblems } from '../yaml/source.js';
@@ -15,6 +15,10 @@ import { qualified, type StoreNames } from '../store/schema.js';
 import { DEFAULT_SPAN_PREFIXES } from '../store/attributes.js';
 import { refuseMissingEmbeddedStore, requireAgentRuns } from '../store/ready.js';
 import { loadRuleFiles } from '../rules/load.js';
+import { findAggregates } from '../store/aggregatesMigrate.js';
+import { traceLink } from '../explain/traceUrl.js';
+import type { StoreAccess } from '../report/commands.js';
+import { ruleNamedIn } from '../report/explain.js';
 import type { Rule, RuleSet } from '../rules/types.js';
 import { ERR } from '../util/errors.js';
 
@@ -83,8 +87,8 @@ export function externalUrl(config: Config): string {
   return `http://${h}:${port}`;
 }
 
-export function loggerFor(config: Config, opts: GlobalOptions): Logger {
-  return createLogger({ level: opts.logLevel ?? config.logLevel });
+export function loggerFor(config: Config, opts: GlobalOptions, format?: LogFormat): Logger {
+  return createLogger({ level: opts.logLevel ?? config.logLevel, ...(format ? { format } : {}) });
 }
 
 export function storeNames(config: Config): StoreNames {
@@ -157,24 +161,23 @@ export interface RulesContext {
   readonly paths: readonly string[];
 }
 
-/** The config, then the rules (--rules, else the config's); invalid rules are a usage error naming file:line:col. */
-export async function resolveRules(o: RulesOptions): Promise<RulesContext> {
-  const config = await resolveConfig(o);
+/** The config (unless already read), then the rules (--rules, else the config's); invalid rules are a usage error naming file:line:col. */
+export async function resolveRules(o: RulesOptions, read?: Config): Promise<RulesContext> {
+  const config = read ?? (await resolveConfig(o));
   const paths = o.rules ?? config.rules;
   const loaded = await loadRuleFiles(paths);
   if (!loaded.ruleSet) throw new UsageError(formatProblems(loaded.problems).join('\n'));
   return { config, ruleSet: loaded.ruleSet, paths };
 }
 
-/** The rule whose alert is `name`, or a usage error naming where the rules were read and the rules there. */
+/** The rule whose alert is `name`, or an error naming where the rules were read and the rules there. */
 export function findRule(ctx: RulesContext, name: string): Rule {
-  const rules = ctx.ruleSet.groups.flatMap((g) => g.rules);
-  const rule = rules.find((r) => r.alert === name);
-  if (!rule) {
-    const known = [...new Set(rules.map((r) => r.alert))];
-    throw new UsageError(`no rule named ${JSON.stringify(name)} in ${ctx.paths.join(', ')}; ${known.length === 0 ? 'no rules there' : `known rules: ${known.join(', ')}`}`);
-  }
-  return rule;
+  return ruleNamedIn(ctx.ruleSet, ctx.paths, name);
+}
+
+/** What the report builders read: agent_runs, the aggregate tables when there are, trace links. */
+export async function storeAccess(config: Config, ch: ClickHouse): Promise<StoreAccess> {
+  return { ch, table: agentRunsTable(config), aggregates: await findAggregates(ch, storeNames(config), config.aggregates), traceUrl: traceLink(config.traceUrl) };
 }
 
 export { describeTarget };

@@ -3,6 +3,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { parseDuration } from '../yaml/duration.js';
 import { UsageError } from './context.js';
 import { parseTime, TimeArgError } from './time.js';
+import { DEFAULT_STATES, STATES, type ShownState } from '../report/evalView.js';
 
 export function positiveInt(v: string): number {
   const x = Number(v);
@@ -43,6 +44,14 @@ export function dataOptions(cmd: Command): Command {
     .option('-c, --config <file>', 'daemon configuration (default: ./agentdrift.yaml if present)')
     .option('--clickhouse <target>', 'chdb:<dir> or http(s)://host:port/database (overrides the config)')
     .option('--log-level <level>', 'debug | info | warn | error');
+}
+
+/**
+ * --server URL: the commands that read the store (eval, explain, backtest, status) ask the daemon
+ * there (cli/server.ts); without it they ask the daemon that holds the embedded store, if one does.
+ */
+export function serverOption(cmd: Command): Command {
+  return cmd.option('--server <url>', "ask the running daemon at <url> (default: the daemon that holds the embedded store, found from its lock file; else none)");
 }
 
 /** --config alone: commands that read the config but not the store (accept, test-receivers). */
@@ -86,3 +95,17 @@ export function oneOf<T extends string>(option: string, value: string, allowed: 
   if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${option} must be ${allowed.join(' or ')}`);
   return value as T;
 }
+
+/** --state firing --state pending, --state firing,pending, --state all; a usage error names what is accepted. */
+export function parseStates(values: readonly string[] | undefined): readonly ShownState[] {
+  if (values === undefined || values.length === 0) return DEFAULT_STATES;
+  const out = new Set<ShownState>();
+  for (const v of values.flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x !== '')) {
+    if (v === 'all') STATES.forEach((s) => out.add(s));
+    else if ((STATES as readonly string[]).includes(v)) out.add(v as ShownState);
+    else throw new UsageError(`--state must be ${STATES.join(', ')} or all (repeated or comma-separated), got ${JSON.stringify(v)}`);
+  }
+  if (out.size === 0) throw new UsageError(`--state must be ${STATES.join(', ')} or all`);
+  return [...out];
+}
+

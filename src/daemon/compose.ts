@@ -17,7 +17,12 @@ import { explainSeries } from '../explain/explain.js';
 import { traceLink } from '../explain/traceUrl.js';
 import { acceptHandler } from '../http/acceptHandler.js';
 import { alertsView } from '../http/alertsView.js';
-import type { ApiSources } from '../http/api.js';
+import { noRules, type ApiSources } from '../http/api.js';
+import type { CommandSources } from '../http/commandsHandler.js';
+import { backtestReport, evalReport, explainReport, type StoreAccess } from '../report/commands.js';
+import { ruleNamedIn } from '../report/explain.js';
+import { describeTarget } from '../clickhouse/target.js';
+import { storeStatus } from '../store/status.js';
 import { readinessOf } from '../http/readiness.js';
 import { startHttpServer } from '../http/server.js';
 import type { Logger } from '../log.js';
@@ -28,6 +33,7 @@ import { buildNotifiers } from '../notify/factory.js';
 import { dispatchAlerts } from '../notify/fromAlerts.js';
 import { RollupJob } from '../rollup/job.js';
 import { longestInterval, stalenessBound } from '../rules/schedules.js';
+import type { RuleSet } from '../rules/types.js';
 import { StoreSums } from '../signals/sums.js';
 import { qualified, type StoreNames } from '../store/schema.js';
 import type { Clock } from '../util/clock.js';
@@ -138,6 +144,26 @@ export function composeDaemon(o: ComposeOptions): Daemon {
     backtest: (rules, fromMs, toMs, stepMs) => backtest({ query, table, aggregates: aggregates.current(), rules, fromMs, toMs, stepMs, logger }),
     now: () => clock.now(),
   };
+  // The reports of eval, explain, backtest and status, for those commands run beside this daemon
+  // while it holds the embedded store: built by the same code the commands run alone.
+  const access = (): StoreAccess => ({ ch, table, aggregates: aggregates.current(), traceUrl });
+  const loadedRules = (): RuleSet => {
+    if (engine.ruleSet === null) throw noRules();
+    return engine.ruleSet;
+  };
+  const commands: CommandSources = {
+    eval: async (at) => evalReport(access(), loadedRules(), at),
+    explain: async (alertname, match, at) => {
+      const rules = loadedRules();
+      return explainReport(access(), rules, ruleNamedIn(rules, config.rules, alertname), match, at);
+    },
+    backtest: async (fromMs, toMs, stepMs) => {
+      const rules = loadedRules();
+      const result = await backtest({ query, table, aggregates: aggregates.current(), rules, fromMs, toMs, ...(stepMs !== null ? { stepMs } : {}), logger });
+      return backtestReport(result, rules);
+    },
+    status: async () => ({ store: describeTarget(config.clickhouse.target), status: await storeStatus(ch, names) }),
+  };
   const startHttp = async () => {
     const server = await startHttpServer({
       host: config.listen.host,
@@ -148,6 +174,7 @@ export function composeDaemon(o: ComposeOptions): Daemon {
       externalUrl: config.externalUrl,
       alerts: (filter) => alertsView(engine.alertStates.values(), engine.rules, filter),
       api,
+      commands,
       accept: acceptHandler(
         {
           get rules() {
@@ -171,8 +198,13 @@ export function composeDaemon(o: ComposeOptions): Daemon {
       }),
     });
     const { host, port } = server.address;
-    logger.info({ url: `http://${host.includes(':') ? `[${host}]` : host}:${port}` }, 'serving /alerts, /metrics, /healthz and /readyz');
-    logger.info({ url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/` }, 'web UI and /api/v1 served');
+    logger.info({ url: `http://${host.includes(':') ? `[${host}]` : host}:${port}` }, 'serving /alerts, /metrics, /healthz, /readyz, /api/v1 and the web UI at /');
+    // Where commands run beside this daemon find its API (cli/server.ts): a wildcard address is
+    // reached on loopback. Not fatal: without it those commands say to pass --server.
+    const local = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+    await o.lock
+      ?.advertise(`http://${local.includes(':') ? `[${local}]` : local}:${port}`)
+      .catch((err: unknown) => logger.warn({ err }, 'could not record the HTTP address in the state lock: commands run beside the daemon need --server'));
     return server;
   };
 

@@ -1,7 +1,8 @@
 /**
  * The daemon's HTTP endpoints: /metrics for Prometheus, /healthz (the process answers) and /readyz
  * (the process does its job), /alerts, POST /api/v1/accept, and with `api` the read routes of /api/v1,
- * POST /api/v1/backtest and the web UI's pages (routes.ts). Plain node:http: a few routes do not
+ * POST /api/v1/backtest and the web UI's pages (routes.ts), and with `commands` the reports of the
+ * commands run beside the daemon (POST /api/v1/commands/<name>, commandsHandler.ts). Plain node:http: a few routes do not
  * need a framework. State-changing routes go through serveMutation, which applies ./guard.ts's checks.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -12,6 +13,7 @@ import type { DriftMetrics } from '../metrics/registry.js';
 import { errorCodeOf, httpStatusOf } from '../util/errors.js';
 import type { ApiSources } from './api.js';
 import { backtestRunner } from './backtestHandler.js';
+import { commandOf, commandRunner, type CommandSources } from './commandsHandler.js';
 import { guardMutation, isMutating } from './guard.js';
 import { apiGet, isUiPath, uiGet, type RouteAnswer } from './routes.js';
 import { CSP } from './ui/html.js';
@@ -43,6 +45,8 @@ export interface HttpServerOptions {
   readonly externalUrl?: string | null;
   /** The read side of /api/v1, POST /api/v1/backtest and the web UI at `/`; absent: none of them. */
   readonly api?: ApiSources;
+  /** POST /api/v1/commands/<name>: the reports of eval, explain, backtest and status; absent: none. */
+  readonly commands?: CommandSources;
   readonly logger: Logger;
 }
 
@@ -248,13 +252,28 @@ async function routeApi(req: IncomingMessage, res: ServerResponse, opts: HttpSer
   }
 }
 
-async function route(req: IncomingMessage, res: ServerResponse, opts: HttpServerOptions, backtest: ((raw: unknown) => Promise<unknown>) | null): Promise<void> {
+type Runners = { readonly backtest: ((raw: unknown) => Promise<unknown>) | null; readonly commands: ReturnType<typeof commandRunner> | null };
+
+async function route(req: IncomingMessage, res: ServerResponse, opts: HttpServerOptions, runners: Runners): Promise<void> {
   const method = req.method ?? 'GET';
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname;
+  const { backtest, commands } = runners;
   if (path === '/api/v1/accept' && opts.accept) {
     const accept = opts.accept;
     return serveMutation(req, res, opts, ['POST'], () => handleAccept(req, res, accept));
+  }
+  const command = commands ? commandOf(path) : null;
+  if (command !== null && commands) {
+    return serveMutation(req, res, opts, ['POST'], async () => {
+      const body = await readJson(req, res, 'see docs/http-api.md, "Commands"');
+      if (body === null) return;
+      try {
+        sendAnswer(res, { status: 200, kind: 'json', body: await commands(command, body.value) });
+      } catch (err) {
+        sendFailure(res, err, false, opts.logger);
+      }
+    });
   }
   if (opts.api && backtest && path.startsWith('/api/v1/')) return routeApi(req, res, opts, opts.api, backtest, url);
   if (opts.api && isUiPath(path)) {
@@ -298,9 +317,9 @@ async function route(req: IncomingMessage, res: ServerResponse, opts: HttpServer
 
 export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
   // One runner per server: it keeps backtests one at a time.
-  const backtest = opts.api ? backtestRunner(opts.api) : null;
+  const runners: Runners = { backtest: opts.api ? backtestRunner(opts.api) : null, commands: opts.commands ? commandRunner(opts.commands) : null };
   const handle = (req: IncomingMessage, res: ServerResponse) => {
-    route(req, res, opts, backtest).catch((err: unknown) => {
+    route(req, res, opts, runners).catch((err: unknown) => {
       opts.logger.error({ err }, 'http handler failed');
       if (!res.headersSent) send(res, 500, TEXT, 'internal error\n');
       else res.destroy();

@@ -11,7 +11,7 @@
 import { ERR } from '../util/errors.js';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { link, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../log.js';
 
@@ -22,6 +22,8 @@ export interface LockOwner {
   readonly startedAt: string;
   /** Tells this lock from a later one of the same pid. */
   readonly token: string;
+  /** The daemon's HTTP address for local clients (`http://127.0.0.1:9464`), once it listens. */
+  readonly url?: string;
 }
 
 export class StateLockError extends Error {
@@ -34,6 +36,11 @@ export interface StateLock {
   readonly owner: LockOwner;
   /** Removes the lock if it is still ours; idempotent. */
   release(): Promise<void>;
+  /**
+   * Records the daemon's HTTP address in the lock, if it is still ours: rewritten whole (a temp file
+   * renamed over it), so a reader sees the old lock or the new one, never half of one.
+   */
+  advertise(url: string): Promise<void>;
 }
 
 export interface LockOptions {
@@ -87,20 +94,37 @@ async function tryCreate(path: string, owner: LockOwner): Promise<boolean> {
 }
 
 /** The lock's owner; null when the file is not a lock we can read; 'gone' when there is none. */
-async function readOwner(path: string): Promise<LockOwner | null | 'gone'> {
+export async function readOwner(path: string): Promise<LockOwner | null | 'gone'> {
   try {
     const x = JSON.parse(await readFile(path, 'utf8')) as Partial<LockOwner>;
-    return typeof x.pid === 'number' && typeof x.host === 'string' ? { pid: x.pid, host: x.host, startedAt: String(x.startedAt ?? '?'), token: String(x.token ?? '') } : null;
+    if (typeof x.pid !== 'number' || typeof x.host !== 'string') return null;
+    return { pid: x.pid, host: x.host, startedAt: String(x.startedAt ?? '?'), token: String(x.token ?? ''), ...(typeof x.url === 'string' ? { url: x.url } : {}) };
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'gone' : null;
   }
 }
 
-function held(path: string, owner: LockOwner): StateLock {
+function held(path: string, first: LockOwner): StateLock {
   let released = false;
+  let owner = first;
   return {
     path,
-    owner,
+    get owner() {
+      return owner;
+    },
+    async advertise(url) {
+      if (released) return;
+      const now = await readOwner(path);
+      if (now === null || now === 'gone' || now.token !== owner.token) return;
+      owner = { ...owner, url };
+      const tmp = `${path}.${owner.token}`;
+      try {
+        await writeFile(tmp, `${JSON.stringify(owner)}\n`, { mode: 0o644 });
+        await rename(tmp, path);
+      } finally {
+        await rm(tmp, { force: true }).catch(() => undefined);
+      }
+    },
     async release() {
       if (released) return;
       released = true;
@@ -111,7 +135,7 @@ function held(path: string, owner: LockOwner): StateLock {
   };
 }
 
-function pidAlive(pid: number): boolean {
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

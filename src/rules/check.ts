@@ -9,17 +9,36 @@ export interface CheckResult {
    * rest), or a single SUCCESS line; no trailing newline.
    */
   readonly output: string;
+  /** The same as `check --format json` prints it: counts, warnings and every problem with its position. */
+  readonly json: CheckJson;
+}
+
+export interface CheckJson {
+  readonly ok: boolean;
+  readonly files: number;
+  readonly groups: number;
+  readonly rules: number;
+  readonly warnings: readonly string[];
+  readonly problems: readonly { readonly file: string; readonly line: number; readonly col: number; readonly message: string }[];
 }
 
 export async function checkPaths(paths: readonly string[]): Promise<CheckResult> {
   const { ruleSet, problems, files, blankFiles } = await loadRuleFiles(paths);
-  if (ruleSet === null || problems.length > 0) {
-    return { ok: false, output: formatProblems(problems).join('\n') };
-  }
-  const groups = ruleSet.groups.length;
-  const rules = ruleSet.groups.reduce((n, g) => n + g.rules.length, 0);
+  const groups = ruleSet?.groups.length ?? 0;
+  const rules = ruleSet?.groups.reduce((n, g) => n + g.rules.length, 0) ?? 0;
+  const warnings = blankFiles.map(blankFileWarning);
+  const ok = ruleSet !== null && problems.length === 0;
+  const json: CheckJson = {
+    ok,
+    files: files.length,
+    groups,
+    rules,
+    warnings: ok ? warnings : [],
+    problems: problems.map((p) => ({ file: p.file, line: p.line, col: p.col, message: p.message })),
+  };
+  if (!ok) return { ok: false, output: formatProblems(problems).join('\n'), json };
   const summary = `SUCCESS: ${plural(files.length, 'file')}, ${plural(groups, 'group')}, ${plural(rules, 'rule')}`;
-  return { ok: true, output: [...blankFiles.map(blankFileWarning), summary].join('\n') };
+  return { ok: true, output: [...warnings, summary].join('\n'), json };
 }
 
 /**

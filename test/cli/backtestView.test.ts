@@ -1,6 +1,6 @@
-/** How backtest prints (src/cli/backtestView.ts): aligned tables, deviations as eval's, no extrapolated weeks. */
+/** How backtest prints (src/report/backtestView.ts): aligned tables, deviations as eval's, no extrapolated weeks. */
 import { describe, expect, it } from 'vitest';
-import { alignRows, backtestJson, formatBacktestText, spanText } from '../../src/cli/backtestView.js';
+import { alignRows, backtestJson, formatBacktestText, spanText } from '../../src/report/backtestView.js';
 import type { BacktestResult } from '../../src/engine/backtest.js';
 import type { Rule, RuleSet } from '../../src/rules/types.js';
 
@@ -45,7 +45,7 @@ describe('spanText', () => {
 
 describe('formatBacktestText', () => {
   it('a span under a week: alerts over the span, no per-week column', () => {
-    const text = formatBacktestText(result('2026-11-20T03:00:00.000Z', '2026-11-22T03:00:00.000Z'), RULES);
+    const text = formatBacktestText(backtestJson(result('2026-11-20T03:00:00.000Z', '2026-11-22T03:00:00.000Z'), RULES));
     const lines = text.split('\n');
     expect(lines[0]).toBe('backtest 2026-11-20T03:00:00.000Z .. 2026-11-22T03:00:00.000Z (2 days): 4 group evaluations, 3 transitions');
     expect(text).toMatch(/^RULE {5}SIGNAL {15}ALERTS {2}FIRING_HOURS$/m);
@@ -62,7 +62,7 @@ describe('formatBacktestText', () => {
   });
 
   it('a span of a week or more: alerts per week too', () => {
-    const text = formatBacktestText(result('2026-11-08T03:00:00.000Z', '2026-11-22T03:00:00.000Z'), RULES);
+    const text = formatBacktestText(backtestJson(result('2026-11-08T03:00:00.000Z', '2026-11-22T03:00:00.000Z'), RULES));
     expect(text).toMatch(/^RULE {5}SIGNAL {15}ALERTS {2}FIRING_HOURS {2}ALERTS_PER_WEEK$/m);
     expect(text).toMatch(/^ToolsUp {2}tool_calls_per_run {3}2 {7}48 {12}7$/m);
     expect(text.split('\n').at(-1)).toBe('alerts and firing hours over 14 days');
@@ -74,7 +74,7 @@ describe('backtestJson', () => {
     ['2026-11-20T03:00:00.000Z', 2, [null, null]],
     ['2026-11-15T03:00:00.000Z', 7, [7, 3.5]],
   ])('from %s: span_days %d, alerts_per_week %j', (from, days, perWeek) => {
-    const json = backtestJson(result(from, '2026-11-22T03:00:00.000Z'), RULES) as { span_days: number; summary: { alerts_per_week: number | null }[]; transitions: { deviation_kind: string; baseline: number | null }[] };
+    const json = backtestJson(result(from, '2026-11-22T03:00:00.000Z'), RULES);
     expect(json.span_days).toBe(days);
     expect(json.summary.map((s) => s.alerts_per_week)).toEqual(perWeek);
     expect(json.transitions.map((t) => [t.deviation_kind, t.baseline])).toEqual([['relative', 1.1], ['js_distance', null], ['js_distance', null]]);

@@ -1,7 +1,8 @@
-/** How eval shows its rows (src/cli/evalView.ts): which, in which order, deviations, --fail-on. */
+/** How eval shows its rows (src/report/evalView.ts): which, in which order, deviations, --fail-on. */
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/cli/context.js';
-import { DEFAULT_STATES, deviationKindOf, failsOn, formatDeviation, hiddenLine, parseStates, selectRows, sortRows, STATES, type DeviationKind } from '../../src/cli/evalView.js';
+import { DEFAULT_STATES, deviationKindOf, failsOn, formatDeviation, hiddenLine, selectRows, sortRows, STATES, type DeviationKind } from '../../src/report/evalView.js';
+import { parseStates } from '../../src/cli/options.js';
 import { formatP } from '../../src/util/format.js';
 
 describe('deviationKindOf', () => {

@@ -1,6 +1,6 @@
-/** What explain says first (src/cli/explainView.ts), its JSON, and how the text reads (src/explain/format.ts). */
+/** What explain says first (src/report/explainView.ts), its JSON, and how the text reads (src/explain/format.ts). */
 import { describe, expect, it } from 'vitest';
-import { explanationJson, notFiringLine, type RuleTerms, type SeriesStatus } from '../../src/cli/explainView.js';
+import { explanationFromJson, explanationJson, notFiringLine, type RuleTerms, type SeriesStatus } from '../../src/report/explainView.js';
 import { formatExplanation, sharePct, shownShare } from '../../src/explain/format.js';
 import type { Explanation } from '../../src/explain/types.js';
 
@@ -104,5 +104,18 @@ describe('explanationJson', () => {
     const shares = (json.moved as { parts: { share: number }[] }).parts.map((p) => p.share);
     expect(shares[0]).toBeCloseTo(0.7 / 0.71, 12);
     expect(shares.every((s) => s >= 0 && s <= 1)).toBe(true);
+  });
+});
+
+describe('explanationFromJson (how a command prints the text of an explanation the daemon sent)', () => {
+  it('gives back every time of the explanation: the text reads the same from the JSON view', () => {
+    for (const e of [explanation(ONSET, ONSET + H), { ...explanation(ONSET, ONSET), onset: null }]) {
+      const view = JSON.parse(JSON.stringify(explanationJson(e, status({ state: 'firing' })))) as Record<string, unknown>;
+      const back = explanationFromJson(view);
+      expect(formatExplanation(back)).toBe(formatExplanation(e));
+      expect(back).toMatchObject({ at: e.at, windowStart: e.windowStart, onset: e.onset, examples: e.examples });
+      expect(back.attribution.causes[0]!.firstSeen).toBe(e.attribution.causes[0]!.firstSeen);
+      expect(back).not.toHaveProperty('state');
+    }
   });
 });

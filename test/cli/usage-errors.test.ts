@@ -48,6 +48,6 @@ describe('usage errors', () => {
 
   it('demo says what it is in the command list', () => {
     const r = runCli(['--help'], cwd);
-    expect(r.stdout.replace(/\s+/g, ' ')).toMatch(/demo a demo store: synthetic agent runs with four injected drifts/);
+    expect(r.stdout.replace(/\s+/g, ' ')).toMatch(/demo the demo fleet: `demo seed` writes 28 days of synthetic runs of nine agent workflows with drifts injected for the default rules to find \(what `npm start` seeds\)/);
   });
 });

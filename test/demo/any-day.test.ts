@@ -5,7 +5,7 @@
  * part: every end time is pinned.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evalOnce, type EvalRow } from '../../src/cli/evalOnce.js';
+import { evalOnce, type EvalRow } from '../../src/report/evalOnce.js';
 import { seedDemo } from '../../src/demo/seed.js';
 import { loadRuleFiles } from '../../src/rules/load.js';
 import type { RuleSet } from '../../src/rules/types.js';

@@ -4,7 +4,7 @@
  * the four drifts and on nothing in the workflows that never drift.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evalOnce, type EvalRow } from '../../src/cli/evalOnce.js';
+import { evalOnce, type EvalRow } from '../../src/report/evalOnce.js';
 import { STABLE_WORKFLOWS } from '../../src/demo/scenario.js';
 import { seedDemo, type SeedResult } from '../../src/demo/seed.js';
 import { loadRuleFiles } from '../../src/rules/load.js';

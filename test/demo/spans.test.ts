@@ -10,7 +10,7 @@
  * more than min_runs in both windows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evalOnce, type EvalRow } from '../../src/cli/evalOnce.js';
+import { evalOnce, type EvalRow } from '../../src/report/evalOnce.js';
 import { seedDemo, type SeedResult } from '../../src/demo/seed.js';
 import { loadRuleFiles } from '../../src/rules/load.js';
 import { qualified } from '../../src/store/schema.js';

@@ -140,7 +140,7 @@ describe('the packed package', () => {
     expect(json(starting).target).toBe(`chdb:${join(elsewhere, 'data')} (database default)`);
     const firing = await proc.waitFor((l) => json(l).to === 'firing', 120_000);
     expect(json(firing)).toMatchObject({ level: 'warn', app: 'agentdrift', from: expect.any(String) });
-    const serving = proc.lines.find((l) => json(l).msg === 'serving /alerts, /metrics, /healthz and /readyz');
+    const serving = proc.lines.find((l) => json(l).msg === 'serving /alerts, /metrics, /healthz, /readyz, /api/v1 and the web UI at /');
     expect(serving, proc.lines.slice(-10).join('\n')).toBeDefined();
     expect((await fetch(`${String(json(serving!).url)}/healthz`)).status).toBe(200);
     proc.child.kill('SIGTERM');

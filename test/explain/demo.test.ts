@@ -7,7 +7,7 @@
  * evidence of firing alerts, computing it once per series rather than on every evaluation.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { explainRule } from '../../src/cli/explain.js';
+import { explainRule } from '../../src/report/explain.js';
 import { driftSchedule } from '../../src/demo/scenario.js';
 import { seedDemo } from '../../src/demo/seed.js';
 import { StoreSums } from '../../src/signals/sums.js';

@@ -13,6 +13,8 @@ export interface DemoDaemon {
   readonly proc: LiveProcess;
   /** `http://127.0.0.1:<port>`, no trailing slash. */
   readonly base: string;
+  /** The daemon's working directory: its agentdrift.yaml, rules/ and data/. */
+  readonly cwd: string;
   stop(): Promise<void>;
 }
 
@@ -36,7 +38,7 @@ export async function startDemoDaemon(prefix: string, extraConfig = ''): Promise
       if (Date.now() > end) throw new Error(`only ${r.counts.firing} of ${want} demo alerts fire; last lines:\n${proc.lines.slice(-10).join('\n')}`);
       await new Promise((res) => setTimeout(res, 250));
     }
-    return { proc, base, stop };
+    return { proc, base, cwd, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -15,7 +15,18 @@ describe('checkPaths (agentdrift check)', () => {
     [[`${FIX}/example.yaml`, `${FIX}/dir`], 'SUCCESS: 3 files, 3 groups, 4 rules'],
     [[], 'SUCCESS: 0 files, 0 groups, 0 rules'],
   ])('%j -> %s', async (paths, summary) => {
-    expect(await checkPaths(paths)).toEqual({ ok: true, output: summary });
+    const r = await checkPaths(paths);
+    expect(r).toMatchObject({ ok: true, output: summary });
+    // --format json: the same counts, no problems.
+    const [files, groups, rules] = summary.match(/\d+/g)!.map(Number);
+    expect(r.json).toEqual({ ok: true, files, groups, rules, warnings: [], problems: [] });
+  });
+
+  it('--format json holds every problem with its position, the same as the lines', async () => {
+    const r = await checkPaths([`${FIX}/syntax.yaml`, `${FIX}/nope`]);
+    expect(r.json.ok).toBe(false);
+    expect(r.json.problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.message}`)).toEqual(r.output.split('\n').filter((l) => /^[^:]+:\d+:\d+: /.test(l)));
+    expect(r.json.problems).toContainEqual({ file: `${FIX}/nope`, line: 1, col: 1, message: 'no such file or directory' });
   });
 
   it('prints every problem of every path, one per line, sorted by file then line, and no summary', async () => {
@@ -45,7 +56,8 @@ describe('checkPaths (agentdrift check)', () => {
     writeFileSync(comments, '# nothing here yet\n');
     writeFileSync(explicit, 'groups: []\n');
     const r = await checkPaths([blank, comments, explicit]);
-    expect(r).toEqual({
+    expect(r.json.warnings).toHaveLength(2);
+    expect(r).toMatchObject({
       ok: true,
       output: [
         `${blank}: warning: the file is empty (no rules); write \`groups: []\` to say that it has none on purpose`,

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { StateFileError } from '../../src/persist/stateFile.js';
 import { StateLockError } from '../../src/persist/stateLock.js';
 import { ConfigError, UsageError } from '../../src/cli/context.js';
-import { NoSuchSeriesError } from '../../src/cli/explain.js';
+import { NoSuchSeriesError } from '../../src/report/explain.js';
 import { TimeArgError } from '../../src/cli/time.js';
 import { ClickHouseAccessError } from '../../src/clickhouse/client.js';
 import { TargetError } from '../../src/clickhouse/target.js';

@@ -1,12 +1,12 @@
 /** `agentdrift backtest --from --to`: the rules replayed over history with the daemon's engine, sending nothing. */
 import type { Command } from 'commander';
 import { backtest } from '../../engine/backtest.js';
-import { backtestJson, formatBacktestText } from '../backtestView.js';
-import { findAggregates } from '../../store/aggregatesMigrate.js';
+import { asSent, backtestReport, printBacktest, type BacktestReport } from '../../report/commands.js';
 import { terminalProgress } from '../../util/progress.js';
 import { action, out } from '../command.js';
-import { agentRunsTable, resolveRules, storeNames, UsageError, withStore, type RulesOptions } from '../context.js';
-import { dataOptions, durationArg, formatOption, TIME_ARG, timeOf } from '../options.js';
+import { resolveConfig, resolveRules, storeAccess, UsageError, withStore, type RulesOptions } from '../context.js';
+import { dataOptions, durationArg, formatOption, serverOption, TIME_ARG, timeOf } from '../options.js';
+import { askDaemon, refuseRulesViaDaemon, routeFor } from '../server.js';
 import { systemClock } from '../../util/clock.js';
 
 interface BacktestOptions extends RulesOptions {
@@ -14,6 +14,7 @@ interface BacktestOptions extends RulesOptions {
   readonly to?: string;
   readonly step?: number;
   readonly format: string;
+  readonly server?: string;
 }
 
 export function backtestCommand(program: Command): void {
@@ -22,23 +23,32 @@ export function backtestCommand(program: Command): void {
     .option(`--to ${TIME_ARG}`, 'end of the replay: ISO, now, or relative such as -1h (default: now)')
     .option('--step <duration>', 'evaluate every <duration> (e.g. 1h) instead of on each group\'s interval, from --from rounded up to a whole 5 minutes', durationArg)
     .option('--rules <paths...>', 'rule files or directories (default: from the config)');
-  formatOption(cmd).action(
-      action(async (o: BacktestOptions) => {
-        const format = formatOption.read(o.format);
-        const now = systemClock.now();
-        const from = timeOf('--from', o.from, now)!;
-        const to = timeOf('--to', o.to, now) ?? now;
-        if (!(to > from)) throw new UsageError('--to must be after --from');
-        const { config, ruleSet } = await resolveRules(o);
-        await withStore(
+  formatOption(serverOption(cmd)).action(
+    action(async (o: BacktestOptions) => {
+      const format = formatOption.read(o.format);
+      const now = systemClock.now();
+      const from = timeOf('--from', o.from, now)!;
+      const to = timeOf('--to', o.to, now) ?? now;
+      if (!(to > from)) throw new UsageError('--to must be after --from');
+      const config = await resolveConfig(o);
+      const route = await routeFor(config, o.server);
+      refuseRulesViaDaemon(route, o.rules);
+      let report: BacktestReport;
+      if (route.kind === 'daemon') {
+        const body = { from: new Date(from).toISOString(), to: new Date(to).toISOString(), step_seconds: o.step === undefined ? null : o.step / 1000 };
+        report = await askDaemon<BacktestReport>(route, config, 'backtest', body);
+      } else {
+        const { ruleSet } = await resolveRules(o, config);
+        const result = await withStore(
           config,
           async (ch) => {
+            const s = await storeAccess(config, ch);
             const progress = terminalProgress(process.stderr, 'backtesting', 'group evaluations');
             let started = false;
-            const result = await backtest({
+            const r = await backtest({
               query: (sql, params, signal) => ch.query(sql, params, { signal }),
-              table: agentRunsTable(config),
-              aggregates: await findAggregates(ch, storeNames(config), config.aggregates),
+              table: s.table,
+              aggregates: s.aggregates,
               rules: ruleSet,
               fromMs: from,
               toMs: to,
@@ -50,10 +60,13 @@ export function backtestCommand(program: Command): void {
               },
             });
             progress.stop();
-            out(format === 'json' ? JSON.stringify(backtestJson(result, ruleSet), null, 2) : formatBacktestText(result, ruleSet));
+            return r;
           },
           { ready: true },
         );
-      }),
-    );
+        report = asSent(backtestReport(result, ruleSet));
+      }
+      out(printBacktest(report, format).text);
+    }),
+  );
 }

@@ -24,8 +24,10 @@ interface SeedOptions extends GlobalOptions {
 }
 
 export function demoCommand(program: Command): void {
-  const demo = program.command('demo').description('a demo store: synthetic agent runs with four injected drifts (see `demo seed`)');
-  dataOptions(demo.command('seed').description('write synthetic runs with four injected drifts as OpenTelemetry spans'))
+  const demo = program
+    .command('demo')
+    .description('the demo fleet: `demo seed` writes 28 days of synthetic runs of nine agent workflows with drifts injected for the default rules to find (what `npm start` seeds)');
+  dataOptions(demo.command('seed').description('seed the store with the demo fleet: synthetic agent runs (as OpenTelemetry spans) with injected drifts, and print each drift and when it starts'))
     .option('--days <n>', 'days of history', positiveInt, 28)
     .option('--runs-per-day <n>', 'average runs per day over all workflows', positiveInt, 6000)
     .option('--seed <text>', 'random seed: the same seed and --end give the same runs', 'agentdrift')

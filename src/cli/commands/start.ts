@@ -8,7 +8,8 @@ import { refuseMissingEmbeddedStore } from '../../store/ready.js';
 import { shiftedClock, systemClock } from '../../util/clock.js';
 import { action } from '../command.js';
 import { externalUrl, loggerFor, openStore, resolveSettings, storeNames, type GlobalOptions } from '../context.js';
-import { dataOptions, TIME_ARG, timeOf } from '../options.js';
+import { dataOptions, oneOf, TIME_ARG, timeOf } from '../options.js';
+import { defaultLogFormat, LOG_FORMATS } from '../../log.js';
 
 interface StartOptions extends GlobalOptions {
   readonly demo?: boolean;
@@ -17,6 +18,7 @@ interface StartOptions extends GlobalOptions {
   readonly now?: string;
   readonly freshState?: boolean;
   readonly alertmanagerOnly?: boolean;
+  readonly logFormat?: string;
 }
 
 export function startCommand(program: Command): void {
@@ -26,20 +28,26 @@ export function startCommand(program: Command): void {
     .option(`--demo-end ${TIME_ARG}`, 'end of the demo period --demo seeds: ISO, now, or relative to the daemon\'s clock such as -1d (default: the daemon\'s current time)')
     .option(`--now ${TIME_ARG}`, 'start the daemon\'s clock at this time instead of the system time (it then advances in real time): replays a pinned period, as the tests do')
     .option('--alertmanager-only', 'send to the Alertmanager receivers only, not to Slack, email or webhooks: for every replica but one (README, "Running two replicas")')
+    .option('--log-format <format>', 'pretty (one readable line per event) | json (default: pretty when stderr is a terminal, json otherwise)')
     .option('--fresh-state', 'start with empty alert and notification state: an existing state file and journal are moved aside (never deleted) first; needed after a corrupt state file was moved aside')
     .action(
       action(async (o: StartOptions): Promise<never> => {
+        const logFormat = o.logFormat === undefined ? defaultLogFormat() : oneOf('--log-format', o.logFormat, LOG_FORMATS);
         const startAt = timeOf('--now', o.now, systemClock.now());
         const clock = startAt === undefined ? systemClock : shiftedClock(startAt);
         const demoEnd = timeOf('--demo-end', o.demoEnd, clock.now());
         const settings = await resolveSettings(o);
         const { config } = settings;
-        const logger = loggerFor(config, o);
+        const logger = loggerFor(config, o, logFormat);
         let notify = settings.notify;
         if (o.alertmanagerOnly) {
           const only = alertmanagerOnly(notify);
           notify = only.notify;
           logger.info({ disabled_receivers: only.disabled }, `--alertmanager-only: direct receivers not used by this replica${only.disabled.length > 0 ? `: ${only.disabled.join(', ')}` : ''}`);
+        }
+        // Without a receiver an alert reaches this log and /alerts, /api/v1 and the web UI, nowhere else.
+        if (notify.receivers.length === 0) {
+          logger.warn('no receivers configured: alerts reach only this log, /alerts, /api/v1 and the web UI; add receivers in agentdrift.yaml (docs/alerting.md)');
         }
         // Without --demo or --migrate nothing creates agent_runs: an embedded store that does not exist yet is
         // refused before the lock or the store would create its directory (an existing one: in Daemon.start).

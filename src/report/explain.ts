@@ -9,7 +9,8 @@ import { evaluateRule } from '../engine/evaluate.js';
 import { StoreSums } from '../signals/sums.js';
 import { explainSeries } from '../explain/explain.js';
 import type { Explanation } from '../explain/types.js';
-import type { Rule } from '../rules/types.js';
+import type { Rule, RuleSet } from '../rules/types.js';
+import { UnknownRuleError } from '../engine/engine.js';
 import type { AggregateSource } from '../signals/index.js';
 import { ERR } from '../util/errors.js';
 
@@ -46,4 +47,18 @@ export async function explainRule(
     out.push(await explainSeries(query, table, { rule, labels: s.labels, key: s.key, at, active }, { traceUrl: o.traceUrl ?? null }));
   }
   return out;
+}
+
+/**
+ * The rule whose alert is `name` in `rules` (read from `paths`), or an error naming where the rules
+ * were read and the rules there: the same words from the command and from the daemon's API.
+ */
+export function ruleNamedIn(rules: RuleSet, paths: readonly string[], name: string): Rule {
+  const all = rules.groups.flatMap((g) => g.rules);
+  const rule = all.find((r) => r.alert === name);
+  if (!rule) {
+    const known = [...new Set(all.map((r) => r.alert))];
+    throw new UnknownRuleError(`no rule named ${JSON.stringify(name)} in ${paths.join(', ')}; ${known.length === 0 ? 'no rules there' : `known rules: ${known.join(', ')}`}`);
+  }
+  return rule;
 }

@@ -1,7 +1,8 @@
 /**
  * How `agentdrift backtest` prints its result: the transitions and the per-rule summary as aligned
  * tables, deviations as eval prints them (a relative change, or a distance), and alerts per week only
- * over a span of at least a week (a shorter one is not extrapolated). Pure.
+ * over a span of at least a week (a shorter one is not extrapolated). Pure: the text is printed from
+ * the view (backtestJson), the same object the daemon's API answers with.
  */
 import type { BacktestResult } from '../engine/backtest.js';
 import type { Rule, RuleSet } from '../rules/types.js';
@@ -42,13 +43,29 @@ function ruleMap(rules: RuleSet): Map<string, Rule> {
   return new Map(rules.groups.flatMap((g) => g.rules).map((r) => [r.alert, r] as const));
 }
 
-export function formatBacktestText(r: BacktestResult, rules: RuleSet): string {
-  const byName = ruleMap(rules);
+/** A transition as the view carries it: with what its deviation is (a distance has no baseline: null). */
+export type BacktestViewTransition = BacktestResult['transitions'][number] & { readonly deviation_kind: DeviationKind };
+
+/** A rule's summary as the view carries it: `alerts_per_week` null over a span shorter than a week. */
+export type BacktestViewSummary = Omit<BacktestResult['summary'][number], 'alerts_per_week'> & { readonly alerts_per_week: number | null };
+
+/**
+ * What `agentdrift backtest` prints, and `--format json` prints as it is: the engine's result with
+ * each transition's `deviation_kind`, the span in days, and `alerts_per_week` only over a week or
+ * more. It needs no rules to be printed, so the daemon's API can hand it to the command as it is.
+ */
+export interface BacktestView extends Omit<BacktestResult, 'transitions' | 'summary'> {
+  readonly span_days: number;
+  readonly transitions: readonly BacktestViewTransition[];
+  readonly summary: readonly BacktestViewSummary[];
+}
+
+export function formatBacktestText(r: BacktestView): string {
   const spanMs = Date.parse(r.to) - Date.parse(r.from);
   const lines = [`backtest ${r.from} .. ${r.to} (${spanText(spanMs)}): ${r.evaluations} group evaluations, ${r.transitions.length} transitions`, ''];
   if (r.transitions.length > 0) {
     const rows = r.transitions.map((t) => {
-      const kind = kindOf(byName, t.rule, t.labels);
+      const kind = t.deviation_kind;
       const where = Object.entries(t.labels).map(([k, v]) => `${k}=${v}`).join(',');
       const measured = t.deviation !== null;
       return [
@@ -75,11 +92,8 @@ export function formatBacktestText(r: BacktestResult, rules: RuleSet): string {
   return lines.join('\n');
 }
 
-/**
- * The JSON form: the engine's result with each transition's `deviation_kind` (a distance has no
- * baseline: null), the span in days, and `alerts_per_week` null over a span shorter than a week.
- */
-export function backtestJson(r: BacktestResult, rules: RuleSet): Record<string, unknown> {
+/** The view of a replay of `rules`: each transition's deviation kind from its rule. */
+export function backtestJson(r: BacktestResult, rules: RuleSet): BacktestView {
   const byName = ruleMap(rules);
   const spanMs = Date.parse(r.to) - Date.parse(r.from);
   return {

@@ -1,9 +1,8 @@
 /**
- * How `agentdrift eval` (and `backtest`) show a series: which rows (--state), in which order, how a
+ * How `agentdrift eval` (and `backtest`) show a series: which rows (the states --state names), in which order, how a
  * deviation reads (a relative change, or a distance for an effect size), and whether the command fails
  * (--fail-on). Pure: rows in, rows and text out.
  */
-import { UsageError } from './context.js';
 
 export { deviationKindOf, formatDeviation, type DeviationKind } from '../signals/deviationKind.js';
 import { deviationKindOf, formatDeviation, type DeviationKind } from '../signals/deviationKind.js';
@@ -14,19 +13,6 @@ export type ShownState = (typeof STATES)[number];
 
 /** What eval shows without --state: everything but inactive series. */
 export const DEFAULT_STATES: readonly ShownState[] = STATES.filter((s) => s !== 'inactive');
-
-/** --state firing --state pending, --state firing,pending, --state all; a usage error names what is accepted. */
-export function parseStates(values: readonly string[] | undefined): readonly ShownState[] {
-  if (values === undefined || values.length === 0) return DEFAULT_STATES;
-  const out = new Set<ShownState>();
-  for (const v of values.flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x !== '')) {
-    if (v === 'all') STATES.forEach((s) => out.add(s));
-    else if ((STATES as readonly string[]).includes(v)) out.add(v as ShownState);
-    else throw new UsageError(`--state must be ${STATES.join(', ')} or all (repeated or comma-separated), got ${JSON.stringify(v)}`);
-  }
-  if (out.size === 0) throw new UsageError(`--state must be ${STATES.join(', ')} or all`);
-  return [...out];
-}
 
 /** Firing first, then pending, then series whose evaluation failed, then the rest. */
 const RANK: Readonly<Record<string, number>> = { firing: 0, pending: 1, error: 2, nodata: 3, resolved: 4, inactive: 5 };

@@ -98,3 +98,26 @@ export function explanationJson(e: Explanation, status: SeriesStatus | null): Re
     examples: e.examples.map((x) => ({ ...x, timestamp: isoOrNull(x.timestamp) })),
   };
 }
+
+const ms = (t: unknown): number => Date.parse(String(t));
+const msOrNull = (t: unknown): number | null => (t === null || t === undefined ? null : Date.parse(String(t)));
+
+/**
+ * The explanation an explanationJson view was made from, as far as the text shows it: the times back
+ * to milliseconds. A part's `share` stays the shown one (the text computes it from the contributions).
+ * The command prints the text from the view, the same whether it made the view or the daemon did.
+ */
+export function explanationFromJson(v: Record<string, unknown>): Explanation {
+  const { state: _state, ...e } = v as unknown as Explanation & { state: unknown; [k: string]: unknown };
+  return {
+    ...e,
+    at: ms(e.at),
+    windowStart: ms(e.windowStart),
+    onset: e.onset === null ? null : { ...e.onset, at: ms(e.onset.at), low: ms(e.onset.low), high: ms(e.onset.high) },
+    attribution: {
+      causes: e.attribution.causes.map((c) => ({ ...c, firstSeen: msOrNull(c.firstSeen) })),
+      dimensions: e.attribution.dimensions.map((d) => ({ ...d, values: d.values.map((x) => ({ ...x, firstSeen: msOrNull(x.firstSeen) })) })),
+    },
+    examples: e.examples.map((x) => ({ ...x, timestamp: ms(x.timestamp) })),
+  };
+}
