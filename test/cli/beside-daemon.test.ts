@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { printStatus, type StatusReport } from '../../src/report/commands.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { DEMO_END, DEMO_END_ISO } from '../helpers/demo.js';
+import { DEMO_END, DEMO_END_ISO, readmeDemoAlerts } from '../helpers/demo.js';
 import { startDemoDaemon, type DemoDaemon } from '../helpers/demoDaemon.js';
 
 const AT = ['--at', DEMO_END_ISO];
@@ -66,7 +66,7 @@ describe('commands beside a running daemon (pinned demo)', () => {
     expect(viaDaemon.explain).toContain('prompt_version enrich-v13');
     expect(viaDaemon.explain).toMatch(/^ToolCallsPerRunUp workflow_id=invoice_enrichment tool=enrich_company as of /);
     const rows = JSON.parse(viaDaemon.evalJson!) as { state: string }[];
-    expect(rows.filter((r) => r.state === 'firing')).toHaveLength(10);
+    expect(rows.filter((r) => r.state === 'firing')).toHaveLength(readmeDemoAlerts().length);
     expect(viaDaemon.status).toMatch(/^store: +chdb:/);
     expect(viaDaemon.backtest).toContain('alerts and firing hours over 24 hours');
   }, 120_000);
