@@ -3,7 +3,13 @@
 // the same size and end time always give the same rows. 20 workflows with 3-6 tools each, two
 // environments, 50 tenants, runs spread evenly over the period in time order (as live ingest writes them), and four drifts in the last days (a tool's calls
 // doubled, more denials, a dearer model, a new output fingerprint) so the rules have work to do.
-export const GENERATOR_VERSION = 'bench-generator v2';
+// Since v3 every run also carries the columns of the signals of issue 24: failed tool calls
+// (tool_errors, about 3% of calls), an evaluation score `helpfulness` on 30% of the runs (scores),
+// a custom metric `records_processed` (metrics) and two custom attributes (attributes):
+// `customer_tier` (4 values) and `region` (8 values), which `npm run bench` groups by.
+export const GENERATOR_VERSION = 'bench-generator v3';
+/** The custom attributes the generator writes, with their number of values. */
+export const GENERATED_ATTRIBUTES = { customer_tier: 4, region: 8 };
 const DAY = 86_400_000;
 
 /** The SELECT producing runs number `from` .. `from + count - 1` of `total`, ending at `endMs`. */
@@ -47,7 +53,11 @@ SELECT
   toUInt32(${u(21)} < if(drifted AND wf = 5, 0.12, 0.05)) AS policy_denials,
   toUInt32(${u(22)} < 0.02) AS policy_escalations,
   if(policy_denials + policy_escalations > 0, [concat('rule_', toString(cityHash64(number, 23) % 5))], []) AS denied_rules,
-  if(drifted AND wf = 7 AND ${u(24)} < 0.3, 'fp_new', concat('fp_', toString(wf), '_', toString(cityHash64(number, 25) % 3))) AS output_schema_fingerprint
+  if(drifted AND wf = 7 AND ${u(24)} < 0.3, 'fp_new', concat('fp_', toString(wf), '_', toString(cityHash64(number, 25) % 3))) AS output_schema_fingerprint,
+  mapFilter((k, v) -> v > 0, mapApply((k, c) -> (k, toUInt32(c > 0 AND cityHash64(number, 60, k) % 100 < 3)), tool_calls)) AS tool_errors,
+  mapFromArrays(if(${u(50)} < 0.3, ['helpfulness'], []), if(${u(50)} < 0.3, [0.5 + ${u(51)} * 0.5], [])) AS scores,
+  map('records_processed', toFloat64(10 + cityHash64(number, 52) % 90)) AS metrics,
+  map('customer_tier', ['free', 'pro', 'team', 'enterprise'][1 + cityHash64(number, 53) % 4], 'region', concat('region-', toString(cityHash64(number, 54) % 8))) AS attributes
 FROM numbers(${from}, ${count})`;
 }
 
@@ -55,6 +65,7 @@ export const GENERATED_COLUMNS = [
   'timestamp', 'trace_id', 'run_id', 'workflow_id', 'agent_id', 'agent_version', 'tenant_id', 'environment', 'service_name', 'model',
   'prompt_version', 'policy_version', 'outcome', 'duration_ms', 'input_tokens', 'output_tokens', 'token_cost_usd', 'tool_cost_usd',
   'tool_calls', 'policy_allows', 'policy_denials', 'policy_escalations', 'denied_rules', 'output_schema_fingerprint',
+  'tool_errors', 'scores', 'metrics', 'attributes',
 ];
 
 /** Inserts `total` runs over `days` days in chunks, calling onProgress(done, total); `settings`: a SETTINGS clause for the INSERT. */

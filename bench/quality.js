@@ -4,6 +4,10 @@
 // the same Tuesday; one backtest of rules/ over the last 21 days at a 1h step scores them all.
 // Writes bench/results/quality.json and prints, per scenario: detected, delay, false alerts, time to resolve,
 // alert episodes per rule and, for spikes, echoes a week later; then the goals.
+// The `signals` part (QUALITY_PARTS=rules,signals by default) scores the signals of issue 24 (latency,
+// errors, failed tool calls, tokens, a judge score, a tenant budget, traffic that stops, a custom metric
+// by a custom attribute) on scenarios of their own (src/demo/qualitySignals.ts) against
+// bench/quality-signals.yaml, in a store of its own, and writes bench/results/quality-signals.json.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +23,8 @@ const rulesPath = process.env.QUALITY_RULES ?? join(here, '../rules');
 const outFile = process.env.QUALITY_OUT ?? join(RESULTS_DIR, 'quality.json');
 // A firing this long after a one-day spike ended is an echo: the spike day sitting in a baseline.
 const ECHO_AFTER_MS = 5 * DAY;
+const PARTS = new Set((process.env.QUALITY_PARTS ?? 'rules,signals').split(',').filter(Boolean));
+const signalsOut = process.env.QUALITY_SIGNALS_OUT ?? join(RESULTS_DIR, 'quality-signals.json');
 const POLICY_STEPS = ['step-policy-50', 'step-policy-50-b', 'step-policy-50-c'];
 
 /** Firing transitions per rule, rules that fired only: each one an alert episode. */
@@ -57,6 +63,7 @@ const { backtest } = await import('../dist/engine/backtest.js');
 const { qualityPlan, qualityRows, changedSignal } = await import('../dist/demo/quality.js');
 const { terminalProgress } = await import('../dist/util/progress.js');
 
+if (PARTS.has('rules')) {
 const dir = mkdtempSync(join(tmpdir(), 'agentdrift-quality-'));
 const ch = await openClickHouse(parseTarget(`chdb:${dir}`), {});
 try {
@@ -209,4 +216,130 @@ try {
 } finally {
   await ch.close();
   rmSync(dir, { recursive: true, force: true });
+}
+}
+
+// --- the signals of issue 24 -----------------------------------------------------------------------
+if (PARTS.has('signals')) {
+  const { signalPlan, signalRows, matches } = await import('../dist/demo/qualitySignals.js');
+  const { findAggregates } = await import('../dist/store/aggregatesMigrate.js');
+  const { DEFAULT_AGGREGATE_DIMENSIONS } = await import('../dist/store/aggregates.js');
+  const rulesFile = process.env.QUALITY_SIGNALS_RULES ?? join(here, 'quality-signals.yaml');
+  const dir = mkdtempSync(join(tmpdir(), 'agentdrift-quality-signals-'));
+  const ch = await openClickHouse(parseTarget(`chdb:${dir}`), {});
+  try {
+    const names = { database: 'default', ...DEFAULT_NAMES };
+    // attributes.region pre-aggregated, as a team grouping by it would configure; tenant_id is not
+    // among the dimensions, so the budget rule reads agent_runs (the ad hoc path).
+    const aggregates = { enabled: true, dimensions: [...DEFAULT_AGGREGATE_DIMENSIONS, 'attributes.region'] };
+    await migrate(ch, names, { aggregates });
+    const plan = signalPlan(END);
+    const t0 = performance.now();
+    let inserted = 0;
+    for (const batch of signalRows(plan)) {
+      await ch.insert(qualified('default', names.agentRuns), batch);
+      inserted += batch.length;
+      process.stderr.write(`\rgenerating: ${inserted} runs`);
+    }
+    process.stderr.write(`\rgenerated ${inserted} runs for ${plan.scenarios.length} signal scenarios in ${((performance.now() - t0) / 1000).toFixed(1)}s\n`);
+    const { ruleSet, problems } = await loadRuleFiles([rulesFile]);
+    if (!ruleSet) throw new Error(problems.map((p) => p.message).join('\n'));
+    const source = await findAggregates(ch, names, aggregates);
+    if (!source) throw new Error('the signals store has no ready aggregates');
+    const fromMs = END - 21 * DAY;
+    const progress = terminalProgress(process.stderr, 'backtesting the signals', 'group evaluations');
+    let started = false;
+    const t1 = performance.now();
+    const result = await backtest({
+      query: (sql, params, signal) => ch.query(sql, params, { signal }),
+      table: qualified('default', names.agentRuns),
+      aggregates: source,
+      rules: ruleSet,
+      fromMs,
+      toMs: END,
+      stepMs: STEP_MS,
+      onProgress: (done, total) => {
+        if (!started) progress.start(total);
+        started = true;
+        progress.update(done);
+      },
+    });
+    progress.stop();
+    const backtestSeconds = (performance.now() - t1) / 1000;
+    const at = (t) => Date.parse(t.at);
+    const firings = result.transitions.filter((t) => t.to === 'firing');
+    const byTenant = new Map(plan.scenarios.filter((s) => s.tenant).map((s) => [s.tenant, s]));
+    const scenarioOf = (t) => plan.scenarios.find((s) => s.workflowId === t.labels.workflow_id) ?? byTenant.get(t.labels.tenant_id) ?? null;
+    // Each firing is expected (a series the scenario must fire, after the change), allowed (a rule the
+    // scenario allows, within its count) or false.
+    const allowedUsed = new Map();
+    const classified = firings.map((t) => {
+      const s = scenarioOf(t);
+      const after = at(t) >= plan.changeAt;
+      let kind = 'false';
+      if (s && after && s.expect.some((e) => matches(e, t.rule, t.labels))) kind = 'expected';
+      else if (s && after && (s.allow ?? []).includes(t.rule)) {
+        const n = (allowedUsed.get(s.workflowId) ?? 0) + 1;
+        allowedUsed.set(s.workflowId, n);
+        kind = n <= (s.allowAtMost ?? Infinity) ? 'allowed' : 'false';
+      }
+      return { at: t.at, rule: t.rule, labels: t.labels, scenario: s?.workflowId ?? null, kind };
+    });
+    const hours = (t) => +((at(t) - plan.changeAt) / HOUR).toFixed(1);
+    const rows = plan.scenarios.map((s) => {
+      const mine = classified.filter((c) => c.scenario === s.workflowId);
+      const expected = mine.filter((c) => c.kind === 'expected');
+      const firstByRule = {};
+      for (const c of expected) firstByRule[c.rule] ??= hours(c);
+      const episodes = {};
+      for (const c of expected) episodes[c.rule] = (episodes[c.rule] ?? 0) + 1;
+      return {
+        scenario: s.workflowId,
+        family: s.family,
+        runs_per_day: s.runsPerDay,
+        expected_series: s.expect.map((e) => `${e.alerts.join('|')} {${Object.entries(e.labels).map(([k, v]) => `${k}=${v}`).join(',')}}`).join('; ') || '-',
+        detected: s.expect.length === 0 ? null : expected.length > 0,
+        delay_hours: expected.length > 0 ? Math.min(...Object.values(firstByRule)) : null,
+        first_firing_by_rule_hours: s.expect.length === 0 ? null : firstByRule,
+        episodes_by_rule: s.expect.length === 0 ? null : episodes,
+        allowed_alerts: mine.filter((c) => c.kind === 'allowed').map((c) => `${c.rule} +${hours(c)} h`),
+        false_alerts: mine.filter((c) => c.kind === 'false').length,
+        false_alert_list: mine.filter((c) => c.kind === 'false').map((c) => `${c.rule} ${JSON.stringify(c.labels)} at ${c.at}`),
+      };
+    });
+    const unattributed = classified.filter((c) => c.scenario === null);
+    const falseAll = classified.filter((c) => c.kind === 'false');
+    const controls = plan.scenarios.filter((s) => s.expect.length === 0 && !s.allow);
+    const weeks = (END - fromMs) / (7 * DAY);
+    const controlFalse = rows.filter((r) => controls.some((s) => s.workflowId === r.scenario)).reduce((n, r) => n + r.false_alerts, 0);
+    const falseByRule = {};
+    for (const r of ruleSet.groups.flatMap((g) => g.rules)) falseByRule[r.alert] = falseAll.filter((c) => c.rule === r.alert).length;
+    const report = {
+      meta: benchMeta(
+        `detection quality of the signals of issue 24: ${plan.scenarios.length} generated workflows (${inserted} runs over 42 days; aggregates keyed by ${aggregates.dimensions.join(', ')}), ` +
+          `rules ${rulesFile}, one backtest over the last 21 days at a ${STEP_MS / HOUR} h step; per scenario the series that must fire, detected, delay, and every other firing (false alerts)`,
+      ),
+      date_of_data_end: new Date(END).toISOString(),
+      rules: rulesFile,
+      step_hours: STEP_MS / HOUR,
+      backtest_from: new Date(fromMs).toISOString(),
+      change_at: new Date(plan.changeAt).toISOString(),
+      runs: inserted,
+      backtest_seconds: +backtestSeconds.toFixed(1),
+      control_workflows: controls.length,
+      control_group_weeks: +(controls.length * weeks).toFixed(1),
+      false_alerts_on_controls: controlFalse,
+      false_alerts_total: falseAll.length,
+      false_alerts_by_rule: falseByRule,
+      firings_outside_any_scenario: unattributed.map((c) => `${c.rule} ${JSON.stringify(c.labels)} at ${c.at}`),
+      scenarios: rows,
+    };
+    writeFileSync(signalsOut, `${JSON.stringify(report, null, 2)}\n`);
+    console.table(rows.map((r) => ({ scenario: r.scenario, detected: r.detected, delay_hours: r.delay_hours, first_by_rule: r.first_firing_by_rule_hours === null ? '-' : Object.entries(r.first_firing_by_rule_hours).map(([k, v]) => `${k}:${v}h`).join(' '), allowed: r.allowed_alerts.join(', '), false_alerts: r.false_alerts })));
+    console.log(`signals: ${controls.length} control workflows (${report.control_group_weeks} group-weeks), ${controlFalse} false alerts on them; ${falseAll.length} false alerts in all; firings outside any scenario: ${unattributed.length}`);
+    for (const c of falseAll) console.log(`  false: ${c.rule} ${JSON.stringify(c.labels)} at ${c.at}`);
+  } finally {
+    await ch.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

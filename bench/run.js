@@ -14,7 +14,14 @@
 // a cycle reads (EXPLAIN ESTIMATE; chDB reports no bytes read). A separate process per measurement
 // set keeps one chDB engine per process. Then every series of the default rules whose condition
 // holds at that time is explained (bench/explain.js: onset, what moved, attribution, first sightings,
-// example runs), each query kind timed. Insert throughput without the aggregates' views, with them (ClickHouse's default, views in turn) and with them and
+// example runs), each query kind timed. Then the cost of grouping by a custom attribute
+// (`attribute`): two rules (error_rate, duration p95; 7-day windows, as the default rules) grouped by
+// [workflow_id, attributes.customer_tier], evaluated with that key pre-aggregated (the store's
+// aggregates rebuilt with attributes.customer_tier in aggregates.dimensions, the backfill timed) and
+// ad hoc (the same store read as if the key were not configured: the rules' windows come from
+// agent_runs), next to the same rules grouped by workflow_id alone, the floor and the default cycle on
+// the aggregates with that dimension, interleaved; afterwards the store's aggregates go back to the
+// default dimensions. Insert throughput without the aggregates' views, with them (ClickHouse's default, views in turn) and with them and
 // parallel_view_processing (INGEST_SETTINGS_SQL, as agentdrift's own inserts run) is
 // measured on fresh stores. Figures go to bench/results/results.json and are printed as a table.
 import { spawnSync } from 'node:child_process';
@@ -36,12 +43,40 @@ const INSERT_REPS = Number(process.env.BENCH_INSERT_REPS ?? 3);
 const EXPLAIN_REPEATS = Number(process.env.BENCH_EXPLAIN_REPEATS ?? 3);
 // Which parts to measure: a part left out keeps its figures from the existing bench/results/results.json
 // (e.g. BENCH_PARTS=explain adds the explanation costs to the stores measured before).
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'measure,explain,insert').split(',').filter(Boolean));
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'measure,explain,attribute,insert').split(',').filter(Boolean));
 // Off the hour and the 5-minute grid, as the time of a daemon's start (its first evaluation) is; the
 // cycle's groups evaluate at their last tick before it.
 const AT = Date.parse('2026-11-22T03:17:42Z');
 const END = Date.parse('2026-11-22T03:00:00Z') + 3_600_000;
 const DAY = 86_400_000;
+// The attribute the `attribute` part groups by (bench/generate.js writes it, 4 values), and the
+// aggregates' dimensions with it pre-aggregated.
+const ATTRIBUTE = 'attributes.customer_tier';
+/** Two rules of new signals grouped by `by`, in a group of their own (a rule's SQL depends only on its filter, grouping and windows: both share one query pair). */
+const attributeRules = (name, by) => `groups:
+  - name: ${name}
+    interval: 5m
+    rules:
+      - alert: ${name.replace(/[^A-Za-z0-9]/g, '_')}_errors
+        signal: error_rate
+        where: { environment: prod }
+        group_by: [${by.join(', ')}]
+        window: 7d
+        baseline: { previous: 7d }
+        threshold: 20%
+        min_runs: 200
+        significance: 0.05
+      - alert: ${name.replace(/[^A-Za-z0-9]/g, '_')}_p95
+        signal: duration
+        stat: p95
+        where: { environment: prod }
+        group_by: [${by.join(', ')}]
+        window: 7d
+        baseline: { previous: 7d }
+        threshold: 20%
+        min_runs: 200
+        significance: 0.05
+`;
 
 async function open(dir) {
   const { openClickHouse } = await import('../dist/clickhouse/client.js');
@@ -105,9 +140,10 @@ if (process.argv[2] === '--migrate') {
   const { migrate } = await import('../dist/store/migrate.js');
   const { terminalProgress } = await import('../dist/util/progress.js');
   const { aggregatesStatus } = await import('../dist/store/aggregatesMigrate.js');
+  const { AGGREGATE_DEFAULTS } = await import('../dist/store/aggregates.js');
   const { ch, names } = await open(dir);
   const t0 = performance.now();
-  const steps = await migrate(ch, names, { progress: terminalProgress(process.stderr, 'backfilling the aggregates', 'runs') });
+  const steps = await migrate(ch, names, { aggregates: AGGREGATE_DEFAULTS, progress: terminalProgress(process.stderr, 'backfilling the aggregates', 'runs') });
   const rebuilt = steps.some((s) => s.object.includes('_agg_') && (s.action === 'created' || s.action === 'updated'));
   if (rebuilt) {
     const st = await aggregatesStatus(ch, names);
@@ -254,6 +290,136 @@ if (process.argv[2] === '--explain') {
   process.exit(0);
 }
 
+// --- child: rebuild a store's aggregates with the attribute among their dimensions (timed) --------
+if (process.argv[2] === '--migrate-attribute') {
+  const dir = process.argv[3];
+  const { migrate } = await import('../dist/store/migrate.js');
+  const { terminalProgress } = await import('../dist/util/progress.js');
+  const { aggregatesStatus } = await import('../dist/store/aggregatesMigrate.js');
+  const { DEFAULT_AGGREGATE_DIMENSIONS } = await import('../dist/store/aggregates.js');
+  const { ch, names } = await open(dir);
+  const t0 = performance.now();
+  await migrate(ch, names, {
+    aggregates: { enabled: true, dimensions: [...DEFAULT_AGGREGATE_DIMENSIONS, ATTRIBUTE] },
+    progress: terminalProgress(process.stderr, `backfilling the aggregates with ${ATTRIBUTE}`, 'runs'),
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const st = await aggregatesStatus(ch, names);
+  await ch.close();
+  process.stdout.write(JSON.stringify({
+    backfill_seconds: +seconds.toFixed(1),
+    aggregate_rows: st.tables.reduce((s, t) => s + t.rows, 0),
+    aggregate_mb: mb(st.tables.reduce((s, t) => s + t.bytes, 0)),
+  }));
+  process.exit(0);
+}
+
+// --- child: the cost of grouping by an attribute, pre-aggregated and ad hoc ------------------------
+if (process.argv[2] === '--measure-attribute') {
+  const { Engine } = await import('../dist/engine/engine.js');
+  const { StoreSums } = await import('../dist/signals/sums.js');
+  const { ManualClock } = await import('../dist/util/clock.js');
+  const { silentLogger } = await import('../dist/log.js');
+  const { tickAtOrBefore } = await import('../dist/engine/scheduler.js');
+  const { loadRuleFiles, parseRules } = await import('../dist/rules/load.js');
+  const { findAggregates } = await import('../dist/store/aggregatesMigrate.js');
+  const { DEFAULT_AGGREGATE_DIMENSIONS } = await import('../dist/store/aggregates.js');
+  const { ch, table, names } = await open(process.argv[3]);
+  const withAttr = await findAggregates(ch, names, { enabled: true, dimensions: [...DEFAULT_AGGREGATE_DIMENSIONS, ATTRIBUTE] });
+  if (!withAttr) throw new Error(`bench store has no ready aggregates with ${ATTRIBUTE}`);
+  // Ad hoc: the same tables, read by an engine told the default dimensions only (what a daemon whose
+  // aggregates.dimensions leaves the key out sees): the attribute rules read agent_runs.
+  const withoutAttr = { ...withAttr, dimensions: DEFAULT_AGGREGATE_DIMENSIONS };
+  const { ruleSet: defaults } = await loadRuleFiles([join(here, '../rules/default.yaml')]);
+  const parsed = parseRules([
+    { file: 'bench-by-attribute.yaml', text: attributeRules('bench-by-attribute', ['workflow_id', ATTRIBUTE]) },
+    { file: 'bench-by-workflow.yaml', text: attributeRules('bench-by-workflow', ['workflow_id']) },
+  ]);
+  if (!parsed.ruleSet) throw new Error(parsed.problems.map((p) => p.message).join('\n'));
+  const [byAttr, byWf] = parsed.ruleSet.groups;
+  const ruleSet = { groups: [...defaults.groups, byAttr, byWf] };
+  const tickOf = (g) => tickAtOrBefore(g.name, g.schedule.everyMs, AT);
+  const seen = new Map();
+  const engineWith = (aggregates) => {
+    const e = new Engine({
+      sums: new StoreSums({
+        query: (sql, params) => {
+          seen.set(`${sql}\u0000${JSON.stringify(params)}`, { sql, params });
+          return ch.query(sql, params);
+        },
+        table,
+        aggregates: () => aggregates,
+      }),
+      clock: new ManualClock(AT),
+      logger: silentLogger,
+    });
+    e.adoptRuleSet(ruleSet);
+    return e;
+  };
+  const pre = engineWith(withAttr);
+  const adhoc = engineWith(withoutAttr);
+  const timed = async (engine, groups) => {
+    seen.clear();
+    const t0 = performance.now();
+    for (const g of groups) await engine.evaluateGroup(g, tickOf(g));
+    return { ms: performance.now() - t0, queries: [...seen.values()] };
+  };
+  const floor = async () => {
+    const t0 = performance.now();
+    await ch.query(`SELECT sum(token_cost_usd) AS s FROM ${table} WHERE timestamp >= fromUnixTimestamp64Milli({lo:Int64}) AND timestamp < fromUnixTimestamp64Milli({hi:Int64})`, { lo: AT - 14 * DAY, hi: AT });
+    return performance.now() - t0;
+  };
+  // Untimed first evaluations (the `for` replays of a new engine; fills caches alike for all).
+  await timed(pre, [...defaults.groups, byAttr, byWf]);
+  await timed(adhoc, [byAttr]);
+  const t = { floor: [], cycle: [], by_workflow: [], by_attribute_pre: [], by_attribute_adhoc: [] };
+  const q = {};
+  for (let i = 0; i < REPS; i++) {
+    t.floor.push(await floor());
+    for (const [k, engine, groups] of [['cycle', pre, defaults.groups], ['by_workflow', pre, [byWf]], ['by_attribute_pre', pre, [byAttr]], ['by_attribute_adhoc', adhoc, [byAttr]]]) {
+      const r = await timed(engine, groups);
+      t[k].push(r.ms);
+      q[k] ??= r.queries;
+    }
+  }
+  const estimate = async (qs) => {
+    let rows = 0;
+    for (const x of qs) for (const r of await ch.query(`EXPLAIN ESTIMATE ${x.sql}`, x.params)) rows += Number(r.rows);
+    return rows;
+  };
+  // Whether the two paths agree: every series of the attribute rules, current and baseline, pre-aggregated and ad hoc.
+  const values = (r) => new Map(r.evaluations.flatMap((e) => e.series.map((x) => [`${x.rule}|${JSON.stringify(x.labels)}|${x.key}`, [x.current, x.baseline, x.currentRuns]])));
+  const va = values(await pre.evaluateGroup(byAttr, tickOf(byAttr)));
+  const vb = values(await adhoc.evaluateGroup(byAttr, tickOf(byAttr)));
+  let maxDiff = 0;
+  let missing = 0;
+  for (const [k, v] of va) {
+    const w = vb.get(k);
+    if (!w) missing++;
+    else v.forEach((x, i) => { if (typeof x === 'number' && typeof w[i] === 'number') maxDiff = Math.max(maxDiff, Math.abs(x - w[i]) / Math.max(1e-12, Math.abs(x))); });
+  }
+  const [{ runs }] = await ch.query(`SELECT count() AS runs FROM ${table}`);
+  const fig = {};
+  for (const [k, xs] of Object.entries(t)) fig[`${k}_ms`] = +median(xs).toFixed(1);
+  const rowsRead = {};
+  for (const k of Object.keys(q)) rowsRead[k] = await estimate(q[k]);
+  await ch.close();
+  process.stdout.write(JSON.stringify({
+    runs: Number(runs),
+    attribute: ATTRIBUTE,
+    dimensions: withAttr.dimensions,
+    ...fig,
+    by_attribute_pre_to_floor: +(median(t.by_attribute_pre) / median(t.floor)).toFixed(3),
+    by_attribute_adhoc_to_floor: +(median(t.by_attribute_adhoc) / median(t.floor)).toFixed(3),
+    adhoc_to_pre: +(median(t.by_attribute_adhoc) / median(t.by_attribute_pre)).toFixed(2),
+    queries: Object.fromEntries(Object.entries(q).map(([k, v]) => [k, v.length])),
+    rows_read: rowsRead,
+    series_compared: { pre: va.size, adhoc: vb.size, missing_in_adhoc: missing, max_relative_diff: maxDiff },
+    samples: Object.fromEntries(Object.entries(t).map(([k, xs]) => [`${k}_ms`, xs.map((x) => +x.toFixed(1))])),
+  }));
+  process.exit(0);
+}
+
 // --- child: insert throughput on a fresh store, with or without the aggregates' views ------------
 if (process.argv[2] === '--insert') {
   // none: aggregates disabled; views: the aggregates' views, ClickHouse's default (views in turn);
@@ -324,7 +490,15 @@ for (const size of SIZES) {
     const { per_series: perSeries, ...e } = child(['--explain', dir]);
     explain = { ...e, per_series: perSeries.map(({ rule, labels, explain_ms_median, cause }) => ({ rule, labels, explain_ms_median, cause })) };
   }
-  results.push({ ...m, generate_seconds: m0.generate_seconds, backfill_seconds: m0.backfill_seconds, aggregate_rows: m0.aggregate_rows, aggregate_mb: m0.aggregate_mb, explain });
+  let attribute = m.attribute ?? previous?.attribute ?? null;
+  if (PARTS.has('attribute')) {
+    stderr(`bench: grouping by ${ATTRIBUTE} at ${size} runs: aggregates rebuilt with it, then ${REPS} interleaved repetitions ...`);
+    const store = child(['--migrate-attribute', dir]);
+    attribute = { store, ...child(['--measure-attribute', dir]) };
+    stderr(`bench: back to the default dimensions ...`);
+    child(['--migrate', dir]);
+  }
+  results.push({ ...m, generate_seconds: m0.generate_seconds, backfill_seconds: m0.backfill_seconds, aggregate_rows: m0.aggregate_rows, aggregate_mb: m0.aggregate_mb, explain, attribute });
   writeFileSync(join(RESULTS_DIR, 'results.partial.json'), `${JSON.stringify(results, null, 2)}\n`);
 }
 
@@ -382,7 +556,11 @@ const report = {
   insert,
 };
 writeFileSync(resultsPath, `${JSON.stringify(report, null, 2)}\n`);
-console.table(results.map(({ samples, explain, cycle_at, ...r }) => r));
+console.table(results.map(({ samples, explain, cycle_at, attribute, ...r }) => r));
+console.table(results.map((r) => ({
+  runs: r.runs, floor_ms: r.floor_ms, cycle_ms: r.cycle_ms,
+  ...(r.attribute ? { attr_floor_ms: r.attribute.floor_ms, attr_cycle_ms: r.attribute.cycle_ms, by_workflow_ms: r.attribute.by_workflow_ms, by_attribute_pre_ms: r.attribute.by_attribute_pre_ms, by_attribute_adhoc_ms: r.attribute.by_attribute_adhoc_ms, adhoc_to_pre: r.attribute.adhoc_to_pre, attr_backfill_s: r.attribute.store.backfill_seconds, attr_agg_rows: r.attribute.store.aggregate_rows } : {}),
+})));
 console.table(results.map((r) => ({ runs: r.runs, series_explained: r.explain?.series_explained, explain_ms_median: r.explain?.explain_ms_median_over_series, explain_ms_max: r.explain?.explain_ms_max_over_series, ...Object.fromEntries(Object.entries(r.explain?.queries ?? {}).map(([k, q]) => [`${k}_ms`, q.median_ms])) })));
 console.table([insert]);
 console.log(`cycle_to_floor at ${largest.runs} runs: ${report.cycle_to_floor} (first evaluation after a start: ${report.cycle_start_to_floor}); cycle growth ${smallest.runs} -> ${largest.runs}: ${report.cycle_growth_smallest_to_largest}x`);
