@@ -184,7 +184,7 @@ export class Daemon {
     const { ch, names, logger, clock, config } = this.parts;
     await migrate(ch, names, { ttlDays: config.ttlDays ?? undefined, aggregates: config.aggregates, progress: terminalProgress(process.stderr, 'aggregating', 'runs') });
     if (!(await storeIsEmpty(ch, names))) return;
-    logger.info('agent_runs is empty: seeding 28 days of demo runs with four injected drifts');
+    logger.info('agent_runs is empty: seeding 28 days of demo runs with seven injected drifts');
     const endMs = this.parts.demoEndMs ?? clock.now();
     const r = await seedDemo(ch, names, { days: 28, runsPerDay: 6000, seed: 'agentdrift', endMs }, terminalProgress());
     for (const d of r.plan.drifts) {

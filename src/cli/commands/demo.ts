@@ -1,4 +1,4 @@
-/** `agentdrift demo seed`: synthetic runs with four injected drifts, as OpenTelemetry spans. */
+/** `agentdrift demo seed`: synthetic runs with seven injected drifts, as OpenTelemetry spans. */
 import type { Command } from 'commander';
 import { hoursProgress, resetStore, seedDecision, seedDemo, storeContents, type SeedMode } from '../../demo/seed.js';
 import { describeCounters } from '../../rollup/pass.js';
