@@ -14,6 +14,10 @@ function topPart(moved: WhatMoved): string | null {
   return parts[0]?.name ?? null;
 }
 
+/** A run's cost in the rule's `cost:` option, as per-run SQL. */
+const costColumns = (cost: 'token' | 'tool' | 'total') =>
+  cost === 'token' ? 'token_cost_usd' : cost === 'tool' ? 'tool_cost_usd' : '(token_cost_usd + tool_cost_usd)';
+
 /**
  * `r0` (the quantity's baseline value) is bound later, when it is known: `carries` compares a run's
  * own ratio with it, in the direction the quantity moved (`rising`).
@@ -35,7 +39,7 @@ export function quantityFor(rule: Rule, key: string, moved: WhatMoved): Omit<Qua
     }
     case 'cost_per_success': {
       const cost = rule.options.cost ?? 'total';
-      const x = cost === 'token' ? 'token_cost_usd' : cost === 'tool' ? 'tool_cost_usd' : '(token_cost_usd + tool_cost_usd)';
+      const x = costColumns(cost);
       n = "(outcome = 'success')";
       // When the success rate carries most of the change, the runs that show it are the failed ones.
       const successRateLed = moved.parts[0]?.name === 'success rate';
@@ -83,7 +87,7 @@ export function quantityFor(rule: Rule, key: string, moved: WhatMoved): Omit<Qua
     // Spend in a window is runs x spend per run: the per-run spend is what a dimension value moves.
     case 'cost': {
       const cost = rule.options.cost ?? 'total';
-      const x = cost === 'token' ? 'token_cost_usd' : cost === 'tool' ? 'tool_cost_usd' : '(token_cost_usd + tool_cost_usd)';
+      const x = costColumns(cost);
       return { name: `${cost === 'total' ? '' : `${cost} `}cost per run (USD)`, x, n, params: {}, carries };
     }
     // Traffic has no per-run quantity to attribute.

@@ -15,7 +15,7 @@ import type { WindowBounds } from './types.js';
  * The delta method's sums for the cost the rule measures, from the totals' per-component sums:
  * X = the run's cost, Y = 1 for a successful run. For the total, Σx² = Σtoken² + 2Σtoken·tool + Σtool².
  */
-function costSums(r: Record<string, unknown>, cost: 'token' | 'tool' | 'total'): { sumX: number; sumXSq: number; sumXY: number } {
+export function costSums(r: Record<string, unknown>, cost: 'token' | 'tool' | 'total'): { sumX: number; sumXSq: number; sumXY: number } {
   const token = { sumX: num(r.token_cost), sumXSq: num(r.token_cost_sq), sumXY: num(r.success_token_cost) };
   const tool = { sumX: num(r.tool_cost), sumXSq: num(r.tool_cost_sq), sumXY: num(r.success_tool_cost) };
   if (cost === 'token') return token;

@@ -8,6 +8,7 @@
  */
 import type { Rule } from '../rules/types.js';
 import { poissonRateTest, spendZTest } from '../stats/index.js';
+import { costSums } from './cost.js';
 import type { Measurement } from './result.js';
 import { scalarSeries } from './scalar.js';
 import { GroupTable, num } from './sql.js';
@@ -25,12 +26,10 @@ interface VolumeWindow {
   spendSq: number;
 }
 
+/** A window's spend and its sum of squares: the cost per success's X sums (cost.ts), without its Y. */
 function spendOf(r: Record<string, unknown>, cost: 'token' | 'tool' | 'total'): { sum: number; sumSq: number } {
-  const token = { sum: num(r.token_cost), sumSq: num(r.token_cost_sq) };
-  const tool = { sum: num(r.tool_cost), sumSq: num(r.tool_cost_sq) };
-  if (cost === 'token') return token;
-  if (cost === 'tool') return tool;
-  return { sum: token.sum + tool.sum, sumSq: token.sumSq + 2 * num(r.token_x_tool_cost) + tool.sumSq };
+  const s = costSums(r, cost);
+  return { sum: s.sumX, sumSq: s.sumXSq };
 }
 
 export function volumeMeasure(kind: 'runs' | 'cost'): (rule: Rule, windows: readonly WindowBounds[], sums: SignalSums) => Measurement[] {

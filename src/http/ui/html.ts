@@ -3,6 +3,7 @@
  * every page uses. Pages are strings built on the server; the only script is /ui/app.js (client.ts),
  * loaded from the daemon itself, so the Content-Security-Policy can forbid inline scripts entirely.
  */
+import { formatDeviation } from '../../signals/deviationKind.js';
 import { humanize } from '../../util/format.js';
 
 const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -111,8 +112,9 @@ export function valueAgainst(a: {
   readonly limit: { readonly bound: string; readonly value: number } | null;
 }): { readonly value: string; readonly against: string } {
   if (a.limit !== null) return { value: num(a.value), against: `limit: ${a.limit.bound} ${num(a.limit.value)}` };
-  if (a.deviation_kind === 'js_distance') return { value: `JSD ${a.value === null ? 'n/a' : a.value.toFixed(2)}`, against: `threshold ${num(a.threshold)}` };
-  if (a.deviation_kind === 'unseen_share') return { value: `unseen ${a.value === null ? 'n/a' : `${Number((a.value * 100).toPrecision(3))}%`}`, against: `threshold ${pct(a.threshold).replace('+', '')}` };
+  // A distance's value is the distance, written as eval writes it.
+  if (a.deviation_kind === 'js_distance') return { value: formatDeviation(a.deviation_kind, a.value), against: `threshold ${num(a.threshold)}` };
+  if (a.deviation_kind === 'unseen_share') return { value: formatDeviation(a.deviation_kind, a.value), against: `threshold ${pct(a.threshold).replace('+', '')}` };
   return { value: `${num(a.value)} vs ${num(a.baseline)}`, against: a.is_new ? 'new' : pct(a.deviation) };
 }
 
