@@ -6,51 +6,102 @@
  * is measured against the rule's baseline without a query of its own.
  */
 import type { Rule } from '../rules/types.js';
-import { num } from './sql.js';
+import { groupKeyOf, num } from './sql.js';
 import type { SignalSums, SumsRow } from './sums.js';
 import { dimensionLabel } from '../store/contract.js';
 
+export { groupKeyOf };
+
 /** Columns that say which row it is rather than what it sums. */
 const KEY_COLUMNS = ['w', 'key_kind', 'key'] as const;
-
-/** The group a row (or a measurement's labels) belongs to: its group_by values. */
-export function groupKeyOf(rule: Pick<Rule, 'groupBy'>, row: Readonly<Record<string, unknown>>): string {
-  // Length-prefixed, so no value can run into the next (a separator could occur inside a value).
-  let key = '';
-  for (const c of rule.groupBy) {
-    const v = String(row[dimensionLabel(c)] ?? '');
-    key += `${v.length}:${v}`;
-  }
-  return key;
-}
 
 /**
  * `target(w, group)` names the window a fetched window's rows count in (null: left out); rows that
  * land in the same group, window and key are summed. Fetched rows are not modified.
  */
 export function mergeWindows(rule: Pick<Rule, 'groupBy'>, sums: SignalSums, target: (w: number, group: string) => number | null): SignalSums {
-  const identity = new Set<string>([...rule.groupBy.map(dimensionLabel), ...KEY_COLUMNS]);
   const fold = (rows: readonly SumsRow[]): SumsRow[] => {
     if (rows.length === 0) return [];
-    // Every row of one query has the same columns: the summed ones are listed once, not per row.
-    const summed = Object.keys(rows[0]!).filter((c) => !identity.has(c));
-    const out = new Map<string, SumsRow>();
-    const ids = identitiesOf(rule, rows);
+    const c = columnsOf(rule, rows);
+    // Per output row (a target window and an identity, slot = window * ids + identity): the first
+    // fetched row it came from, its window, and its sums so far, in plain number arrays.
+    const slots = new Map<number, number>();
+    const first: number[] = [];
+    const windows: number[] = [];
+    const acc: number[][] = c.summed.map(() => []);
     for (let i = 0; i < rows.length; i++) {
-      const r = rows[i]!;
-      const w = target(num(r.w), ids.groups[i]!);
+      const w = target(c.w[i]!, c.groups[i]!);
       if (w === null) continue;
-      const key = `${w}\u0000${ids.keys[i]!}`;
-      const acc = out.get(key);
-      if (acc === undefined) {
-        out.set(key, { ...r, w });
-        continue;
+      const slot = w * c.ids + c.id[i]!;
+      const o = slots.get(slot);
+      if (o === undefined) {
+        slots.set(slot, first.length);
+        first.push(i);
+        windows.push(w);
+        for (let k = 0; k < acc.length; k++) acc[k]!.push(c.values[k]![i]!);
+      } else {
+        for (let k = 0; k < acc.length; k++) {
+          const a = acc[k]!;
+          a[o] = a[o]! + c.values[k]![i]!;
+        }
       }
-      for (const c of summed) acc[c] = num(acc[c]) + num(r[c]);
     }
-    return [...out.values()];
+    return first.map((i, o) => {
+      const row = c.row(i);
+      row.w = windows[o]!;
+      for (let k = 0; k < acc.length; k++) row[c.summed[k]!] = acc[k]![o]!;
+      return row;
+    });
   };
   return { totals: fold(sums.totals), keyed: fold(sums.keyed) };
+}
+
+/**
+ * Fetched rows as columns, computed once per array of rows: each entry's window, group, identity (its
+ * group and key, numbered) and summed values as numbers. One evaluation merges the same rows many
+ * times (each window, each day left out in turn: robust.ts), and reading them as objects keyed by
+ * strings was most of a cycle's time in JavaScript.
+ */
+interface Columns {
+  /** The summed columns: every column of the rows but the group's, `w`, `key_kind` and `key`. */
+  readonly summed: readonly string[];
+  /** Per summed column, per entry. */
+  readonly values: readonly Float64Array[];
+  readonly w: Int32Array;
+  readonly groups: readonly string[];
+  /** Per entry, its identity's number in 0..ids-1. */
+  readonly id: Int32Array;
+  readonly ids: number;
+  /** A new row object of entry i's identity (its summed columns and window to be set). */
+  row(i: number): SumsRow;
+}
+
+const columns = new WeakMap<readonly SumsRow[], Columns>();
+
+function columnsOf(rule: Pick<Rule, 'groupBy'>, rows: readonly SumsRow[]): Columns {
+  let c = columns.get(rows);
+  if (c === undefined) columns.set(rows, (c = rowColumns(rule, rows)));
+  return c;
+}
+
+function rowColumns(rule: Pick<Rule, 'groupBy'>, rows: readonly SumsRow[]): Columns {
+  const identity = new Set<string>([...rule.groupBy.map(dimensionLabel), ...KEY_COLUMNS]);
+  // Every row of one query has the same columns: the summed ones are listed once, not per row.
+  const summed = Object.keys(rows[0] ?? {}).filter((k) => !identity.has(k));
+  const { groups, keys } = identitiesOf(rule, rows);
+  const numbers = new Map<string, number>();
+  const id = new Int32Array(rows.length);
+  const w = new Int32Array(rows.length);
+  const values = summed.map(() => new Float64Array(rows.length));
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    let n = numbers.get(keys[i]!);
+    if (n === undefined) numbers.set(keys[i]!, (n = numbers.size));
+    id[i] = n;
+    w[i] = num(r.w);
+    for (let k = 0; k < summed.length; k++) values[k]![i] = num(r[summed[k]!]);
+  }
+  return { summed, values, w, groups, id, ids: Math.max(1, numbers.size), row: (i) => ({ ...rows[i]! }) };
 }
 
 /**

@@ -94,6 +94,17 @@ export function groupLabels(rule: Pick<Rule, 'groupBy'>, row: Record<string, unk
   return out;
 }
 
+/** The group a row (or a measurement's labels) belongs to: its group_by values. */
+export function groupKeyOf(rule: Pick<Rule, 'groupBy'>, row: Readonly<Record<string, unknown>>): string {
+  // Length-prefixed, so no value can run into the next (a separator could occur inside a value).
+  let key = '';
+  for (const c of rule.groupBy) {
+    const v = String(row[dimensionLabel(c)] ?? '');
+    key += `${v.length}:${v}`;
+  }
+  return key;
+}
+
 /**
  * Per-group accumulators keyed by the rule's group labels: the rows of a signal's queries come one per
  * (group, window[, key]) and are folded into one record per group.
@@ -108,10 +119,9 @@ export class GroupTable<T extends { readonly labels: Record<string, string> }> {
 
   /** The group a result row belongs to, created on first sight. */
   of(row: Record<string, unknown>): T {
-    const labels = groupLabels(this.rule, row);
-    const key = JSON.stringify(Object.values(labels));
+    const key = groupKeyOf(this.rule, row);
     let g = this.byKey.get(key);
-    if (!g) this.byKey.set(key, (g = this.make(labels)));
+    if (!g) this.byKey.set(key, (g = this.make(groupLabels(this.rule, row))));
     return g;
   }
 
