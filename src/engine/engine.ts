@@ -208,7 +208,7 @@ export class Engine implements AlertStateView {
     const start = this.cursor.get(group.name) ?? 0;
     const order = rotated(group.rules, start);
     // One scope of reads: rules of the group that need the same sums at the same time share them.
-    const sums = this.ports.sums.reader(signal);
+    const sums = this.ports.sums.reader(signal, group.rules);
     for (let i = 0; i < order.length; i++) {
       const rule = order[i]!;
       if (!signal?.aborted) {

@@ -11,7 +11,7 @@
  * queries (totals and keyed), which the engine runs once per evaluation (shared work).
  */
 import type { Rule } from '../rules/types.js';
-import { AGGREGATE_SPECS, aggregateTableName, mergedMeasuresSql, runsAggregateSql, TIERS, type AggregateKind } from '../store/aggregates.js';
+import { AGGREGATE_SPECS, aggregateTableName, mergedMeasuresSql, runsAggregateSql, TIERS, type AggregateKind, type KeyKind } from '../store/aggregates.js';
 import type { DimensionColumn } from '../store/contract.js';
 import { qualified } from '../store/schema.js';
 import { coverWindows, mergedRanges, type Interval } from './cover.js';
@@ -189,9 +189,14 @@ export function aggregateQuery(
   table: string,
   windows: readonly WindowBounds[],
   source: AggregateSource | null | undefined,
+  keyKinds?: readonly KeyKind[],
 ): BuiltQuery {
   const spec = AGGREGATE_SPECS[kind];
   const params: Record<string, unknown> = {};
+  // Keyed rows of the kinds the rules sharing this query read (keyKinds.ts); all kinds when unset.
+  const kinds = kind === 'keyed' ? keyKinds : undefined;
+  const kindFilter = kinds === undefined ? [] : ['key_kind IN {key_kinds:Array(String)}'];
+  if (kinds !== undefined) params.key_kinds = [...kinds];
   const groups = groupColumns(rule);
   // The same bound values either way: over aggregate rows a dimension is a column, over runs an attribute comes from the map.
   const where = whereConditions(rule, params, 'aggregates');
@@ -207,7 +212,7 @@ export function aggregateQuery(
     const tier = TIERS[i]!;
     const p = `t${tier.name}_`;
     const t = 'toInt64(toUnixTimestamp(bucket))';
-    const conds = [rangeCondition('bucket', pieces, params, p, (n) => `toDateTime({${n}:UInt32}, 'UTC')`, 1000, { bucketMs: tier.ms, bucketOf: 'toUnixTimestamp(bucket)' }), ...where];
+    const conds = [rangeCondition('bucket', pieces, params, p, (n) => `toDateTime({${n}:UInt32}, 'UTC')`, 1000, { bucketMs: tier.ms, bucketOf: 'toUnixTimestamp(bucket)' }), ...where, ...kindFilter];
     const from = qualified(source.database, aggregateTableName(source, tier, kind));
     const joined = pieces.length > MANY_PIECES ? bucketJoin(pieces, params, p, tier.ms, 's', false) : null;
     const rows = joined
@@ -242,7 +247,7 @@ GROUP BY ${outKeys.join(', ')}`);
       WHERE ${joined.filter})`
       : `(SELECT ${cols}, ${windowOf(t, cover.raw, params, p, 'ms')} AS w
       FROM ${table} WHERE ${conds.join(' AND ')})`;
-    parts.push(runsAggregateSql(rows, kind, [...groups, 'w'], [...groups, 'w']));
+    parts.push(runsAggregateSql(rows, kind, [...groups, 'w'], [...groups, 'w'], '', kinds));
   }
 
   const merged =
@@ -260,12 +265,30 @@ GROUP BY ${outKeys.join(', ')}`;
   return { sql, params };
 }
 
-/** The two queries every signal reads: totals and keyed sums for the rule's windows (see sums.ts). */
+/**
+ * The two queries every signal reads: totals and keyed sums for the rule's windows (see sums.ts);
+ * keyed rows of `keyKinds` only (all when unset), no keyed query (null) when that is none.
+ */
 export function signalQueries(
   rule: Pick<Rule, 'where' | 'groupBy'>,
   table: string,
   windows: readonly WindowBounds[],
   source: AggregateSource | null | undefined,
-): { readonly totals: BuiltQuery; readonly keyed: BuiltQuery } {
-  return { totals: aggregateQuery('totals', rule, table, windows, source), keyed: aggregateQuery('keyed', rule, table, windows, source) };
+): { readonly totals: BuiltQuery; readonly keyed: BuiltQuery };
+export function signalQueries(
+  rule: Pick<Rule, 'where' | 'groupBy'>,
+  table: string,
+  windows: readonly WindowBounds[],
+  source: AggregateSource | null | undefined,
+  keyKinds: readonly KeyKind[] | undefined,
+): { readonly totals: BuiltQuery; readonly keyed: BuiltQuery | null };
+export function signalQueries(
+  rule: Pick<Rule, 'where' | 'groupBy'>,
+  table: string,
+  windows: readonly WindowBounds[],
+  source: AggregateSource | null | undefined,
+  keyKinds?: readonly KeyKind[],
+): { readonly totals: BuiltQuery; readonly keyed: BuiltQuery | null } {
+  const keyed = keyKinds !== undefined && keyKinds.length === 0 ? null : aggregateQuery('keyed', rule, table, windows, source, keyKinds);
+  return { totals: aggregateQuery('totals', rule, table, windows, source), keyed };
 }

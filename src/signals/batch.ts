@@ -11,6 +11,7 @@
 import type { Rule } from '../rules/types.js';
 import { signalQueries, type AggregateSource } from './aggregateQuery.js';
 import { num, type BuiltQuery } from './sql.js';
+import type { KeyKind } from '../store/aggregates.js';
 import type { SignalSums, SumsRow } from './sums.js';
 import type { WindowBounds } from './types.js';
 
@@ -28,8 +29,22 @@ export function batchedSignalQueries(
   table: string,
   steps: readonly (readonly WindowBounds[])[],
   source: AggregateSource | null | undefined,
-): { readonly totals: BuiltQuery; readonly keyed: BuiltQuery } {
-  return signalQueries(rule, table, flattenSteps(steps).windows, source);
+): { readonly totals: BuiltQuery; readonly keyed: BuiltQuery };
+export function batchedSignalQueries(
+  rule: Pick<Rule, 'where' | 'groupBy'>,
+  table: string,
+  steps: readonly (readonly WindowBounds[])[],
+  source: AggregateSource | null | undefined,
+  keyKinds: readonly KeyKind[] | undefined,
+): { readonly totals: BuiltQuery; readonly keyed: BuiltQuery | null };
+export function batchedSignalQueries(
+  rule: Pick<Rule, 'where' | 'groupBy'>,
+  table: string,
+  steps: readonly (readonly WindowBounds[])[],
+  source: AggregateSource | null | undefined,
+  keyKinds?: readonly KeyKind[],
+): { readonly totals: BuiltQuery; readonly keyed: BuiltQuery | null } {
+  return signalQueries(rule, table, flattenSteps(steps).windows, source, keyKinds);
 }
 
 /**

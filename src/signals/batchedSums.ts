@@ -11,6 +11,8 @@
 import type { Rule, RuleGroup } from '../rules/types.js';
 import type { AggregateSource } from '../store/aggregates.js';
 import { batchedSignalQueries, flattenSteps, splitSteps } from './batch.js';
+import { keyKindsOf, sharedKeyKinds } from './keyKinds.js';
+import type { KeyKind } from '../store/aggregates.js';
 import { StoreSums, type QueryFn, type SignalSums, type SumsPort, type SumsReader } from './sums.js';
 import { evaluationWindows } from './windows.js';
 
@@ -34,6 +36,9 @@ export class BatchedSums implements SumsPort {
   private readonly batches = new Map<string, Batch>();
   /** Times the plan does not hold: their own queries. */
   private readonly direct: StoreSums;
+  /** Per rule, the key kinds of its keyed queries: the union over its group's rules that share them. */
+  private readonly kinds = new Map<Rule, readonly KeyKind[]>();
+  private readonly kindsDone = new Set<string>();
 
   constructor(
     private readonly o: {
@@ -50,12 +55,16 @@ export class BatchedSums implements SumsPort {
       if (list[list.length - 1] !== at) list.push(at);
       this.times.set(group.name, list);
       for (const r of group.rules) this.groupOf.set(r.alert, group.name);
+      if (!this.kindsDone.has(group.name)) {
+        this.kindsDone.add(group.name);
+        for (const [r, k] of sharedKeyKinds(group.rules)) this.kinds.set(r, k);
+      }
     }
   }
 
   /** A reader that serves planned times from their batch and any other time (a warm start's replay) from its own queries. */
-  reader(signal?: AbortSignal): SumsReader {
-    const direct = this.direct.reader(signal);
+  reader(signal?: AbortSignal, rules?: readonly Rule[]): SumsReader {
+    const direct = this.direct.reader(signal, rules);
     return {
       sumsFor: (rule, at, windows) => this.planned(rule, at) ?? direct.sumsFor(rule, at, windows),
     };
@@ -87,8 +96,9 @@ export class BatchedSums implements SumsPort {
   private fetch(rule: Rule, times: readonly number[]): Batch {
     const steps = times.map((t) => evaluationWindows(rule, t).fetch);
     const { perStep } = flattenSteps(steps);
-    const q = batchedSignalQueries(rule, this.o.table, steps, this.o.source);
-    const sums = Promise.all([this.o.query(q.totals.sql, q.totals.params), this.o.query(q.keyed.sql, q.keyed.params)]).then(([totals, keyed]) => splitSteps({ totals, keyed }, times.length, perStep));
+    const q = batchedSignalQueries(rule, this.o.table, steps, this.o.source, this.kinds.get(rule) ?? keyKindsOf(rule));
+    const keyed = q.keyed;
+    const sums = Promise.all([this.o.query(q.totals.sql, q.totals.params), keyed === null ? [] : this.o.query(keyed.sql, keyed.params)]).then(([totals, keyed]) => splitSteps({ totals, keyed }, times.length, perStep));
     // A failed batch fails each of its evaluations (as the store would have); nobody may be waiting yet.
     sums.catch(() => undefined);
     return { times, sums, latest: times[0]! };

@@ -11,6 +11,7 @@
 import type { Rule } from '../rules/types.js';
 import type { AggregateSource } from '../store/aggregates.js';
 import { signalQueries } from './aggregateQuery.js';
+import { keyKindsOf, sharedKeyKinds } from './keyKinds.js';
 import type { BuiltQuery } from './sql.js';
 import type { WindowBounds } from './types.js';
 
@@ -31,8 +32,12 @@ export interface SumsReader {
 }
 
 export interface SumsPort {
-  /** A scope of shared reads; `signal` aborts its queries. */
-  reader(signal?: AbortSignal): SumsReader;
+  /**
+   * A scope of shared reads; `signal` aborts its queries. `rules`: the rules that will read in it (a
+   * group's), so that rules sharing a query ask it for every key kind any of them reads and no more
+   * (keyKinds.ts); without them a keyed query asks for its own rule's kinds.
+   */
+  reader(signal?: AbortSignal, rules?: readonly Rule[]): SumsReader;
 }
 
 export interface StoreSumsOptions {
@@ -51,8 +56,9 @@ export interface StoreSumsOptions {
 export class StoreSums implements SumsPort {
   constructor(private readonly o: StoreSumsOptions) {}
 
-  reader(signal?: AbortSignal): SumsReader {
+  reader(signal?: AbortSignal, rules?: readonly Rule[]): SumsReader {
     const cache = new Map<string, Promise<SumsRow[]>>();
+    const shared = sharedKeyKinds(rules ?? []);
     const run = (q: BuiltQuery): Promise<SumsRow[]> => {
       const key = `${q.sql}\u0000${JSON.stringify(q.params)}`;
       let rows = cache.get(key);
@@ -61,8 +67,8 @@ export class StoreSums implements SumsPort {
     };
     return {
       sumsFor: async (rule, _at, windows) => {
-        const q = signalQueries(rule, this.o.table, windows, this.o.aggregates?.() ?? null);
-        const [totals, keyed] = await Promise.all([run(q.totals), run(q.keyed)]);
+        const q = signalQueries(rule, this.o.table, windows, this.o.aggregates?.() ?? null, shared.get(rule) ?? keyKindsOf(rule));
+        const [totals, keyed] = await Promise.all([run(q.totals), q.keyed === null ? [] : run(q.keyed)]);
         return { totals, keyed };
       },
     };

@@ -162,9 +162,12 @@ function elementsOf(kind: KeyKind, prefix: string): string {
   return prefix === '' ? e : asFloat(e);
 }
 
-/** Every kind's elements in one array, each tuple led by its kind: (kind, key, value, value², value x total). */
-const KEYED_ELEMENTS = `arrayConcat(
-    ${KEY_KINDS.map((k) => elementsOf(k, `'${k}', `)).join(',\n    ')})`;
+/** The kinds' elements in one array, each tuple led by its kind: (kind, key, value, value², value x total). */
+function keyedElements(kinds: readonly KeyKind[]): string {
+  return `arrayConcat(
+    ${kinds.map((k) => elementsOf(k, `'${k}', `)).join(',\n    ')})`;
+}
+const KEYED_ELEMENTS = keyedElements(KEY_KINDS);
 
 /**
  * The views that fill the finest keyed table, each exploding the kinds it lists: tools and pairs
@@ -371,10 +374,12 @@ export function mergedMeasuresSql(kind: AggregateKind): string[] {
  * kind's keys and measures after `select`. The views and the backfill group by bucket; a query's raw
  * part by its groups and window.
  */
-export function runsAggregateSql(source: string, kind: AggregateKind, select: readonly string[], groupBy: readonly string[], where = ''): string {
+export function runsAggregateSql(source: string, kind: AggregateKind, select: readonly string[], groupBy: readonly string[], where = '', keyKinds?: readonly KeyKind[]): string {
   const spec = AGGREGATE_SPECS[kind];
+  // Keyed rows of some kinds only: only theirs are exploded.
+  const arrayJoin = kind === 'keyed' && keyKinds !== undefined ? `ARRAY JOIN ${keyedElements(keyKinds)} AS e` : spec.arrayJoin;
   return `SELECT ${[...select, ...rawKeysSql(kind), ...rawMeasuresSql(kind)].join(', ')}
-FROM ${source}${spec.arrayJoin ? `\n${spec.arrayJoin}` : ''}${where ? `\nWHERE ${where}` : ''}
+FROM ${source}${arrayJoin ? `\n${arrayJoin}` : ''}${where ? `\nWHERE ${where}` : ''}
 GROUP BY ${[...groupBy, ...spec.keys.map((k) => k.name)].join(', ')}`;
 }
 

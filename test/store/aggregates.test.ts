@@ -11,6 +11,8 @@ import { evaluateRule } from '../../src/engine/evaluate.js';
 import type { Rule } from '../../src/rules/types.js';
 import { coverWindows, type Interval } from '../../src/signals/cover.js';
 import { SIGNAL_IMPLS, StoreSums, windowsFor, type AggregateSource } from '../../src/signals/index.js';
+import { keyKindsOf, unionOfKeyKinds } from '../../src/signals/keyKinds.js';
+import type { SumsPort } from '../../src/signals/sums.js';
 import type { BuiltQuery } from '../../src/signals/sql.js';
 import type { WindowBounds } from '../../src/signals/types.js';
 import { aggregateObjects, AGGREGATE_KINDS, AGGREGATE_SPECS, TIERS, type AggregateKind } from '../../src/store/aggregates.js';
@@ -210,6 +212,64 @@ describe('the aggregates never change a result', () => {
         }
       }
     }
+  });
+});
+
+/** Equal values, numbers within 1e-9 relative, anywhere in a JSON-like value. */
+function expectClose(a: unknown, b: unknown, path: string): void {
+  if (typeof a === 'number' && typeof b === 'number') {
+    expect(Math.abs(a - b), `${path}: ${a} vs ${b}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(a)));
+  } else if (Array.isArray(a) && Array.isArray(b)) {
+    expect(a.length, path).toBe(b.length);
+    a.forEach((x, i) => expectClose(x, b[i], `${path}[${i}]`));
+  } else if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object') {
+    expect(Object.keys(a).sort(), path).toEqual(Object.keys(b).sort());
+    for (const [k, v] of Object.entries(a)) expectClose(v, (b as Record<string, unknown>)[k], `${path}.${k}`);
+  } else expect(a, path).toEqual(b);
+}
+
+describe('key kinds: a keyed query asks only for what its rules read', () => {
+  /** The sums with every key kind, as before keyed queries were narrowed. */
+  const everyKind: SumsPort = {
+    reader: () => ({
+      sumsFor: async (r, _at, windows) => {
+        const q = signalQueries(r, TABLE, windows, source);
+        return { totals: await query(q.totals.sql, q.totals.params), keyed: await query(q.keyed.sql, q.keyed.params) };
+      },
+    }),
+  };
+  it.each(Object.keys(SIGNAL_IMPLS) as (keyof typeof SIGNAL_IMPLS)[])('%s: the same measurements as with every kind', async (signal) => {
+    const stats = signal === 'duration' ? (['mean', 'p95'] as const) : ([undefined] as const);
+    for (const stat of stats) {
+      const options = signal === 'score' ? { score: 'judge' } : signal === 'metric' ? { metric: 'm' } : stat ? { stat } : {};
+      const rl = rule(signal, { where: { environment: 'prod' }, groupBy: ['workflow_id'], significance: 0.05, threshold: 0.1, direction: 'both', options });
+      const at = TIMES[1]!;
+      const [a, b] = await Promise.all([evaluateRule(new StoreSums({ query, table: TABLE, aggregates: () => source }).reader(), rl, at), evaluateRule(everyKind.reader(), rl, at)]);
+      expect(a.error).toBeNull();
+      expect(a.series.length).toBeGreaterThan(0);
+      // The same series, every number equal to floating-point summation order (ClickHouse's row
+      // order is not fixed, and rows of other kinds no longer come between).
+      const byLabels = (ev: typeof a) => new Map(ev.series.map((s) => [JSON.stringify(s.labels), s]));
+      const [x, y] = [byLabels(a), byLabels(b)];
+      expect([...x.keys()].sort()).toEqual([...y.keys()].sort());
+      for (const [k, s] of x) expectClose(s, y.get(k), k);
+    }
+  });
+
+  it('rules sharing a filter share one keyed query asking for the union of their kinds; totals-only rules ask for none', async () => {
+    const seen: string[] = [];
+    const port = new StoreSums({ query: (sql, params) => (seen.push(JSON.stringify(params.key_kinds ?? null)), query(sql, params)), table: TABLE, aggregates: () => source });
+    const by = { where: { environment: 'prod' }, groupBy: ['workflow_id'] } as const;
+    const rules = [rule('tool_calls_per_run', by), rule('error_rate', by), rule('cost_per_success', by), rule('duration', { ...by, options: { stat: 'p95' } })];
+    const reader = port.reader(undefined, rules);
+    for (const r of rules) await evaluateRule(reader, r, TIMES[0]!);
+    // One totals query (no key_kinds) and one keyed query for all four rules.
+    expect(seen.sort()).toEqual(['["tool","pair","outcome","duration"]', 'null']);
+    seen.length = 0;
+    await evaluateRule(port.reader(), rule('cost_per_success', by), TIMES[0]!);
+    expect(seen).toEqual(['null']);
+    expect(unionOfKeyKinds(rules)).toEqual(['tool', 'pair', 'outcome', 'duration']);
+    expect(keyKindsOf(rule('cost_per_success', by))).toEqual([]);
   });
 });
 

@@ -1,0 +1,60 @@
+/**
+ * Which key kinds of the keyed aggregates a rule's signal reads (pure). A keyed query asks only for
+ * the kinds the rules sharing it read: the others (the duration histogram is most of the rows) would
+ * be read, merged and handed over for nothing. Signals that read the totals alone need no keyed query.
+ */
+import type { Rule } from '../rules/types.js';
+import { KEY_KINDS, type KeyKind } from '../store/aggregates.js';
+
+export function keyKindsOf(rule: Pick<Rule, 'signal' | 'options'>): readonly KeyKind[] {
+  switch (rule.signal) {
+    case 'tool_calls_per_run':
+      return ['tool', 'pair'];
+    case 'policy_activation_rate':
+      return ['denied_rule'];
+    case 'output_schema_shift':
+      return ['fingerprint'];
+    case 'duration':
+      // Quantiles come from the histogram (for a mean rule too: its p50 and p95 are shown beside it).
+      return ['duration'];
+    case 'error_rate':
+      return ['outcome'];
+    case 'tool_error_rate':
+      return ['tool', 'tool_error'];
+    case 'score':
+      return ['score'];
+    case 'metric':
+      return ['metric'];
+    case 'cost_per_success':
+    case 'tokens_per_run':
+    case 'runs':
+    case 'cost':
+      return [];
+  }
+}
+
+/** The kinds of several rules, in KEY_KINDS' order (the same set always gives the same query). */
+export function unionOfKeyKinds(rules: readonly Pick<Rule, 'signal' | 'options'>[]): readonly KeyKind[] {
+  const kinds = new Set(rules.flatMap(keyKindsOf));
+  return KEY_KINDS.filter((k) => kinds.has(k));
+}
+
+/** Rules that share keyed queries when they ask at the same time for the same windows: their filter and grouping. */
+export function filterKey(rule: Pick<Rule, 'where' | 'groupBy'>): string {
+  return JSON.stringify([rule.where, rule.groupBy]);
+}
+
+/**
+ * Per rule of `rules`, the key kinds its keyed query asks for: the union over the rules with its
+ * filter and grouping, so they still share one query.
+ */
+export function sharedKeyKinds(rules: readonly Rule[]): Map<Rule, readonly KeyKind[]> {
+  const byFilter = new Map<string, Rule[]>();
+  for (const r of rules) byFilter.set(filterKey(r), [...(byFilter.get(filterKey(r)) ?? []), r]);
+  const out = new Map<Rule, readonly KeyKind[]>();
+  for (const same of byFilter.values()) {
+    const kinds = unionOfKeyKinds(same);
+    for (const r of same) out.set(r, kinds);
+  }
+  return out;
+}
