@@ -17,7 +17,7 @@
  */
 import { resolveThresholdOf, type Rule } from '../rules/types.js';
 import type { Measurement, Signal } from '../signals/index.js';
-import { groupKeyOf, mergeWindows, onlyGroups, sharedMerge } from '../signals/mergeWindows.js';
+import { groupCount, groupKeyOf, mergeWindows, onlyGroups, sharedMerge } from '../signals/mergeWindows.js';
 import type { SignalSums } from '../signals/sums.js';
 import type { EvaluationWindows } from '../signals/windows.js';
 import type { WindowBounds } from '../signals/types.js';
@@ -35,20 +35,27 @@ export interface Assembled {
   readonly trimmed: ReadonlyMap<string, readonly number[]>;
 }
 
+/** Moving groups count as few below 1/FEW_MOVING of the groups: then their rows are merged apart. */
+const FEW_MOVING = 4;
+
 const PAIR: readonly WindowBounds[] = [
   { index: 0, startMs: 0, endMs: 0 },
   { index: 1, startMs: 0, endMs: 0 },
 ];
 
-/** The day of `days` (fetched indexes) that stands out most in each group, if one does. */
-function outlierDays(rule: Rule, signal: Signal, sums: SignalSums, days: readonly number[], candidates: ReadonlySet<string>): Map<string, number> {
+/**
+ * The day of `days` (fetched indexes) that stands out most in each group, if one does. `own`: the
+ * candidates' rows alone, when they are few (see assemble), merged for this rule; otherwise every
+ * group's rows are merged once for all the rules reading them and the candidates picked after.
+ */
+function outlierDays(rule: Rule, signal: Signal, sums: SignalSums, days: readonly number[], candidates: ReadonlySet<string>, own: SignalSums | null): Map<string, number> {
   const best = new Map<string, { day: number; score: number }>();
   if (days.length < 3) return new Map();
   const inWindow = new Set(days);
   for (const day of days) {
-    // The merge is the same for every rule on these rows; the measure is the rule's, for its moving groups.
-    const oneOut = sharedMerge(rule, sums, `day ${day} of ${days.join(',')}`, (w) => (w === day ? 0 : inWindow.has(w) ? 1 : null));
-    for (const m of signal.measure(rule, PAIR, onlyGroups(rule, oneOut, (g) => candidates.has(g)))) {
+    const target = (w: number) => (w === day ? 0 : inWindow.has(w) ? 1 : null);
+    const oneOut = own !== null ? mergeWindows(rule, own, target) : onlyGroups(rule, sharedMerge(rule, sums, `day ${day} of ${days.join(',')}`, target), (g) => candidates.has(g));
+    for (const m of signal.measure(rule, PAIR, oneOut)) {
       if (!standsOut(rule, signal, m)) continue;
       const group = groupKeyOf(rule, m.labels);
       const score = m.isNew ? Number.POSITIVE_INFINITY : Math.abs(m.deviation ?? 0);
@@ -99,8 +106,12 @@ export function assemble(rule: Rule, signal: Signal, plan: EvaluationWindows, su
   const whole = sharedMerge(rule, sums, 'main', toMain);
   if (plan.robust) {
     const moving = movingGroups(rule, signal, whole, plan.main);
+    // Few groups moving (the usual case in a large fleet): their rows alone are merged for each day,
+    // a filter of the rows instead of a merge of every group per day. The same rows in the same order
+    // either way, so the same sums.
+    const own = moving.size > 0 && moving.size * FEW_MOVING < groupCount(rule, sums) ? onlyGroups(rule, sums, (g) => moving.has(g)) : null;
     for (const days of moving.size === 0 ? [] : plan.parts) {
-      for (const [group, day] of outlierDays(rule, signal, sums, days, moving)) trimmed.set(group, [...(trimmed.get(group) ?? []), day]);
+      for (const [group, day] of outlierDays(rule, signal, sums, days, moving, own)) trimmed.set(group, [...(trimmed.get(group) ?? []), day]);
     }
   }
   const main = withTrims(rule, sums, whole, trimmed, toMain);

@@ -121,6 +121,11 @@ export function sharedMerge(rule: Pick<Rule, 'groupBy'>, sums: SignalSums, spec:
 
 const shared = new WeakMap<readonly SumsRow[], WeakMap<readonly SumsRow[], Map<string, SignalSums>>>();
 
+/** How many groups the rows hold (their totals rows name every group there is). */
+export function groupCount(rule: Pick<Rule, 'groupBy'>, sums: SignalSums): number {
+  return new Set(identitiesOf(rule, sums.totals).groups).size;
+}
+
 /** The rows of some groups only. */
 export function onlyGroups(rule: Pick<Rule, 'groupBy'>, sums: SignalSums, keep: (group: string) => boolean): SignalSums {
   const only = (rows: readonly SumsRow[]) => {

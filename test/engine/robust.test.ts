@@ -166,6 +166,22 @@ describe('assemble: a one-day spike is left out', () => {
     expect(trimmedExtras(plan, a.trimmed, clean, groupKeyOf(r, clean.labels))).toBe(clean);
   });
 
+  it('a few moving groups among many (their rows merged apart) trim as when every group is merged: the same days, the same sums', () => {
+    const spikes: Record<string, (w: number) => Day | undefined> = {
+      a: (w) => (w === BASE(1) ? { cost: 0.05 } : undefined),
+      b: (w) => (w === CUR(4) ? { cost: 0.06 } : w === BASE(5) ? { cost: 0.04 } : undefined),
+    };
+    const clean = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`clean${i}`, () => undefined]));
+    // 2 moving of 12 groups: merged apart; 2 of 3: the merge shared with the group's other rules.
+    const fleet = assemble(r, COST, plan, fetched(plan, { ...spikes, ...clean }));
+    const few = assemble(r, COST, plan, fetched(plan, { ...spikes, c: () => undefined }));
+    expect(new Map(fleet.trimmed)).toEqual(new Map(few.trimmed));
+    expect(new Map(fleet.trimmed)).toEqual(new Map([[G('a'), [BASE(1)]], [G('b'), [CUR(4), BASE(5)]]]));
+    const of = (a: typeof fleet, wf: string) => a.main.totals.filter((x) => x.workflow_id === wf);
+    for (const wf of ['a', 'b']) expect(of(fleet, wf)).toEqual(of(few, wf));
+    expect(of(fleet, 'clean3')).toEqual(of(few, 'c').map((x) => ({ ...x, workflow_id: 'clean3' })));
+  });
+
   it('trimmed extras are added to the signal\'s own extras', () => {
     const sums = fetched(plan, { wf: (w) => (w === BASE(6) ? { cost: 0.04 } : undefined) });
     const a = assemble(r, COST, plan, sums);
