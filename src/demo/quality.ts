@@ -11,7 +11,7 @@
  * own (`ownStream`), so the earlier scenarios' rows stay exactly as they were and their figures stay
  * comparable with earlier runs of the benchmark.
  */
-import { createRandom, type Random } from './random.js';
+import { createRandom, poisson, type Random } from './random.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -172,18 +172,6 @@ export interface QualityRow {
   policy_denials: number;
   policy_escalations: number;
   output_schema_fingerprint: string;
-}
-
-function poisson(r: Random, mean: number): number {
-  // Knuth's method: means here are small (a few calls per run).
-  const l = Math.exp(-mean);
-  let k = 0;
-  let p = 1;
-  do {
-    k++;
-    p *= r.next();
-  } while (p > l);
-  return k - 1;
 }
 
 function gamma1(r: Random, shape: number): number {

@@ -8,7 +8,7 @@
  * `allows` (a mean-latency rule may or may not see a change in the tail). Pure: rows are a function
  * of the seed and the end time, each scenario on a random stream of its own.
  */
-import { createRandom, type Random } from './random.js';
+import { createRandom, poisson, type Random } from './random.js';
 import { qualityPlan } from './quality.js';
 
 const HOUR = 3_600_000;
@@ -131,17 +131,6 @@ export interface SignalRow {
   metrics: Record<string, number>;
   attributes: Record<string, string>;
   output_schema_fingerprint: string;
-}
-
-function poisson(r: Random, mean: number): number {
-  const l = Math.exp(-mean);
-  let k = 0;
-  let p = 1;
-  do {
-    k++;
-    p *= r.next();
-  } while (p > l);
-  return k - 1;
 }
 
 /** Whether the scenario's change is in force at t. */

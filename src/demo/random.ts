@@ -62,3 +62,15 @@ export function createRandom(seed: string): Random {
     },
   };
 }
+
+/** A Poisson draw. Knuth's method: the means drawn here are small (a few calls per run). */
+export function poisson(r: Random, mean: number): number {
+  const l = Math.exp(-mean);
+  let k = 0;
+  let p = 1;
+  do {
+    k++;
+    p *= r.next();
+  } while (p > l);
+  return k - 1;
+}
