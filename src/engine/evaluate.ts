@@ -11,7 +11,7 @@
 import { ClickHouseAccessError } from '../clickhouse/client.js';
 import type { Rule } from '../rules/types.js';
 import { SIGNAL_IMPLS, type SumsReader } from '../signals/index.js';
-import { groupKeyOf } from '../signals/mergeWindows.js';
+import { groupKeyOf } from '../signals/sql.js';
 import { evaluationWindows } from '../signals/windows.js';
 import { assemble, trimmedExtras } from './robust.js';
 import type { RuleEvaluation } from './types.js';

@@ -17,7 +17,8 @@
  */
 import { resolveThresholdOf, type Rule } from '../rules/types.js';
 import type { Measurement, Signal } from '../signals/index.js';
-import { groupCount, groupKeyOf, mergeWindows, onlyGroups, sharedMerge } from '../signals/mergeWindows.js';
+import { groupCount, mergeWindows, onlyGroups, sharedMerge } from '../signals/mergeWindows.js';
+import { groupKeyOf } from '../signals/sql.js';
 import type { SignalSums } from '../signals/sums.js';
 import type { EvaluationWindows } from '../signals/windows.js';
 import type { WindowBounds } from '../signals/types.js';

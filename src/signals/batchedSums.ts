@@ -11,7 +11,7 @@
 import type { Rule, RuleGroup } from '../rules/types.js';
 import type { AggregateSource } from '../store/aggregates.js';
 import { batchedSignalQueries, flattenSteps, splitSteps } from './batch.js';
-import { keyKindsOf, sharedKeyKinds } from './keyKinds.js';
+import { keyKindsAmong } from './keyKinds.js';
 import type { KeyKind } from '../store/aggregates.js';
 import { StoreSums, type QueryFn, type SignalSums, type SumsPort, type SumsReader } from './sums.js';
 import { evaluationWindows } from './windows.js';
@@ -36,9 +36,8 @@ export class BatchedSums implements SumsPort {
   private readonly batches = new Map<string, Batch>();
   /** Times the plan does not hold: their own queries. */
   private readonly direct: StoreSums;
-  /** Per rule, the key kinds of its keyed queries: the union over its group's rules that share them. */
-  private readonly kinds = new Map<Rule, readonly KeyKind[]>();
-  private readonly kindsDone = new Set<string>();
+  /** Per group: a rule's key kinds, the union over the group's rules that share its queries. */
+  private readonly kindsIn = new Map<string, (rule: Rule) => readonly KeyKind[]>();
 
   constructor(
     private readonly o: {
@@ -55,10 +54,7 @@ export class BatchedSums implements SumsPort {
       if (list[list.length - 1] !== at) list.push(at);
       this.times.set(group.name, list);
       for (const r of group.rules) this.groupOf.set(r.alert, group.name);
-      if (!this.kindsDone.has(group.name)) {
-        this.kindsDone.add(group.name);
-        for (const [r, k] of sharedKeyKinds(group.rules)) this.kinds.set(r, k);
-      }
+      if (!this.kindsIn.has(group.name)) this.kindsIn.set(group.name, keyKindsAmong(group.rules));
     }
   }
 
@@ -81,7 +77,7 @@ export class BatchedSums implements SumsPort {
     if (!batch || !batch.times.includes(at)) {
       const from = binarySearch(times, at);
       if (from < 0) return undefined;
-      batch = this.fetch(rule, times.slice(from, from + (this.o.batchSize ?? BACKTEST_BATCH)));
+      batch = this.fetch(rule, group!, times.slice(from, from + (this.o.batchSize ?? BACKTEST_BATCH)));
       this.batches.set(key, batch);
     }
     const step = batch.times.indexOf(at);
@@ -93,12 +89,11 @@ export class BatchedSums implements SumsPort {
     });
   }
 
-  private fetch(rule: Rule, times: readonly number[]): Batch {
+  private fetch(rule: Rule, group: string, times: readonly number[]): Batch {
     const steps = times.map((t) => evaluationWindows(rule, t).fetch);
     const { perStep } = flattenSteps(steps);
-    const q = batchedSignalQueries(rule, this.o.table, steps, this.o.source, this.kinds.get(rule) ?? keyKindsOf(rule));
-    const keyed = q.keyed;
-    const sums = Promise.all([this.o.query(q.totals.sql, q.totals.params), keyed === null ? [] : this.o.query(keyed.sql, keyed.params)]).then(([totals, keyed]) => splitSteps({ totals, keyed }, times.length, perStep));
+    const { totals: tq, keyed: kq } = batchedSignalQueries(rule, this.o.table, steps, this.o.source, this.kindsIn.get(group)!(rule));
+    const sums = Promise.all([this.o.query(tq.sql, tq.params), kq === null ? [] : this.o.query(kq.sql, kq.params)]).then(([totals, keyed]) => splitSteps({ totals, keyed }, times.length, perStep));
     // A failed batch fails each of its evaluations (as the store would have); nobody may be waiting yet.
     sums.catch(() => undefined);
     return { times, sums, latest: times[0]! };

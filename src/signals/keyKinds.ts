@@ -39,22 +39,21 @@ export function unionOfKeyKinds(rules: readonly Pick<Rule, 'signal' | 'options'>
   return KEY_KINDS.filter((k) => kinds.has(k));
 }
 
-/** Rules that share keyed queries when they ask at the same time for the same windows: their filter and grouping. */
-export function filterKey(rule: Pick<Rule, 'where' | 'groupBy'>): string {
-  return JSON.stringify([rule.where, rule.groupBy]);
-}
-
 /**
- * Per rule of `rules`, the key kinds its keyed query asks for: the union over the rules with its
- * filter and grouping, so they still share one query.
+ * The key kinds a rule's keyed query asks for, among `rules` (a group's): the union over the rules
+ * with its filter and grouping, so they still share one query; a rule not among them, its own kinds.
  */
-export function sharedKeyKinds(rules: readonly Rule[]): Map<Rule, readonly KeyKind[]> {
+export function keyKindsAmong(rules: readonly Rule[]): (rule: Rule) => readonly KeyKind[] {
   const byFilter = new Map<string, Rule[]>();
-  for (const r of rules) byFilter.set(filterKey(r), [...(byFilter.get(filterKey(r)) ?? []), r]);
-  const out = new Map<Rule, readonly KeyKind[]>();
-  for (const same of byFilter.values()) {
-    const kinds = unionOfKeyKinds(same);
-    for (const r of same) out.set(r, kinds);
+  for (const r of rules) {
+    // Rules that share keyed queries (asking at the same time for the same windows): one filter and grouping.
+    const key = JSON.stringify([r.where, r.groupBy]);
+    byFilter.set(key, [...(byFilter.get(key) ?? []), r]);
   }
-  return out;
+  const kinds = new Map<Rule, readonly KeyKind[]>();
+  for (const same of byFilter.values()) {
+    const union = unionOfKeyKinds(same);
+    for (const r of same) kinds.set(r, union);
+  }
+  return (rule) => kinds.get(rule) ?? keyKindsOf(rule);
 }

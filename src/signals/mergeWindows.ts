@@ -10,8 +10,6 @@ import { groupKeyOf, num } from './sql.js';
 import type { SignalSums, SumsRow } from './sums.js';
 import { dimensionLabel } from '../store/contract.js';
 
-export { groupKeyOf };
-
 /** Columns that say which row it is rather than what it sums. */
 const KEY_COLUMNS = ['w', 'key_kind', 'key'] as const;
 
@@ -47,8 +45,7 @@ export function mergeWindows(rule: Pick<Rule, 'groupBy'>, sums: SignalSums, targ
       }
     }
     return first.map((i, o) => {
-      const row = c.row(i);
-      row.w = windows[o]!;
+      const row: SumsRow = { ...rows[i]!, w: windows[o]! };
       for (let k = 0; k < acc.length; k++) row[c.summed[k]!] = acc[k]![o]!;
       return row;
     });
@@ -57,7 +54,7 @@ export function mergeWindows(rule: Pick<Rule, 'groupBy'>, sums: SignalSums, targ
 }
 
 /**
- * Fetched rows as columns, computed once per array of rows: each entry's window, group, identity (its
+ * Fetched rows as columns, computed once per array of rows: each row's window, group, identity (its
  * group and key, numbered) and summed values as numbers. One evaluation merges the same rows many
  * times (each window, each day left out in turn: robust.ts), and reading them as objects keyed by
  * strings was most of a cycle's time in JavaScript.
@@ -65,26 +62,20 @@ export function mergeWindows(rule: Pick<Rule, 'groupBy'>, sums: SignalSums, targ
 interface Columns {
   /** The summed columns: every column of the rows but the group's, `w`, `key_kind` and `key`. */
   readonly summed: readonly string[];
-  /** Per summed column, per entry. */
+  /** Per summed column, per row. */
   readonly values: readonly Float64Array[];
   readonly w: Int32Array;
   readonly groups: readonly string[];
-  /** Per entry, its identity's number in 0..ids-1. */
+  /** Per row, its identity's number in 0..ids-1. */
   readonly id: Int32Array;
   readonly ids: number;
-  /** A new row object of entry i's identity (its summed columns and window to be set). */
-  row(i: number): SumsRow;
 }
 
 const columns = new WeakMap<readonly SumsRow[], Columns>();
 
 function columnsOf(rule: Pick<Rule, 'groupBy'>, rows: readonly SumsRow[]): Columns {
-  let c = columns.get(rows);
-  if (c === undefined) columns.set(rows, (c = rowColumns(rule, rows)));
-  return c;
-}
-
-function rowColumns(rule: Pick<Rule, 'groupBy'>, rows: readonly SumsRow[]): Columns {
+  const cached = columns.get(rows);
+  if (cached !== undefined) return cached;
   const identity = new Set<string>([...rule.groupBy.map(dimensionLabel), ...KEY_COLUMNS]);
   // Every row of one query has the same columns: the summed ones are listed once, not per row.
   const summed = Object.keys(rows[0] ?? {}).filter((k) => !identity.has(k));
@@ -101,7 +92,9 @@ function rowColumns(rule: Pick<Rule, 'groupBy'>, rows: readonly SumsRow[]): Colu
     w[i] = num(r.w);
     for (let k = 0; k < summed.length; k++) values[k]![i] = num(r[summed[k]!]);
   }
-  return { summed, values, w, groups, id, ids: Math.max(1, numbers.size), row: (i) => ({ ...rows[i]! }) };
+  const c = { summed, values, w, groups, id, ids: Math.max(1, numbers.size) };
+  columns.set(rows, c);
+  return c;
 }
 
 /**

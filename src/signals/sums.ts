@@ -11,7 +11,7 @@
 import type { Rule } from '../rules/types.js';
 import type { AggregateSource } from '../store/aggregates.js';
 import { signalQueries } from './aggregateQuery.js';
-import { keyKindsOf, sharedKeyKinds } from './keyKinds.js';
+import { keyKindsAmong } from './keyKinds.js';
 import type { BuiltQuery } from './sql.js';
 import type { WindowBounds } from './types.js';
 
@@ -58,7 +58,7 @@ export class StoreSums implements SumsPort {
 
   reader(signal?: AbortSignal, rules?: readonly Rule[]): SumsReader {
     const cache = new Map<string, Promise<SumsRow[]>>();
-    const shared = sharedKeyKinds(rules ?? []);
+    const kindsOf = keyKindsAmong(rules ?? []);
     const run = (q: BuiltQuery): Promise<SumsRow[]> => {
       const key = `${q.sql}\u0000${JSON.stringify(q.params)}`;
       let rows = cache.get(key);
@@ -67,7 +67,7 @@ export class StoreSums implements SumsPort {
     };
     return {
       sumsFor: async (rule, _at, windows) => {
-        const q = signalQueries(rule, this.o.table, windows, this.o.aggregates?.() ?? null, shared.get(rule) ?? keyKindsOf(rule));
+        const q = signalQueries(rule, this.o.table, windows, this.o.aggregates?.() ?? null, kindsOf(rule));
         const [totals, keyed] = await Promise.all([run(q.totals), q.keyed === null ? [] : run(q.keyed)]);
         return { totals, keyed };
       },

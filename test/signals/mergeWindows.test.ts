@@ -4,7 +4,8 @@
  * up; the columns that say which row it is (group_by columns, w, key_kind, key) are kept.
  */
 import { describe, expect, it } from 'vitest';
-import { groupKeyOf, mergeWindows } from '../../src/signals/mergeWindows.js';
+import { mergeWindows } from '../../src/signals/mergeWindows.js';
+import { groupKeyOf } from '../../src/signals/sql.js';
 import { SIGNAL_IMPLS } from '../../src/signals/index.js';
 import type { SignalSums, SumsRow } from '../../src/signals/sums.js';
 import { rule } from '../helpers/runs.js';
