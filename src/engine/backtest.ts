@@ -90,8 +90,9 @@ export function backtestPlan(rules: RuleSet, fromMs: number, toMs: number, stepM
  * window ends on a bucket boundary, so it is answered from the aggregate tables alone: off the grid,
  * each evaluation re-reads the runs of the ragged minutes at each window edge from agent_runs, which
  * on a large store is most of a backtest's time (on and off the grid: docs/benchmarks.md). A replay
- * on the groups' own schedule (no step) keeps the daemon's times exactly: its first evaluation at
- * `from`, then its ticks (on that grid where the interval allows: tickOffset).
+ * on the groups' own schedule (no step) keeps the daemon's times exactly: its first evaluation where a
+ * daemon started at `from` makes its start run (startRunAt), then its ticks (on that grid where the
+ * interval allows: tickOffset).
  */
 function* stepTimes(fromMs: number, toMs: number, stepMs: number, align: boolean): Generator<number> {
   if (!(stepMs > 0)) throw new RangeError(`step must be a positive duration, got ${stepMs} ms`);

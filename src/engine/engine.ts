@@ -209,6 +209,9 @@ export class Engine implements AlertStateView {
     const order = rotated(group.rules, start);
     // One scope of reads: rules of the group that need the same sums at the same time share them.
     const sums = this.ports.sums.reader(signal, group.rules);
+    // A cold start's `for` replays and the evaluations after them: fetched together where the reader can.
+    const replays = order.filter((r) => this.needsWarmStart(r));
+    if (replays.length > 0) sums.prefetch?.([...replays.map((rule) => ({ rule, at: at - rule.forMs })), ...order.map((rule) => ({ rule, at }))]);
     for (let i = 0; i < order.length; i++) {
       const rule = order[i]!;
       if (!signal?.aborted) {
@@ -249,13 +252,17 @@ export class Engine implements AlertStateView {
    * pending, as it should.
    */
   private async warmStart(rule: Rule, at: number, signal: AbortSignal | undefined, sums: SumsReader): Promise<boolean> {
-    if (this.warmed.has(rule.alert)) return false;
+    const needed = this.needsWarmStart(rule);
     this.warmed.add(rule.alert);
-    if (rule.forMs <= 0 || seriesOf(this.states, rule.alert).length > 0) return false;
+    if (!needed) return false;
     const past = await this.evaluate(rule, at - rule.forMs, signal, sums);
     if (past.error) return false;
     this.apply(rule, past);
     return true;
+  }
+
+  private needsWarmStart(rule: Rule): boolean {
+    return !this.warmed.has(rule.alert) && rule.forMs > 0 && seriesOf(this.states, rule.alert).length === 0;
   }
 
   /**

@@ -5,7 +5,8 @@
  * stops the loop. Interval schedules run once at start, then on a fixed grid counted from the Unix
  * epoch (no drift from run durations, and a restart keeps the grid, as in Prometheus); cron
  * schedules run once at start, then at each match of the expression in UTC. A tick evaluates at its
- * slot's time, not at the moment its timer fired, as Prometheus does: the windows end on the grid.
+ * slot's time, not at the moment its timer fired, as Prometheus does: the windows end on the grid (the
+ * start run too, where the interval allows: startRunAt).
  *
  * All time comes from the injected Clock: the evaluation time, the grid, the cron fire times and the
  * per-run timeout. So the daemon's one clock (`start --now` shifts it) also decides when groups run,
@@ -67,12 +68,30 @@ export function tickAtOrBefore(name: string, everyMs: number, ms: number): numbe
 }
 
 /**
+ * The evaluation time of a group's start run (the run at once, when the daemon starts or the group is
+ * (re)loaded). A group whose interval is a whole number of 5 minutes ticks only on whole 5 minutes
+ * (tickOffset); its start run evaluates at the last whole 5 minutes too, so that, like every tick, it
+ * reads the aggregates alone: at the start time itself each window edge would re-read the ragged
+ * minutes from agent_runs, which on a large store costs several cycles (docs/benchmarks.md). The data
+ * it misses are at most 5 minutes old and the next tick reads them; and since every earlier tick of the
+ * group sat on that grid at or before the start, the start run is never before one of them (at most
+ * the same time, after a restart within 5 minutes of a tick: the same windows, the same verdicts).
+ * Cron groups and intervals off that grid evaluate at the start itself.
+ */
+export function startRunAt(group: RuleGroup, nowMs: number): number {
+  const s = group.schedule;
+  if (s.kind !== 'interval' || s.everyMs % FINEST_TIER.ms !== 0) return nowMs;
+  return Math.floor(nowMs / FINEST_TIER.ms) * FINEST_TIER.ms;
+}
+
+/**
  * The evaluation times of a group started at `fromMs`, up to `toMs` (inclusive), with no pause: what
- * a GroupRunner on an undisturbed clock would do, and what a backtest replays.
+ * a GroupRunner on an undisturbed clock would do (the start run at startRunAt), and what a backtest
+ * replays.
  */
 export function* scheduleTimes(group: RuleGroup, fromMs: number, toMs: number): Generator<number> {
   if (fromMs > toMs) return;
-  yield fromMs;
+  yield startRunAt(group, fromMs);
   const s = group.schedule;
   if (s.kind === 'interval') {
     for (let at = tickAtOrBefore(group.name, s.everyMs, fromMs) + s.everyMs; at <= toMs; at += s.everyMs) yield at;
@@ -189,7 +208,8 @@ export class GroupRunner {
     const name = this.group.name;
     if (s.kind === 'interval') {
       // After the first run (at once, so a fresh start shows results), ticks sit on the group's grid.
-      let slot = tickAtOrBefore(name, s.everyMs, clock.now()); // a slot at the start itself is the start run
+      const startedAt = clock.now();
+      let slot = tickAtOrBefore(name, s.everyMs, startedAt); // a slot at the start itself is the start run
       const next = (): void => {
         if (this.stopped) return;
         // The next slot on the grid. If the clock has passed several (the process was paused, or a
@@ -202,7 +222,7 @@ export class GroupRunner {
         // reached, so its windows end on the grid.
         this.armAt(slot, () => Math.max(slot, tickAtOrBefore(name, s.everyMs, clock.now())), next);
       };
-      void this.tick();
+      void this.tick(startRunAt(this.group, startedAt));
       next();
     } else {
       void this.tick();

@@ -12,8 +12,7 @@ import type { Rule } from '../rules/types.js';
 import { signalQueries, type AggregateSource } from './aggregateQuery.js';
 import { num, type BuiltQuery } from './sql.js';
 import type { KeyKind } from '../store/aggregates.js';
-import type { SignalSums, SumsRow } from './sums.js';
-import type { WindowBounds } from './types.js';
+import type { SignalSums, SumsRow, WindowBounds } from './types.js';
 
 /** The windows of every step as one list: step s, window i becomes window s * n + i. */
 export function flattenSteps(steps: readonly (readonly WindowBounds[])[]): { windows: WindowBounds[]; perStep: number } {

@@ -43,4 +43,4 @@ export const SIGNAL_IMPLS: Readonly<Record<SignalName, Signal>> = {
 export type { Measurement, Contributor } from './result.js';
 export { windowsFor } from './windows.js';
 export { aggregatesCover, type AggregateSource } from './aggregateQuery.js';
-export { StoreSums, type QueryFn, type SignalSums, type SumsPort, type SumsReader } from './sums.js';
+export { StoreSums, type PlannedRead, type QueryFn, type SignalSums, type SumsPort, type SumsReader } from './sums.js';

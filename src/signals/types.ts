@@ -9,3 +9,11 @@ export interface WindowBounds {
   readonly startMs: number; // inclusive
   readonly endMs: number; // exclusive
 }
+
+export type SumsRow = Record<string, unknown>;
+
+/** A signal's inputs for one rule at one time: window `w` of each row indexes the rule's windows. */
+export interface SignalSums {
+  readonly totals: readonly SumsRow[];
+  readonly keyed: readonly SumsRow[];
+}

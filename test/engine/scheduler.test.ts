@@ -6,7 +6,7 @@
  */
 import cron from 'node-cron';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { compileCron, GroupRunner, scheduleTimes, slotOffset, tickOffset, type RunnerDeps } from '../../src/engine/scheduler.js';
+import { compileCron, GroupRunner, scheduleTimes, slotOffset, startRunAt, tickOffset, type RunnerDeps } from '../../src/engine/scheduler.js';
 import { silentLogger, type Logger } from '../../src/log.js';
 import type { RuleGroup } from '../../src/rules/types.js';
 import { ManualClock, type Clock, type TimerHandle } from '../../src/util/clock.js';
@@ -134,6 +134,39 @@ describe('tickOffset: the grid lands on whole 5 minutes where the interval allow
     const offsets = new Set(names.map((n) => tickOffset(n, 3_600_000)));
     expect(offsets.size).toBeGreaterThanOrEqual(6);
     for (const o of offsets) expect(o % 300_000).toBe(0);
+  });
+});
+
+describe('the start run: on whole 5 minutes where the interval allows', () => {
+  const OFF = START + 3 * 60_000 + 10_000; // 00:03:10
+  it.each([
+    { every: '5m', group: intervalGroup('agentdrift-default', 300_000), at: START },
+    { every: '1h', group: intervalGroup('g', 3_600_000), at: START },
+    { every: '10m', group: intervalGroup('g', 600_000), at: START },
+    // Ticks off the 5-minute grid (a 1 m or 7 m interval) or at cron matches: the start itself.
+    { every: '1m', group: intervalGroup('g', 60_000), at: OFF },
+    { every: '7m', group: intervalGroup('g', 420_000), at: OFF },
+    { every: 'cron */5 * * * *', group: cronGroup('*/5 * * * *'), at: OFF },
+  ])('every $every, started at 00:03:10: evaluates first at $at', async ({ group, at }) => {
+    expect(startRunAt(group, OFF)).toBe(at);
+    expect([...scheduleTimes(group, OFF, OFF)]).toEqual([at]);
+    const clock = new ManualClock(OFF);
+    const r = startRunner(group, clock);
+    expect(r.ats).toEqual([at]);
+  });
+
+  it('is never before a tick of the same group that came before the start (a restart)', () => {
+    for (const everyMs of [300_000, 600_000, 3_600_000, 86_400_000]) {
+      for (const name of ['agentdrift-default', 'agentdrift-fast', 'costs']) {
+        const group = intervalGroup(name, everyMs);
+        for (let now = START; now < START + 2 * everyMs; now += 37_000) {
+          const lastTick = [...scheduleTimes(group, START - 3 * everyMs, now)].at(-1)!;
+          expect(startRunAt(group, now)).toBeGreaterThanOrEqual(lastTick);
+          expect(startRunAt(group, now)).toBeLessThanOrEqual(now);
+          expect(now - startRunAt(group, now)).toBeLessThan(300_000);
+        }
+      }
+    }
   });
 });
 

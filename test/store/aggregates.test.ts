@@ -7,8 +7,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouse } from '../../src/clickhouse/client.js';
+import { Engine } from '../../src/engine/engine.js';
 import { evaluateRule } from '../../src/engine/evaluate.js';
-import type { Rule } from '../../src/rules/types.js';
+import { silentLogger } from '../../src/log.js';
+import { ManualClock } from '../../src/util/clock.js';
+import type { Rule, RuleGroup } from '../../src/rules/types.js';
 import { coverWindows, type Interval } from '../../src/signals/cover.js';
 import { SIGNAL_IMPLS, StoreSums, windowsFor, type AggregateSource } from '../../src/signals/index.js';
 import { keyKindsOf, unionOfKeyKinds } from '../../src/signals/keyKinds.js';
@@ -270,6 +273,46 @@ describe('key kinds: a keyed query asks only for what its rules read', () => {
     expect(seen).toEqual(['null']);
     expect(unionOfKeyKinds(rules)).toEqual(['tool', 'pair', 'outcome', 'duration']);
     expect(keyKindsOf(rule('cost_per_success', by))).toEqual([]);
+  });
+});
+
+describe("a cold start's `for` replays are fetched with the evaluation after them", () => {
+  const by = { where: { environment: 'prod' }, groupBy: ['workflow_id'], significance: 0.05, threshold: 0.1, direction: 'both' } as const;
+  const group = (): RuleGroup => ({
+    name: 'g',
+    schedule: { kind: 'interval', everyMs: 5 * MIN },
+    timeoutMs: 60_000,
+    file: 'f',
+    rules: [rule('tool_calls_per_run', { ...by, alert: 'tools', forMs: HOUR }), rule('error_rate', { ...by, alert: 'errors', forMs: HOUR }), rule('cost_per_success', { ...by, alert: 'cost', forMs: 30 * MIN })],
+  });
+  /** A cold engine's first evaluation of the group, its queries counted, with or without the reader's prefetch. */
+  const coldStart = async (at: number, prefetch: boolean) => {
+    let queries = 0;
+    const port = new StoreSums({ query: (sql, params) => (queries++, query(sql, params)), table: TABLE, aggregates: () => source });
+    const sums: SumsPort = prefetch ? port : { reader: (signal, rules) => ({ sumsFor: port.reader(signal, rules).sumsFor }) };
+    const engine = new Engine({ sums, clock: new ManualClock(at), logger: silentLogger });
+    const g = group();
+    engine.adoptRuleSet({ groups: [g] });
+    const result = await engine.evaluateGroup(g, at);
+    return { queries, result };
+  };
+
+  it.each(TIMES.map((at) => [new Date(at).toISOString(), at] as const))('at %s: fewer queries, the same evaluations and states', async (_iso, at) => {
+    const [batched, alone] = [await coldStart(at, true), await coldStart(at, false)];
+    // Alone: each time its own pair (the 1 h replay's, the 30 min replay's, the evaluation's: the
+    // three rules share a filter, so one totals and one keyed query per time). Batched: one pair.
+    expect(alone.queries).toBe(6);
+    expect(batched.queries).toBe(2);
+    expect(batched.result.evaluations.every((e) => e.error === null)).toBe(true);
+    // Series of one group (a tool's) come in ClickHouse's row order: compared by their labels.
+    const byLabels = <T extends { labels: object }>(xs: readonly T[]) => [...xs].sort((a, b) => (JSON.stringify(a.labels) < JSON.stringify(b.labels) ? -1 : 1));
+    const view = (r: typeof batched.result) => r.evaluations.map((e) => ({ rule: e.rule.alert, series: byLabels(e.series) }));
+    const [x, y] = [view(batched.result), view(alone.result)];
+    expect(x.map((e) => e.rule)).toEqual(y.map((e) => e.rule));
+    expect(x.every((e) => e.series.length > 0)).toBe(true);
+    x.forEach((e, i) => expectClose(e.series, y[i]!.series, e.rule));
+    const changes = (r: typeof batched.result) => r.transitions.map((t) => JSON.stringify([t.rule.alert, t.series.labels, t.transition])).sort();
+    expect(changes(batched.result)).toEqual(changes(alone.result));
   });
 });
 
