@@ -7,26 +7,45 @@
  * does not hold, or one behind the replay (a warm start's replay at `at - for`), runs its own
  * queries. Memory is bounded by one batch per rule shape, and a step's rows are let go once the
  * replay has moved past it.
+ *
+ * Windows are fetched once, not once per step: a step's windows are kept by their bounds, and a step
+ * that needs a window an earlier batch fetched (a robust rule's day windows at hourly steps: the
+ * 7-day rule's day k at t + 1 day is its day k - 1 at t, so 13 of a step's 14 days were fetched a
+ * day's worth of steps before) takes its rows from there. A batch asks only for its new windows; the
+ * windows of the batch before are kept until this one is fetched, the rest let go.
  */
 import type { Rule, RuleGroup } from '../rules/types.js';
 import type { AggregateSource } from '../store/aggregates.js';
-import { batchedSignalQueries, flattenSteps, splitSteps } from './batch.js';
+import { signalQueries } from './aggregateQuery.js';
+import { num } from './sql.js';
 import { keyKindsAmong } from './keyKinds.js';
 import type { KeyKind } from '../store/aggregates.js';
 import { StoreSums, type QueryFn, type SignalSums, type SumsPort, type SumsReader } from './sums.js';
-import { evaluationWindows } from './windows.js';
-
-const SPENT: SignalSums = { totals: [], keyed: [] };
+import type { SumsRow, WindowBounds } from './types.js';
+import { evaluationWindows, isRobust } from './windows.js';
 
 /** A day of hourly steps: enough to make a query's fixed cost small, few enough rows to hold. */
 export const BACKTEST_BATCH = 24;
 
 interface Batch {
   readonly times: readonly number[];
-  readonly sums: Promise<SignalSums[]>;
+  /** Per step, its windows' keys (windowKey) in the step's window order. */
+  readonly windowsOf: readonly (readonly string[])[];
+  /** Resolves when every window of the batch is in the shape's window rows. */
+  readonly fetched: Promise<void>;
+  /** Per step, its sums once a rule has asked for them. */
+  readonly steps: (Promise<SignalSums> | undefined)[];
   /** The latest time asked for: the replay moves forward, so earlier steps' rows are let go. */
   latest: number;
 }
+
+/** Rows of one fetched window (their `w` is the window's number in the query that fetched them). */
+interface WindowRows {
+  readonly totals: readonly SumsRow[];
+  readonly keyed: readonly SumsRow[];
+}
+
+const windowKey = (w: WindowBounds): string => `${w.startMs}:${w.endMs}`;
 
 export class BatchedSums implements SumsPort {
   /** Per group: its planned times, ascending. */
@@ -34,6 +53,8 @@ export class BatchedSums implements SumsPort {
   private readonly groupOf = new Map<string, string>();
   /** Per group and rule shape: the batch in use. */
   private readonly batches = new Map<string, Batch>();
+  /** Per group and rule shape: the rows of the windows its batch in use needs, by windowKey. */
+  private readonly windows = new Map<string, Map<string, WindowRows>>();
   /** Times the plan does not hold: their own queries. */
   private readonly direct: StoreSums;
   /** Per group: a rule's key kinds, the union over the group's rules that share its queries. */
@@ -70,34 +91,68 @@ export class BatchedSums implements SumsPort {
     const group = this.groupOf.get(rule.alert);
     const times = group === undefined ? undefined : this.times.get(group);
     if (!times) return undefined;
-    const key = `${group}\u0000${JSON.stringify([rule.where, rule.groupBy, rule.windowMs, rule.baseline, rule.confirmWindowMs ?? null])}`;
+    const key = `${group}\u0000${JSON.stringify([rule.where, rule.groupBy, rule.windowMs, rule.baseline, rule.confirmWindowMs ?? null, isRobust(rule)])}`;
     let batch = this.batches.get(key);
     // Behind the replay (a warm start's replay at `at - for`): its own queries, the batch stays.
     if (batch && at < batch.latest) return undefined;
     if (!batch || !batch.times.includes(at)) {
       const from = binarySearch(times, at);
       if (from < 0) return undefined;
-      batch = this.fetch(rule, group!, times.slice(from, from + (this.o.batchSize ?? BACKTEST_BATCH)));
+      batch = this.fetch(rule, group!, key, times.slice(from, from + (this.o.batchSize ?? BACKTEST_BATCH)));
       this.batches.set(key, batch);
     }
     const step = batch.times.indexOf(at);
     batch.latest = at;
-    return batch.sums.then((all) => {
-      // The replay only moves forward: the steps before this one are done with, let them go.
-      all.fill(SPENT, 0, step);
-      return all[step]!;
-    });
+    // One SignalSums per step, shared by the rules reading it (their merges are shared: sharedMerge);
+    // the replay only moves forward, so the steps before this one are let go.
+    batch.steps.fill(undefined, 0, step);
+    const windows = batch.windowsOf[step]!;
+    const cache = this.windows.get(key)!;
+    return (batch.steps[step] ??= batch.fetched.then(() => stepSums(windows.map((k) => cache.get(k)!))));
   }
 
-  private fetch(rule: Rule, group: string, times: readonly number[]): Batch {
+  private fetch(rule: Rule, group: string, key: string, times: readonly number[]): Batch {
     const steps = times.map((t) => evaluationWindows(rule, t).fetch);
-    const { perStep } = flattenSteps(steps);
-    const { totals: tq, keyed: kq } = batchedSignalQueries(rule, this.o.table, steps, this.o.source, this.kindsIn.get(group)!(rule));
-    const sums = Promise.all([this.o.query(tq.sql, tq.params), kq === null ? [] : this.o.query(kq.sql, kq.params)]).then(([totals, keyed]) => splitSteps({ totals, keyed }, times.length, perStep));
+    const windowsOf = steps.map((ws) => ws.map(windowKey));
+    const before = this.windows.get(key) ?? new Map<string, WindowRows>();
+    // The windows this batch needs: those an earlier batch fetched are kept, the others let go.
+    const cache = new Map<string, WindowRows>();
+    const missing = new Map<string, WindowBounds>();
+    steps.forEach((ws) =>
+      ws.forEach((w) => {
+        const k = windowKey(w);
+        const had = before.get(k);
+        if (had !== undefined) cache.set(k, had);
+        else if (!missing.has(k)) missing.set(k, { index: missing.size, startMs: w.startMs, endMs: w.endMs });
+      }),
+    );
+    this.windows.set(key, cache);
+    const wanted = [...missing.values()];
+    let fetched: Promise<void> = Promise.resolve();
+    if (wanted.length > 0) {
+      const { totals: tq, keyed: kq } = signalQueries(rule, this.o.table, wanted, this.o.source, this.kindsIn.get(group)!(rule));
+      fetched = Promise.all([this.o.query(tq.sql, tq.params), kq === null ? [] : this.o.query(kq.sql, kq.params)]).then(([totals, keyed]) => {
+        const byWindow = wanted.map(() => ({ totals: [] as SumsRow[], keyed: [] as SumsRow[] }));
+        for (const r of totals) byWindow[num(r.w)]?.totals.push(r);
+        for (const r of keyed) byWindow[num(r.w)]?.keyed.push(r);
+        wanted.forEach((w, i) => cache.set(windowKey(w), byWindow[i]!));
+      });
+    }
     // A failed batch fails each of its evaluations (as the store would have); nobody may be waiting yet.
-    sums.catch(() => undefined);
-    return { times, sums, latest: times[0]! };
+    fetched.catch(() => undefined);
+    return { times, windowsOf, fetched, steps: times.map(() => undefined), latest: times[0]! };
   }
+}
+
+/** A step's sums from its windows' rows, each row numbered as the step's window it counts in. */
+function stepSums(windows: readonly WindowRows[]): SignalSums {
+  const totals: SumsRow[] = [];
+  const keyed: SumsRow[] = [];
+  windows.forEach((rows, w) => {
+    for (const r of rows.totals) totals.push({ ...r, w });
+    for (const r of rows.keyed) keyed.push({ ...r, w });
+  });
+  return { totals, keyed };
 }
 
 function binarySearch(xs: readonly number[], x: number): number {

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouse } from '../../src/clickhouse/client.js';
+import { backtest } from '../../src/engine/backtest.js';
 import { Engine } from '../../src/engine/engine.js';
 import { evaluateRule } from '../../src/engine/evaluate.js';
 import { silentLogger } from '../../src/log.js';
@@ -14,6 +15,7 @@ import { ManualClock } from '../../src/util/clock.js';
 import type { Rule, RuleGroup } from '../../src/rules/types.js';
 import { coverWindows, type Interval } from '../../src/signals/cover.js';
 import { SIGNAL_IMPLS, StoreSums, windowsFor, type AggregateSource } from '../../src/signals/index.js';
+import { isRobust } from '../../src/signals/windows.js';
 import { keyKindsOf, unionOfKeyKinds } from '../../src/signals/keyKinds.js';
 import type { SumsPort } from '../../src/signals/sums.js';
 import type { BuiltQuery } from '../../src/signals/sql.js';
@@ -313,6 +315,33 @@ describe("a cold start's `for` replays are fetched with the evaluation after the
     x.forEach((e, i) => expectClose(e.series, y[i]!.series, e.rule));
     const changes = (r: typeof batched.result) => r.transitions.map((t) => JSON.stringify([t.rule.alert, t.series.labels, t.transition])).sort();
     expect(changes(batched.result)).toEqual(changes(alone.result));
+  });
+});
+
+describe("a backtest's batches fetch each window once", () => {
+  it('robust 7-day rules at 1 h steps over 3 days: the day windows of earlier batches are reused, the same result as one time at a time', async () => {
+    const by = { where: { environment: 'prod' }, groupBy: ['workflow_id'], significance: 0.05, threshold: 0.1, direction: 'both', confirmWindowMs: DAY } as const;
+    const g: RuleGroup = {
+      name: 'g',
+      schedule: { kind: 'interval', everyMs: 5 * MIN },
+      timeoutMs: 60_000,
+      file: 'f',
+      rules: [rule('tool_calls_per_run', { ...by, alert: 'tools' }), rule('error_rate', { ...by, alert: 'errors' }), rule('duration', { ...by, alert: 'p95', options: { stat: 'p95' } })],
+    };
+    expect(isRobust(g.rules[0]!)).toBe(true);
+    const counted = () => {
+      const c = { rows: 0, queries: 0, q: async (sql: string, params: Record<string, unknown>) => { const r = await query(sql, params); c.rows += r.length; c.queries++; return r; } };
+      return c;
+    };
+    const [a, b] = [counted(), counted()];
+    const replay = { table: TABLE, aggregates: source, rules: { groups: [g] }, fromMs: END - 3 * DAY, toMs: END, stepMs: HOUR };
+    const batched = await backtest({ ...replay, query: a.q });
+    const single = await backtest({ ...replay, query: b.q, batchSize: 1 });
+    expect(batched.evaluations).toBe(73);
+    expect(batched).toEqual(single);
+    // 73 steps of 14 day windows each, 24 hour offsets: 24 x 17 distinct day windows instead of 73 x 14.
+    expect(a.queries).toBe(2 * Math.ceil(73 / 24));
+    expect(a.rows * 2).toBeLessThan(b.rows);
   });
 });
 
