@@ -12,8 +12,15 @@ export const GENERATOR_VERSION = 'bench-generator v3';
 export const GENERATED_ATTRIBUTES = { customer_tier: 4, region: 8 };
 const DAY = 86_400_000;
 
+/**
+ * The default fleet: 20 workflows with 3-6 tools each, 50 tenants. `npm run bench:series` generates
+ * larger ones ({ workflows, tools, tenants }: every workflow with `tools` tools of its own), with the
+ * same drifts on the same workflow numbers.
+ */
+export const DEFAULT_FLEET = { workflows: 20, tools: null, tenants: 50 };
+
 /** The SELECT producing runs number `from` .. `from + count - 1` of `total`, ending at `endMs`. */
-export function runsSelect(from, count, total, endMs, days = 28) {
+export function runsSelect(from, count, total, endMs, days = 28, fleet = DEFAULT_FLEET) {
   const start = endMs - days * DAY;
   // u(k): uniform in [0, 1) from the run number and a salt.
   const u = (k) => `(cityHash64(number, ${k}) % 1000000) / 1000000.0`;
@@ -22,8 +29,8 @@ WITH
   -- In time order, as live ingest writes them: run n falls in the n-th slot of the period (at a
   -- random point inside it), so each insert's part covers a short stretch of time, as in production.
   toInt64(${start} + floor((number + ${u(1)}) * ${days * DAY} / ${total})) AS ts_ms,
-  toUInt32(cityHash64(number, 2) % 20) AS wf,
-  3 + wf % 4 AS ntools,
+  toUInt32(cityHash64(number, 2) % ${fleet.workflows}) AS wf,
+  ${fleet.tools === null ? '3 + wf % 4' : fleet.tools} AS ntools,
   ts_ms > ${endMs - 4 * DAY} AS drifted,
   ${u(3)} AS r_env,
   ${u(5)} AS r_outcome
@@ -34,7 +41,7 @@ SELECT
   concat('wf_', toString(wf)) AS workflow_id,
   concat('agent_', toString(wf % 10)) AS agent_id,
   if(drifted AND wf = 3, '2.1.0', '2.0.0') AS agent_version,
-  concat('tenant_', toString(cityHash64(number, 4) % 50)) AS tenant_id,
+  concat('tenant_', toString(cityHash64(number, 4) % ${fleet.tenants})) AS tenant_id,
   if(r_env < 0.8, 'prod', 'staging') AS environment,
   concat('svc_', toString(wf % 5)) AS service_name,
   if(drifted AND wf = 5, 'model-b', 'model-a') AS model,
@@ -47,7 +54,7 @@ SELECT
   (0.001 + ${u(9)} * 0.01) * if(drifted AND wf = 5, 1.6, 1.0) AS token_cost_usd,
   if(${u(10)} < 0.3, ${u(11)} * 0.02, 0) AS tool_cost_usd,
   mapFilter((k, v) -> v > 0, mapFromArrays(
-    arrayMap(i -> concat('tool_', toString((wf * 3 + i) % 30)), range(ntools)),
+    arrayMap(i -> concat('tool_', toString(${fleet.tools === null ? '(wf * 3 + i) % 30' : 'i'})), range(ntools)),
     arrayMap(i -> toUInt32(cityHash64(number, 40 + i) % 3 + if(drifted AND wf = 1 AND i = 0, 2, 0)), range(ntools)))) AS tool_calls,
   toUInt32(cityHash64(number, 20) % 4) AS policy_allows,
   toUInt32(${u(21)} < if(drifted AND wf = 5, 0.12, 0.05)) AS policy_denials,
@@ -69,10 +76,10 @@ export const GENERATED_COLUMNS = [
 ];
 
 /** Inserts `total` runs over `days` days in chunks, calling onProgress(done, total); `settings`: a SETTINGS clause for the INSERT. */
-export async function generateRuns(ch, table, total, endMs, onProgress = () => undefined, chunk = 5_000_000, days = 28, settings = '') {
+export async function generateRuns(ch, table, total, endMs, onProgress = () => undefined, chunk = 5_000_000, days = 28, settings = '', fleet = DEFAULT_FLEET) {
   for (let from = 0; from < total; from += chunk) {
     const count = Math.min(chunk, total - from);
-    await ch.command(`INSERT INTO ${table} (${GENERATED_COLUMNS.join(', ')}) SELECT * FROM (${runsSelect(from, count, total, endMs, days)})${settings ? `\n${settings}` : ''}`);
+    await ch.command(`INSERT INTO ${table} (${GENERATED_COLUMNS.join(', ')}) SELECT * FROM (${runsSelect(from, count, total, endMs, days, fleet)})${settings ? `\n${settings}` : ''}`);
     onProgress(from + count, total);
   }
 }
