@@ -2,7 +2,8 @@
 // `npm run bench:series`: how a cycle, a /metrics scrape, a state save and the daemon's heap grow with
 // the number of alert series rather than runs (issue 27, item 4). For each fleet size (SERIES_WORKFLOWS,
 // default 20,200,2000 workflows, each with 5 tools of its own and 3 tenants) a store of SERIES_RUNS runs
-// (default 1M over 28 days; bench/generate.js with that fleet) is generated once under BENCH_DIR and
+// (default 10M over 28 days, so that 2,000 workflows have enough runs each to be measured, not `nodata`;
+// bench/generate.js with that fleet) is generated once under BENCH_DIR and
 // reused, its aggregates backfilled by `migrate`; then, in one process per size, the default rules are
 // evaluated as a daemon would (each group at its tick at or before AT): a fresh engine's first cycle (with
 // its `for` replays), then SERIES_REPS cycles, each timed; the series the engine then holds; SERIES_REPS
@@ -20,7 +21,7 @@ import { RESULTS_DIR, benchMeta } from './meta.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const WORKFLOWS = (process.env.SERIES_WORKFLOWS ?? '20,200,2000').split(',').filter(Boolean).map(Number);
-const RUNS = Number(process.env.SERIES_RUNS ?? 1_000_000);
+const RUNS = Number(process.env.SERIES_RUNS ?? 10_000_000);
 const REPS = Number(process.env.SERIES_REPS ?? 5);
 const BENCH_DIR = process.env.BENCH_DIR ?? join(tmpdir(), 'agentdrift-bench');
 const OUT = process.env.SERIES_OUT ?? join(RESULTS_DIR, 'series.json');
