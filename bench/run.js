@@ -33,6 +33,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GENERATOR_VERSION, generateRuns } from './generate.js';
 import { RESULTS_DIR, benchMeta } from './meta.js';
+import { generateBenchStore, mb, median, openBenchStore, peakRssBytes } from './store.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const SIZES = (process.env.BENCH_SIZES ?? '1000000,10000000,100000000').split(',').filter(Boolean).map(Number);
@@ -80,14 +81,7 @@ const attributeRules = (name, by) => `groups:
         significance: 0.05
 `;
 
-async function open(dir) {
-  const { openClickHouse } = await import('../dist/clickhouse/client.js');
-  const { parseTarget } = await import('../dist/clickhouse/target.js');
-  const { DEFAULT_NAMES, qualified } = await import('../dist/store/schema.js');
-  const ch = await openClickHouse(parseTarget(`chdb:${dir}`), {});
-  const names = { database: 'default', ...DEFAULT_NAMES };
-  return { ch, names, table: qualified('default', 'agent_runs') };
-}
+const open = openBenchStore;
 
 /** A measured store: open, with the default rules and its aggregate tables (null if none are ready). */
 async function openWithRules(dir) {
@@ -100,39 +94,9 @@ async function openWithRules(dir) {
 }
 
 const stderr = (s) => process.stderr.write(`${s}\n`);
-const mb = (x) => +(x / 1048576).toFixed(1);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-function peakRssBytes() {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) * 1024 : process.memoryUsage().rss;
-}
-
 // --- child: generate a store of N runs (raw only), then migrate = backfill the aggregates ---------
 if (process.argv[2] === '--generate') {
-  const [total, dir] = [Number(process.argv[3]), process.argv[4]];
-  const { migrate } = await import('../dist/store/migrate.js');
-  const { terminalProgress } = await import('../dist/util/progress.js');
-  const { ch, names, table } = await open(dir);
-  await migrate(ch, names, { aggregates: { enabled: false, dimensions: [] } });
-  const t0 = performance.now();
-  const p = terminalProgress(process.stderr, `generating ${total} runs`, 'runs');
-  p.start(total);
-  await generateRuns(ch, table, total, END, (done) => p.update(done));
-  p.stop();
-  const generateSeconds = (performance.now() - t0) / 1000;
-  const t1 = performance.now();
-  await migrate(ch, names, { progress: terminalProgress(process.stderr, 'backfilling the aggregates', 'runs') });
-  const backfillSeconds = (performance.now() - t1) / 1000;
-  const { aggregatesStatus } = await import('../dist/store/aggregatesMigrate.js');
-  const st = await aggregatesStatus(ch, names);
-  await ch.close();
-  writeFileSync(join(dir, 'bench-store.json'), JSON.stringify({
-    version: GENERATOR_VERSION, runs: total, generate_seconds: +generateSeconds.toFixed(1), backfill_seconds: +backfillSeconds.toFixed(1),
-    aggregate_rows: st.tables.reduce((s, t) => s + t.rows, 0), aggregate_mb: mb(st.tables.reduce((s, t) => s + t.bytes, 0)),
-  }));
+  await generateBenchStore(process.argv[4], Number(process.argv[3]), END);
   process.exit(0);
 }
 

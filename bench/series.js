@@ -16,8 +16,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GENERATOR_VERSION, generateRuns } from './generate.js';
+import { GENERATOR_VERSION } from './generate.js';
 import { RESULTS_DIR, benchMeta } from './meta.js';
+import { generateBenchStore, mb, median, openBenchStore, peakRssBytes } from './store.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const WORKFLOWS = (process.env.SERIES_WORKFLOWS ?? '20,200,2000').split(',').filter(Boolean).map(Number);
@@ -32,38 +33,11 @@ const AT = Date.parse('2026-11-22T03:17:42Z');
 const END = Date.parse('2026-11-22T03:00:00Z') + 3_600_000;
 
 const stderr = (s) => process.stderr.write(`${s}\n`);
-const mb = (x) => +(x / 1048576).toFixed(1);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-function peakRssBytes() {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) * 1024 : process.memoryUsage().rss;
-}
-
-async function open(dir) {
-  const { openClickHouse } = await import('../dist/clickhouse/client.js');
-  const { parseTarget } = await import('../dist/clickhouse/target.js');
-  const { DEFAULT_NAMES, qualified } = await import('../dist/store/schema.js');
-  const ch = await openClickHouse(parseTarget(`chdb:${dir}`), {});
-  return { ch, names: { database: 'default', ...DEFAULT_NAMES }, table: qualified('default', 'agent_runs') };
-}
 
 // --- child: generate a fleet's store, then backfill its aggregates ---------------------------------
 if (process.argv[2] === '--generate') {
   const [workflows, total, dir] = [Number(process.argv[3]), Number(process.argv[4]), process.argv[5]];
-  const { migrate } = await import('../dist/store/migrate.js');
-  const { terminalProgress } = await import('../dist/util/progress.js');
-  const { ch, names, table } = await open(dir);
-  await migrate(ch, names, { aggregates: { enabled: false, dimensions: [] } });
-  const p = terminalProgress(process.stderr, `generating ${total} runs of ${workflows} workflows`, 'runs');
-  p.start(total);
-  await generateRuns(ch, table, total, END, (done) => p.update(done), 5_000_000, 28, '', { workflows, tools: TOOLS, tenants: TENANTS });
-  p.stop();
-  await migrate(ch, names, { progress: terminalProgress(process.stderr, 'backfilling the aggregates', 'runs') });
-  await ch.close();
-  writeFileSync(join(dir, 'bench-store.json'), JSON.stringify({ version: GENERATOR_VERSION, runs: total, workflows, tools: TOOLS, tenants: TENANTS }));
+  await generateBenchStore(dir, total, END, { fleet: { workflows, tools: TOOLS, tenants: TENANTS }, extra: { workflows, tools: TOOLS, tenants: TENANTS } });
   process.exit(0);
 }
 
@@ -80,7 +54,7 @@ if (process.argv[2] === '--measure') {
   const { AGGREGATE_DEFAULTS } = await import('../dist/store/aggregates.js');
   const { DriftMetrics } = await import('../dist/metrics/registry.js');
   const { DurableState } = await import('../dist/persist/durableState.js');
-  const { ch, names, table } = await open(dir);
+  const { ch, names, table } = await openBenchStore(dir);
   const { ruleSet } = await loadRuleFiles([join(here, '../rules/default.yaml')]);
   const source = await findAggregates(ch, names, AGGREGATE_DEFAULTS);
   if (!source) throw new Error('bench store has no ready aggregates');
