@@ -1,8 +1,9 @@
 /**
- * One pair of queries for a rule at several evaluation times (pure). A backtest evaluates the same
- * rule hundreds of times, and what a query costs is mostly fixed (planning it, opening the tiers'
- * tables), not proportional to the rows it reads: asking once for many times costs little more than
- * asking for one. The windows of every time go into one query as windows of their own, numbered
+ * One pair of queries for a rule at several evaluation times (pure): a cold start's `for` replays and
+ * the evaluations after them (StoreSums' prefetch). What a query costs is mostly fixed (planning it,
+ * opening the tiers' tables), not proportional to the rows it reads: asking once for several times
+ * costs little more than asking for one. (A backtest asks for its batches' windows by their bounds
+ * instead, each once: batchedSums.ts.) The windows of every time go into one query as windows of their own, numbered
  * `step * windowsPerStep + window`; windows of neighbouring times overlap, which the query handles
  * (a bucket or a run counts in each window it falls in). The rows are then split back per time, each
  * with its own window numbers, exactly the rows a query for that time alone would return (to
@@ -48,7 +49,7 @@ export function batchedSignalQueries(
 
 /**
  * Splits the batched sums into one SignalSums per step, window numbers back to 0..n-1. The rows are
- * the query's own, renumbered in place rather than copied: a batch's rows are the backtest's largest
+ * the query's own, renumbered in place rather than copied: a batch of times is the reader's largest
  * allocation.
  */
 export function splitSteps(batched: { readonly totals: readonly SumsRow[]; readonly keyed: readonly SumsRow[] }, stepCount: number, perStep: number): SignalSums[] {

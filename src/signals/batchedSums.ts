@@ -22,7 +22,7 @@ import { keyKindsAmong } from './keyKinds.js';
 import type { KeyKind } from '../store/aggregates.js';
 import { StoreSums, type QueryFn, type SignalSums, type SumsPort, type SumsReader } from './sums.js';
 import type { SumsRow, WindowBounds } from './types.js';
-import { evaluationWindows, isRobust } from './windows.js';
+import { evaluationWindows, readShape } from './windows.js';
 
 /** A day of hourly steps: enough to make a query's fixed cost small, few enough rows to hold. */
 export const BACKTEST_BATCH = 24;
@@ -91,7 +91,7 @@ export class BatchedSums implements SumsPort {
     const group = this.groupOf.get(rule.alert);
     const times = group === undefined ? undefined : this.times.get(group);
     if (!times) return undefined;
-    const key = `${group}\u0000${JSON.stringify([rule.where, rule.groupBy, rule.windowMs, rule.baseline, rule.confirmWindowMs ?? null, isRobust(rule)])}`;
+    const key = `${group}\u0000${readShape(rule)}`;
     let batch = this.batches.get(key);
     // Behind the replay (a warm start's replay at `at - for`): its own queries, the batch stays.
     if (batch && at < batch.latest) return undefined;

@@ -15,7 +15,7 @@ import { batchedSignalQueries, flattenSteps, splitSteps } from './batch.js';
 import { keyKindsAmong } from './keyKinds.js';
 import type { BuiltQuery } from './sql.js';
 import type { SignalSums, SumsRow, WindowBounds } from './types.js';
-import { evaluationWindows } from './windows.js';
+import { evaluationWindows, readShape } from './windows.js';
 
 export type { SignalSums, SumsRow } from './types.js';
 
@@ -80,14 +80,14 @@ export class StoreSums implements SumsPort {
         const [totals, keyed] = await Promise.all([run(q.totals), q.keyed === null ? [] : run(q.keyed)]);
         return { totals, keyed };
       },
-      // Per query shape (rules whose queries are the same at any one time), the times not read yet go
-      // into one query pair, and each time's rows are cached under the queries that time alone would
-      // have made, where sumsFor finds them.
+      // Per read shape (rules whose queries are the same at any one time: readShape), the times not
+      // read yet go into one query pair, and each time's rows are cached under the queries that time
+      // alone would have made, where sumsFor finds them.
       prefetch: (reads) => {
         const source = this.o.aggregates?.() ?? null;
         const shapes = new Map<string, { rule: Rule; times: Set<number> }>();
         for (const { rule, at } of reads) {
-          const key = keyOf(signalQueries(rule, this.o.table, evaluationWindows(rule, 0).fetch, source, kindsOf(rule)).totals);
+          const key = readShape(rule);
           const shape = shapes.get(key) ?? { rule, times: new Set<number>() };
           shapes.set(key, shape);
           shape.times.add(at);

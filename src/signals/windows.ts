@@ -59,6 +59,15 @@ function days(w: WindowBounds, first: number): WindowBounds[] {
   return out;
 }
 
+/**
+ * Rules with the same read shape read the same windows at any time (evaluationWindows) through the same
+ * filter and grouping: within a group (whose rules with one filter ask for one union of key kinds),
+ * the same queries. What a backtest's batch of times and a cold start's prefetch are shared by.
+ */
+export function readShape(rule: Pick<Rule, 'where' | 'groupBy' | 'windowMs' | 'baseline' | 'confirmWindowMs'> & Partial<Pick<Rule, 'signal' | 'absolute'>>): string {
+  return JSON.stringify([rule.where, rule.groupBy, rule.windowMs, rule.baseline, rule.confirmWindowMs ?? null, isRobust(rule)]);
+}
+
 export function evaluationWindows(rule: Pick<Rule, 'windowMs' | 'baseline' | 'confirmWindowMs'> & Partial<Pick<Rule, 'signal' | 'absolute'>>, at: number): EvaluationWindows {
   const main = windowsFor(rule.windowMs, rule.baseline, at);
   const robust = isRobust(rule);
