@@ -11,6 +11,7 @@
 import { ClickHouseAccessError } from '../clickhouse/client.js';
 import type { Rule } from '../rules/types.js';
 import { SIGNAL_IMPLS, type SumsReader } from '../signals/index.js';
+import { onlyKeyKinds, keyKindsOf } from '../signals/keyKinds.js';
 import { groupKeyOf } from '../signals/sql.js';
 import { evaluationWindows } from '../signals/windows.js';
 import { assemble, trimmedExtras } from './robust.js';
@@ -45,7 +46,8 @@ export async function evaluateRule(
     return { rule, at, windows, series: [], error: (err as Error)?.message ?? String(err), durationMs: now() - started };
   }
   // Measuring and judging are pure: a throw here is a bug and propagates.
-  const parts = assemble(rule, impl, plan, input);
+  // The rule's own key kinds: a query shared with other rules carries theirs too.
+  const parts = assemble(rule, impl, plan, onlyKeyKinds(input, keyKindsOf(rule)));
   // Groups in a fixed order (ClickHouse returns GROUP BY rows in any order), each group's keys as measured.
   const measured = impl
     .measure(rule, windows, parts.main)

@@ -5,6 +5,7 @@
  */
 import type { Rule } from '../rules/types.js';
 import { KEY_KINDS, type KeyKind } from '../store/aggregates.js';
+import type { SignalSums, SumsRow } from './types.js';
 
 export function keyKindsOf(rule: Pick<Rule, 'signal' | 'options'>): readonly KeyKind[] {
   switch (rule.signal) {
@@ -56,4 +57,27 @@ export function keyKindsAmong(rules: readonly Rule[]): (rule: Rule) => readonly 
     for (const r of same) kinds.set(r, union);
   }
   return (rule) => kinds.get(rule) ?? keyKindsOf(rule);
+}
+
+const byKinds = new WeakMap<readonly SumsRow[], Map<string, readonly SumsRow[]>>();
+
+/**
+ * The sums with only the keyed rows of `kinds` (the totals as they are). Rules sharing a query get
+ * the kinds of all of them (keyKindsAmong), but each signal reads its own: a day-by-day trim merges
+ * the keyed rows once per day, and for a policy rule beside a duration rule that was the duration
+ * histogram, merged fourteen times for nothing. The same rows and kinds give the same array, so the
+ * rules reading them still share its merges (mergeWindows.sharedMerge keys by the arrays).
+ */
+export function onlyKeyKinds(sums: SignalSums, kinds: readonly KeyKind[]): SignalSums {
+  let cache = byKinds.get(sums.keyed);
+  if (cache === undefined) byKinds.set(sums.keyed, (cache = new Map()));
+  const spec = kinds.join(',');
+  let keyed = cache.get(spec);
+  if (keyed === undefined) {
+    const keep = new Set<unknown>(kinds);
+    const filtered = sums.keyed.filter((r) => keep.has(r.key_kind));
+    // Nothing left out: the very array, so its merges stay shared with rules reading all of it.
+    cache.set(spec, (keyed = filtered.length === sums.keyed.length ? sums.keyed : filtered));
+  }
+  return keyed === sums.keyed ? sums : { totals: sums.totals, keyed };
 }
