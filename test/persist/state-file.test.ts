@@ -131,6 +131,35 @@ describe('version 3 keeps what earlier versions lost on a restart', () => {
   });
 });
 
+describe('what a save stores', () => {
+  const healthy = { state: 'inactive', activeAt: null, firedAt: null, resolvedAt: null, lastEvalAt: m(5), health: 'ok', lastError: null } as const;
+  it.each([
+    { what: 'an inactive, healthy series', change: {}, stored: false },
+    { what: 'a pending series', change: { record: { ...healthy, state: 'pending', activeAt: 0 } }, stored: true },
+    { what: 'a firing series', change: { record: { ...healthy, state: 'firing', activeAt: 0, firedAt: m(1) } }, stored: true },
+    { what: 'a resolved series', change: { record: { ...healthy, state: 'resolved', activeAt: 0, firedAt: m(1), resolvedAt: m(2) } }, stored: true },
+    { what: 'an inactive series that resolved before', change: { record: { ...healthy, resolvedAt: m(2) } }, stored: true },
+    { what: 'a series without data', change: { record: { ...healthy, state: 'nodata', health: 'nodata' } }, stored: true },
+    { what: 'an inactive series whose last query failed', change: { record: { ...healthy, health: 'error', lastError: 'down' } }, stored: true },
+    { what: 'an inactive series with an acceptance', change: { accepted: { at: 1, reason: 'ok', baseline: 2, until: m(60) } }, stored: true },
+    { what: 'an inactive series with a frozen baseline', change: { frozenBaseline: 1.5 }, stored: true },
+  ])('$what: stored $stored', ({ change, stored }) => {
+    const states = newAlertStates();
+    states.set(KEY, { id: KEY, alert: ALERT, key: '', labels: LABELS, record: healthy, evidence: evidence(0.01), measured: true, ...change } as never);
+    expect(serializeAlerts(states)).toHaveLength(stored ? 1 : 0);
+  });
+
+  it('an inactive series left out is rebuilt by the next evaluation as it was', () => {
+    const states = newAlertStates();
+    applyEvaluation(states, ALERT, [{ labels: LABELS, outcome: F, evidence: evidence(0.01) }], m(5), FOR);
+    const before = states.get(KEY)!;
+    const restored = fromSnapshot({ ...emptySnapshot(), alerts: serializeAlerts(states) });
+    expect(restored.size).toBe(0);
+    applyEvaluation(restored, ALERT, [{ labels: LABELS, outcome: F, evidence: evidence(0.01) }], m(5), FOR);
+    expect(restored.get(KEY)).toEqual(before);
+  });
+});
+
 describe('FileStateStore', () => {
   const sample = (savedAt: number): Snapshot => {
     const states = newAlertStates();
