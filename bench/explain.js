@@ -27,8 +27,9 @@ function kindOf(sql) {
   if (sql.includes('toStartOfHour(timestamp)')) return 'hourly_onset';
   if (sql.includes('median(x) OVER ()')) return 'example_runs';
   if (sql.includes('minIf(ts_ms')) return 'first_seen';
-  if (sql.includes("countIf(outcome = 'success') AS successes")) return 'moved_totals';
-  if (sql.includes('AS key')) return 'moved_keys';
+  // What moved: totalsQuery/keysQuery on agent_runs, or the sums' totals and keyed queries (through the aggregates).
+  if (sql.includes('AS successes')) return 'moved_totals';
+  if (sql.includes('AS key') || sql.includes('key_kind')) return 'moved_keys';
   return 'other';
 }
 
@@ -70,7 +71,7 @@ export async function measureExplain({ ch, table, ruleSet, at, repeats = 3, maxS
     let e;
     for (let i = 0; i < repeats; i++) {
       const t0 = performance.now();
-      e = await explainSeries(timed, table, { rule, labels: s.labels, key: s.key, at, active: true });
+      e = await explainSeries(timed, table, { rule, labels: s.labels, key: s.key, at, active: true }, { aggregates: () => aggregates });
       times.push(performance.now() - t0);
     }
     const cause = e.attribution.causes[0];

@@ -87,7 +87,7 @@ export function composeDaemon(o: ComposeOptions): Daemon {
   // log that the web UI and /api/v1 read.
   const aggregates = new AggregatesLookup(ch, names, config.aggregates, clock, logger);
   const traceUrl = traceLink(config.traceUrl);
-  const explainer = new SeriesExplainer({ query, table, logger, traceUrl });
+  const explainer = new SeriesExplainer({ query, table, logger, traceUrl, aggregates: () => aggregates.current() });
   const activity = new ActivityLog(clock.now());
   const engine = new Engine({
     sums: new StoreSums({ query, table, aggregates: () => aggregates.current() }),
@@ -140,7 +140,7 @@ export function composeDaemon(o: ComposeOptions): Daemon {
     rules: () => engine.rules,
     ruleSet: () => engine.ruleSet,
     activity,
-    explain: (rule, labels, key, at) => explainSeries((sql, params) => query(sql, params), table, { rule, labels, key, at, active: true }, { traceUrl, hourly: true }),
+    explain: (rule, labels, key, at) => explainSeries((sql, params) => query(sql, params), table, { rule, labels, key, at, active: true }, { traceUrl, hourly: true, aggregates: () => aggregates.current() }),
     backtest: (rules, fromMs, toMs, stepMs) => backtest({ query, table, aggregates: aggregates.current(), rules, fromMs, toMs, stepMs, logger }),
     now: () => clock.now(),
   };

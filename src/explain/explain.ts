@@ -9,7 +9,10 @@
  *   4. example runs of the current window after the onset, on the main cause's value
  */
 import type { Rule } from '../rules/types.js';
+import { signalQueries } from '../signals/aggregateQuery.js';
 import { num } from '../signals/sql.js';
+import type { AggregateSource, KeyKind as AggregateKeyKind } from '../store/aggregates.js';
+import { dimensionLabel } from '../store/contract.js';
 import type { WindowBounds } from '../signals/types.js';
 import { windowsFor } from '../signals/windows.js';
 import { attribute } from './attribution.js';
@@ -52,6 +55,12 @@ export interface ExplainOptions {
   readonly examples?: number;
   /** Include the hourly values the onset was fitted on (Explanation.hourly), for a chart. */
   readonly hourly?: boolean;
+  /**
+   * The aggregate tables found ready in the store now (the daemon's lookup). With them, what moved
+   * (the series' totals and keys per window) is read as an evaluation reads its sums, from the tiers
+   * where they cover the rule; without them, from agent_runs.
+   */
+  readonly aggregates?: () => AggregateSource | null;
 }
 
 function keyKind(rule: Rule): KeyKind | null {
@@ -65,6 +74,30 @@ function keyKind(rule: Rule): KeyKind | null {
     default:
       return null;
   }
+}
+
+/** The explanation's key kinds as the aggregates name them. */
+const AGGREGATE_KIND: Readonly<Record<KeyKind, AggregateKeyKind>> = { tools: 'tool', fingerprints: 'fingerprint', denied_rules: 'denied_rule' };
+
+/** Totals columns whatMoved reads (totalsOf), summed over the baseline windows. */
+const MOVED_TOTALS = ['runs', 'successes', 'token_cost', 'tool_cost', 'allows', 'denials', 'escalations', 'runs_activated', 'runs_denied'] as const;
+
+/**
+ * What moved, read like an evaluation's sums: the rule with its group pinned to the series' labels
+ * and no grouping, through the aggregates where they cover it (signals/aggregateQuery.ts). The rows
+ * come back in totalsQuery's and keysQuery's shape: window 0 the current one, 1 every baseline
+ * window pooled.
+ */
+async function movedFromSums(query: ExplainQuery, table: string, rule: Rule, labels: Readonly<Record<string, string>>, windows: readonly WindowBounds[], kind: KeyKind | null, source: AggregateSource): Promise<[Record<string, unknown>[], Record<string, unknown>[]]> {
+  const pinned = { where: { ...rule.where, ...Object.fromEntries(rule.groupBy.map((c) => [c, labels[dimensionLabel(c)] ?? ''])) }, groupBy: [] };
+  const q = signalQueries(pinned, table, windows, source, kind === null ? [] : [AGGREGATE_KIND[kind]]);
+  const [totals, keyed] = await Promise.all([query(q.totals.sql, q.totals.params), q.keyed === null ? Promise.resolve([]) : query(q.keyed.sql, q.keyed.params)]);
+  const pooled = [0, 1].map((w) => {
+    const row: Record<string, unknown> = { w };
+    for (const c of MOVED_TOTALS) row[c] = totals.filter((r) => Math.min(1, num(r.w)) === w).reduce((s, r) => s + num(r[c]), 0);
+    return row;
+  });
+  return [pooled, keyed.map((r) => ({ w: Math.min(1, num(r.w)), key: r.key, count: r.value }))];
 }
 
 function keyCounts(rows: readonly Record<string, unknown>[]): Map<string, { current: number; baseline: number }> {
@@ -150,9 +183,17 @@ export async function explainSeries(query: ExplainQuery, table: string, target: 
   const { rule, labels, key, at } = target;
   const windows = windowsFor(rule.windowMs, rule.baseline, at);
   const kind = keyKind(rule);
-  const totalsQ = totalsQuery(rule, labels, table, windows);
-  const keysQ = kind === null ? null : keysQuery(kind, rule, labels, table, windows);
-  const [totalRows, keyRows] = await Promise.all([query(totalsQ.sql, totalsQ.params), keysQ ? query(keysQ.sql, keysQ.params) : Promise.resolve([])]);
+  const source = o.aggregates?.() ?? null;
+  let totalRows: Record<string, unknown>[];
+  let keyRows: Record<string, unknown>[];
+  // A label with a `*` would read as a glob in a rule's where (signals/sql.ts): such a group is pinned by agent_runs' equality instead.
+  const pinnable = rule.groupBy.every((c) => !(labels[dimensionLabel(c)] ?? '').includes('*'));
+  if (source !== null && pinnable) [totalRows, keyRows] = await movedFromSums(query, table, rule, labels, windows, kind, source);
+  else {
+    const totalsQ = totalsQuery(rule, labels, table, windows);
+    const keysQ = kind === null ? null : keysQuery(kind, rule, labels, table, windows);
+    [totalRows, keyRows] = await Promise.all([query(totalsQ.sql, totalsQ.params), keysQ ? query(keysQ.sql, keysQ.params) : Promise.resolve([])]);
+  }
   const moved = whatMoved(rule, totalRows, keyCounts(keyRows));
 
   const spec = quantityFor(rule, key, moved);

@@ -88,12 +88,20 @@ ORDER BY t`;
 /**
  * Per dimension value: X and N in each window, and the share of the change in X/N it explains,
  * c_v / (R1 - R0) with c_v = x1_v/N1 - x0_v/N0 - R0 (n1_v/N1 - n0_v/N0) (see attribution.ts), all
- * in ClickHouse: one pass over the series' rows with the dimensions unrolled by arrayJoin.
+ * in ClickHouse: one pass over the series' rows, one grouping set per dimension. (The dimensions
+ * were unrolled by arrayJoin into a (dimension, value) pair per run and dimension before: seven rows
+ * and seven strings per run, grouped again; a grouping set per dimension reads and groups each run
+ * once.) grouping() says which set a row comes from: bit i, counted from the last argument, is set
+ * when the dimension of that bit is not in the row's set.
  */
 export function attributionQuery(rule: Rule, labels: Readonly<Record<string, string>>, table: string, q: Quantity, windows: readonly WindowBounds[]): BuiltQuery {
   const params: Record<string, unknown> = { ...q.params };
   const dims = ATTRIBUTION_DIMENSIONS.filter((d) => !rule.groupBy.includes(d));
-  const tuples = dims.map((d) => `tuple('${d}', toString(${dimensionIdentifier(d)}))`).join(', ');
+  const all = (1 << dims.length) - 1;
+  params.dim_masks = dims.map((_, i) => all - (1 << (dims.length - 1 - i)));
+  params.dim_names = dims;
+  const values = dims.map((d, i) => `toString(${dimensionIdentifier(d)}) AS d${i}`).join(', ');
+  const refs = dims.map((_, i) => `d${i}`);
   const cols = [...new Set([...QUANTITY_COLUMNS, ...dims])].join(', ');
   const sql = `SELECT dim, value, x1, n1, x0, n0, first_seen,
   n1 / N1 AS current_share, n0 / N0 AS baseline_share,
@@ -102,11 +110,12 @@ FROM (
   SELECT dim, value, x1, n1, x0, n0, first_seen,
     sum(x1) OVER d AS X1, sum(n1) OVER d AS N1, sum(x0) OVER d AS X0, sum(n0) OVER d AS N0
   FROM (
-    SELECT pair.1 AS dim, pair.2 AS value,
+    SELECT indexOf({dim_masks:Array(UInt64)}, grouping(${refs.join(', ')})) AS which,
+      {dim_names:Array(String)}[which] AS dim, [${refs.join(', ')}][which] AS value,
       sumIf(x, w = 0) AS x1, sumIf(n, w = 0) AS n1, sumIf(x, w = 1) AS x0, sumIf(n, w = 1) AS n0, min(ts_ms) AS first_seen
-    FROM (SELECT toFloat64(${q.x}) AS x, toFloat64(${q.n}) AS n, ts_ms, w, arrayJoin([${tuples}]) AS pair
+    FROM (SELECT toFloat64(${q.x}) AS x, toFloat64(${q.n}) AS n, ts_ms, w, ${values}
           FROM (${windowed(rule, labels, table, windows, params, cols)}))
-    GROUP BY dim, value)
+    GROUP BY GROUPING SETS (${refs.map((r) => `(${r})`).join(', ')}))
   WINDOW d AS (PARTITION BY dim))
 ORDER BY dim, explained DESC, value`;
   return { sql, params };

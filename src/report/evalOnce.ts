@@ -52,7 +52,7 @@ export async function evalOnce(
   explain: { readonly traceUrl?: ((traceId: string, runId: string) => string | null) | null } | false = false,
 ): Promise<EvalRow[]> {
   const query = (sql: string, params: Record<string, unknown>) => ch.query(sql, params);
-  const explainer = explain === false ? null : new SeriesExplainer({ query, table, logger: silentLogger, traceUrl: explain.traceUrl ?? null });
+  const explainer = explain === false ? null : new SeriesExplainer({ query, table, logger: silentLogger, traceUrl: explain.traceUrl ?? null, aggregates: () => aggregates });
   // No notify, record or persist port: an evaluation that changes nothing outside.
   const engine = new Engine({ sums: new StoreSums({ query, table, aggregates: () => aggregates }), clock: systemClock, logger: silentLogger, ...(explainer ? { explain: explainer.port } : {}) });
   engine.adoptRuleSet(rules);

@@ -44,7 +44,7 @@ export async function explainRule(
   const out: Explanation[] = [];
   for (const s of chosen) {
     const active = s.outcome.kind === 'ok' && s.outcome.active;
-    out.push(await explainSeries(query, table, { rule, labels: s.labels, key: s.key, at, active }, { traceUrl: o.traceUrl ?? null }));
+    out.push(await explainSeries(query, table, { rule, labels: s.labels, key: s.key, at, active }, { traceUrl: o.traceUrl ?? null, aggregates: () => o.aggregates ?? null }));
   }
   return out;
 }

@@ -25,6 +25,7 @@ import { aggregatesStatus, findAggregates } from '../../src/store/aggregatesMigr
 import { aggregateQuery, signalQueries } from '../../src/signals/aggregateQuery.js';
 import { batchedSignalQueries, flattenSteps, splitSteps } from '../../src/signals/batch.js';
 import { migrate } from '../../src/store/migrate.js';
+import { explainSeries } from '../../src/explain/explain.js';
 import { createRandom } from '../../src/demo/random.js';
 import { openTempStore, type TempStore } from '../helpers/chdb.js';
 import { DAY, HOUR, rule, run, type AgentRunRow } from '../helpers/runs.js';
@@ -232,6 +233,46 @@ function expectClose(a: unknown, b: unknown, path: string): void {
     for (const [k, v] of Object.entries(a)) expectClose(v, (b as Record<string, unknown>)[k], `${path}.${k}`);
   } else expect(a, path).toEqual(b);
 }
+
+describe('an explanation reads what moved from the aggregates', () => {
+  it.each([
+    ['tool_calls_per_run', 'tool', 'search'],
+    ['output_schema_shift', 'fingerprint', ''],
+    ['policy_activation_rate', 'denied_rule', ''],
+    ['cost_per_success', null, ''],
+  ] as const)('%s: the same parts as from agent_runs, with no query of agent_runs for them', async (signal, keyKind, key) => {
+    for (const r of RULES.filter((x) => !x.name.startsWith('4 minutes'))) {
+      const rl = rule(signal, r.over);
+      const at = TIMES[1]!;
+      const ev = await evaluateRule(new StoreSums({ query, table: TABLE, aggregates: () => source }).reader(), rl, at);
+      const s = ev.series.find((x) => x.outcome.kind === 'ok') ?? ev.series[0]!;
+      const seen: string[] = [];
+      const spy = (sql: string, params: Record<string, unknown>) => {
+        seen.push(sql);
+        return query(sql, params);
+      };
+      const target = { rule: rl, labels: s.labels, key: s.key || key, at };
+      const [a, b] = await Promise.all([explainSeries(spy, TABLE, target, { aggregates: () => source }), explainSeries(query, TABLE, target)]);
+      expect(a.moved.parts.map((p) => p.name), r.name).toEqual(b.moved.parts.map((p) => p.name));
+      for (const [x, y] of a.moved.parts.map((p, i) => [p, b.moved.parts[i]!] as const)) {
+        for (const f of ['baseline', 'current', 'contribution'] as const) {
+          const [u, v] = [x[f] as number | null, y[f] as number | null];
+          if (u === null || v === null) expect(u, `${r.name} ${x.name} ${f}`).toBe(v);
+          else expect(Math.abs(u - v), `${r.name} ${x.name} ${f}: ${u} vs ${v}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(u)));
+        }
+      }
+      for (const f of ['baseline', 'current', 'change'] as const) {
+        const [u, v] = [a.moved[f], b.moved[f]];
+        if (u === null || v === null) expect(u, `${r.name} ${f}`).toBe(v);
+        else expect(Math.abs(u - v), `${r.name} ${f}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(u)));
+      }
+      const covered = !r.name.startsWith('not covered');
+      const movedQueries = seen.filter((q) => q.includes('AS successes') || q.includes('key_kind'));
+      expect(movedQueries.length, r.name).toBe(keyKind === null ? 1 : 2);
+      if (covered) for (const q of movedQueries) expect(q, r.name).toContain('_agg_');
+    }
+  });
+});
 
 describe('key kinds: a keyed query asks only for what its rules read', () => {
   /** The sums with every key kind, as before keyed queries were narrowed. */
