@@ -11,7 +11,7 @@
 import type { Rule } from '../rules/types.js';
 import { signalQueries } from '../signals/aggregateQuery.js';
 import { num } from '../signals/sql.js';
-import type { AggregateSource, KeyKind as AggregateKeyKind } from '../store/aggregates.js';
+import type { AggregateSource } from '../store/aggregates.js';
 import { dimensionLabel } from '../store/contract.js';
 import type { WindowBounds } from '../signals/types.js';
 import { windowsFor } from '../signals/windows.js';
@@ -66,18 +66,15 @@ export interface ExplainOptions {
 function keyKind(rule: Rule): KeyKind | null {
   switch (rule.signal) {
     case 'tool_calls_per_run':
-      return 'tools';
+      return 'tool';
     case 'output_schema_shift':
-      return 'fingerprints';
+      return 'fingerprint';
     case 'policy_activation_rate':
-      return 'denied_rules';
+      return 'denied_rule';
     default:
       return null;
   }
 }
-
-/** The explanation's key kinds as the aggregates name them. */
-const AGGREGATE_KIND: Readonly<Record<KeyKind, AggregateKeyKind>> = { tools: 'tool', fingerprints: 'fingerprint', denied_rules: 'denied_rule' };
 
 /** Totals columns whatMoved reads (totalsOf), summed over the baseline windows. */
 const MOVED_TOTALS = ['runs', 'successes', 'token_cost', 'tool_cost', 'allows', 'denials', 'escalations', 'runs_activated', 'runs_denied'] as const;
@@ -90,12 +87,11 @@ const MOVED_TOTALS = ['runs', 'successes', 'token_cost', 'tool_cost', 'allows', 
  */
 async function movedFromSums(query: ExplainQuery, table: string, rule: Rule, labels: Readonly<Record<string, string>>, windows: readonly WindowBounds[], kind: KeyKind | null, source: AggregateSource): Promise<[Record<string, unknown>[], Record<string, unknown>[]]> {
   const pinned = { where: { ...rule.where, ...Object.fromEntries(rule.groupBy.map((c) => [c, labels[dimensionLabel(c)] ?? ''])) }, groupBy: [] };
-  const q = signalQueries(pinned, table, windows, source, kind === null ? [] : [AGGREGATE_KIND[kind]]);
+  const q = signalQueries(pinned, table, windows, source, kind === null ? [] : [kind]);
   const [totals, keyed] = await Promise.all([query(q.totals.sql, q.totals.params), q.keyed === null ? Promise.resolve([]) : query(q.keyed.sql, q.keyed.params)]);
   const pooled = [0, 1].map((w) => {
-    const row: Record<string, unknown> = { w };
-    for (const c of MOVED_TOTALS) row[c] = totals.filter((r) => Math.min(1, num(r.w)) === w).reduce((s, r) => s + num(r[c]), 0);
-    return row;
+    const rows = totals.filter((r) => Math.min(1, num(r.w)) === w);
+    return Object.fromEntries([['w', w], ...MOVED_TOTALS.map((c) => [c, rows.reduce((s, r) => s + num(r[c]), 0)])]);
   });
   return [pooled, keyed.map((r) => ({ w: Math.min(1, num(r.w)), key: r.key, count: r.value }))];
 }

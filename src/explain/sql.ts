@@ -13,6 +13,7 @@ import { filterClause, windowIndexExpr, type BuiltQuery } from '../signals/sql.j
 import type { WindowBounds } from '../signals/types.js';
 import { dimensionIdentifier, dimensionLabel, dimensionSql, isDimensionColumn, type DimensionColumn } from '../store/contract.js';
 import type { Quantity } from './types.js';
+import type { KeyKind as AggregateKeyKind } from '../store/aggregates.js';
 
 /** The dimensions attribution looks at (the contract's, minus workflow/agent identity and the outcome). */
 export const ATTRIBUTION_DIMENSIONS = ['agent_version', 'model', 'prompt_version', 'policy_version', 'tenant_id', 'service_name', 'environment'] as const satisfies readonly DimensionColumn[];
@@ -58,16 +59,17 @@ GROUP BY w`;
   return { sql, params };
 }
 
-export type KeyKind = 'tools' | 'fingerprints' | 'denied_rules';
+/** The key kinds what moved reads, named as the keyed aggregates name them (store/aggregates.ts). */
+export type KeyKind = Extract<AggregateKeyKind, 'tool' | 'fingerprint' | 'denied_rule'>;
 
 /** Per window and key: calls per tool, runs per fingerprint, or hits per denied policy rule. */
 export function keysQuery(kind: KeyKind, rule: Rule, labels: Readonly<Record<string, string>>, table: string, windows: readonly WindowBounds[]): BuiltQuery {
   const params: Record<string, unknown> = { top: 200 };
   const body =
-    kind === 'tools'
+    kind === 'tool'
       ? `SELECT w, k AS key, sum(v) AS count FROM (${windowed(rule, labels, table, windows, params, 'tool_calls')})
 ARRAY JOIN mapKeys(tool_calls) AS k, mapValues(tool_calls) AS v`
-      : kind === 'fingerprints'
+      : kind === 'fingerprint'
         ? `SELECT w, output_schema_fingerprint AS key, count() AS count FROM (${windowed(rule, labels, table, windows, params, 'output_schema_fingerprint')})`
         : `SELECT w, r AS key, count() AS count FROM (${windowed(rule, labels, table, windows, params, 'denied_rules')})
 ARRAY JOIN denied_rules AS r`;
