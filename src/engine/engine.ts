@@ -16,6 +16,7 @@ import { formatPercentChange, humanize } from '../util/format.js';
 import type { Rule, RuleGroup, RuleSet } from '../rules/types.js';
 import { SIGNAL_IMPLS, windowsFor, type SumsReader } from '../signals/index.js';
 import { evaluateRule } from './evaluate.js';
+import { onSchedule, peersOf } from './scheduler.js';
 import { abortReason, nextStart, rotated, type SkippedRule } from './skips.js';
 import type { AlertStateView, EnginePorts, FiringAlert, GroupResult, Retirement, RuleEvaluation, SeriesEvaluation, SeriesExplanation, TransitionEvent } from './types.js';
 
@@ -28,6 +29,10 @@ export class Engine implements AlertStateView {
   private lastOkAt: number | null = null;
   /** Per group: the index of the rule its next evaluation starts with (see skips.ts). */
   private readonly cursor = new Map<string, number>();
+  /** Per group: the time of its latest evaluation (begun), so a peer knows whether it is still due. */
+  private readonly lastAt = new Map<string, number>();
+  /** Per group: the groups of the adopted rule set on the same schedule, its own among them (peersOf). */
+  private peerGroups = new Map<string, readonly RuleGroup[]>();
   /**
    * The facts of rules known only from the state file (restored series whose rule is not loaded):
    * what their resolution is sent with if the rule turns out to be gone.
@@ -90,6 +95,7 @@ export class Engine implements AlertStateView {
    */
   adoptRuleSet(rules: RuleSet, at: number | null = null, graceMs = 0): Retirement {
     this.adopted = rules;
+    this.peerGroups = peersOf(rules);
     const before = this.ruleIndex;
     this.ruleIndex = new Map(rules.groups.flatMap((g) => g.rules.map((r) => [r.alert, r] as const)));
     for (const alert of this.ruleIndex.keys()) this.departed.delete(alert);
@@ -207,8 +213,11 @@ export class Engine implements AlertStateView {
     const skipped: SkippedRule[] = [];
     const start = this.cursor.get(group.name) ?? 0;
     const order = rotated(group.rules, start);
-    // One scope of reads: rules of the group that need the same sums at the same time share them.
-    const sums = this.ports.sums.reader(signal, group.rules);
+    // One scope of reads: rules of the group that need the same sums at the same time share them,
+    // and groups on the same schedule share their reads at this tick (signals/sharedReads.ts).
+    const peers = (onSchedule(group, at) ? (this.peerGroups.get(group.name) ?? [group]) : [group]).map((g) => ({ rules: g.rules, due: g.name === group.name || (this.lastAt.get(g.name) ?? -Infinity) < at }));
+    this.lastAt.set(group.name, at);
+    const sums = this.ports.sums.reader(signal, group.rules, { at, groups: peers });
     // A cold start's `for` replays and the evaluations after them: fetched together where the reader can.
     const replays = order.filter((r) => this.needsWarmStart(r));
     if (replays.length > 0) sums.prefetch?.([...replays.map((rule) => ({ rule, at: at - rule.forMs })), ...order.map((rule) => ({ rule, at }))]);

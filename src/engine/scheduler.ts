@@ -17,7 +17,7 @@
 import { parse as parseCron } from 'node-cron';
 import type { Limiter } from '../util/limiter.js';
 import type { Logger } from '../log.js';
-import type { RuleGroup } from '../rules/types.js';
+import type { RuleGroup, RuleSet } from '../rules/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { FINEST_TIER } from '../store/aggregates.js';
 import { EvaluationTimeoutError } from './skips.js';
@@ -65,6 +65,29 @@ export function tickOffset(name: string, everyMs: number): number {
 export function tickAtOrBefore(name: string, everyMs: number, ms: number): number {
   const offset = tickOffset(name, everyMs);
   return offset + Math.floor((ms - offset) / everyMs) * everyMs;
+}
+
+/**
+ * Groups that tick at the same times: interval groups with one interval and one tickOffset (every
+ * group whose interval divides 5 minutes), cron groups with one expression. Per group name, those
+ * of `rules` on its schedule, in the rule set's order, itself among them: whose reads at a tick can
+ * be shared (signals/sharedReads.ts).
+ */
+export function peersOf(rules: RuleSet): Map<string, readonly RuleGroup[]> {
+  const key = (g: RuleGroup): string => (g.schedule.kind === 'interval' ? `every ${g.schedule.everyMs} at ${tickOffset(g.name, g.schedule.everyMs)}` : `cron ${g.schedule.expression}`);
+  const bySchedule = new Map<string, RuleGroup[]>();
+  for (const g of rules.groups) bySchedule.set(key(g), [...(bySchedule.get(key(g)) ?? []), g]);
+  return new Map(rules.groups.map((g) => [g.name, bySchedule.get(key(g))!]));
+}
+
+/**
+ * Whether `at` is one of the group's ticks (a start run off the grid, at the start itself, is not):
+ * only there do its peers evaluate at the same time.
+ */
+export function onSchedule(group: RuleGroup, at: number): boolean {
+  const s = group.schedule;
+  if (s.kind === 'interval') return tickAtOrBefore(group.name, s.everyMs, at) === at;
+  return compileCron(s.expression)(at - 1) === at;
 }
 
 /**

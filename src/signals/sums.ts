@@ -12,12 +12,15 @@ import type { Rule } from '../rules/types.js';
 import type { AggregateSource } from '../store/aggregates.js';
 import { signalQueries } from './aggregateQuery.js';
 import { batchedSignalQueries, flattenSteps, splitSteps } from './batch.js';
-import { keyKindsAmong } from './keyKinds.js';
+import { keyKindsAmong, keyKindsOf } from './keyKinds.js';
+import { filterOf, ownRows, planShared, toOwn, type ReadPeers } from './sharedReads.js';
 import type { BuiltQuery } from './sql.js';
 import type { SignalSums, SumsRow, WindowBounds } from './types.js';
+import type { KeyKind } from '../store/aggregates.js';
 import { evaluationWindows, readShape } from './windows.js';
 
 export type { SignalSums, SumsRow } from './types.js';
+export type { PeerGroup, ReadPeers } from './sharedReads.js';
 
 /** Runs one query with bound parameters; `signal` aborts it (a group timeout, a shutdown). */
 export type QueryFn = (sql: string, params: Record<string, unknown>, signal?: AbortSignal) => Promise<SumsRow[]>;
@@ -43,9 +46,11 @@ export interface SumsPort {
   /**
    * A scope of shared reads; `signal` aborts its queries. `rules`: the rules that will read in it (a
    * group's), so that rules sharing a query ask it for every key kind any of them reads and no more
-   * (keyKinds.ts); without them a keyed query asks for its own rule's kinds.
+   * (keyKinds.ts); without them a keyed query asks for its own rule's kinds. `peers`: the groups
+   * evaluated at the same time (this one among them), whose reads at that time a port may plan
+   * together and share (sharedReads.ts).
    */
-  reader(signal?: AbortSignal, rules?: readonly Rule[]): SumsReader;
+  reader(signal?: AbortSignal, rules?: readonly Rule[], peers?: ReadPeers): SumsReader;
 }
 
 export interface StoreSumsOptions {
@@ -56,27 +61,70 @@ export interface StoreSumsOptions {
   readonly aggregates?: () => AggregateSource | null;
 }
 
+/** A query run for the readers of several groups (sharedReads.ts), until each group due has had it. */
+interface SharedQuery {
+  readonly rows: Promise<SumsRow[]>;
+  readonly at: number;
+  /** The windows it reads (its rows' `w` index them) and, keyed, the kinds it asks for. */
+  readonly windows: readonly WindowBounds[];
+  readonly kinds: readonly KeyKind[];
+  /** Readers that took it (by number), and how many groups due are expected to. */
+  readonly takenBy: Set<number>;
+  readonly expected: number;
+  /** Readers waiting for it whose signal has not aborted: when the last one is, the query is cut. */
+  waiting: number;
+  settled: boolean;
+  readonly abort: AbortController;
+}
+
 /**
  * The sums from the store: the totals and keyed queries of aggregateQuery.ts for the rule's filter
  * and windows. Within a reader, rules that need the same sums at the same time (every signal reads
- * the totals; rules of a group often share a filter) share one query.
+ * the totals; rules of a group often share a filter) share one query; with peers, the groups due at
+ * one tick share one query per filter over all their windows (sharedReads.ts).
  */
 export class StoreSums implements SumsPort {
+  /** Shared queries by kind and filter: the latest tick's, until every group due has taken it. */
+  private readonly shared = new Map<string, SharedQuery>();
+  private readers = 0;
+
   constructor(private readonly o: StoreSumsOptions) {}
 
-  reader(signal?: AbortSignal, rules?: readonly Rule[]): SumsReader {
+  reader(signal?: AbortSignal, rules?: readonly Rule[], peers?: ReadPeers): SumsReader {
+    const id = this.readers++;
     const cache = new Map<string, Promise<SumsRow[]>>();
+    const taken = new Map<string, SharedQuery>();
     const kindsOf = keyKindsAmong(rules ?? []);
-    const keyOf = (q: BuiltQuery): string => `${q.sql}\u0000${JSON.stringify(q.params)}`;
     const run = (q: BuiltQuery): Promise<SumsRow[]> => {
       const key = keyOf(q);
       let rows = cache.get(key);
       if (rows === undefined) cache.set(key, (rows = this.o.query(q.sql, q.params, signal)));
       return rows;
     };
+    /** The rule's rows of the shared query of its filter, or null when its windows are not all in it. */
+    const fromShared = (p: ReadPeers, rule: Rule, keyed: boolean, windows: readonly WindowBounds[]): Promise<readonly SumsRow[]> | null => {
+      const key = `${keyed ? 'keyed' : 'totals'}\u0000${filterOf(rule)}`;
+      let q = taken.get(key);
+      if (q === undefined || !serves(q, rule, keyed)) {
+        const found = this.take(key, p, rule, keyed, id, signal);
+        if (found === null) return null;
+        taken.set(key, (q = found));
+      }
+      const mapping = toOwn(q.windows, windows);
+      return mapping === null ? null : q.rows.then((rows) => ownRows(rows, mapping));
+    };
     return {
-      sumsFor: async (rule, _at, windows) => {
+      sumsFor: async (rule, at, windows) => {
         const q = signalQueries(rule, this.o.table, windows, this.o.aggregates?.() ?? null, kindsOf(rule));
+        // A time its peers read too (a tick, not a replay), not fetched ahead: their shared queries.
+        if (peers !== undefined && at === peers.at && !cache.has(keyOf(q.totals))) {
+          const totals = fromShared(peers, rule, false, windows);
+          const keyed = keyKindsOf(rule).length === 0 ? Promise.resolve([]) : fromShared(peers, rule, true, windows);
+          if (totals !== null && keyed !== null) {
+            const [t, k] = await Promise.all([totals, keyed]);
+            return { totals: t, keyed: k };
+          }
+        }
         const [totals, keyed] = await Promise.all([run(q.totals), q.keyed === null ? [] : run(q.keyed)]);
         return { totals, keyed };
       },
@@ -113,4 +161,58 @@ export class StoreSums implements SumsPort {
       },
     };
   }
+
+  /**
+   * The shared query of `key` (a kind and a filter) at the peers' time that serves `rule`: the one a
+   * peer started, or a new one planned over the groups due now. A new tick's query replaces the
+   * last one's (a group that skipped its tick never takes its share). Null when the rule's group
+   * reads nothing of this kind with its filter.
+   */
+  private take(key: string, peers: ReadPeers, rule: Rule, keyed: boolean, reader: number, signal: AbortSignal | undefined): SharedQuery | null {
+    let s = this.shared.get(key);
+    if (s === undefined || s.at !== peers.at || !serves(s, rule, keyed)) {
+      const plan = planShared(peers, filterOf(rule), keyed);
+      if (plan === null) return null;
+      const q = signalQueries(rule, this.o.table, plan.windows, this.o.aggregates?.() ?? null, keyed ? plan.kinds : []);
+      const built = keyed ? q.keyed : q.totals;
+      if (built === null) return null;
+      const abort = new AbortController();
+      const created: SharedQuery = { rows: this.o.query(built.sql, built.params, abort.signal), at: peers.at, windows: plan.windows, kinds: plan.kinds, takenBy: new Set(), expected: plan.expected, waiting: 0, settled: false, abort };
+      const settle = (): void => {
+        created.settled = true;
+      };
+      created.rows.then(settle, () => {
+        settle();
+        // A failure is not kept: the next reader asks again.
+        if (this.shared.get(key) === created) this.shared.delete(key);
+      });
+      this.shared.set(key, (s = created));
+    }
+    const taken = s;
+    taken.takenBy.add(reader);
+    if (taken.takenBy.size >= taken.expected && this.shared.get(key) === taken) this.shared.delete(key);
+    // Cut only when every reader waiting has been aborted: a reader aborted alone waits on, its
+    // peers still need the rows (and so does its own evaluation, if the query comes back).
+    if (!taken.settled) taken.waiting++;
+    // A reader without a signal never stops waiting.
+    if (signal !== undefined && !taken.settled) {
+      const onAbort = (): void => {
+        if (--taken.waiting === 0 && !taken.settled) taken.abort.abort(signal.reason);
+      };
+      if (signal.aborted) onAbort();
+      else {
+        signal.addEventListener('abort', onAbort, { once: true });
+        const done = (): void => signal.removeEventListener('abort', onAbort);
+        taken.rows.then(done, done);
+      }
+    }
+    return taken;
+  }
 }
+
+/** Whether a shared query holds every key kind the rule reads (its windows are checked by toOwn). */
+function serves(q: SharedQuery, rule: Rule, keyed: boolean): boolean {
+  return !keyed || keyKindsOf(rule).every((k) => q.kinds.includes(k));
+}
+
+const keyOf = (q: BuiltQuery): string => `${q.sql}\u0000${JSON.stringify(q.params)}`;

@@ -6,7 +6,7 @@
  */
 import cron from 'node-cron';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { compileCron, GroupRunner, scheduleTimes, slotOffset, startRunAt, tickOffset, type RunnerDeps } from '../../src/engine/scheduler.js';
+import { compileCron, GroupRunner, onSchedule, peersOf, scheduleTimes, slotOffset, startRunAt, tickOffset, type RunnerDeps } from '../../src/engine/scheduler.js';
 import { silentLogger, type Logger } from '../../src/log.js';
 import type { RuleGroup } from '../../src/rules/types.js';
 import { ManualClock, type Clock, type TimerHandle } from '../../src/util/clock.js';
@@ -167,6 +167,32 @@ describe('the start run: on whole 5 minutes where the interval allows', () => {
         }
       }
     }
+  });
+});
+
+describe('peers: groups that tick at the same times (their reads are shared)', () => {
+  it('5-minute groups together, hourly groups by their slot, cron groups by their expression', () => {
+    const groups = [intervalGroup('agentdrift-default', 300_000), intervalGroup('agentdrift-fast', 300_000), intervalGroup('costs', 3_600_000), intervalGroup('schema', 3_600_000), cronGroup('*/5 * * * *'), intervalGroup('minutely', 60_000)];
+    const peers = peersOf({ groups });
+    const names = (n: string) => peers.get(n)!.map((g) => g.name);
+    expect(names('agentdrift-default')).toEqual(['agentdrift-default', 'agentdrift-fast']);
+    expect(names('agentdrift-fast')).toEqual(['agentdrift-default', 'agentdrift-fast']);
+    // Hourly groups share only when their names put them in the same 5 minutes of the hour.
+    const same = tickOffset('costs', 3_600_000) === tickOffset('schema', 3_600_000);
+    expect(names('costs')).toEqual(same ? ['costs', 'schema'] : ['costs']);
+    expect(names(groups[4]!.name)).toEqual([groups[4]!.name]);
+    expect(names('minutely')).toEqual(['minutely']);
+  });
+
+  it.each([
+    { group: intervalGroup('agentdrift-fast', 300_000), at: START + 600_000, on: true },
+    { group: intervalGroup('agentdrift-fast', 300_000), at: START + 610_000, on: false },
+    { group: intervalGroup('costs', 3_600_000), at: START + tickOffset('costs', 3_600_000), on: true },
+    { group: intervalGroup('costs', 3_600_000), at: START + tickOffset('costs', 3_600_000) + 300_000, on: false },
+    { group: cronGroup('*/5 * * * *'), at: START + 300_000, on: true },
+    { group: cronGroup('*/5 * * * *'), at: START + 301_000, on: false },
+  ])('onSchedule($group.name, +$at ms) is $on', ({ group, at, on }) => {
+    expect(onSchedule(group, at)).toBe(on);
   });
 });
 

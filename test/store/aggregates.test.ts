@@ -15,7 +15,7 @@ import { ManualClock } from '../../src/util/clock.js';
 import type { Rule, RuleGroup } from '../../src/rules/types.js';
 import { coverWindows, type Interval } from '../../src/signals/cover.js';
 import { SIGNAL_IMPLS, StoreSums, windowsFor, type AggregateSource } from '../../src/signals/index.js';
-import { isRobust } from '../../src/signals/windows.js';
+import { evaluationWindows, isRobust } from '../../src/signals/windows.js';
 import { keyKindsOf, unionOfKeyKinds } from '../../src/signals/keyKinds.js';
 import type { SumsPort } from '../../src/signals/sums.js';
 import type { BuiltQuery } from '../../src/signals/sql.js';
@@ -356,6 +356,62 @@ describe("a cold start's `for` replays are fetched with the evaluation after the
     x.forEach((e, i) => expectClose(e.series, y[i]!.series, e.rule));
     const changes = (r: typeof batched.result) => r.transitions.map((t) => JSON.stringify([t.rule.alert, t.series.labels, t.transition])).sort();
     expect(changes(batched.result)).toEqual(changes(alone.result));
+  });
+});
+
+describe('groups on one schedule share their reads at a tick', () => {
+  const by = { where: { environment: 'prod' }, groupBy: ['workflow_id'], significance: 0.05, threshold: 0.1, direction: 'both' } as const;
+  const every = (name: string, rules: Rule[]): RuleGroup => ({ name, schedule: { kind: 'interval', everyMs: 5 * MIN }, timeoutMs: 60_000, file: 'f', rules });
+  // The shipped rules' shape: 7-day rules (robust: fetched as fourteen days) and one-day rules against
+  // three weeks, two of whose windows are among those days; and a group reading another filter.
+  const week = every('week', [rule('tool_calls_per_run', { ...by, alert: 'tools' }), rule('cost_per_success', { ...by, alert: 'cost' }), rule('duration', { ...by, alert: 'p95', options: { stat: 'p95' } })]);
+  const fast = every('fast', [
+    rule('error_rate', { ...by, alert: 'errors_1d', windowMs: DAY, baseline: { kind: 'seasonal', weeks: 3 } }),
+    rule('output_schema_shift', { ...by, alert: 'shape_1d', windowMs: DAY, baseline: { kind: 'seasonal', weeks: 3 } }),
+  ]);
+  const other = every('other', [rule('error_rate', { where: { environment: 'staging' }, groupBy: ['workflow_id'], alert: 'staging_errors', windowMs: DAY, baseline: { kind: 'previous', lengthMs: DAY, offsetMs: 0 } })]);
+  const ruleSet = { groups: [week, fast, other] };
+
+  /** Every group evaluated at `at` by one engine (as the daemon's runners do), its queries counted. */
+  const tick = async (at: number, shared: boolean) => {
+    const seen: string[] = [];
+    const port = new StoreSums({ query: (sql, params) => (seen.push(sql), query(sql, params)), table: TABLE, aggregates: () => source });
+    const sums: SumsPort = shared ? port : { reader: (signal, rules) => port.reader(signal, rules) };
+    const engine = new Engine({ sums, clock: new ManualClock(at), logger: silentLogger });
+    engine.adoptRuleSet(ruleSet);
+    const results = await Promise.all(ruleSet.groups.map((g) => engine.evaluateGroup(g, at)));
+    return { queries: seen.length, evaluations: results.flatMap((r) => r.evaluations) };
+  };
+
+  it.each(TIMES.map((at) => [new Date(at).toISOString(), at] as const))('at %s: the same evaluations as each group alone, from fewer queries on the grid', async (_iso, at) => {
+    expect(isRobust(week.rules[0]!)).toBe(true);
+    const [a, b] = [await tick(at, true), await tick(at, false)];
+    expect(a.evaluations.every((e) => e.error === null)).toBe(true);
+    expect(a.evaluations.map((e) => e.rule.alert)).toEqual(b.evaluations.map((e) => e.rule.alert));
+    expect(a.evaluations.some((e) => e.series.length > 0)).toBe(true);
+    const byLabels = <T extends { labels: object }>(xs: readonly T[]) => [...xs].sort((x, y) => (JSON.stringify(x.labels) < JSON.stringify(y.labels) ? -1 : 1));
+    a.evaluations.forEach((e, i) => expectClose(byLabels(e.series), byLabels(b.evaluations[i]!.series), e.rule.alert));
+    // Alone: a totals and a keyed query per group. Shared, on the 5-minute grid (the groups' ticks):
+    // one pair for the two groups reading prod, one for staging. Off the grid (a start run at the
+    // start itself) the groups need not be evaluated together: each reads its own.
+    expect(b.queries).toBe(6);
+    expect(a.queries).toBe(at % (5 * MIN) === 0 ? 4 : 6);
+  });
+
+  it('a shared query is cut only when every reader waiting for it has been aborted', async () => {
+    const signals: AbortSignal[] = [];
+    const port = new StoreSums({ query: (_sql, _params, signal) => (signals.push(signal!), new Promise<never>(() => undefined)), table: TABLE, aggregates: () => source });
+    const peers = { at: TIMES[0]!, groups: [week, fast].map((g) => ({ rules: g.rules, due: true })) };
+    const [x, y] = [new AbortController(), new AbortController()];
+    void port.reader(x.signal, week.rules, peers).sumsFor(week.rules[1]!, TIMES[0]!, evaluationWindows(week.rules[1]!, TIMES[0]!).fetch);
+    void port.reader(y.signal, fast.rules, peers).sumsFor(fast.rules[0]!, TIMES[0]!, evaluationWindows(fast.rules[0]!, TIMES[0]!).fetch);
+    // The totals query, waited for by both (the cost rule reads no keyed rows), and the keyed query, by the error rate's reader.
+    await new Promise((r) => setImmediate(r));
+    expect(signals.length).toBe(2);
+    x.abort();
+    expect(signals.map((s) => s.aborted)).toEqual([false, false]);
+    y.abort();
+    expect(signals.map((s) => s.aborted)).toEqual([true, true]);
   });
 });
 
