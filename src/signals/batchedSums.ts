@@ -13,6 +13,11 @@
  * 7-day rule's day k at t + 1 day is its day k - 1 at t, so 13 of a step's 14 days were fetched a
  * day's worth of steps before) takes its rows from there. A batch asks only for its new windows; the
  * windows of the batch before are kept until this one is fetched, the rest let go.
+ *
+ * Windows are kept per filter (`where` and `group_by`) and key kinds, not per group: the shipped fast
+ * group's one-day windows at t and t - 7 days are days of the 7-day group's, which fetched them a
+ * moment before (the replay goes in time order, groups in file order at each time), with the same
+ * kinds. A window stays while any batch in use with that filter and those kinds needs it.
  */
 import type { Rule, RuleGroup } from '../rules/types.js';
 import type { AggregateSource } from '../store/aggregates.js';
@@ -23,6 +28,7 @@ import type { KeyKind } from '../store/aggregates.js';
 import { StoreSums, type QueryFn, type SignalSums, type SumsPort, type SumsReader } from './sums.js';
 import type { SumsRow, WindowBounds } from './types.js';
 import { evaluationWindows, readShape } from './windows.js';
+import { filterOf } from './sharedReads.js';
 
 /** A day of hourly steps: enough to make a query's fixed cost small, few enough rows to hold. */
 export const BACKTEST_BATCH = 24;
@@ -31,8 +37,8 @@ interface Batch {
   readonly times: readonly number[];
   /** Per step, its windows' keys (windowKey) in the step's window order. */
   readonly windowsOf: readonly (readonly string[])[];
-  /** Resolves when every window of the batch is in the shape's window rows. */
-  readonly fetched: Promise<void>;
+  /** The rows of every window the batch needs, fetched by it or before it. */
+  readonly rows: ReadonlyMap<string, Promise<WindowRows>>;
   /** Per step, its sums once a rule has asked for them. */
   readonly steps: (Promise<SignalSums> | undefined)[];
   /** The latest time asked for: the replay moves forward, so earlier steps' rows are let go. */
@@ -53,8 +59,8 @@ export class BatchedSums implements SumsPort {
   private readonly groupOf = new Map<string, string>();
   /** Per group and rule shape: the batch in use. */
   private readonly batches = new Map<string, Batch>();
-  /** Per group and rule shape: the rows of the windows its batch in use needs, by windowKey. */
-  private readonly windows = new Map<string, Map<string, WindowRows>>();
+  /** Per filter and key kinds (readsOf): the rows of the windows some batch in use needs, by windowKey. */
+  private readonly windows = new Map<string, Map<string, Promise<WindowRows>>>();
   /** Times the plan does not hold: their own queries. */
   private readonly direct: StoreSums;
   /** Per group: a rule's key kinds, the union over the group's rules that share its queries. */
@@ -91,15 +97,16 @@ export class BatchedSums implements SumsPort {
     const group = this.groupOf.get(rule.alert);
     const times = group === undefined ? undefined : this.times.get(group);
     if (!times) return undefined;
-    const key = `${group}\u0000${readShape(rule)}`;
+    const kinds = this.kindsIn.get(group!)!(rule);
+    // The shape's key ends with what it reads (readsOf): the batches that keep those windows.
+    const key = `${group}\u0000${readShape(rule)}\u0000${readsOf(rule, kinds)}`;
     let batch = this.batches.get(key);
     // Behind the replay (a warm start's replay at `at - for`): its own queries, the batch stays.
     if (batch && at < batch.latest) return undefined;
     if (!batch || !batch.times.includes(at)) {
       const from = binarySearch(times, at);
       if (from < 0) return undefined;
-      batch = this.fetch(rule, group!, key, times.slice(from, from + (this.o.batchSize ?? BACKTEST_BATCH)));
-      this.batches.set(key, batch);
+      batch = this.fetch(rule, kinds, key, times.slice(from, from + (this.o.batchSize ?? BACKTEST_BATCH)));
     }
     const step = batch.times.indexOf(at);
     batch.latest = at;
@@ -107,40 +114,54 @@ export class BatchedSums implements SumsPort {
     // the replay only moves forward, so the steps before this one are let go.
     batch.steps.fill(undefined, 0, step);
     const windows = batch.windowsOf[step]!;
-    const cache = this.windows.get(key)!;
-    return (batch.steps[step] ??= batch.fetched.then(() => stepSums(windows.map((k) => cache.get(k)!))));
+    return (batch.steps[step] ??= Promise.all(windows.map((k) => batch.rows.get(k)!)).then(stepSums));
   }
 
-  private fetch(rule: Rule, group: string, key: string, times: readonly number[]): Batch {
+  private fetch(rule: Rule, kinds: readonly KeyKind[], key: string, times: readonly number[]): Batch {
     const steps = times.map((t) => evaluationWindows(rule, t).fetch);
     const windowsOf = steps.map((ws) => ws.map(windowKey));
-    const before = this.windows.get(key) ?? new Map<string, WindowRows>();
-    // The windows this batch needs: those an earlier batch fetched are kept, the others let go.
-    const cache = new Map<string, WindowRows>();
+    const reads = readsOf(rule, kinds);
+    const cache = this.windows.get(reads) ?? new Map<string, Promise<WindowRows>>();
+    this.windows.set(reads, cache);
+    const rows = new Map<string, Promise<WindowRows>>();
     const missing = new Map<string, WindowBounds>();
     steps.forEach((ws) =>
       ws.forEach((w) => {
         const k = windowKey(w);
-        const had = before.get(k);
-        if (had !== undefined) cache.set(k, had);
+        const had = cache.get(k);
+        if (had !== undefined) rows.set(k, had);
         else if (!missing.has(k)) missing.set(k, { index: missing.size, startMs: w.startMs, endMs: w.endMs });
       }),
     );
-    this.windows.set(key, cache);
     const wanted = [...missing.values()];
-    let fetched: Promise<void> = Promise.resolve();
     if (wanted.length > 0) {
-      const { totals: tq, keyed: kq } = signalQueries(rule, this.o.table, wanted, this.o.source, this.kindsIn.get(group)!(rule));
-      fetched = Promise.all([this.o.query(tq.sql, tq.params), kq === null ? [] : this.o.query(kq.sql, kq.params)]).then(([totals, keyed]) => {
+      const { totals: tq, keyed: kq } = signalQueries(rule, this.o.table, wanted, this.o.source, kinds);
+      const fetched = Promise.all([this.o.query(tq.sql, tq.params), kq === null ? [] : this.o.query(kq.sql, kq.params)]).then(([totals, keyed]) => {
         const byWindow = wanted.map(() => ({ totals: [] as SumsRow[], keyed: [] as SumsRow[] }));
         for (const r of totals) byWindow[num(r.w)]?.totals.push(r);
         for (const r of keyed) byWindow[num(r.w)]?.keyed.push(r);
-        wanted.forEach((w, i) => cache.set(windowKey(w), byWindow[i]!));
+        return byWindow;
       });
+      wanted.forEach((w, i) => {
+        const k = windowKey(w);
+        const one = fetched.then((byWindow) => byWindow[i]!);
+        rows.set(k, one);
+        cache.set(k, one);
+      });
+      // A failed batch fails each of its evaluations (as the store would have; nobody may be waiting
+      // yet), and its windows are not kept: a later batch asks again.
+      fetched.catch(() => {
+        for (const w of wanted) if (cache.get(windowKey(w)) === rows.get(windowKey(w))) cache.delete(windowKey(w));
+      });
+      for (const p of rows.values()) p.catch(() => undefined);
     }
-    // A failed batch fails each of its evaluations (as the store would have); nobody may be waiting yet.
-    fetched.catch(() => undefined);
-    return { times, windowsOf, fetched, steps: times.map(() => undefined), latest: times[0]! };
+    const batch: Batch = { times, windowsOf, rows, steps: times.map(() => undefined), latest: times[0]! };
+    this.batches.set(key, batch);
+    // Kept: the windows of the batches in use that read the same (this one's included); the rest let go.
+    const used = new Set<string>();
+    for (const [k, b] of this.batches) if (k.endsWith(`\u0000${reads}`)) for (const w of b.rows.keys()) used.add(w);
+    for (const k of cache.keys()) if (!used.has(k)) cache.delete(k);
+    return batch;
   }
 }
 
@@ -153,6 +174,11 @@ function stepSums(windows: readonly WindowRows[]): SignalSums {
     for (const r of rows.keyed) keyed.push({ ...r, w });
   });
   return { totals, keyed };
+}
+
+/** What a window's rows hold: the filter and grouping and the key kinds asked for. */
+function readsOf(rule: Rule, kinds: readonly KeyKind[]): string {
+  return `${filterOf(rule)}\u0000${kinds.join(',')}`;
 }
 
 function binarySearch(xs: readonly number[], x: number): number {

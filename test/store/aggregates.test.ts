@@ -440,6 +440,29 @@ describe("a backtest's batches fetch each window once", () => {
     expect(a.queries).toBe(2 * Math.ceil(73 / 24));
     expect(a.rows * 2).toBeLessThan(b.rows);
   });
+
+  it('groups reading one filter and key kinds share their windows: the fast rules\' day windows come from the 7-day rules\' batches', async () => {
+    const by = { where: { environment: 'prod' }, groupBy: ['workflow_id'], significance: 0.05, threshold: 0.1, direction: 'both' } as const;
+    const group = (name: string, rules: Rule[]): RuleGroup => ({ name, schedule: { kind: 'interval', everyMs: 5 * MIN }, timeoutMs: 60_000, file: 'f', rules });
+    const week = group('week', [rule('tool_calls_per_run', { ...by, alert: 'tools' }), rule('duration', { ...by, alert: 'p95', options: { stat: 'p95' } })]);
+    const seasonal = { windowMs: DAY, baseline: { kind: 'seasonal', weeks: 3 } } as const;
+    const fast = group('fast', [rule('tool_calls_per_run', { ...by, ...seasonal, alert: 'tools_1d' }), rule('duration', { ...by, ...seasonal, alert: 'p95_1d', options: { stat: 'p95' } })]);
+    const counted = () => {
+      const c = { rows: 0, q: async (sql: string, params: Record<string, unknown>) => { const r = await query(sql, params); c.rows += r.length; return r; } };
+      return c;
+    };
+    const replay = { table: TABLE, aggregates: source, fromMs: END - 2 * DAY, toMs: END, stepMs: HOUR };
+    const [both, weekAlone, fastAlone, single] = [counted(), counted(), counted(), counted()];
+    const together = await backtest({ ...replay, rules: { groups: [week, fast] }, query: both.q });
+    await backtest({ ...replay, rules: { groups: [week] }, query: weekAlone.q });
+    await backtest({ ...replay, rules: { groups: [fast] }, query: fastAlone.q });
+    expect(together).toEqual(await backtest({ ...replay, rules: { groups: [week, fast] }, query: single.q, batchSize: 1 }));
+    expect(together.transitions.length + together.summary.length).toBeGreaterThan(0);
+    // Of the fast rule's four windows per step, the current day and the day a week before are among the
+    // 7-day rules' days: read once for both groups.
+    expect(both.rows).toBeLessThan(weekAlone.rows + fastAlone.rows);
+    expect(both.rows).toBeGreaterThan(weekAlone.rows);
+  });
 });
 
 describe('a batch of evaluation times (the backtest) gives each time the rows of its own query', () => {
