@@ -179,14 +179,15 @@ if (process.argv[2] === '--measure') {
   const cold = await cycle(withAgg, startOf); // a fresh process at its start: includes the `for` replays a new daemon does
   const raw = engineWith(null);
   raw.adoptRuleSet(ruleSet);
-  await cycle(raw, (g) => tickOf(g) - REPS * 20 * MIN); // its replays, untimed, at a tick none of the repetitions uses
+  await cycle(raw, (g) => tickOf(g)); // its replays, untimed, at a tick none of the repetitions uses
   const t = { floor: [], cycle: [], cycle_start: [], cycle_offgrid: [], cycle_raw: [] };
   // Each evaluation at a time of its own, as a daemon's ticks are (it never evaluates a tick twice,
-  // and groups due at one tick share their reads: signals/sharedReads.ts): repetition i, 20 minutes
-  // before the one after it; within it, the start run 5 minutes and the off-grid time 10 minutes earlier.
+  // and groups due at one tick share their reads: signals/sharedReads.ts): repetition i 20 minutes
+  // before the one after it, the first 20 minutes before the fresh process's first cycle; within it,
+  // the start run 5 minutes and the off-grid time 10 minutes earlier.
   const before = (atOf, ms) => (g) => atOf(g) - ms;
   for (let i = 0; i < REPS; i++) {
-    const shift = i * 20 * MIN;
+    const shift = (i + 1) * 20 * MIN;
     t.floor.push(await floor());
     seen.clear();
     t.cycle.push(await cycle(withAgg, before(tickOf, shift)));
@@ -205,7 +206,7 @@ if (process.argv[2] === '--measure') {
     return rows;
   };
   seen.clear();
-  await cycle(raw, (g) => tickOf(g) - (REPS * 20 + 5) * MIN);
+  await cycle(raw, (g) => tickOf(g) - ((REPS + 1) * 20 + 5) * MIN);
   const rawQueries = [...seen.values()];
   const rowsRead = await estimate(t.queries);
   const rowsReadRaw = await estimate(rawQueries);

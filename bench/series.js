@@ -65,15 +65,17 @@ if (process.argv[2] === '--measure') {
 
   const engine = new Engine({ sums: new StoreSums({ query: (sql, params) => ch.query(sql, params), table, aggregates: () => source }), clock: new ManualClock(AT), logger: silentLogger });
   engine.adoptRuleSet(ruleSet);
-  const cycle = async () => {
+  // Each cycle at a tick of its own (a daemon never evaluates one twice; groups due at a tick share
+  // their reads): the cold one at the tick, then one 5 minutes earlier per repetition.
+  const cycle = async (before = 0) => {
     const t0 = performance.now();
-    for (const g of ruleSet.groups) await engine.evaluateGroup(g, tickOf(g));
+    for (const g of ruleSet.groups) await engine.evaluateGroup(g, tickOf(g) - before);
     sampleHeap();
     return performance.now() - t0;
   };
   const cold = await cycle();
   const cycles = [];
-  for (let i = 0; i < REPS; i++) cycles.push(await cycle());
+  for (let i = 0; i < REPS; i++) cycles.push(await cycle((i + 1) * 300_000));
   const series = engine.alertStates.size;
   const byState = {};
   for (const s of engine.alertStates.values()) byState[s.record.state] = (byState[s.record.state] ?? 0) + 1;
