@@ -29,7 +29,7 @@ export class Engine implements AlertStateView {
   private lastOkAt: number | null = null;
   /** Per group: the index of the rule its next evaluation starts with (see skips.ts). */
   private readonly cursor = new Map<string, number>();
-  /** Per group: the time of its latest evaluation (begun), so a peer knows whether it is still due. */
+  /** Per group: the time of its latest evaluation (begun): a peer that evaluated a tick already is not due at it. */
   private readonly lastAt = new Map<string, number>();
   /** Per group: the groups of the adopted rule set on the same schedule, its own among them (peersOf). */
   private peerGroups = new Map<string, readonly RuleGroup[]>();
@@ -215,7 +215,7 @@ export class Engine implements AlertStateView {
     const order = rotated(group.rules, start);
     // One scope of reads: rules of the group that need the same sums at the same time share them,
     // and groups on the same schedule share their reads at this tick (signals/sharedReads.ts).
-    const peers = (onSchedule(group, at) ? (this.peerGroups.get(group.name) ?? [group]) : [group]).map((g) => ({ rules: g.rules, due: g.name === group.name || (this.lastAt.get(g.name) ?? -Infinity) < at }));
+    const peers = (onSchedule(group, at) ? (this.peerGroups.get(group.name) ?? [group]) : [group]).map((g) => ({ rules: g.rules, due: g.name === group.name || this.lastAt.get(g.name) !== at }));
     this.lastAt.set(group.name, at);
     const sums = this.ports.sums.reader(signal, group.rules, { at, groups: peers });
     // A cold start's `for` replays and the evaluations after them: fetched together where the reader can.
