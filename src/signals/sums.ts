@@ -94,6 +94,8 @@ export class StoreSums implements SumsPort {
     const id = this.readers++;
     const cache = new Map<string, Promise<SumsRow[]>>();
     const taken = new Map<string, SharedQuery>();
+    /** Whether prefetch cached reads: then a read finds its own query there first. */
+    let prefetched = false;
     const kindsOf = keyKindsAmong(rules ?? []);
     const run = (q: BuiltQuery): Promise<SumsRow[]> => {
       const key = keyOf(q);
@@ -115,9 +117,9 @@ export class StoreSums implements SumsPort {
     };
     return {
       sumsFor: async (rule, at, windows) => {
-        const q = signalQueries(rule, this.o.table, windows, this.o.aggregates?.() ?? null, kindsOf(rule));
+        const own = (): ReturnType<typeof signalQueries> => signalQueries(rule, this.o.table, windows, this.o.aggregates?.() ?? null, kindsOf(rule));
         // A time its peers read too (a tick, not a replay), not fetched ahead: their shared queries.
-        if (peers !== undefined && at === peers.at && !cache.has(keyOf(q.totals))) {
+        if (peers !== undefined && at === peers.at && !(prefetched && cache.has(keyOf(own().totals)))) {
           const totals = fromShared(peers, rule, false, windows);
           const keyed = keyKindsOf(rule).length === 0 ? Promise.resolve([]) : fromShared(peers, rule, true, windows);
           if (totals !== null && keyed !== null) {
@@ -125,6 +127,7 @@ export class StoreSums implements SumsPort {
             return { totals: t, keyed: k };
           }
         }
+        const q = own();
         const [totals, keyed] = await Promise.all([run(q.totals), q.keyed === null ? [] : run(q.keyed)]);
         return { totals, keyed };
       },
@@ -151,6 +154,7 @@ export class StoreSums implements SumsPort {
           const batched = batchedSignalQueries(rule, this.o.table, steps, source, kinds);
           const { perStep } = flattenSteps(steps);
           const split = Promise.all([run(batched.totals), batched.keyed === null ? [] : run(batched.keyed)]).then(([totals, keyed]) => splitSteps({ totals, keyed }, todo.length, perStep));
+          prefetched = true;
           todo.forEach(({ q }, i) => {
             cache.set(keyOf(q.totals), split.then((s) => s[i]!.totals as SumsRow[]));
             if (q.keyed !== null) cache.set(keyOf(q.keyed), split.then((s) => s[i]!.keyed as SumsRow[]));

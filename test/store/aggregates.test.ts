@@ -456,7 +456,8 @@ describe("a backtest's batches fetch each window once", () => {
     const together = await backtest({ ...replay, rules: { groups: [week, fast] }, query: both.q });
     await backtest({ ...replay, rules: { groups: [week] }, query: weekAlone.q });
     await backtest({ ...replay, rules: { groups: [fast] }, query: fastAlone.q });
-    expect(together).toEqual(await backtest({ ...replay, rules: { groups: [week, fast] }, query: single.q, batchSize: 1 }));
+    // The same replay to floating-point order (a tool mix's test sums its tools in the order of the rows).
+    expectClose(together, await backtest({ ...replay, rules: { groups: [week, fast] }, query: single.q, batchSize: 1 }), 'backtest');
     expect(together.transitions.length + together.summary.length).toBeGreaterThan(0);
     // Of the fast rule's four windows per step, the current day and the day a week before are among the
     // 7-day rules' days: read once for both groups.
