@@ -14,7 +14,7 @@ import type { Rule } from '../rules/types.js';
 import type { KeyKind } from '../store/aggregates.js';
 import { keyKindsOf, unionOfKeyKinds } from './keyKinds.js';
 import { num } from './sql.js';
-import type { SignalSums, SumsRow, WindowBounds } from './types.js';
+import type { SumsRow, WindowBounds } from './types.js';
 import { evaluationWindows } from './windows.js';
 
 /**
@@ -46,6 +46,13 @@ export interface SharedPlan {
 }
 
 export const filterOf = (rule: Pick<Rule, 'where' | 'groupBy'>): string => JSON.stringify([rule.where, rule.groupBy]);
+
+/**
+ * A union past this many windows is not shared: one query over them costs more than their groups
+ * save, and every group would wait for all of it before its first rule (rules each with a window of
+ * its own: a thousand of them made a query no group's timeout let finish). The shipped rules' is 16.
+ */
+export const MAX_SHARED_WINDOWS = 64;
 const boundsKey = (w: Pick<WindowBounds, 'startMs' | 'endMs'>): string => `${w.startMs}:${w.endMs}`;
 
 /**
@@ -69,6 +76,7 @@ export function planShared(peers: ReadPeers, filter: string, keyed: boolean): Sh
       for (const w of evaluationWindows(r, peers.at).fetch) {
         const k = boundsKey(w);
         if (seen.has(k)) continue;
+        if (windows.length === MAX_SHARED_WINDOWS) return null;
         seen.add(k);
         windows.push({ index: windows.length, startMs: w.startMs, endMs: w.endMs });
       }
@@ -117,8 +125,4 @@ export function ownRows(rows: readonly SumsRow[], toOwn: readonly number[]): rea
     byMapping.set(key, (out = kept));
   }
   return out;
-}
-
-export function ownSums(sums: SignalSums, toOwn: readonly number[]): SignalSums {
-  return { totals: ownRows(sums.totals, toOwn), keyed: ownRows(sums.keyed, toOwn) };
 }

@@ -10,7 +10,7 @@
  */
 import type { Rule } from '../rules/types.js';
 import type { AggregateSource } from '../store/aggregates.js';
-import { signalQueries } from './aggregateQuery.js';
+import { aggregateQuery, signalQueries } from './aggregateQuery.js';
 import { batchedSignalQueries, flattenSteps, splitSteps } from './batch.js';
 import { keyKindsAmong, keyKindsOf } from './keyKinds.js';
 import { filterOf, ownRows, planShared, toOwn, type ReadPeers } from './sharedReads.js';
@@ -94,6 +94,7 @@ export class StoreSums implements SumsPort {
     const id = this.readers++;
     const cache = new Map<string, Promise<SumsRow[]>>();
     const taken = new Map<string, SharedQuery>();
+    const declined = new Set<string>();
     /** Whether prefetch cached reads: then a read finds its own query there first. */
     let prefetched = false;
     const kindsOf = keyKindsAmong(rules ?? []);
@@ -106,10 +107,15 @@ export class StoreSums implements SumsPort {
     /** The rule's rows of the shared query of its filter, or null when its windows are not all in it. */
     const fromShared = (p: ReadPeers, rule: Rule, keyed: boolean, windows: readonly WindowBounds[]): Promise<readonly SumsRow[]> | null => {
       const key = `${keyed ? 'keyed' : 'totals'}\u0000${filterOf(rule)}`;
+      if (declined.has(key)) return null;
       let q = taken.get(key);
       if (q === undefined || !serves(q, rule, keyed)) {
         const found = this.take(key, p, rule, keyed, id, signal);
-        if (found === null) return null;
+        if (found === null) {
+          // Nothing to share for this filter at this tick (sharedReads.planShared): asked once.
+          declined.add(key);
+          return null;
+        }
         taken.set(key, (q = found));
       }
       const mapping = toOwn(q.windows, windows);
@@ -120,8 +126,9 @@ export class StoreSums implements SumsPort {
         const own = (): ReturnType<typeof signalQueries> => signalQueries(rule, this.o.table, windows, this.o.aggregates?.() ?? null, kindsOf(rule));
         // A time its peers read too (a tick, not a replay), not fetched ahead: their shared queries.
         if (peers !== undefined && at === peers.at && !(prefetched && cache.has(keyOf(own().totals)))) {
+          // The keyed union's windows are among the totals': past the cap the totals' is first.
           const totals = fromShared(peers, rule, false, windows);
-          const keyed = keyKindsOf(rule).length === 0 ? Promise.resolve([]) : fromShared(peers, rule, true, windows);
+          const keyed = totals === null ? null : keyKindsOf(rule).length === 0 ? Promise.resolve([]) : fromShared(peers, rule, true, windows);
           if (totals !== null && keyed !== null) {
             const [t, k] = await Promise.all([totals, keyed]);
             return { totals: t, keyed: k };
@@ -177,9 +184,7 @@ export class StoreSums implements SumsPort {
     if (s === undefined || s.at !== peers.at || !serves(s, rule, keyed)) {
       const plan = planShared(peers, filterOf(rule), keyed);
       if (plan === null) return null;
-      const q = signalQueries(rule, this.o.table, plan.windows, this.o.aggregates?.() ?? null, keyed ? plan.kinds : []);
-      const built = keyed ? q.keyed : q.totals;
-      if (built === null) return null;
+      const built = aggregateQuery(keyed ? 'keyed' : 'totals', rule, this.o.table, plan.windows, this.o.aggregates?.() ?? null, keyed ? plan.kinds : undefined);
       const abort = new AbortController();
       const created: SharedQuery = { rows: this.o.query(built.sql, built.params, abort.signal), at: peers.at, windows: plan.windows, kinds: plan.kinds, takenBy: new Set(), expected: plan.expected, waiting: 0, settled: false, abort };
       const settle = (): void => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ownRows, planShared, toOwn, type ReadPeers } from '../../src/signals/sharedReads.js';
+import { MAX_SHARED_WINDOWS, ownRows, planShared, toOwn, type ReadPeers } from '../../src/signals/sharedReads.js';
 import { evaluationWindows } from '../../src/signals/windows.js';
 import { DAY, rule } from '../helpers/runs.js';
 
@@ -39,6 +39,17 @@ describe('planShared', () => {
     const totalsOnly: ReadPeers = { at: AT, groups: [{ rules: [week[1]!], due: true }] };
     expect(planShared(totalsOnly, filter, true)).toBeNull();
     expect(planShared(totalsOnly, filter, false)!.windows.length).toBe(14);
+  });
+});
+
+describe('a union too wide to share', () => {
+  it(`past ${MAX_SHARED_WINDOWS} windows nothing is shared: each group reads its own (rules each with a window of its own)`, () => {
+    const many = (n: number) => Array.from({ length: n }, (_, r) => rule('cost_per_success', { ...by, alert: `r${r}`, windowMs: DAY - r * 60_000, baseline: { kind: 'previous', lengthMs: DAY - r * 60_000, offsetMs: 0 } }));
+    const at = (rules: ReturnType<typeof many>): ReadPeers => ({ at: AT, groups: [{ rules, due: true }] });
+    // Two windows per rule (the current one and the one before it).
+    expect(planShared(at(many(MAX_SHARED_WINDOWS / 2)), filter, false)!.windows.length).toBe(MAX_SHARED_WINDOWS);
+    expect(planShared(at(many(MAX_SHARED_WINDOWS / 2 + 1)), filter, false)).toBeNull();
+    expect(planShared(at(many(1000)), filter, false)).toBeNull();
   });
 });
 
