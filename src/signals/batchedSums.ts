@@ -37,6 +37,8 @@ interface Batch {
   readonly times: readonly number[];
   /** Per step, its windows' keys (windowKey) in the step's window order. */
   readonly windowsOf: readonly (readonly string[])[];
+  /** What its windows' rows hold (readsOf): the batches whose windows it may share. */
+  readonly reads: string;
   /** The rows of every window the batch needs, fetched by it or before it. */
   readonly rows: ReadonlyMap<string, Promise<WindowRows>>;
   /** Per step, its sums once a rule has asked for them. */
@@ -98,8 +100,7 @@ export class BatchedSums implements SumsPort {
     const times = group === undefined ? undefined : this.times.get(group);
     if (!times) return undefined;
     const kinds = this.kindsIn.get(group!)!(rule);
-    // The shape's key ends with what it reads (readsOf): the batches that keep those windows.
-    const key = `${group}\u0000${readShape(rule)}\u0000${readsOf(rule, kinds)}`;
+    const key = `${group}\u0000${readShape(rule)}`;
     let batch = this.batches.get(key);
     // Behind the replay (a warm start's replay at `at - for`): its own queries, the batch stays.
     if (batch && at < batch.latest) return undefined;
@@ -155,11 +156,11 @@ export class BatchedSums implements SumsPort {
       });
       for (const p of rows.values()) p.catch(() => undefined);
     }
-    const batch: Batch = { times, windowsOf, rows, steps: times.map(() => undefined), latest: times[0]! };
+    const batch: Batch = { times, windowsOf, reads, rows, steps: times.map(() => undefined), latest: times[0]! };
     this.batches.set(key, batch);
     // Kept: the windows of the batches in use that read the same (this one's included); the rest let go.
     const used = new Set<string>();
-    for (const [k, b] of this.batches) if (k.endsWith(`\u0000${reads}`)) for (const w of b.rows.keys()) used.add(w);
+    for (const b of this.batches.values()) if (b.reads === reads) for (const w of b.rows.keys()) used.add(w);
     for (const k of cache.keys()) if (!used.has(k)) cache.delete(k);
     return batch;
   }
