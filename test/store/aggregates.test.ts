@@ -22,7 +22,7 @@ import type { BuiltQuery } from '../../src/signals/sql.js';
 import type { WindowBounds } from '../../src/signals/types.js';
 import { aggregateObjects, AGGREGATE_KINDS, AGGREGATE_SPECS, TIERS, type AggregateKind } from '../../src/store/aggregates.js';
 import { aggregatesStatus, findAggregates } from '../../src/store/aggregatesMigrate.js';
-import { aggregateQuery, signalQueries } from '../../src/signals/aggregateQuery.js';
+import { aggregateQuery, signalQueries, TOP_FINGERPRINTS } from '../../src/signals/aggregateQuery.js';
 import { batchedSignalQueries, flattenSteps, splitSteps } from '../../src/signals/batch.js';
 import { migrate } from '../../src/store/migrate.js';
 import { explainSeries } from '../../src/explain/explain.js';
@@ -316,6 +316,49 @@ describe('key kinds: a keyed query asks only for what its rules read', () => {
     expect(seen).toEqual(['null']);
     expect(unionOfKeyKinds(rules)).toEqual(['tool', 'pair', 'outcome', 'duration']);
     expect(keyKindsOf(rule('cost_per_success', by))).toEqual([]);
+  });
+});
+
+describe('the keyed query keeps the top fingerprints per group and window', () => {
+  const AT = END;
+  it(`the ${TOP_FINGERPRINTS} with the most runs (ties by name) on both read paths; other kinds and groups whole`, async () => {
+    // A database of its own in the same store: the other tests count this file's runs.
+    const names = { ...store.names, database: 'agentdrift_fingerprints' };
+    await migrate(ch(), names, { aggregates: { enabled: true, dimensions: DIMENSIONS } });
+    const table = `${names.database}.${names.agentRuns}`;
+    const src = (await findAggregates(ch(), names, { enabled: true, dimensions: DIMENSIONS }))!;
+    expect(src).not.toBeNull();
+    // wf_many: 131 fingerprints, fp_k on 1 + floor(k / 3) runs, so three share each count and the
+    // cut falls inside a tie; wf_few: 3 fingerprints. Each run calls one tool.
+    const runs: AgentRunRow[] = [];
+    const counts = new Map<string, number>();
+    for (let k = 0; k < 131; k++) {
+      const fp = `fp_${String(k).padStart(3, '0')}`;
+      counts.set(fp, 1 + Math.floor(k / 3));
+      for (let i = 0; i < counts.get(fp)!; i++) {
+        runs.push(run({ ts: new Date(AT - HOUR - i * MIN).toISOString(), workflow_id: 'wf_many', environment: 'fp', output_schema_fingerprint: fp, tool_calls: { [`tool_${k % 7}`]: 1 } }));
+      }
+    }
+    for (const fp of ['a', 'b', 'c']) runs.push(run({ ts: new Date(AT - 2 * HOUR).toISOString(), workflow_id: 'wf_few', environment: 'fp', output_schema_fingerprint: fp }));
+    await ch().insert(table, runs);
+    const ranked = [...counts].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1));
+    expect(ranked[TOP_FINGERPRINTS - 1]![1]).toBe(ranked[TOP_FINGERPRINTS]![1]); // the cut is inside a tie
+    const expected = ranked.slice(0, TOP_FINGERPRINTS).map(([fp]) => fp).sort();
+
+    const rl = rule('output_schema_shift', { where: { environment: 'fp' }, groupBy: ['workflow_id'], windowMs: DAY, baseline: { kind: 'previous', lengthMs: DAY, offsetMs: 0 } });
+    const windows = windowsFor(rl.windowMs, rl.baseline, AT);
+    for (const from of [src, null]) {
+      const q = aggregateQuery('keyed', rl, table, windows, from, ['fingerprint', 'tool']);
+      const rows = await query(q.sql, q.params);
+      const of = (wf: string, kind: string) => rows.filter((r) => r.workflow_id === wf && r.key_kind === kind && Number(r.value) > 0);
+      expect(of('wf_many', 'fingerprint').map((r) => r.key).sort(), String(from !== null)).toEqual(expected);
+      expect(of('wf_few', 'fingerprint').map((r) => r.key).sort()).toEqual(['a', 'b', 'c']);
+      expect(of('wf_many', 'tool').length).toBe(7);
+      // Without fingerprints nothing is ranked.
+      const noFp = aggregateQuery('keyed', rl, table, windows, from, ['tool']);
+      expect(noFp.sql).not.toContain('row_number');
+      expect((await query(noFp.sql, noFp.params)).filter((r) => r.workflow_id === 'wf_many').length).toBe(7);
+    }
   });
 });
 
