@@ -256,25 +256,13 @@ GROUP BY ${outKeys.join(', ')}`);
       : `SELECT ${[...outKeys, ...mergedMeasuresSql(kind)].join(', ')}
 FROM (${parts.join('\nUNION ALL\n')})
 GROUP BY ${outKeys.join(', ')}`;
-  if (kind !== 'keyed' || (kinds !== undefined && !kinds.includes('fingerprint'))) return { sql: merged, params };
+  if (kind !== 'keyed') return { sql: merged, params };
   params.top = TOP_FINGERPRINTS;
-  return { sql: topFingerprintsSql(merged, groups), params };
-}
-
-/**
- * Keyed rows with the fingerprints cut to the top {top} per group and window. Only fingerprint rows
- * are ranked: every other row goes into one partition ordered by constants, so the window function
- * sorts them by nothing but a flag (ranking every kind by group, window and value took a third of
- * the keyed query at 2,000 workflows: docs/benchmarks.md). The flag leads the partition, so no
- * other row ever shares a fingerprint's partition.
- */
-function topFingerprintsSql(merged: string, groups: readonly string[]): string {
-  const fp = "key_kind = 'fingerprint'";
-  const only = (col: string) => `if(${fp}, ${col}, defaultValueOfArgumentType(${col}))`;
-  const by = [fp, ...[...groups, 'w'].map(only)].join(', ');
-  return `SELECT * EXCEPT (rank) FROM (
-  SELECT *, row_number() OVER (PARTITION BY ${by} ORDER BY ${only('value')} DESC, ${only('key')}) AS rank FROM (${merged})
-) WHERE NOT ${fp} OR rank <= {top:UInt32}`;
+  const by = [...groups, 'w', 'key_kind'].join(', ');
+  const sql = `SELECT * EXCEPT (rank) FROM (
+  SELECT *, row_number() OVER (PARTITION BY ${by} ORDER BY value DESC, key) AS rank FROM (${merged})
+) WHERE key_kind != 'fingerprint' OR rank <= {top:UInt32}`;
+  return { sql, params };
 }
 
 /**
