@@ -159,6 +159,27 @@ const KEYED_ELEMENTS_OF: Readonly<Record<IntegerKind, (prefix: string) => string
     `arrayMap((k, e) -> (${x}CAST(k, 'String'), toUInt64(e), toUInt64(e) * e, toUInt64(e) * mapValues(tool_calls)[indexOf(mapKeys(tool_calls), k)]), mapKeys(tool_errors), mapValues(tool_errors))`,
 };
 
+/**
+ * When a run has elements of a kind: runs without any are left out before a part's view explodes its
+ * arrays (the same rows; a fleet whose runs mostly call one tool and carry no scores or failed calls
+ * skips most of its runs in the pair and sparse views). Per-run kinds: every run. Tools: nearly
+ * every run calls one, and the filter cost more than it saved.
+ */
+const KIND_PRESENT: Readonly<Partial<Record<KeyKind, string>>> = {
+  pair: 'length(tool_calls) > 1',
+  denied_rule: 'notEmpty(denied_rules)',
+  tool_error: 'notEmpty(tool_errors)',
+  score: 'notEmpty(scores)',
+  metric: 'notEmpty(metrics)',
+};
+
+/** The condition for a run to count in a part (null: every run does). */
+function partPresence(kinds: readonly KeyKind[]): string | null {
+  const conds = kinds.map((k) => KIND_PRESENT[k]);
+  if (conds.some((c) => c === undefined)) return null;
+  return conds.length === 1 ? conds[0]! : conds.map((c) => `${c}`).join(' OR ');
+}
+
 /** A per-run kind's one element: its key, one run. */
 function perRunElement(prefix: string, kind: PerRunKind): string {
   return `[(${prefix}${asKey(PER_RUN_KEYS[kind])}, toUInt64(1), toUInt64(0), toUInt64(0))]`;
@@ -441,8 +462,11 @@ export function keyedPartSelectSql(source: string, tier: Tier, part: KeyedPart, 
   const [kindCol, keyCol] = AGGREGATE_SPECS.keyed.keys.map((k) => k.name);
   const kinds: readonly KeyKind[] = KEYED_PARTS[part];
   const group = ['b', ...(hashed ? ['dh'] : [])];
+  const present = partPresence(kinds);
+  const conds = [where, present].filter((c): c is string => c !== null && c !== '');
+  const filter = conds.length === 0 ? '' : ` WHERE ${conds.length === 1 ? conds[0] : conds.map((c) => `(${c})`).join(' AND ')}`;
   const inner = (columns: readonly string[]) =>
-    `FROM (SELECT ${columns.join(', ')}, ${bucketExpr(tier, 'timestamp')} AS b${hashed ? `, cityHash64(${dimCols.join(', ')}) AS dh` : ''} FROM ${source}${where ? ` WHERE ${where}` : ''})`;
+    `FROM (SELECT ${columns.join(', ')}, ${bucketExpr(tier, 'timestamp')} AS b${hashed ? `, cityHash64(${dimCols.join(', ')}) AS dh` : ''} FROM ${source}${filter})`;
   if (kinds.every(isPerRunKind)) return perRunPartSql(kinds as readonly PerRunKind[], dims, group, inner);
   // One kind: its elements are (key, then the spec's measures in order), the kind a constant; several:
   // each element is led by its kind.
