@@ -177,7 +177,7 @@ const KIND_PRESENT: Readonly<Partial<Record<KeyKind, string>>> = {
 function partPresence(kinds: readonly KeyKind[]): string | null {
   const conds = kinds.map((k) => KIND_PRESENT[k]);
   if (conds.some((c) => c === undefined)) return null;
-  return conds.length === 1 ? conds[0]! : conds.map((c) => `${c}`).join(' OR ');
+  return conds.join(' OR ');
 }
 
 /** A per-run kind's one element: its key, one run. */
@@ -302,8 +302,9 @@ export function normalizeDimensions(dims: readonly string[]): Dimension[] {
 
 /**
  * Bump when a table's columns or key change, or what a view writes: migrate rebuilds and backfills.
- * A view written differently for the same rows (the per-run kinds' GROUPING SETS) needs no bump:
- * stores built before keep their views, which `migrate --rebuild-aggregates` replaces.
+ * A view written differently for the same rows (the per-run kinds' GROUPING SETS, the pair and
+ * sparse views' filters) needs no bump: stores built before keep their views, which
+ * `migrate --rebuild-aggregates` replaces.
  */
 export const AGGREGATES_VERSION = 'agentdrift aggregates v6';
 
