@@ -123,7 +123,9 @@ export class StoreSums implements SumsPort {
     };
     return {
       sumsFor: async (rule, at, windows) => {
-        const own = (): ReturnType<typeof signalQueries> => signalQueries(rule, this.o.table, windows, this.o.aggregates?.() ?? null, kindsOf(rule));
+        // Built at most once: only when a prefetch may hold it, or when the rule reads alone.
+        let built: ReturnType<typeof signalQueries> | undefined;
+        const own = (): ReturnType<typeof signalQueries> => (built ??= signalQueries(rule, this.o.table, windows, this.o.aggregates?.() ?? null, kindsOf(rule)));
         // A time its peers read too (a tick, not a replay), not fetched ahead: their shared queries.
         if (peers !== undefined && at === peers.at && !(prefetched && cache.has(keyOf(own().totals)))) {
           // The keyed union's windows are among the totals': past the cap the totals' is first.
